@@ -1,0 +1,87 @@
+"""Lint findings and safe fixes from ruff, honouring the repository's configuration."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from functools import cache
+from pathlib import Path
+
+from ruff.__main__ import find_ruff_bin
+
+from healloop.state import Finding, Severity
+
+# Used only when the repository configures no ruff of its own.
+DEFAULT_SELECT = "E,F,W,B,UP,C4,SIM,I"
+_ERRORS = ("E9", "F63", "F7", "F82", "F821", "F811")
+
+
+@cache
+def _ruff() -> str:
+    return str(find_ruff_bin())
+
+
+def has_ruff_config(repo: Path) -> bool:
+    """Return whether the repository configures ruff itself."""
+    if (repo / "ruff.toml").exists() or (repo / ".ruff.toml").exists():
+        return True
+    pyproject = repo / "pyproject.toml"
+    return pyproject.exists() and "[tool.ruff" in pyproject.read_text(
+        encoding="utf-8", errors="replace"
+    )
+
+
+def _select(repo: Path) -> list[str]:
+    return [] if has_ruff_config(repo) else ["--select", DEFAULT_SELECT]
+
+
+def _severity(code: str) -> Severity:
+    if code.startswith(_ERRORS) or code == "syntax":
+        return "error"
+    return "warning"
+
+
+def lint(repo: Path, path: str, content: str) -> list[Finding]:
+    """Return ruff's findings for content as if it were repo/path."""
+    proc = subprocess.run(
+        [_ruff(), "check", "--output-format", "json", "--no-cache", "--exit-zero",
+         *_select(repo), "--stdin-filename", path, "-"],
+        input=content, capture_output=True, text=True, cwd=repo, check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"ruff check failed: {proc.stderr.strip()}")
+    findings = []
+    for item in json.loads(proc.stdout or "[]"):
+        code = item.get("code") or "syntax"
+        findings.append(
+            Finding(
+                file=path,
+                line=item["location"]["row"],
+                column=item["location"]["column"],
+                end_line=item["end_location"]["row"],
+                rule=code,
+                source="syntax" if code == "syntax" else "ruff",
+                severity=_severity(code),
+                message=item["message"],
+                fixable=bool(item.get("fix")) and item["fix"].get("applicability") == "safe",
+            )
+        )
+    return findings
+
+
+def fix(repo: Path, path: str, content: str, *, format_code: bool = False) -> str:
+    """Return content with ruff's safe fixes applied (and formatted if asked)."""
+    proc = subprocess.run(
+        [_ruff(), "check", "--fix", "--exit-zero", "--no-cache", "--quiet",
+         *_select(repo), "--stdin-filename", path, "-"],
+        input=content, capture_output=True, text=True, cwd=repo, check=False,
+    )
+    fixed = proc.stdout if proc.returncode == 0 and proc.stdout else content
+    if format_code:
+        proc = subprocess.run(
+            [_ruff(), "format", "--no-cache", "--quiet", "--stdin-filename", path, "-"],
+            input=fixed, capture_output=True, text=True, cwd=repo, check=False,
+        )
+        if proc.returncode == 0 and proc.stdout:
+            fixed = proc.stdout
+    return fixed

@@ -1,0 +1,296 @@
+"""The shared state of a healing run and the reports that flow through it.
+
+The graph state is a TypedDict of plain JSON data so that it survives every
+checkpointer (SQLite, PostgreSQL) and the LangGraph API server without pickling.
+Each report has a pydantic model: nodes validate what they read with
+``Model.model_validate`` and dump what they write with ``model_dump(mode="json")``.
+
+What a run must achieve (targets, threshold, iteration budget) is the request and
+lives in the state, so routing stays a pure function of the state. How a run works
+(engine, model, key, sandbox limits) is run context: see ``healloop.context``.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from pydantic import BaseModel, Field
+
+Severity = Literal["info", "warning", "error"]
+FindingSource = Literal["ruff", "syntax", "pytest", "metrics", "llm", "api"]
+TestOutcome = Literal["passed", "failed", "error", "skipped", "timeout"]
+RunStatus = Literal[
+    "running", "awaiting_approval", "accepted", "rejected", "no_improvement", "error"
+]
+ApprovalAction = Literal["approve", "reject"]
+SymbolKind = Literal["function", "class", "constant", "attribute", "module", "unknown"]
+
+
+class Report(BaseModel):
+    """Base of every report: JSON in, JSON out."""
+
+    def dump(self) -> dict[str, Any]:
+        """Return the report as plain JSON data for the graph state."""
+        return self.model_dump(mode="json")
+
+
+class Request(Report):
+    """What the user asked for: heal these files of this repository."""
+
+    repo: str = Field(description="Absolute path of the repository root.")
+    files: list[str] = Field(description="Targets, POSIX paths relative to the repo.")
+    threshold: float = Field(0.7, ge=0.0, le=1.0, description="Score to accept.")
+    iterations: int = Field(3, ge=1, description="Max generate/evaluate rounds.")
+
+
+class Finding(Report):
+    """One problem in the code, from an analyser, a test run or a model."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+    end_line: int | None = None
+    rule: str = Field(description="Rule code: ruff code, 'syntax', test id, ...")
+    source: FindingSource
+    severity: Severity = "warning"
+    message: str
+    fixable: bool = False
+    rationale: str | None = None
+
+
+class TestResult(Report):
+    """The outcome of one test."""
+
+    nodeid: str
+    outcome: TestOutcome
+    duration: float = 0.0
+    message: str = ""
+
+
+class TestRun(Report):
+    """The outcome of one pytest run in a scratch copy."""
+
+    results: list[TestResult] = []
+    duration: float = 0.0
+    timed_out: bool = False
+    errors: list[str] = Field(default=[], description="Collection/infra errors.")
+    selected: list[str] = Field(default=[], description="Test paths that were run.")
+
+    def ids(self, *outcomes: TestOutcome) -> set[str]:
+        """Return the node ids of the tests with one of these outcomes."""
+        return {r.nodeid for r in self.results if r.outcome in outcomes}
+
+    @property
+    def passed(self) -> set[str]:
+        """Node ids of passing tests."""
+        return self.ids("passed")
+
+    @property
+    def failing(self) -> set[str]:
+        """Node ids of tests that failed, errored or timed out."""
+        return self.ids("failed", "error", "timeout")
+
+
+class Metrics(Report):
+    """Simple size and complexity measures of one file."""
+
+    lines: int = 0
+    code_lines: int = 0
+    functions: int = 0
+    max_complexity: int = 0
+    mean_complexity: float = 0.0
+
+
+class ReviewReport(Report):
+    """What review found in one target: analysers' findings, tests, metrics."""
+
+    target: str
+    parses: bool = True
+    findings: list[Finding] = []
+    metrics: Metrics = Metrics()
+    tests: TestRun | None = Field(None, description="Baseline run of tests reaching it.")
+    notes: list[str] = []
+
+
+class SymbolUse(Report):
+    """One place where a dependent uses a symbol of the target."""
+
+    symbol: str
+    kind: SymbolKind = "unknown"
+    file: str
+    line: int
+
+
+class Dependent(Report):
+    """A module that imports the target, directly (depth 1) or transitively."""
+
+    module: str
+    file: str
+    depth: int = 1
+    symbols: list[str] = []
+    uses: list[SymbolUse] = []
+
+
+class CoChange(Report):
+    """A file that changed together with the target in git history."""
+
+    file: str
+    support: int
+    confidence: float
+
+
+class Decision(Report):
+    """A commit that introduced lines of the target: the decision trail."""
+
+    commit: str
+    date: str
+    author: str = ""
+    message: str
+    lines: list[int] = []
+
+
+class BlastRadius(Report):
+    """What a change to one target can break, and what history says about it."""
+
+    target: str
+    module: str = ""
+    dependents: list[Dependent] = []
+    tests: list[str] = Field(default=[], description="Test files reaching the target.")
+    test_functions: list[str] = []
+    co_changes: list[CoChange] = []
+    decisions: list[Decision] = []
+    risk: float = Field(0.0, ge=0.0, le=1.0)
+    risk_parts: dict[str, float] = {}
+    notes: list[str] = Field(default=[], description="What could not be analysed.")
+
+    def used_symbols(self) -> set[str]:
+        """Return the target's symbols that dependents use."""
+        return {s for d in self.dependents for s in d.symbols}
+
+
+class FileChange(Report):
+    """New content for one file of the repository."""
+
+    path: str
+    content: str
+
+
+class Candidate(Report):
+    """A proposed change: new content for the target, maybe for its call sites."""
+
+    id: str
+    target: str
+    engine: str = Field(description="Which generator made it: ruff, repair, llm.")
+    iteration: int
+    changes: list[FileChange]
+    summary: str = ""
+    edits: list[str] = Field(default=[], description="Each edit in words.")
+    stats: dict[str, float] = Field(default={}, description="Tried, seconds, tokens.")
+
+    def content_of(self, path: str) -> str | None:
+        """Return the new content of path, or None when the candidate leaves it."""
+        return next((c.content for c in self.changes if c.path == path), None)
+
+
+class Gate(Report):
+    """A hard condition a candidate must meet whatever its score."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class ScoreTerm(Report):
+    """One weighted term of the score, with the measurement behind it."""
+
+    name: str
+    weight: float
+    value: float = Field(ge=0.0, le=1.0)
+    detail: str = ""
+
+
+class Evaluation(Report):
+    """The measured verdict on a candidate (or on the original, candidate 'original')."""
+
+    candidate_id: str
+    target: str
+    score: float = Field(ge=0.0, le=1.0)
+    gates: list[Gate] = []
+    terms: list[ScoreTerm] = []
+    tests: TestRun | None = None
+    feedback: str = Field("", description="What the next generation should fix.")
+
+    @property
+    def passed_gates(self) -> bool:
+        """Whether every hard gate passed."""
+        return all(g.passed for g in self.gates)
+
+
+class TargetProposal(Report):
+    """What the approver is shown for one target."""
+
+    target: str
+    candidate_id: str
+    engine: str
+    diff: str
+    score: float
+    original_score: float
+    terms: list[ScoreTerm]
+    summary: str = ""
+    blast_radius: str = Field("", description="One-paragraph summary.")
+
+
+class ApprovalRequest(Report):
+    """The payload of the approval interrupt."""
+
+    kind: Literal["approval"] = "approval"
+    threshold: float
+    iteration: int
+    proposals: list[TargetProposal]
+
+
+class ApprovalDecision(Report):
+    """The resume value of the approval interrupt."""
+
+    action: ApprovalAction
+    targets: list[str] | None = Field(None, description="Subset to approve; None=all.")
+    feedback: str | None = None
+
+
+def merge_by_target(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    """Merge per-target reports; the newer report for a target wins."""
+    return {**(left or {}), **(right or {})}
+
+
+class HealState(TypedDict, total=False):
+    """The shared state of a healing run. Every value is plain JSON data."""
+
+    request: dict[str, Any]
+    """The Request: repo, targets, threshold, budget. Set once."""
+    originals: dict[str, str]
+    """Original content of each target at the start, by path. Set once by review."""
+    review: Annotated[dict[str, dict[str, Any]], merge_by_target]
+    """ReviewReport per target; merged by target."""
+    blast_radius: Annotated[dict[str, dict[str, Any]], merge_by_target]
+    """BlastRadius per target; merged by target."""
+    baseline: Annotated[dict[str, dict[str, Any]], merge_by_target]
+    """Evaluation of each original, the bar a candidate must beat; by target."""
+    candidates: Annotated[list[dict[str, Any]], operator.add]
+    """Every Candidate generated so far; appended."""
+    evaluations: Annotated[list[dict[str, Any]], operator.add]
+    """Every Evaluation so far; appended."""
+    iteration: int
+    """Generate/evaluate rounds done; replaced."""
+    best: dict[str, str]
+    """Best candidate id per target so far; replaced."""
+    feedback: Annotated[list[str], operator.add]
+    """Feedback from the human on rejection; appended."""
+    decision: dict[str, Any] | None
+    """The ApprovalDecision of the last approval; replaced."""
+    status: RunStatus
+    """Where the run stands; replaced."""
+    reason: str
+    """Why the run ended the way it did; replaced."""
+    written: list[str]
+    """Paths apply wrote; replaced."""
