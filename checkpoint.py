@@ -1,0 +1,269 @@
+"""Where runs are checkpointed: one SQLite file per repository, or PostgreSQL.
+
+A run pauses for approval and resumes later, maybe from another process or another
+machine, so the checkpointer location is a user input like any other and is checked
+at the edge: a malformed URL, an unreachable server or a corrupt SQLite file is a
+``CheckpointError`` with one clear line, never a driver traceback.
+
+Locations, first match wins:
+
+- ``postgresql://...`` or ``postgres://...``: PostgreSQL through
+  ``langgraph-checkpoint-postgres``;
+- ``sqlite:///relative.sqlite``, ``sqlite:////absolute.sqlite`` or a plain path: a
+  SQLite file there;
+- nothing: the environment variable ``HEALLOOP_CHECKPOINTER``, else
+  ``<repo>/.healloop/checkpoints.sqlite`` (the folder ignores itself in git).
+
+The decisions store of later work (``open_store``) lives at the same location, so a
+deployment has one database to back up.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from healloop.errors import CheckpointError
+
+if TYPE_CHECKING:
+    import psycopg
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+    from langgraph.store.base import BaseStore
+
+ENV_VAR = "HEALLOOP_CHECKPOINTER"
+"""Environment variable naming the checkpointer when no flag does."""
+STATE_DIR = ".healloop"
+"""Folder under the repository for healloop's own files."""
+DEFAULT_FILE = "checkpoints.sqlite"
+"""SQLite file of the default location, inside ``STATE_DIR``."""
+CONNECT_TIMEOUT = 5
+"""Seconds to wait for a PostgreSQL server before calling it unreachable."""
+
+Backend = Literal["sqlite", "postgres"]
+_PG_SCHEMES = ("postgresql", "postgres")
+_SETUP_LOCK = 0x6865_616C  # "heal": serialises schema migrations across processes
+
+
+@dataclass(frozen=True)
+class Location:
+    """A resolved checkpointer location."""
+
+    backend: Backend
+    target: str
+    """The SQLite file path, or the PostgreSQL connection URL."""
+
+    def __str__(self) -> str:
+        """Return the location for messages, with any password hidden."""
+        return _redact(self.target) if self.backend == "postgres" else self.target
+
+
+def resolve_location(url_or_path: str | None, repo: Path) -> Location:
+    """Resolve a ``--checkpointer`` value (or its absence) to a location.
+
+    Args:
+        url_or_path: A PostgreSQL URL, a ``sqlite:///`` URL, a file path, or None for
+            the environment variable or the repository default.
+        repo: The repository of the run, home of the default SQLite file.
+
+    Returns:
+        The backend and its target; nothing is opened or created.
+
+    Raises:
+        CheckpointError: The value is a URL of an unknown scheme or has no path.
+
+    """
+    value = (url_or_path or os.environ.get(ENV_VAR) or "").strip()
+    if not value:
+        return Location("sqlite", str(Path(repo).resolve() / STATE_DIR / DEFAULT_FILE))
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return Location("sqlite", str(Path(value).expanduser().resolve()))
+    scheme = scheme.lower()
+    if scheme in _PG_SCHEMES:
+        return Location("postgres", value)
+    if scheme == "sqlite":
+        # SQLAlchemy's form: sqlite:///relative.db and sqlite:////absolute.db.
+        path = rest[1:] if rest.startswith("/") else ""
+        if not path:
+            raise CheckpointError(f"checkpointer URL {value!r} names no file: use sqlite:///PATH")
+        return Location("sqlite", str(Path(path).expanduser().resolve()))
+    raise CheckpointError(
+        f"checkpointer URL {_redact(value)!r} has unknown scheme {scheme!r}: "
+        "use postgresql://..., sqlite:///PATH or a file path"
+    )
+
+
+@contextmanager
+def open_checkpointer(url_or_path: str | None, repo: Path) -> Iterator[BaseCheckpointSaver]:
+    """Open the checkpointer of a run, ready to use, and close it on exit.
+
+    Args:
+        url_or_path: Where to checkpoint; see ``resolve_location``.
+        repo: The repository of the run.
+
+    Yields:
+        A ``SqliteSaver`` or ``PostgresSaver`` whose tables exist.
+
+    Raises:
+        CheckpointError: The location is malformed, unreachable or corrupt.
+
+    """
+    location = resolve_location(url_or_path, repo)
+    with ExitStack() as stack:
+        if location.backend == "postgres":
+            from langgraph.checkpoint.postgres import PostgresSaver
+
+            conn = stack.enter_context(_connect_postgres(location))
+            saver: BaseCheckpointSaver = PostgresSaver(conn)
+        else:
+            from langgraph.checkpoint.sqlite import SqliteSaver
+
+            conn_sqlite = stack.enter_context(_connect_sqlite(location))
+            saver = SqliteSaver(conn_sqlite)
+        _setup(saver, location)
+        yield saver
+
+
+@contextmanager
+def open_store(url_or_path: str | None, repo: Path) -> Iterator[BaseStore]:
+    """Open the long-term store at the checkpointer's location, and close it on exit.
+
+    Args:
+        url_or_path: Where to checkpoint; see ``resolve_location``.
+        repo: The repository of the run.
+
+    Yields:
+        A ``SqliteStore`` or ``PostgresStore`` whose tables exist.
+
+    Raises:
+        CheckpointError: The location is malformed, unreachable or corrupt.
+
+    """
+    location = resolve_location(url_or_path, repo)
+    with ExitStack() as stack:
+        if location.backend == "postgres":
+            from langgraph.store.postgres import PostgresStore
+
+            conn = stack.enter_context(_connect_postgres(location))
+            store: BaseStore = PostgresStore(conn)
+        else:
+            from langgraph.store.sqlite import SqliteStore
+
+            conn_sqlite = stack.enter_context(_connect_sqlite(location, autocommit=True))
+            store = SqliteStore(conn_sqlite)
+        _setup(store, location)
+        yield store
+
+
+def _setup(target: BaseCheckpointSaver | BaseStore, location: Location) -> None:
+    """Create or migrate the tables, turning driver errors into a CheckpointError."""
+    if location.backend == "sqlite":
+        try:
+            target.setup()  # type: ignore[union-attr]
+        except sqlite3.DatabaseError as exc:
+            raise CheckpointError(
+                f"checkpointer {location} is not a usable SQLite file: {exc}"
+            ) from None
+        return
+    import psycopg
+
+    conn = target.conn  # type: ignore[union-attr]
+    try:
+        # Two processes migrating at once race on CREATE TABLE IF NOT EXISTS.
+        conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
+        try:
+            target.setup()  # type: ignore[union-attr]
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK,))
+    except psycopg.Error as exc:
+        raise CheckpointError(
+            f"checkpointer {location} cannot be set up: {_first_line(exc)}"
+        ) from None
+
+
+@contextmanager
+def _connect_sqlite(
+    location: Location, *, autocommit: bool = False
+) -> Iterator[sqlite3.Connection]:
+    """Open the SQLite file, creating its folder (and its .gitignore) when needed."""
+    path = Path(location.target)
+    if path.is_dir():
+        raise CheckpointError(f"checkpointer {path} is a directory, not a SQLite file")
+    try:
+        _make_folder(path.parent)
+        conn = sqlite3.connect(
+            path,
+            # The savers serialise access with their own lock; graph nodes run in threads.
+            check_same_thread=False,
+            isolation_level=None if autocommit else "",
+        )
+    except (OSError, sqlite3.Error) as exc:
+        raise CheckpointError(f"checkpointer {path} cannot be opened: {exc}") from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the folder; healloop's own state folder also ignores itself in git."""
+    if folder.name == STATE_DIR and not folder.exists():
+        folder.mkdir(parents=True)
+        (folder / ".gitignore").write_text("*\n", encoding="utf-8")
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def _connect_postgres(location: Location) -> Iterator[psycopg.Connection]:
+    """Connect as the PostgreSQL savers expect: autocommit, dict rows, no prepares."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.rows import dict_row
+
+    try:
+        params = conninfo_to_dict(location.target)
+    except psycopg.ProgrammingError as exc:
+        raise CheckpointError(
+            f"checkpointer URL {location} is malformed: {_first_line(exc)}"
+        ) from None
+    port = str(params.get("port", ""))
+    if port and not all(p.strip().isdigit() for p in port.split(",")):
+        raise CheckpointError(f"checkpointer URL {location} is malformed: port {port!r}")
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    try:
+        conn = psycopg.Connection.connect(
+            **params, autocommit=True, prepare_threshold=0, row_factory=dict_row
+        )
+    except psycopg.Error as exc:
+        raise CheckpointError(
+            f"checkpointer {location} is unreachable: {_first_line(exc)}"
+        ) from None
+    with conn:
+        yield conn
+
+
+def _redact(url: str) -> str:
+    """Return the URL with its password replaced by ***."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+    except ValueError:
+        return url.split("://", 1)[0] + "://***"
+
+
+def _first_line(exc: BaseException) -> str:
+    """Return the first non-empty line of an exception's message."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
