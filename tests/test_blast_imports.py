@@ -1,0 +1,134 @@
+"""Import resolution: who imports a module and which of its symbols they use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from healloop.analysis.blast import analyse
+from healloop.errors import InputError
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+CORE = """\
+LIMIT = 10
+cache = {}
+
+def area(w, h):
+    return w * h
+
+class Shape:
+    def grow(self):
+        return 1
+
+def _private():
+    return 0
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return write(tmp_path, {
+        "pkg/__init__.py": "from .core import area, Shape\n__all__ = ['area', 'Shape']\n",
+        "pkg/core.py": CORE,
+        "pkg/alias.py": "import pkg.core as c\n\ndef f():\n    return c.area(1, 2) + c.LIMIT\n",
+        "pkg/sub/__init__.py": "",
+        "pkg/sub/rel.py": "from ..core import Shape as S\n\nS().grow()\nS.grow\n",
+        "pkg/reexport_user.py": "from pkg import area\n\narea(3, 4)\n",
+        "pkg/star.py": "from pkg.core import *\n\nx = area(1, 1) + LIMIT\n",
+        "pkg/cond.py": (
+            "try:\n    from pkg.core import area\nexcept ImportError:\n    area = None\n"
+            "\ndef late():\n    from pkg import core\n    return core.cache\n"
+        ),
+        "pkg/plain.py": "import pkg.core\n\npkg.core.area(1, 1)\n",
+        "pkg/chain.py": "from pkg.alias import f\n\nf()\n",
+        "pkg/unrelated.py": "import os\n\nos.getcwd()\n",
+        "tests/test_core.py": (
+            "from pkg.core import area\n\n\ndef test_area():\n    assert area(2, 3) == 6\n\n\n"
+            "def test_nothing():\n    assert True\n"
+        ),
+        "tests/test_chain.py": (
+            "from pkg.chain import f\n\n\nclass TestChain:\n    def test_f(self):\n"
+            "        assert f is not None\n"
+        ),
+    })
+
+
+def symbols(repo: Path, dependent: str) -> list[str]:
+    radius = analyse(repo, "pkg/core.py", history=False)
+    found = {d.file: d for d in radius.dependents}
+    assert dependent in found, sorted(found)
+    return found[dependent].symbols
+
+
+def test_module_alias_attributes_resolve_to_symbols(repo: Path) -> None:
+    assert symbols(repo, "pkg/alias.py") == ["LIMIT", "area"]
+
+
+def test_relative_import_with_alias_resolves_class_and_member(repo: Path) -> None:
+    assert symbols(repo, "pkg/sub/rel.py") == ["Shape", "Shape.grow"]
+
+
+def test_reexport_through_package_init_counts_as_direct_use(repo: Path) -> None:
+    radius = analyse(repo, "pkg/core.py", history=False)
+    user = next(d for d in radius.dependents if d.file == "pkg/reexport_user.py")
+    assert user.depth == 1
+    assert user.symbols == ["area"]
+    assert [(u.symbol, u.line, u.kind) for u in user.uses] == [
+        ("area", 1, "function"), ("area", 3, "function"),
+    ]
+
+
+def test_star_import_uses_names_defined_in_target(repo: Path) -> None:
+    assert symbols(repo, "pkg/star.py") == ["LIMIT", "area"]
+
+
+def test_conditional_and_function_level_imports_are_followed(repo: Path) -> None:
+    assert symbols(repo, "pkg/cond.py") == ["area", "cache"]
+
+
+def test_dotted_import_without_alias(repo: Path) -> None:
+    assert symbols(repo, "pkg/plain.py") == ["area"]
+
+
+def test_transitive_dependents_have_their_depth(repo: Path) -> None:
+    radius = analyse(repo, "pkg/core.py", history=False)
+    depths = {d.file: d.depth for d in radius.dependents}
+    assert depths["pkg/alias.py"] == 1
+    assert depths["pkg/chain.py"] == 2
+    assert depths["tests/test_chain.py"] == 3
+    assert "pkg/unrelated.py" not in depths
+
+
+def test_tests_reaching_the_target_are_selected_with_their_functions(repo: Path) -> None:
+    radius = analyse(repo, "pkg/core.py", history=False)
+    assert radius.tests == ["tests/test_chain.py", "tests/test_core.py"]
+    assert radius.test_functions == [
+        "tests/test_chain.py::TestChain::test_f",
+        "tests/test_core.py::test_area",
+    ]
+
+
+def test_unparsable_files_are_named_in_the_notes(repo: Path) -> None:
+    write(repo, {"pkg/broken.py": "def (:\n"})
+    radius = analyse(repo, "pkg/core.py", history=False)
+    assert any("pkg/broken.py" in note for note in radius.notes)
+
+
+def test_target_outside_repository_is_an_input_error(repo: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        analyse(repo / "pkg", "../tests/test_core.py", history=False)
+
+
+def test_cache_notices_edited_files(repo: Path) -> None:
+    assert symbols(repo, "pkg/plain.py") == ["area"]
+    write(repo, {"pkg/plain.py": "import pkg.core\n\npkg.core.Shape()\n# longer now\n"})
+    assert symbols(repo, "pkg/plain.py") == ["Shape"]
