@@ -1,5 +1,5 @@
 """Run the CLI with ``python -m healloop``."""
 
-from healloop.main import app
+from healloop.main import cli
 
-app(prog_name="healloop")
+cli()

@@ -42,6 +42,8 @@ class Request(Report):
     files: list[str] = Field(description="Targets, POSIX paths relative to the repo.")
     threshold: float = Field(0.7, ge=0.0, le=1.0, description="Score to accept.")
     iterations: int = Field(3, ge=1, description="Max generate/evaluate rounds.")
+    output: str | None = Field(None, description="Write the healed target here.")
+    apply: bool = Field(False, description="Write the healed targets in place.")
 
 
 class Finding(Report):
@@ -268,6 +270,8 @@ class HealState(TypedDict, total=False):
 
     request: dict[str, Any]
     """The Request: repo, targets, threshold, budget. Set once."""
+    settings: dict[str, Any]
+    """The run context minus secrets, so a resume elsewhere runs the same way. Set once."""
     originals: dict[str, str]
     """Original content of each target at the start, by path. Set once by review."""
     review: Annotated[dict[str, dict[str, Any]], merge_by_target]
@@ -284,6 +288,8 @@ class HealState(TypedDict, total=False):
     """Generate/evaluate rounds done; replaced."""
     best: dict[str, str]
     """Best candidate id per target so far; replaced."""
+    rejected: Annotated[list[str], operator.add]
+    """Ids of candidates the human rejected; never proposed again; appended."""
     feedback: Annotated[list[str], operator.add]
     """Feedback from the human on rejection; appended."""
     decision: dict[str, Any] | None

@@ -1,0 +1,1 @@
+"""Measuring a version of a target and turning the measurements into a score."""

@@ -1,0 +1,38 @@
+"""Pure routing functions: where the run goes next, read off the state alone."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from healloop.nodes._common import best_score, proposable, request_of
+from healloop.state import HealState
+
+AfterEvaluate = Literal["generate", "approve", "conclude"]
+AfterApprove = Literal["apply", "generate", "conclude"]
+
+
+def after_evaluate(state: HealState) -> AfterEvaluate:
+    """Loop while a target is below the threshold and budget remains; else decide."""
+    if "baseline" not in state or "request" not in state:
+        raise ValueError("evaluate finished on a state without request or baseline")
+    request = request_of(state)
+    iteration = state.get("iteration", 0)
+    pending = [t for t in request.files if best_score(state, t) < request.threshold]
+    if not pending:
+        return "approve"
+    produced = any(c.get("iteration") == iteration for c in state.get("candidates", []))
+    if iteration < request.iterations and produced:
+        return "generate"
+    return "approve" if proposable(state) else "conclude"
+
+
+def after_approve(state: HealState) -> AfterApprove:
+    """Apply what was approved; loop back on rejection with feedback and budget."""
+    decision = state.get("decision")
+    if not decision:
+        raise ValueError("approve finished without a decision")
+    if decision["action"] == "approve":
+        return "apply"
+    if decision.get("feedback") and state.get("iteration", 0) < request_of(state).iterations:
+        return "generate"
+    return "conclude"

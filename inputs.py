@@ -1,0 +1,84 @@
+"""Validation of what users hand to healloop, at the edge, one clear line each."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from healloop.errors import InputError, UsageError
+
+MAX_TARGET_BYTES = 1_000_000
+"""Targets larger than this are refused: healing them would not fit a review."""
+
+
+def check_repo(repo: Path) -> Path:
+    """Return the resolved repository root, or raise InputError."""
+    if not repo.exists():
+        raise InputError(f"repository {repo} does not exist")
+    if not repo.is_dir():
+        raise InputError(f"repository {repo} is not a folder")
+    if not os.access(repo, os.R_OK | os.X_OK):
+        raise InputError(f"repository {repo} is not readable")
+    return repo.resolve()
+
+
+def check_target(repo: Path, target: str) -> str:
+    """Return the target as a POSIX path relative to repo, or raise InputError."""
+    given = Path(target)
+    path = given if given.is_absolute() else repo / given
+    if not path.exists() and not given.is_absolute() and Path.cwd().joinpath(given).exists():
+        path = Path.cwd() / given
+    if not path.exists():
+        raise InputError(f"target {target} does not exist")
+    resolved = path.resolve()
+    if not resolved.is_relative_to(repo):
+        raise InputError(f"target {target} is outside the repository {repo}")
+    if resolved.is_dir():
+        raise InputError(f"target {target} is a folder, not a file")
+    if resolved.suffix != ".py":
+        raise InputError(f"target {target} is not a Python file (.py)")
+    size = resolved.stat().st_size
+    if size == 0:
+        raise InputError(f"target {target} is empty")
+    if size > MAX_TARGET_BYTES:
+        raise InputError(f"target {target} is {size} bytes, over the {MAX_TARGET_BYTES} limit")
+    if not os.access(resolved, os.R_OK):
+        raise InputError(f"target {target} is not readable")
+    data = resolved.read_bytes()
+    if b"\0" in data:
+        raise InputError(f"target {target} is binary")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"target {target} is not UTF-8 text") from None
+    return resolved.relative_to(repo).as_posix()
+
+
+def check_threshold(value: float) -> float:
+    """Return the threshold if it lies in [0, 1]."""
+    if not 0.0 <= value <= 1.0:
+        raise UsageError(f"--threshold must be between 0 and 1, not {value:g}")
+    return value
+
+
+def check_iterations(value: int) -> int:
+    """Return the iteration budget if it is at least 1."""
+    if value < 1:
+        raise UsageError(f"--iterations must be at least 1, not {value}")
+    return value
+
+
+def check_output(repo: Path, targets: list[str], output: Path | None, apply: bool) -> str | None:
+    """Return the output path as a string after checking it makes sense."""
+    if output is None:
+        return None
+    if apply:
+        raise UsageError("--output and --apply exclude each other: choose one")
+    if len(targets) != 1:
+        raise UsageError("--output takes one target; use --apply for several")
+    out = output.resolve()
+    if not out.parent.is_dir():
+        raise UsageError(f"--output folder {output.parent} does not exist")
+    if out == (repo / targets[0]).resolve():
+        raise UsageError("--output is the target itself: use --apply to write in place")
+    return str(out)

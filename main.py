@@ -1,0 +1,337 @@
+"""The healloop command line: a thin shell over the graph.
+
+Exit codes: 0 accepted, 1 nothing reached the threshold or the change was rejected,
+2 usage or input error (one line, no traceback), 3 paused for approval.
+Heavy imports (langgraph, langchain) happen inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from healloop.errors import HealloopError, UsageError
+
+if TYPE_CHECKING:
+    from healloop.context import RunContext
+    from healloop.session import Outcome
+    from healloop.state import ApprovalDecision, ApprovalRequest
+
+EXIT = {"accepted": 0, "no_improvement": 1, "rejected": 1, "awaiting_approval": 3, "error": 2}
+
+
+class _OneLineErrors(TyperGroup):
+    """Report usage mistakes as one line on stderr and exit 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"healloop: error: {exc.format_message()}", err=True)
+            sys.exit(2)
+        except click.exceptions.Abort:
+            click.echo("healloop: aborted", err=True)
+            sys.exit(1)
+        except HealloopError as exc:
+            click.echo(f"healloop: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(
+    cls=_OneLineErrors,
+    help="Self-healing code loop for Python repositories: review, blast radius, "
+    "generate, evaluate, approve.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Repo = Annotated[Path, typer.Option("--repo", help="Root of the repository to heal.")]
+Checkpointer = Annotated[
+    str | None,
+    typer.Option(
+        "--checkpointer",
+        envvar="HEALLOOP_CHECKPOINTER",
+        help="SQLite path or postgresql:// URL (default <repo>/.healloop/checkpoints.sqlite).",
+    ),
+]
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object as the last line of stdout.")
+]
+Engine = Literal["auto", "offline", "llm"]
+
+
+@app.command()
+def run(
+    repo: Repo,
+    file: Annotated[
+        list[str], typer.Option("--file", help="Target file (repeat for several).")
+    ],
+    iterations: Annotated[
+        int, typer.Option(help="Max generate/evaluate rounds.")
+    ] = 3,
+    threshold: Annotated[
+        float, typer.Option(help="Score in [0, 1] a candidate needs to be proposed.")
+    ] = 0.7,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Write the healed file here, leave the original alone."),
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the healed files in place after approval.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve automatically.")] = False,
+    engine: Annotated[
+        Engine, typer.Option(help="offline (no model), llm, or auto (all available).")
+    ] = "auto",
+    model: Annotated[
+        str, typer.Option(help="Chat model name, or provider:model.")
+    ] = "gpt-4.1",
+    api_key: Annotated[
+        str | None, typer.Option(help="API key for the model (else OPENAI_API_KEY).")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible server URL (else OPENAI_BASE_URL)."),
+    ] = None,
+    candidates: Annotated[int, typer.Option(help="LLM candidates per round.")] = 1,
+    max_tokens_per_run: Annotated[
+        int | None, typer.Option(help="Stop calling the model past this many tokens.")
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option(help="Stop calling the model past this cost (USD).")
+    ] = None,
+    judge: Annotated[bool, typer.Option(help="Add an LLM judge term to the score.")] = False,
+    test_timeout: Annotated[float, typer.Option(help="Seconds one test may take.")] = 30.0,
+    thread_id: Annotated[
+        str | None, typer.Option(help="Run id; an unfinished run with it continues.")
+    ] = None,
+    checkpointer: Checkpointer = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Heal target files: review, generate, evaluate, then ask for approval."""
+    from healloop import inputs
+    from healloop.state import Request
+
+    root = inputs.check_repo(repo)
+    targets = [inputs.check_target(root, f) for f in file]
+    request = Request(
+        repo=str(root),
+        files=list(dict.fromkeys(targets)),
+        threshold=inputs.check_threshold(threshold),
+        iterations=inputs.check_iterations(iterations),
+        output=inputs.check_output(root, targets, output, apply),
+        apply=apply,
+    )
+    ctx = _context(engine, model, api_key, base_url, candidates=candidates,
+                   max_tokens_per_run=max_tokens_per_run, max_cost=max_cost, judge=judge,
+                   test_timeout=test_timeout)
+    from healloop import session
+
+    outcome = session.start(
+        request, ctx, thread_id=thread_id, checkpointer=checkpointer,
+        approver=_approver(yes), progress=_progress,
+    )
+    _finish(outcome, root, as_json)
+
+
+@app.command()
+def resume(
+    thread_id: Annotated[str, typer.Argument(help="The run's thread id.")],
+    repo: Repo,
+    approve: Annotated[bool, typer.Option("--approve", help="Approve the proposal.")] = False,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject the proposal.")] = False,
+    feedback: Annotated[
+        str | None, typer.Option(help="With --reject: what the next candidate should do.")
+    ] = None,
+    target: Annotated[
+        list[str] | None, typer.Option("--target", help="Approve or reject only these.")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key for the model.")] = None,
+    checkpointer: Checkpointer = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Resume a paused run with a decision (or ask for one on a terminal)."""
+    from healloop import inputs
+    from healloop.state import ApprovalDecision
+
+    root = inputs.check_repo(repo)
+    if approve and reject:
+        raise UsageError("--approve and --reject exclude each other")
+    if feedback and not reject:
+        raise UsageError("--feedback goes with --reject")
+    decision = None
+    if approve or reject:
+        decision = ApprovalDecision(
+            action="approve" if approve else "reject", targets=target or None, feedback=feedback
+        )
+    from healloop import session
+
+    outcome = session.resume(
+        thread_id, root, decision, checkpointer=checkpointer, approver=_approver(False),
+        progress=_progress, api_key=api_key or os.environ.get("OPENAI_API_KEY"),
+    )
+    _finish(outcome, root, as_json)
+
+
+@app.command()
+def runs(repo: Repo, checkpointer: Checkpointer = None, as_json: JsonFlag = False) -> None:
+    """List checkpointed runs of the repository with their status and score."""
+    from healloop import inputs, session
+
+    outcomes = session.list_runs(inputs.check_repo(repo), checkpointer)
+    if as_json:
+        rows = [{k: o.to_json()[k] for k in ("thread_id", "status", "score", "threshold",
+                                                "iterations_used", "reason")} for o in outcomes]
+        typer.echo(json.dumps(rows))
+        return
+    if not outcomes:
+        typer.echo("no runs")
+    for o in outcomes:
+        score = "-" if o.score is None else f"{o.score:.2f}"
+        typer.echo(f"{o.thread_id}  {o.status:<17}  score {score}  rounds {o.iterations_used}")
+
+
+@app.command()
+def graph(
+    fmt: Annotated[
+        Literal["mermaid", "ascii"], typer.Option("--format", help="Drawing format.")
+    ] = "mermaid",
+) -> None:
+    """Draw the healing loop's state machine."""
+    from healloop.graph import build_graph
+
+    drawable = build_graph().get_graph()
+    typer.echo(drawable.draw_mermaid() if fmt == "mermaid" else drawable.draw_ascii())
+
+
+@app.command()
+def demo(
+    keep: Annotated[
+        Path | None, typer.Option(help="Copy the example here instead of a temp folder.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run the whole loop offline on the bundled example, in a copy, approving itself."""
+    from healloop.demo import prepare
+
+    root = prepare(keep)
+    _stderr(f"demo repository: {root}")
+    from healloop import session
+    from healloop.state import Request
+
+    request = Request(repo=str(root), files=["inventory/pricing.py"], output=None, apply=True)
+    outcome = session.start(
+        request, _context("offline", "gpt-4.1", None, None), thread_id=None,
+        checkpointer=None, approver=_approver(True), progress=_progress,
+    )
+    _finish(outcome, root, as_json)
+
+
+def _context(
+    engine: Engine, model: str, api_key: str | None, base_url: str | None, **extra: Any
+) -> RunContext:
+    from healloop.context import RunContext
+
+    return RunContext(
+        engine=engine, model=model,
+        api_key=api_key or os.environ.get("OPENAI_API_KEY"),
+        base_url=base_url or os.environ.get("OPENAI_BASE_URL"),
+        **extra,
+    )
+
+
+def _approver(yes: bool) -> Any:
+    from healloop.state import ApprovalDecision
+
+    def approver(request: ApprovalRequest) -> ApprovalDecision | None:
+        if yes:
+            return ApprovalDecision(action="approve")
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            return None
+        return _ask(request)
+
+    return approver
+
+
+def _ask(request: ApprovalRequest) -> ApprovalDecision | None:
+    from healloop.state import ApprovalDecision
+
+    _show_request(request)
+    choice = typer.prompt(
+        "approve (a), reject (r), reject with feedback (f), or leave paused (q)",
+        default="q",
+    ).strip().lower()
+    if choice.startswith("a"):
+        return ApprovalDecision(action="approve")
+    if choice.startswith("r"):
+        return ApprovalDecision(action="reject")
+    if choice.startswith("f"):
+        return ApprovalDecision(action="reject", feedback=typer.prompt("feedback"))
+    return None
+
+
+def _show_request(request: ApprovalRequest) -> None:
+    for p in request.proposals:
+        typer.echo(p.diff)
+        typer.echo(f"{p.target}: score {p.score:.2f} (original {p.original_score:.2f}, "
+                   f"threshold {request.threshold:.2f}) by {p.engine}: {p.summary}")
+        for t in p.terms:
+            typer.echo(f"  {t.name:<11} {t.value:.2f} x {t.weight:.2f}  {t.detail}")
+        typer.echo(f"  blast radius: {p.blast_radius}")
+
+
+def _stderr(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _progress(node: str, update: dict[str, Any]) -> None:
+    detail = ""
+    if node == "generate":
+        detail = f"round {update.get('iteration')}: {len(update.get('candidates', []))} new"
+    elif node == "evaluate":
+        scores = [e["score"] for e in update.get("evaluations", [])]
+        detail = f"scores {', '.join(f'{s:.2f}' for s in scores) or '-'}"
+    elif node == "review":
+        detail = ", ".join(f"{t} original {b['score']:.2f}"
+                           for t, b in update.get("baseline", {}).items())
+    elif update.get("reason"):
+        detail = update["reason"]
+    _stderr(f"[healloop] {node:<12} {detail}")
+
+
+def _finish(outcome: Outcome, repo: Path, as_json: bool) -> None:
+    if outcome.status == "awaiting_approval" and outcome.request and not as_json:
+        _show_request(outcome.request)
+    if not as_json and outcome.status == "accepted" and not outcome.written:
+        typer.echo(outcome.diff)
+    if outcome.status == "awaiting_approval":
+        _stderr(f"paused for approval: thread {outcome.thread_id}")
+        _stderr(f"  healloop resume {outcome.thread_id} --repo {repo} --approve")
+        _stderr(f"  healloop resume {outcome.thread_id} --repo {repo} --reject --feedback TEXT")
+    else:
+        score = "-" if outcome.score is None else f"{outcome.score:.2f}"
+        _stderr(f"{outcome.status}: score {score} (threshold {outcome.threshold:.2f}) "
+                f"{outcome.reason}")
+        for path in outcome.written:
+            _stderr(f"wrote {path}")
+    if as_json:
+        typer.echo(json.dumps(outcome.to_json()))
+    raise typer.Exit(EXIT[outcome.status])
+
+
+def cli() -> None:
+    """Run the command line (the console script)."""
+    app(prog_name="healloop")

@@ -1,0 +1,88 @@
+"""Small readers shared by the nodes: typed views of the JSON state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from healloop.context import RunContext
+from healloop.sandbox import Limits
+from healloop.state import (
+    BlastRadius,
+    Candidate,
+    Evaluation,
+    HealState,
+    Request,
+    ReviewReport,
+)
+
+
+def context_of(runtime: Runtime[RunContext] | None) -> RunContext:
+    """Return the run context, or the defaults when the caller gave none."""
+    ctx = getattr(runtime, "context", None)
+    if isinstance(ctx, dict):
+        return RunContext(**ctx)
+    return ctx or RunContext()
+
+
+def limits_of(ctx: RunContext) -> Limits:
+    """Return the sandbox limits the run context asks for."""
+    return Limits(
+        test_timeout=ctx.test_timeout, run_timeout=ctx.run_timeout, pass_env=tuple(ctx.pass_env)
+    )
+
+
+def request_of(state: HealState) -> Request:
+    """Return the validated request."""
+    return Request.model_validate(state["request"])
+
+
+def repo_of(state: HealState) -> Path:
+    """Return the repository root."""
+    return Path(state["request"]["repo"])
+
+
+def reviews_of(state: HealState) -> dict[str, ReviewReport]:
+    """Return the review report of each target."""
+    return {k: ReviewReport.model_validate(v) for k, v in state.get("review", {}).items()}
+
+
+def blast_of(state: HealState, target: str) -> BlastRadius | None:
+    """Return the blast radius of a target, if it was worked out."""
+    data: dict[str, Any] | None = state.get("blast_radius", {}).get(target)
+    return BlastRadius.model_validate(data) if data else None
+
+
+def candidates_of(state: HealState) -> dict[str, Candidate]:
+    """Return every candidate by id."""
+    return {c["id"]: Candidate.model_validate(c) for c in state.get("candidates", [])}
+
+
+def evaluations_of(state: HealState) -> dict[str, Evaluation]:
+    """Return the evaluation of every candidate by candidate id."""
+    return {e["candidate_id"]: Evaluation.model_validate(e) for e in state.get("evaluations", [])}
+
+
+def baseline_of(state: HealState, target: str) -> Evaluation:
+    """Return the evaluation of the original target."""
+    return Evaluation.model_validate(state["baseline"][target])
+
+
+def best_score(state: HealState, target: str) -> float:
+    """Return the score of the best candidate for target, or the original's."""
+    best = state.get("best", {}).get(target)
+    if best is None:
+        return baseline_of(state, target).score
+    return evaluations_of(state)[best].score
+
+
+def proposable(state: HealState) -> dict[str, str]:
+    """Return the best candidate id of each target whose best clears the threshold."""
+    threshold = request_of(state).threshold
+    return {
+        target: cid
+        for target, cid in state.get("best", {}).items()
+        if best_score(state, target) >= threshold
+    }

@@ -1,0 +1,233 @@
+"""Drive the graph for the CLI: start, pause for approval, resume, list runs.
+
+The CLI is a thin shell over this module; Studio and the API server drive the same
+graph without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+from healloop.checkpoint import open_checkpointer, open_store
+from healloop.context import RunContext
+from healloop.errors import RunNotFoundError, RunStateError
+from healloop.graph import build_graph
+from healloop.nodes._common import best_score
+from healloop.nodes.approve import approval_request
+from healloop.state import ApprovalDecision, ApprovalRequest, Request, RunStatus
+
+Approver = Callable[[ApprovalRequest], ApprovalDecision | None]
+"""Decides on an approval request; None leaves the run paused."""
+Progress = Callable[[str, dict[str, Any]], None]
+"""Told the name and update of every node that finishes."""
+
+_SECRET_FIELDS = {"api_key", "chat_model"}
+
+
+@dataclass
+class Outcome:
+    """How a run stands after the CLI drove it as far as it could."""
+
+    status: RunStatus
+    thread_id: str
+    threshold: float
+    score: float | None = None
+    original_score: float | None = None
+    iterations_used: int = 0
+    output: str | None = None
+    diff: str = ""
+    reason: str = ""
+    written: list[str] = field(default_factory=list)
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    request: ApprovalRequest | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the outcome as the JSON object `--json` prints."""
+        data = dataclasses.asdict(self)
+        data["request"] = self.request.dump() if self.request else None
+        return data
+
+
+def settings_of(ctx: RunContext) -> dict[str, Any]:
+    """Return the run context without secrets, to keep with the run."""
+    return {
+        f.name: getattr(ctx, f.name)
+        for f in dataclasses.fields(ctx)
+        if f.name not in _SECRET_FIELDS
+    }
+
+
+def context_from(settings: dict[str, Any], **overrides: Any) -> RunContext:
+    """Rebuild a run context from kept settings and this process's secrets."""
+    known = {f.name for f in dataclasses.fields(RunContext)}
+    values = {k: v for k, v in settings.items() if k in known}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return RunContext(**values)
+
+
+@contextmanager
+def opened(repo: Path, checkpointer: str | None) -> Iterator[CompiledStateGraph]:
+    """Yield the graph compiled with the run's checkpointer and store."""
+    with open_checkpointer(checkpointer, repo) as saver, open_store(checkpointer, repo) as store:
+        yield build_graph(checkpointer=saver, store=store)
+
+
+def new_thread_id() -> str:
+    """Return a fresh, readable thread id."""
+    return f"heal-{uuid.uuid4().hex[:12]}"
+
+
+def start(
+    request: Request,
+    ctx: RunContext,
+    *,
+    thread_id: str | None,
+    checkpointer: str | None,
+    approver: Approver,
+    progress: Progress,
+) -> Outcome:
+    """Start a run, or continue the unfinished run with that thread id."""
+    thread_id = thread_id or new_thread_id()
+    config = _config(thread_id)
+    with opened(Path(request.repo), checkpointer) as graph:
+        snapshot = graph.get_state(config)
+        if snapshot.values:
+            if not snapshot.next:
+                return outcome_of(graph, thread_id)
+            ctx = context_from(snapshot.values.get("settings", {}), api_key=ctx.api_key,
+                               chat_model=ctx.chat_model)
+            return _drive(graph, thread_id, None, ctx, approver, progress)
+        state = {"request": request.dump(), "settings": settings_of(ctx)}
+        return _drive(graph, thread_id, state, ctx, approver, progress)
+
+
+def resume(
+    thread_id: str,
+    repo: Path,
+    decision: ApprovalDecision | None,
+    *,
+    checkpointer: str | None,
+    approver: Approver,
+    progress: Progress,
+    **secrets: Any,
+) -> Outcome:
+    """Resume a paused run with a decision, or ask the approver for one."""
+    config = _config(thread_id)
+    with opened(repo, checkpointer) as graph:
+        snapshot = graph.get_state(config)
+        if not snapshot.values:
+            raise RunNotFoundError(f"no run with thread id {thread_id} in this checkpointer")
+        if not snapshot.next:
+            status = snapshot.values.get("status", "finished")
+            raise RunStateError(f"run {thread_id} has already finished ({status})")
+        ctx = context_from(snapshot.values.get("settings", {}), **secrets)
+        if decision is None:
+            return _drive(graph, thread_id, None, ctx, approver, progress)
+        if _pending_request(graph, thread_id) is None:
+            raise RunStateError(f"run {thread_id} is not waiting for approval")
+        return _drive(graph, thread_id, Command(resume=decision.dump()), ctx, approver, progress)
+
+
+def _drive(
+    graph: CompiledStateGraph,
+    thread_id: str,
+    payload: Any,
+    ctx: RunContext,
+    approver: Approver,
+    progress: Progress,
+) -> Outcome:
+    config = _config(thread_id)
+    while True:
+        for update in graph.stream(payload, config, context=ctx, stream_mode="updates"):
+            for node, values in update.items():
+                if node != "__interrupt__":
+                    progress(node, values or {})
+        request = _pending_request(graph, thread_id)
+        if request is None:
+            return outcome_of(graph, thread_id)
+        decision = approver(request)
+        if decision is None:
+            return outcome_of(graph, thread_id)
+        payload = Command(resume=decision.dump())
+
+
+def _pending_request(graph: CompiledStateGraph, thread_id: str) -> ApprovalRequest | None:
+    snapshot = graph.get_state(_config(thread_id))
+    for task in snapshot.tasks:
+        for interrupt in task.interrupts:
+            return ApprovalRequest.model_validate(interrupt.value)
+    return None
+
+
+def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
+    """Summarise the checkpointed state of a run."""
+    snapshot = graph.get_state(_config(thread_id))
+    values = snapshot.values
+    if not values:
+        raise RunNotFoundError(f"no run with thread id {thread_id} in this checkpointer")
+    request = Request.model_validate(values["request"])
+    pending = _pending_request(graph, thread_id)
+    if pending is not None:
+        status: RunStatus = "awaiting_approval"
+    elif snapshot.next:
+        status = "running"
+    else:
+        status = values.get("status", "running")
+    shown = pending or (approval_request(values) if "baseline" in values else None)
+    proposals = shown.proposals if shown else []
+    baseline = values.get("baseline", {})
+    targets = [
+        {"target": p.target, "score": p.score, "original_score": p.original_score,
+         "engine": p.engine, "summary": p.summary, "candidate_id": p.candidate_id,
+         "terms": [t.dump() for t in p.terms]}
+        for p in proposals
+    ]
+    approved = set((values.get("decision") or {}).get("targets") or [p.target for p in proposals])
+    if status == "accepted":
+        proposals = [p for p in proposals if p.target in approved]
+    return Outcome(
+        status=status,
+        thread_id=thread_id,
+        threshold=request.threshold,
+        score=min((best_score(values, t) for t in request.files), default=None)
+        if "baseline" in values else None,
+        original_score=min((b["score"] for b in baseline.values()), default=None),
+        iterations_used=values.get("iteration", 0),
+        output=request.output if status == "accepted" else None,
+        diff="".join(p.diff for p in proposals),
+        reason=values.get("reason", ""),
+        written=values.get("written", []),
+        targets=targets,
+        request=pending,
+    )
+
+
+def list_runs(repo: Path, checkpointer: str | None) -> list[Outcome]:
+    """Return every run checkpointed for the repository, newest first."""
+    with open_checkpointer(checkpointer, repo) as saver:
+        graph = build_graph(checkpointer=saver)
+        seen: list[str] = []
+        for item in saver.list(None):
+            thread = item.config["configurable"]["thread_id"]
+            if thread not in seen:
+                seen.append(thread)
+        outcomes = []
+        for thread in seen:
+            try:
+                outcomes.append(outcome_of(graph, thread))
+            except RunNotFoundError:
+                continue
+        return outcomes
+
+
+def _config(thread_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id}}
