@@ -1,0 +1,107 @@
+"""The API gate: a candidate must keep what dependents use working."""
+
+from __future__ import annotations
+
+import pytest
+
+from healloop.analysis.api import api_breaks
+from healloop.state import BlastRadius, Dependent
+
+OLD = """\
+import os
+
+LIMIT = 3
+
+def area(w, h=1):
+    return w * h
+
+def split(text, *, sep=","):
+    return text.split(sep)[0], text
+
+class Shape:
+    def __init__(self, size):
+        self.size = size
+
+    def grow(self, by=1):
+        return self.size + by
+
+def gen():
+    yield 1
+"""
+
+USED = {
+    "LIMIT": ["pkg/a.py"], "area": ["pkg/a.py", "pkg/b.py"], "split": ["pkg/c.py"],
+    "Shape": ["pkg/d.py"], "Shape.grow": ["pkg/d.py"], "gen": ["pkg/e.py"],
+}
+
+
+def edit(old: str, new: str) -> str:
+    assert old in OLD
+    return OLD.replace(old, new)
+
+
+def test_unchanged_module_breaks_nothing() -> None:
+    assert api_breaks(OLD, OLD, USED) == []
+
+
+def test_compatible_changes_pass() -> None:
+    new = edit("def area(w, h=1):", "def area(w, h=1, *, scale=1, **extra):")
+    new = new.replace("    return w * h", "    product = w * h\n    return product * scale")
+    assert api_breaks(OLD, new, USED) == []
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("def area(w, h=1):\n    return w * h\n", "", "area: removed (used by pkg/a.py, pkg/b.py)"),
+    ("def area(w, h=1):", "def area(w):", "area: parameter 'h' removed"),
+    ("def area(w, h=1):", "def area(width, h=1):", "area: parameter 'w' renamed or moved"),
+    ("def area(w, h=1):", "def area(w, h):", "area: parameter 'h' lost its default"),
+    ("def area(w, h=1):", "def area(w, h=1, d=None, *, unit):",
+     "area: new required parameter 'unit'"),
+    ("def area(w, h=1):", "def area(w, *, h=1):", "area: parameter 'h' became keyword-only"),
+    ("def split(text, *, sep=\",\"):", "def split(text):", "split: keyword 'sep' removed"),
+    ("return text.split(sep)[0], text", "return text.split(sep)[0]", None),
+    ("return text.split(sep)[0], text", "return text, text, sep",
+     "split: returns 3 values instead of 2"),
+    ("def __init__(self, size):", "def __init__(self, size, colour):",
+     "Shape: constructor: new required parameter 'colour'"),
+    ("    def grow(self, by=1):\n        return self.size + by\n", "",
+     "Shape.grow: removed (used by pkg/d.py)"),
+    ("def grow(self, by=1):", "def grow(self, amount=1):",
+     "Shape.grow: parameter 'by' renamed or moved"),
+    ("LIMIT = 3", "", "LIMIT: removed"),
+    ("def area(w, h=1):", "async def area(w, h=1):",
+     "area: changed between async and plain function"),
+    ("    yield 1", "    return [1]", "gen: changed from a generator to a function"),
+])
+def test_incompatible_change_is_named_with_its_dependents(
+    old: str, new: str, expected: str | None
+) -> None:
+    breaks = api_breaks(OLD, edit(old, new), USED)
+    if expected is None:  # a tuple became a value: not detectable from source
+        assert breaks == []
+    else:
+        assert any(line.startswith(expected) for line in breaks), breaks
+
+
+def test_symbol_moved_behind_an_import_is_not_a_break() -> None:
+    new = edit("def area(w, h=1):\n    return w * h\n", "from pkg.geometry import area\n")
+    assert api_breaks(OLD, new, USED) == []
+
+
+def test_unused_symbols_may_change_freely() -> None:
+    assert api_breaks(OLD, edit("def split(text, *, sep=\",\"):", "def split():"),
+                      {"area": ["pkg/a.py"]}) == []
+
+
+def test_blast_radius_names_the_dependent_file() -> None:
+    radius = BlastRadius(target="pkg/core.py", dependents=[
+        Dependent(module="pkg.a", file="pkg/a.py", symbols=["area"]),
+    ])
+    assert api_breaks(OLD, edit("def area(w, h=1):", "def area(w):"), radius) == [
+        "area: parameter 'h' removed (used by pkg/a.py)",
+    ]
+
+
+def test_candidate_that_does_not_parse_breaks_every_dependent() -> None:
+    breaks = api_breaks(OLD, "def (:", USED)
+    assert len(breaks) == 1 and "pkg/e.py" in breaks[0]
