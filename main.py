@@ -13,8 +13,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import click
 import typer
+
+try:  # typer 0.2x and later raise from their own copy of click
+    from typer import _click as click
+except ImportError:  # older typer runs on click itself
+    import click  # type: ignore[no-redef]
 from typer.core import TyperGroup
 
 from healloop.errors import HealloopError, UsageError
@@ -35,18 +39,24 @@ class _OneLineErrors(TyperGroup):
         try:
             code = super().main(*args, **kwargs)
         except click.exceptions.NoArgsIsHelpError as exc:
-            click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+            typer.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
             sys.exit(2)
         except click.ClickException as exc:
-            click.echo(f"healloop: error: {exc.format_message()}", err=True)
+            typer.echo(f"healloop: error: {_one_line(exc.format_message())}", err=True)
             sys.exit(2)
-        except click.exceptions.Abort:
-            click.echo("healloop: aborted", err=True)
+        except typer.Abort:
+            typer.echo("healloop: aborted", err=True)
             sys.exit(1)
         except HealloopError as exc:
-            click.echo(f"healloop: error: {exc}", err=True)
+            typer.echo(f"healloop: error: {_one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+
+def _one_line(message: str) -> str:
+    """Return the message on one line: the promise is one line per error."""
+    return " ".join(message.split())
 
 
 app = typer.Typer(
