@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from healloop.context import RunContext
 from healloop.engines.base import Engine
 from healloop.engines.lint_fix import LintFixEngine
+from healloop.llm.factory import model_configured
+
+if TYPE_CHECKING:
+    from healloop.llm.budget import Meter
 
 
-def engines_for(context: RunContext) -> list[Engine]:
-    """Return the engines the run context asks for, cheapest first."""
+def engines_for(context: RunContext, *, meter: Meter | None = None) -> list[Engine]:
+    """Return the engines the run context asks for, cheapest first.
+
+    The llm engine joins when asked for by name, or under ``auto`` when a model
+    is configured; ``meter`` carries the run's model budget and call log.
+    """
     engines: list[Engine] = []
     if context.engine in ("offline", "auto"):
         engines.append(LintFixEngine())
+    if context.engine == "llm" or (context.engine == "auto" and model_configured(context)):
+        from healloop.engines.llm import LLMEngine
+
+        engines.append(LLMEngine(context, meter=meter))
     return engines
