@@ -42,3 +42,5 @@ class RunContext:
     """Time budget of test-driven repair per target and round."""
     pass_env: list[str] = field(default_factory=list)
     """Environment variables passed to test runs despite looking secret."""
+    jobs: int | None = None
+    """Targets and candidates worked on at once; None for the number of cores."""

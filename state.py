@@ -64,6 +64,8 @@ class Finding(Report):
 class TestResult(Report):
     """The outcome of one test."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     nodeid: str
     outcome: TestOutcome
     duration: float = 0.0
@@ -72,6 +74,8 @@ class TestResult(Report):
 
 class TestRun(Report):
     """The outcome of one pytest run in a scratch copy."""
+
+    __test__ = False  # not a pytest test class, despite the name
 
     results: list[TestResult] = []
     duration: float = 0.0
@@ -189,6 +193,11 @@ class Candidate(Report):
     summary: str = ""
     edits: list[str] = Field(default=[], description="Each edit in words.")
     stats: dict[str, float] = Field(default={}, description="Tried, seconds, tokens.")
+    kinds: list[str] = Field(default=[], description="Edit kinds: lint-fix, format, rename...")
+    addresses: list[str] = Field(default=[], description="Finding kinds it resolves.")
+    preference: float = Field(
+        0.0, description="Learned from past decisions: > 0 kinds the user accepts, < 0 rejects."
+    )
 
     def content_of(self, path: str) -> str | None:
         """Return the new content of path, or None when the candidate leaves it."""
@@ -241,6 +250,7 @@ class TargetProposal(Report):
     terms: list[ScoreTerm]
     summary: str = ""
     blast_radius: str = Field("", description="One-paragraph summary.")
+    files: list[str] = Field(default=[], description="Every file the change writes.")
 
 
 class ApprovalRequest(Report):
@@ -250,6 +260,7 @@ class ApprovalRequest(Report):
     threshold: float
     iteration: int
     proposals: list[TargetProposal]
+    notes: list[str] = Field(default=[], description="What learning changed in this run.")
 
 
 class ApprovalDecision(Report):
@@ -265,6 +276,25 @@ def merge_by_target(left: dict[str, Any], right: dict[str, Any]) -> dict[str, An
     return {**(left or {}), **(right or {})}
 
 
+def append_by_target(
+    left: dict[str, list[str]], right: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """Merge per-target lists by appending the newer items to the older."""
+    merged = {k: list(v) for k, v in (left or {}).items()}
+    for key, items in (right or {}).items():
+        merged[key] = [*merged.get(key, []), *items]
+    return merged
+
+
+class TargetTask(TypedDict):
+    """The input a per-target node (review, blast_radius) gets from the fan-out."""
+
+    request: dict[str, Any]
+    """The Request of the run."""
+    target: str
+    """The one target this task works on."""
+
+
 class HealState(TypedDict, total=False):
     """The shared state of a healing run. Every value is plain JSON data."""
 
@@ -272,8 +302,8 @@ class HealState(TypedDict, total=False):
     """The Request: repo, targets, threshold, budget. Set once."""
     settings: dict[str, Any]
     """The run context minus secrets, so a resume elsewhere runs the same way. Set once."""
-    originals: dict[str, str]
-    """Original content of each target at the start, by path. Set once by review."""
+    originals: Annotated[dict[str, str], merge_by_target]
+    """Original content by path: targets (review) and call sites (generate); merged."""
     review: Annotated[dict[str, dict[str, Any]], merge_by_target]
     """ReviewReport per target; merged by target."""
     blast_radius: Annotated[dict[str, dict[str, Any]], merge_by_target]
@@ -292,6 +322,10 @@ class HealState(TypedDict, total=False):
     """Ids of candidates the human rejected; never proposed again; appended."""
     feedback: Annotated[list[str], operator.add]
     """Feedback from the human on rejection; appended."""
+    feedback_for: Annotated[dict[str, list[str]], append_by_target]
+    """Feedback from the human for single targets, by target; appended per target."""
+    notes: Annotated[list[str], operator.add]
+    """What the run did differently because of past decisions, and why; appended."""
     decision: dict[str, Any] | None
     """The ApprovalDecision of the last approval; replaced."""
     status: RunStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from healloop.nodes._common import best_score, proposable, request_of
+from healloop.nodes._common import healed, proposable, request_of
 from healloop.state import HealState
 
 AfterEvaluate = Literal["generate", "approve", "conclude"]
@@ -17,7 +17,7 @@ def after_evaluate(state: HealState) -> AfterEvaluate:
         raise ValueError("evaluate finished on a state without request or baseline")
     request = request_of(state)
     iteration = state.get("iteration", 0)
-    pending = [t for t in request.files if best_score(state, t) < request.threshold]
+    pending = [t for t in request.files if not healed(state, t)]
     if not pending:
         return "approve"
     produced = any(c.get("iteration") == iteration for c in state.get("candidates", []))

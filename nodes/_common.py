@@ -78,6 +78,13 @@ def best_score(state: HealState, target: str) -> float:
     return evaluations_of(state)[best].score
 
 
+def healed(state: HealState, target: str) -> bool:
+    """Return whether a candidate for target already clears the threshold."""
+    return target in state.get("best", {}) and (
+        best_score(state, target) >= request_of(state).threshold
+    )
+
+
 def proposable(state: HealState) -> dict[str, str]:
     """Return the best candidate id of each target whose best clears the threshold."""
     threshold = request_of(state).threshold

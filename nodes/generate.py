@@ -11,13 +11,12 @@ from healloop.context import RunContext
 from healloop.engines import Engine, GenerationJob, Proposal, engines_for
 from healloop.engines.lint_fix import LintFixEngine
 from healloop.nodes._common import (
-    best_score,
     blast_of,
     candidates_of,
     context_of,
     evaluations_of,
+    healed,
     repo_of,
-    request_of,
     reviews_of,
 )
 from healloop.state import Candidate, FileChange, HealState
@@ -26,7 +25,6 @@ from healloop.state import Candidate, FileChange, HealState
 def generate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Ask every engine of the run for proposals; keep the new ones as candidates."""
     ctx = context_of(runtime)
-    request = request_of(state)
     repo = repo_of(state)
     iteration = state.get("iteration", 0) + 1
     known = candidates_of(state)
@@ -34,7 +32,7 @@ def generate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     seen = {(c.target, c.content_of(c.target)) for c in known.values()}
     new: list[dict[str, Any]] = []
     for target, report in reviews_of(state).items():
-        if best_score(state, target) >= request.threshold:
+        if healed(state, target):
             continue
         original = state["originals"][target]
         seen.add((target, original))

@@ -1,0 +1,125 @@
+"""The CLI as users drive it: CliRunner in process, subprocesses across processes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from healloop.main import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def last_json(output: str) -> dict:
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_run_with_yes_applies_and_exits_0(calc_repo):
+    result = invoke("run", "--repo", str(calc_repo), "--file", "calc/ops.py", "--engine",
+                    "offline", "--yes", "--apply", "--json")
+    assert result.exit_code == 0, result.output
+    data = last_json(result.stdout)
+    assert data["status"] == "accepted"
+    assert data["score"] >= data["threshold"] == 0.7
+    assert data["iterations_used"] >= 1
+    assert "-import os" in data["diff"]
+    assert "import os" not in (calc_repo / "calc/ops.py").read_text()
+
+
+def test_output_writes_elsewhere_and_leaves_the_original(calc_repo, tmp_path):
+    before = (calc_repo / "calc/ops.py").read_bytes()
+    out = tmp_path / "healed.py"
+    result = invoke("run", "--repo", str(calc_repo), "--file", "calc/ops.py", "--engine",
+                    "offline", "--yes", "--output", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    assert last_json(result.stdout)["output"] == str(out)
+    assert "import os" not in out.read_text()
+    assert (calc_repo / "calc/ops.py").read_bytes() == before
+
+
+def test_without_a_terminal_the_run_pauses_with_exit_3(calc_repo):
+    result = invoke("run", "--repo", str(calc_repo), "--file", "calc/ops.py", "--engine",
+                    "offline", "--thread-id", "paused-1", "--json")
+    assert result.exit_code == 3, result.output
+    data = last_json(result.stdout)
+    assert data["status"] == "awaiting_approval"
+    assert data["thread_id"] == "paused-1"
+    assert "healloop resume paused-1" in result.stderr
+
+
+def test_nothing_reaching_the_threshold_exits_1_and_writes_nothing(calc_repo):
+    before = (calc_repo / "calc/ops.py").read_bytes()
+    result = invoke("run", "--repo", str(calc_repo), "--file", "calc/ops.py", "--engine",
+                    "offline", "--threshold", "1.0", "--yes", "--apply", "--json")
+    assert result.exit_code == 1, result.output
+    assert last_json(result.stdout)["status"] == "no_improvement"
+    assert (calc_repo / "calc/ops.py").read_bytes() == before
+
+
+def test_runs_lists_paused_and_finished_runs(calc_repo):
+    invoke("run", "--repo", str(calc_repo), "--file", "calc/ops.py", "--engine", "offline",
+           "--thread-id", "listed-1")
+    result = invoke("runs", "--repo", str(calc_repo), "--json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert (row["thread_id"], row["status"]) == ("listed-1", "awaiting_approval")
+
+
+def test_graph_prints_mermaid():
+    result = invoke("graph")
+    assert result.exit_code == 0, result.output
+    assert "generate" in result.stdout and "approve" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--threshold", "1.5"], "--threshold must be between 0 and 1"),
+        (["--iterations", "0"], "--iterations must be at least 1"),
+        (["--iterations", "x"], "Invalid value for '--iterations'"),
+    ],
+)
+def test_bad_flags_get_one_line_and_exit_2(calc_repo, args, message):
+    result = invoke("run", "--repo", str(calc_repo), "--file", "calc/ops.py", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def healloop(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    return subprocess.run([sys.executable, "-m", "healloop", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.slow
+def test_a_paused_run_resumes_in_another_process(calc_repo, tmp_path):
+    first = healloop("run", "--repo", str(calc_repo), "--file", "calc/ops.py", "--engine",
+                     "offline", "--apply", "--thread-id", "cross-1", "--json", cwd=tmp_path)
+    assert first.returncode == 3, first.stderr
+    assert "import os" in (calc_repo / "calc/ops.py").read_text()
+    second = healloop("resume", "cross-1", "--repo", str(calc_repo), "--approve", "--json",
+                      cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert last_json(second.stdout)["status"] == "accepted"
+    assert "import os" not in (calc_repo / "calc/ops.py").read_text()
+    again = healloop("resume", "cross-1", "--repo", str(calc_repo), "--approve", cwd=tmp_path)
+    assert again.returncode == 2
+    assert "already finished" in again.stderr
+
+
+def test_help_does_not_import_langgraph_or_langchain():
+    code = ("import sys; from healloop.main import app; "
+            "print(sorted(m for m in sys.modules if m.startswith(('langgraph', 'langchain'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,98 @@
+"""The whole loop on a real SQLite checkpointer: pause, inspect, resume."""
+
+from pathlib import Path
+
+import pytest
+from langgraph.types import Command
+
+from healloop.checkpoint import open_checkpointer
+from healloop.context import RunContext
+from healloop.graph import build_graph
+from healloop.state import ApprovalRequest, Request
+
+OFFLINE = RunContext(engine="offline")
+
+
+@pytest.fixture
+def graph(calc_repo: Path, tmp_path: Path):
+    with open_checkpointer(str(tmp_path / "checkpoints.sqlite"), calc_repo) as saver:
+        yield build_graph(checkpointer=saver)
+
+
+def start(graph, repo: Path, thread: str, **request) -> dict:
+    config = {"configurable": {"thread_id": thread}}
+    req = Request(repo=str(repo), files=["calc/ops.py"], **request)
+    graph.invoke({"request": req.dump()}, config, context=OFFLINE)
+    return config
+
+
+def test_run_pauses_at_approve_with_a_typed_payload(graph, calc_repo):
+    config = start(graph, calc_repo, "t1", apply=True)
+    snapshot = graph.get_state(config)
+    assert snapshot.next == ("approve",)
+    payload = ApprovalRequest.model_validate(snapshot.tasks[0].interrupts[0].value)
+    (proposal,) = payload.proposals
+    assert proposal.target == "calc/ops.py"
+    assert "-import os" in proposal.diff
+    assert proposal.score > proposal.original_score
+    assert {t.name for t in proposal.terms} >= {"tests", "lint", "complexity", "diff"}
+    assert "calc.report" in proposal.blast_radius
+    assert "import os" in (calc_repo / "calc/ops.py").read_text()
+
+
+def test_approval_applies_the_candidate(graph, calc_repo):
+    config = start(graph, calc_repo, "t2", apply=True)
+    result = graph.invoke(Command(resume={"action": "approve"}), config, context=OFFLINE)
+    assert result["status"] == "accepted"
+    assert "import os" not in (calc_repo / "calc/ops.py").read_text()
+    assert graph.get_state(config).next == ()
+
+
+def test_rejection_without_feedback_ends_the_run_and_writes_nothing(graph, calc_repo):
+    before = (calc_repo / "calc/ops.py").read_bytes()
+    config = start(graph, calc_repo, "t3", apply=True)
+    result = graph.invoke(Command(resume={"action": "reject"}), config, context=OFFLINE)
+    assert result["status"] == "rejected"
+    assert (calc_repo / "calc/ops.py").read_bytes() == before
+
+
+def test_rejected_candidate_loops_back_with_feedback(graph, calc_repo):
+    config = start(graph, calc_repo, "t4", apply=True)
+    first = ApprovalRequest.model_validate(graph.get_state(config).tasks[0].interrupts[0].value)
+    graph.invoke(Command(resume={"action": "reject", "feedback": "keep formatting as is"}),
+                 config, context=OFFLINE)
+    state = graph.get_state(config)
+    assert state.values["feedback"] == ["keep formatting as is"]
+    assert first.proposals[0].candidate_id in state.values["rejected"]
+    assert state.values["iteration"] >= 2
+    if state.next:
+        again = ApprovalRequest.model_validate(state.tasks[0].interrupts[0].value)
+        assert again.proposals[0].candidate_id != first.proposals[0].candidate_id
+    else:
+        assert state.values["status"] in ("no_improvement", "rejected")
+
+
+def test_an_invalid_resume_value_is_an_error_not_a_guess(graph, calc_repo):
+    config = start(graph, calc_repo, "t5")
+    with pytest.raises(Exception, match="invalid approval decision"):
+        graph.invoke(Command(resume={"action": "maybe"}), config, context=OFFLINE)
+    assert graph.get_state(config).next == ("approve",)
+
+
+def test_nothing_to_improve_ends_without_approval(make_repo, tmp_path):
+    repo = make_repo({"m.py": '"""Fine."""\n\n\ndef f():\n    """Do."""\n    return 1\n'})
+    with open_checkpointer(str(tmp_path / "c.sqlite"), repo) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = {"configurable": {"thread_id": "t6"}}
+        req = Request(repo=str(repo), files=["m.py"])
+        result = graph.invoke({"request": req.dump()}, config, context=OFFLINE)
+    assert result["status"] == "no_improvement"
+    assert "no candidate improved" in result["reason"]
+
+
+def test_graph_has_the_documented_shape():
+    drawn = build_graph().get_graph()
+    edges = {(e.source, e.target) for e in drawn.edges}
+    assert {("__start__", "review"), ("__start__", "blast_radius"), ("review", "generate"),
+            ("blast_radius", "generate"), ("generate", "evaluate"), ("evaluate", "generate"),
+            ("evaluate", "approve"), ("approve", "apply"), ("approve", "generate")} <= edges
