@@ -1,1 +1,9 @@
-"""reports package."""
+"""Reports of a run: JSON (the full state), Markdown, HTML and SARIF.
+
+``write_report(state, path)`` picks the format from the file's suffix; the JSON
+Schemas of every file healloop reads or writes live in ``healloop.reports.schemas``.
+"""
+
+from healloop.reports.write import render_report, report_format, write_report
+
+__all__ = ["render_report", "report_format", "write_report"]

@@ -1,0 +1,134 @@
+"""Write a run's report in the format its file name asks for.
+
+``--report PATH`` picks the format from the suffix so that one flag serves a CI
+artifact (``.html``), a pull-request comment (``.md``), code scanning (``.sarif``)
+and other programs (``.json``). The file is replaced atomically: a reader never
+sees half a report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from healloop.errors import UsageError
+from healloop.state import RunStatus
+
+ReportFormat = Literal["json", "md", "html", "sarif"]
+SUFFIXES: dict[str, ReportFormat] = {
+    ".json": "json",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".sarif": "sarif",
+}
+
+
+def report_format(path: Path) -> ReportFormat:
+    """Return the report format a file name asks for.
+
+    Raises:
+        UsageError: The suffix is not one of .json, .md, .html or .sarif.
+
+    """
+    fmt = SUFFIXES.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise UsageError(
+            f"report {path}: unknown format {Path(path).suffix or '(no suffix)'!r}; "
+            "use .json, .md, .html or .sarif"
+        )
+    return fmt
+
+
+def render_report(
+    state: dict[str, Any],
+    fmt: ReportFormat,
+    *,
+    thread_id: str | None = None,
+    status: RunStatus | None = None,
+) -> str:
+    """Return a run's report as text in one format.
+
+    Args:
+        state: The run's graph state (``HealState``).
+        fmt: json (the full state, ``schemas/report.schema.json``), md, html or
+            sarif (review findings only).
+        thread_id: The run's thread, shown in the report when given.
+        status: Overrides the state's status, e.g. ``awaiting_approval``.
+
+    Returns:
+        The report's text.
+
+    """
+    from healloop.reports.run import run_report
+
+    report = run_report(state, thread_id=thread_id, status=status)
+    if fmt == "json":
+        return json.dumps(report.dump(), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "sarif":
+        from healloop.reports.sarif import sarif_log
+
+        return json.dumps(sarif_log(report.review.values()), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "md":
+        from healloop.reports.markdown import render_markdown
+
+        return render_markdown(report)
+    from healloop.reports.html import render_html
+
+    return render_html(report)
+
+
+def write_report(
+    state: dict[str, Any],
+    path: Path,
+    *,
+    thread_id: str | None = None,
+    status: RunStatus | None = None,
+) -> Path:
+    """Write a run's report to path, in the format its suffix names.
+
+    Args:
+        state: The run's graph state (``HealState``).
+        path: Where to write: ``.json``, ``.md``, ``.html`` or ``.sarif``.
+        thread_id: The run's thread, shown in the report when given.
+        status: Overrides the state's status, e.g. ``awaiting_approval``.
+
+    Returns:
+        The path written.
+
+    Raises:
+        UsageError: The suffix names no format, or the folder does not exist.
+
+    """
+    path = Path(path)
+    text = render_report(state, report_format(path), thread_id=thread_id, status=status)
+    write_text_atomic(path, text)
+    return path
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace path with text in one step.
+
+    Raises:
+        UsageError: The folder does not exist or cannot be written.
+
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"report {path}: folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise UsageError(f"report {path}: cannot write: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

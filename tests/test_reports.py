@@ -1,0 +1,205 @@
+"""Run reports in each format, checked against their schemas.
+
+tests/fixtures/sarif-schema-2.1.0.json is the official OASIS SARIF 2.1.0 schema
+(errata01, as published in the oasis-tcs/sarif-spec repository, Schemata/), vendored
+unchanged so the SARIF test runs offline.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft4Validator, Draft202012Validator
+
+from healloop.errors import UsageError
+from healloop.reports import render_report, report_format, write_report
+from healloop.reports.run import RunReport, run_report, score_rows
+from healloop.reports.schemas import schema_of
+from healloop.state import (
+    ApprovalDecision,
+    BlastRadius,
+    Candidate,
+    Dependent,
+    Evaluation,
+    FileChange,
+    Finding,
+    Gate,
+    Metrics,
+    Request,
+    ReviewReport,
+    ScoreTerm,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ORIGINAL = 'import os\nimport sys\n\n\ndef add(a, b):\n    return a + b\n'
+ROUND1 = 'import sys\n\n\ndef add(a, b):\n    return a + b\n'
+ROUND2 = "def add(a, b):\n    return a + b\n"
+
+
+def terms(tests: float, lint: float) -> list[ScoreTerm]:
+    return [
+        ScoreTerm(name="tests", weight=0.6, value=tests, detail="2/2 pass"),
+        ScoreTerm(name="lint", weight=0.4, value=lint, detail="findings"),
+    ]
+
+
+def healed_state(repo: str = "/srv/checkout/calc") -> dict:
+    """Return the state of a run that healed calc/ops.py in two rounds, one rejected."""
+    target = "calc/ops.py"
+    findings = [
+        Finding(file=target, line=1, column=8, end_line=1, rule="F401", source="ruff",
+                message="`os` imported but unused", fixable=True),
+        Finding(file=target, line=2, column=8, rule="F401", source="ruff",
+                message="`sys` imported but unused | twice", fixable=True,
+                rationale="Unused imports slow start-up."),
+        Finding(file="tests/test ops.py", line=0, column=0, rule="tests/test_ops.py::test_add",
+                source="pytest", severity="error", message="assert 4 == 5\nmore detail"),
+    ]
+    review = ReviewReport(target=target, findings=findings, metrics=Metrics(lines=6),
+                          notes=["coverage not measured"])
+    blast = BlastRadius(
+        target=target, module="calc.ops",
+        dependents=[Dependent(module="calc.report", file="calc/report.py", symbols=["add"])],
+        tests=["tests/test_ops.py"], risk=0.4,
+    )
+    candidates = [
+        Candidate(id="c1", target=target, engine="ruff", iteration=1,
+                  changes=[FileChange(path=target, content=ROUND1)], summary="drop os"),
+        Candidate(id="c2", target=target, engine="repair", iteration=2,
+                  changes=[FileChange(path=target, content=ROUND2)], summary="drop both"),
+    ]
+    evaluations = [
+        Evaluation(candidate_id="c1", target=target, score=0.72, terms=terms(1.0, 0.3),
+                   gates=[Gate(name="parses", passed=True),
+                          Gate(name="api_compatible", passed=False, detail="calc.report")]),
+        Evaluation(candidate_id="c2", target=target, score=0.95, terms=terms(1.0, 0.9),
+                   gates=[Gate(name="parses", passed=True)]),
+    ]
+    return {
+        "request": Request(repo=repo, files=[target], threshold=0.8).dump(),
+        "settings": {"engine": "offline"},
+        "originals": {target: ORIGINAL},
+        "review": {target: review.dump()},
+        "blast_radius": {target: blast.dump()},
+        "baseline": {target: Evaluation(candidate_id="original", target=target, score=0.5,
+                                        terms=terms(1.0, 0.0)).dump()},
+        "candidates": [c.dump() for c in candidates],
+        "evaluations": [e.dump() for e in evaluations],
+        "iteration": 2,
+        "best": {target: "c2"},
+        "rejected": ["c1"],
+        "feedback": ["keep the sys import out too"],
+        "decision": ApprovalDecision(action="approve").dump(),
+        "status": "accepted",
+        "reason": "approved",
+        "written": [target],
+    }
+
+
+@pytest.fixture(scope="module")
+def sarif_validator() -> Draft4Validator:
+    schema = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text())
+    Draft4Validator.check_schema(schema)
+    return Draft4Validator(schema)
+
+
+def test_json_report_is_the_full_state_under_its_published_schema(tmp_path):
+    path = write_report(healed_state(), tmp_path / "run.json", thread_id="heal-1")
+    data = json.loads(path.read_text())
+    Draft202012Validator(schema_of(RunReport)).validate(data)
+    report = RunReport.model_validate(data)
+    assert report.thread_id == "heal-1"
+    assert [c.id for c in report.candidates] == ["c1", "c2"]
+    assert report.review["calc/ops.py"].findings[0].rule == "F401"
+    (outcome,) = report.targets
+    assert (outcome.original_score, outcome.best_score, outcome.engine) == (0.5, 0.95, "repair")
+    assert "-import os\n" in outcome.diff and "-import sys\n" in outcome.diff
+
+
+def test_status_can_be_overridden_for_a_paused_run():
+    state = healed_state()
+    del state["status"], state["decision"], state["written"]
+    assert run_report(state).status == "running"
+    assert run_report(state, status="awaiting_approval").status == "awaiting_approval"
+
+
+def test_score_rows_list_the_original_then_each_round():
+    rows = score_rows(run_report(healed_state()), "calc/ops.py")
+    assert [(r.round, r.candidate_id) for r in rows] == [(0, "original"), (1, "c1"), (2, "c2")]
+    assert rows[1].rejected and rows[1].failed_gates == ["api_compatible"]
+    assert rows[2].best and not rows[0].best
+
+
+def test_sarif_is_valid_against_the_official_schema(tmp_path, sarif_validator):
+    path = write_report(healed_state(), tmp_path / "findings.sarif")
+    log = json.loads(path.read_text())
+    sarif_validator.validate(log)
+    (run,) = log["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    results = run["results"]
+    assert [r["ruleId"] for r in results] == ["F401", "F401", "pytest/tests/test_ops.py::test_add"]
+    assert [rules[r["ruleIndex"]]["id"] for r in results] == [r["ruleId"] for r in results]
+    assert [r["level"] for r in results] == ["warning", "warning", "error"]
+    region = results[0]["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 1, "startColumn": 8, "endLine": 1}
+    # Line 0 from a test failure is clamped to SARIF's first line, not rejected.
+    assert results[2]["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    assert results[2]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "tests/test%20ops.py"
+    )
+    assert "Unused imports slow start-up." in results[1]["message"]["text"]
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert notes == [{"message": {"text": "calc/ops.py: coverage not measured"}, "level": "note"}]
+    assert "/srv/checkout" not in path.read_text()
+
+
+def test_sarif_of_a_clean_review_is_valid_and_empty(sarif_validator):
+    state = healed_state()
+    state["review"] = {"calc/ops.py": ReviewReport(target="calc/ops.py").dump()}
+    log = json.loads(render_report(state, "sarif"))
+    sarif_validator.validate(log)
+    assert log["runs"][0]["results"] == []
+    assert log["runs"][0]["tool"]["driver"]["rules"] == []
+
+
+def test_invalid_sarif_is_caught_by_the_schema(sarif_validator):
+    log = json.loads(render_report(healed_state(), "sarif"))
+    log["runs"][0]["results"][0]["level"] = "fatal"
+    assert not sarif_validator.is_valid(log)
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("r.json", "json"), ("r.md", "md"), ("R.HTML", "html"), ("r.htm", "html"),
+     ("r.sarif", "sarif")],
+)
+def test_format_follows_the_suffix(name, fmt):
+    assert report_format(Path(name)) == fmt
+
+
+def test_unknown_suffix_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match=r"unknown format '\.txt'.*\.md, \.html or \.sarif"):
+        write_report(healed_state(), tmp_path / "report.txt")
+    assert not (tmp_path / "report.txt").exists()
+
+
+def test_missing_folder_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        write_report(healed_state(), tmp_path / "missing" / "report.json")
+
+
+def test_report_replaces_an_existing_file_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "report.json"
+    path.write_text("old")
+    write_report(healed_state(), path)
+    assert json.loads(path.read_text())["status"] == "accepted"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_state_of_the_wrong_shape_is_rejected():
+    state = healed_state()
+    state["evaluations"][0]["score"] = 7
+    with pytest.raises(ValueError, match="less than or equal to 1"):
+        render_report(state, "json")
