@@ -66,6 +66,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: rich's help formatter alone costs half a second of start-up.
+    rich_markup_mode=None,
 )
 
 Repo = Annotated[Path, typer.Option("--repo", help="Root of the repository to heal.")]
@@ -87,7 +89,8 @@ Engine = Literal["auto", "offline", "llm"]
 def run(
     repo: Repo,
     file: Annotated[
-        list[str], typer.Option("--file", help="Target file (repeat for several).")
+        list[str],
+        typer.Option("--file", help="Target .py file, UTF-8, at most 1 MB (repeat for several)."),
     ],
     iterations: Annotated[
         int, typer.Option(help="Max generate/evaluate rounds.")
@@ -148,6 +151,10 @@ def run(
     ctx = _context(engine, model, api_key, base_url, candidates=candidates,
                    max_tokens_per_run=max_tokens_per_run, max_cost=max_cost, judge=judge,
                    test_timeout=test_timeout)
+    inputs.check_model(ctx)
+    note = inputs.history_note(root)
+    if note:
+        _stderr(f"healloop: note: {note}")
     from healloop import session
 
     outcome = session.start(
@@ -331,6 +338,8 @@ def _finish(outcome: Outcome, repo: Path, as_json: bool) -> None:
         _stderr(f"paused for approval: thread {outcome.thread_id}")
         _stderr(f"  healloop resume {outcome.thread_id} --repo {repo} --approve")
         _stderr(f"  healloop resume {outcome.thread_id} --repo {repo} --reject --feedback TEXT")
+    elif outcome.status == "error":
+        _stderr(f"healloop: error: {_one_line(outcome.reason)}")
     else:
         score = "-" if outcome.score is None else f"{outcome.score:.2f}"
         _stderr(f"{outcome.status}: score {score} (threshold {outcome.threshold:.2f}) "
