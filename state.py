@@ -136,6 +136,8 @@ class Dependent(Report):
     depth: int = 1
     symbols: list[str] = []
     uses: list[SymbolUse] = []
+    via: list[str] = Field(default=[], description="Files it imports that lead to the target.")
+    risk: float = Field(0.0, ge=0.0, le=1.0, description="How likely a change breaks it.")
 
 
 class CoChange(Report):
@@ -144,6 +146,14 @@ class CoChange(Report):
     file: str
     support: int
     confidence: float
+
+
+class RelatedFile(Report):
+    """A file likely to need a change when the target changes, with the evidence."""
+
+    file: str
+    score: float = Field(ge=0.0, le=1.0)
+    reasons: dict[str, float] = Field(default={}, description="Evidence by kind, in [0, 1].")
 
 
 class Decision(Report):
@@ -166,6 +176,9 @@ class BlastRadius(Report):
     test_functions: list[str] = []
     co_changes: list[CoChange] = []
     decisions: list[Decision] = []
+    related: list[RelatedFile] = Field(
+        default=[], description="Files likeliest to change with the target, best first."
+    )
     risk: float = Field(0.0, ge=0.0, le=1.0)
     risk_parts: dict[str, float] = {}
     notes: list[str] = Field(default=[], description="What could not be analysed.")
