@@ -1,0 +1,124 @@
+"""Each node on a hand-built state: what it returns is the partial update it owns."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from healloop.context import RunContext
+from healloop.nodes.apply import apply, write_atomic
+from healloop.nodes.blast_radius import blast_radius
+from healloop.nodes.conclude import conclude
+from healloop.nodes.evaluate import evaluate
+from healloop.nodes.generate import generate
+from healloop.nodes.review import review
+from healloop.state import Candidate, Evaluation, FileChange, Request, ReviewReport
+
+RUNTIME = SimpleNamespace(context=RunContext(engine="offline"))
+TARGET = "calc/ops.py"
+
+
+def request(repo: Path, **extra) -> dict:
+    return {"request": Request(repo=str(repo), files=[TARGET], **extra).dump()}
+
+
+@pytest.fixture
+def reviewed(calc_repo):
+    state = request(calc_repo)
+    return {**state, **review(state, RUNTIME)}
+
+
+def test_review_reports_findings_tests_and_the_original_score(reviewed):
+    report = ReviewReport.model_validate(reviewed["review"][TARGET])
+    assert {f.rule for f in report.findings} >= {"F401"}
+    assert report.tests.passed == {"tests/test_ops.py::test_add", "tests/test_ops.py::test_mean"}
+    assert report.metrics.functions == 2
+    assert 0 < reviewed["baseline"][TARGET]["score"] < 1
+    assert reviewed["originals"][TARGET].startswith('"""Arithmetic helpers."""')
+
+
+def test_blast_radius_finds_importers_and_the_symbols_they_use(calc_repo):
+    update = blast_radius(request(calc_repo))
+    blast = update["blast_radius"][TARGET]
+    users = {d["module"]: d["symbols"] for d in blast["dependents"]}
+    assert "add" in users["calc.report"]
+    assert "tests/test_ops.py" in blast["tests"]
+
+
+def test_generate_proposes_ruff_fixes_as_new_candidates(reviewed):
+    update = generate(reviewed, RUNTIME)
+    assert update["iteration"] == 1
+    contents = [Candidate.model_validate(c).content_of(TARGET) for c in update["candidates"]]
+    assert contents and all("import os" not in c for c in contents)
+    assert {c["engine"] for c in update["candidates"]} >= {"ruff"}
+
+
+def candidate(cid: str, content: str) -> dict:
+    return Candidate(id=cid, target=TARGET, engine="test", iteration=1,
+                     changes=[FileChange(path=TARGET, content=content)]).dump()
+
+
+def test_evaluate_never_keeps_a_candidate_that_breaks_a_passing_test(reviewed):
+    original = reviewed["originals"][TARGET]
+    broken = original.replace("return a + b", "return a - b").replace("import os\n", "")
+    fixed = original.replace("import os\nimport sys\n", "")
+    state = {**reviewed, "iteration": 1,
+             "candidates": [candidate("c1", broken), candidate("c2", fixed)]}
+    update = evaluate(state, RUNTIME)
+    scores = {e["candidate_id"]: Evaluation.model_validate(e) for e in update["evaluations"]}
+    assert scores["c1"].score == 0.0
+    assert "test_add" in next(g.detail for g in scores["c1"].gates if g.name == "no_regression")
+    assert scores["c2"].passed_gates and scores["c2"].score > reviewed["baseline"][TARGET]["score"]
+    assert update["best"] == {TARGET: "c2"}
+
+
+def approved_state(repo: Path, content: str, **extra) -> dict:
+    original = (repo / TARGET).read_text()
+    return {**request(repo, **extra), "originals": {TARGET: original},
+            "baseline": {TARGET: {"candidate_id": "original", "target": TARGET, "score": 0.5}},
+            "candidates": [candidate("c1", content)],
+            "evaluations": [{"candidate_id": "c1", "target": TARGET, "score": 0.9}],
+            "best": {TARGET: "c1"}, "decision": {"action": "approve"}}
+
+
+def test_apply_writes_in_place_only_with_apply(calc_repo):
+    update = apply(approved_state(calc_repo, "X = 1\n", apply=True))
+    assert update["status"] == "accepted"
+    assert (calc_repo / TARGET).read_text() == "X = 1\n"
+
+
+def test_apply_writes_to_output_and_leaves_the_target(calc_repo, tmp_path):
+    before = (calc_repo / TARGET).read_text()
+    out = tmp_path / "out.py"
+    apply(approved_state(calc_repo, "X = 1\n", output=str(out)))
+    assert out.read_text() == "X = 1\n"
+    assert (calc_repo / TARGET).read_text() == before
+
+
+def test_apply_refuses_a_target_changed_since_the_run_started(calc_repo):
+    state = approved_state(calc_repo, "X = 1\n", apply=True)
+    (calc_repo / TARGET).write_text("# the user's own edit\n")
+    update = apply(state)
+    assert update["status"] == "error"
+    assert "changed since the run started" in update["reason"]
+    assert (calc_repo / TARGET).read_text() == "# the user's own edit\n"
+
+
+def test_write_atomic_keeps_the_file_mode_and_leaves_no_temp_files(tmp_path):
+    path = tmp_path / "script.py"
+    path.write_text("old\n")
+    path.chmod(0o755)
+    write_atomic(path, "new\n")
+    assert path.read_text() == "new\n"
+    assert path.stat().st_mode & 0o777 == 0o755
+    assert [p.name for p in tmp_path.iterdir()] == ["script.py"]
+
+
+def test_conclude_says_why_nothing_was_applied(calc_repo):
+    state = {**request(calc_repo), "iteration": 3,
+             "baseline": {TARGET: {"candidate_id": "original", "target": TARGET, "score": 0.5}}}
+    update = conclude(state)
+    assert update["status"] == "no_improvement"
+    assert "no candidate improved on the original" in update["reason"]
+    rejected = conclude({**state, "decision": {"action": "reject"}})
+    assert rejected["status"] == "rejected"
