@@ -109,5 +109,7 @@ def _other(
             f"model provider {provider!r} needs its LangChain package: {exc}"
         ) from None
     except ValueError as exc:
-        message = str(exc).replace(context.api_key, "***") if context.api_key else str(exc)
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if context.api_key:
+            message = message.replace(context.api_key, "***")
         raise ModelConfigError(f"cannot build model {provider}:{name}: {message}") from None

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 import openai
+from langchain_core.exceptions import ModelError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
@@ -30,7 +31,9 @@ R = TypeVar("R")
 
 _ECHO_CHARS = 2000
 _CUT_OFF = ("length", "max_tokens", "MAX_TOKENS")
-_NETWORK_ERRORS = (openai.APIError, httpx.HTTPError, TimeoutError, ConnectionError)
+# LangChain maps each provider's failures onto ModelError (rate limits, 5xx,
+# timeouts, refused connections, bad keys); the rest are for clients that do not.
+_CALL_ERRORS = (ModelError, openai.APIError, httpx.HTTPError, TimeoutError, ConnectionError)
 
 
 @dataclass
@@ -167,7 +170,7 @@ def ask(
         left = meter.remaining_tokens()
         try:
             raw = _call(_capped(model, None if left is None else left - tokens_in), schema, history)
-        except _NETWORK_ERRORS as exc:
+        except _CALL_ERRORS as exc:
             usage = usage + meter.record(0, 0)
             return Reply(None, usage, f"model call failed: {type(exc).__name__}: "
                                       f"{_short(str(exc), 300)}", stop=True)

@@ -88,13 +88,16 @@ class FakeOpenAI:
         self.responder = responder
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        """Request headers, names in lower case."""
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self._server.handle_error = lambda request, address: None  # client went away
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -151,7 +154,7 @@ class FakeOpenAI:
                     return
                 body = json.loads(raw)
                 with fake._lock:
-                    fake.headers.append(dict(self.headers))
+                    fake.headers.append({k.lower(): v for k, v in self.headers.items()})
                 reply = fake._next(body)
                 if reply.delay and fake._closing.wait(reply.delay):
                     return
