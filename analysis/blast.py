@@ -1,19 +1,23 @@
 """The blast radius of a change to one file: the entry point of change-impact analysis.
 
 It gathers what each analysis knows (the import graph and the symbols dependents use,
-the tests that reach the target, git history) into one ``BlastRadius``. Whatever
-cannot be analysed is said in its notes, never silently left out: a report that looks
-complete but is not would make an unsafe change look safe.
+the tests that reach the target, git history, the files likely to change with it, a
+risk score) into one ``BlastRadius``. Whatever cannot be analysed is said in its notes,
+never silently left out: a report that looks complete but is not would make an unsafe
+change look safe.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from healloop.analysis.imports import ImportGraph, build_graph
-from healloop.analysis.test_impact import static_tests
+from healloop.analysis import history as git_history
+from healloop.analysis.imports import ImportGraph, build_graph, is_test_file
+from healloop.analysis.related import related_files
+from healloop.analysis.risk import change_risk, dependent_risk
+from healloop.analysis.test_impact import select_tests
 from healloop.errors import InputError
-from healloop.state import BlastRadius, Dependent, SymbolUse
+from healloop.state import BlastRadius, Dependent, RelatedFile, SymbolUse
 
 
 def relative_target(repo: Path, target: str) -> str:
@@ -34,9 +38,15 @@ def relative_target(repo: Path, target: str) -> str:
 def dependents_of(graph: ImportGraph, target: str) -> list[Dependent]:
     """Return the modules that import target, nearest first, with the symbols they use."""
     module = graph.files[target].module
+    depths = graph.dependents(target)
+    depths_with_target = {**depths, target: 0}
     out = []
-    for rel, depth in graph.dependents(target).items():
+    for rel, depth in depths.items():
         uses = graph.uses(rel, module)
+        imported = {graph.by_module[m] for m in graph.imported_modules(rel)}
+        via = sorted(f for f in imported if depths_with_target.get(f) == depth - 1)
+        if depth == 1:
+            via = [target]
         out.append(
             Dependent(
                 module=graph.files[rel].module,
@@ -45,10 +55,34 @@ def dependents_of(graph: ImportGraph, target: str) -> list[Dependent]:
                 symbols=sorted({u.symbol for u in uses}),
                 uses=[SymbolUse(symbol=u.symbol, kind=u.kind, file=rel, line=u.line)
                       for u in uses],
+                via=via,
             )
         )
     out.sort(key=lambda d: (d.depth, d.file))
     return out
+
+
+def _history(repo: Path, rel: str, radius: BlastRadius
+             ) -> git_history.History | None:
+    """Fill co-changes and decisions; return the history, or None (said in notes)."""
+    head, note = git_history.git_state(repo)
+    if note:
+        radius.notes.append(note)
+    if head is None:
+        return None
+    history = git_history.load_history(repo, head)
+    if not history.changes(rel):
+        radius.notes.append(f"{rel} has no commits in the last {len(history.commits)}: "
+                            "no co-changes")
+    radius.co_changes = history.co_changes(rel, top=10)
+    tracked = git_history.git(repo, "ls-files", "--", rel).strip()
+    if not tracked:
+        radius.notes.append(f"{rel} is not tracked by git: no decision trail")
+    else:
+        radius.decisions, uncommitted = git_history.load_decisions(repo, head, rel)
+        if uncommitted:
+            radius.notes.append(f"{uncommitted} line(s) of {rel} are not committed yet")
+    return history
 
 
 def analyse(repo: Path, target: str, *, history: bool = True) -> BlastRadius:
@@ -57,7 +91,7 @@ def analyse(repo: Path, target: str, *, history: bool = True) -> BlastRadius:
     Args:
         repo: Root of the repository.
         target: Path of the target, relative to repo or absolute.
-        history: Whether to mine git history (co-changes, decision trail).
+        history: Whether to mine git history (co-changes, decision trail, churn).
 
     Raises:
         InputError: target is not a Python file inside repo.
@@ -66,28 +100,38 @@ def analyse(repo: Path, target: str, *, history: bool = True) -> BlastRadius:
     repo = repo.resolve()
     rel = relative_target(repo, target)
     graph = build_graph(repo)
-    notes: list[str] = []
     if rel not in graph.files:
         raise InputError(f"{rel} is not a Python source healloop scans (hidden or vendored)")
+    radius = BlastRadius(target=rel, module=graph.files[rel].module)
     summary = graph.files[rel]
     if summary.error:
-        notes.append(f"{rel} does not parse ({summary.error}): symbols unknown")
+        radius.notes.append(f"{rel} does not parse ({summary.error}): symbols unknown")
     broken = sorted(f for f, s in graph.files.items() if s.error and f != rel)
     if broken:
         shown = ", ".join(broken[:5]) + (" ..." if len(broken) > 5 else "")
-        notes.append(f"{len(broken)} file(s) do not parse and were skipped: {shown}")
-    dependents = dependents_of(graph, rel)
-    depths = {d.file: d.depth for d in dependents}
-    tests, functions = static_tests(graph, rel, depths)
-    if not tests:
-        notes.append("no test imports the target, directly or through other modules")
+        radius.notes.append(f"{len(broken)} file(s) do not parse and were skipped: {shown}")
+
+    radius.dependents = dependents_of(graph, rel)
+    selection = select_tests(repo, graph, rel, {d.file: d.depth for d in radius.dependents})
+    radius.tests, radius.test_functions = selection.files, selection.functions
+    radius.notes.extend(selection.notes)
+
+    mined = _history(repo, rel, radius) if history else None
     if not history:
-        notes.append("history not requested: no co-changes or decision trail")
-    return BlastRadius(
-        target=rel,
-        module=summary.module,
-        dependents=dependents,
-        tests=tests,
-        test_functions=functions,
-        notes=notes,
+        radius.notes.append("history not requested: no co-changes or decision trail")
+    radius.related = [
+        RelatedFile(file=r.file, score=r.score, reasons={k: round(v, 3) for k, v in
+                                                         r.parts.items()})
+        for r in related_files(graph, mined, rel)
+    ]
+    coupling = {r.file: r.reasons.get("confidence", 0.0) for r in radius.related}
+    for dependent in radius.dependents:
+        dependent.risk = dependent_risk(dependent, coupling.get(dependent.file, 0.0))
+    tested = {s.split(".")[0] for d in radius.dependents if is_test_file(d.file)
+              for s in d.symbols}
+    radius.risk, radius.risk_parts = change_risk(
+        radius.dependents, files_in_repo=len(graph.files), tested_symbols=tested,
+        has_tests=bool(radius.tests), changes=mined.changes(rel) if mined else None,
+        related=radius.related,
     )
+    return radius

@@ -1,14 +1,35 @@
 """Which tests reach a target, so evaluate can run those instead of the whole suite.
 
-Static selection follows imports: a test module that imports the target, or imports a
-module that does, can break when the target changes; within it, the test functions
-that read a name resolving into that chain are the likeliest to. A ``conftest.py`` on
-the chain affects every test beneath its folder through its fixtures.
+Two sources, because each misses what the other sees. Static selection follows
+imports: a test module that imports the target, or a module that does, can break
+when the target changes, and so can every test under a ``conftest.py`` on that chain.
+Dynamic selection reads coverage contexts from a real run of the suite: the tests
+that executed a line of the target, including through fixtures, plugins and dynamic
+imports that no import statement shows. The dynamic map costs a full instrumented
+run, so it is collected on request and cached per commit under
+``<repo>/.healloop/cache/``; without it the selection is static, and says so.
 """
 
 from __future__ import annotations
 
-from healloop.analysis.imports import ImportGraph, is_test_file
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from healloop.analysis import history as git_history
+from healloop.analysis.imports import ImportGraph, cache_dir, is_test_file
+
+_PLUGIN = Path(__file__).with_name("_coverage_plugin.py")
+
+
+@dataclass
+class TestSelection:
+    """The tests that reach a target and how they were found."""
+
+    files: list[str]
+    functions: list[str]
+    notes: list[str] = field(default_factory=list)
 
 
 def static_tests(
@@ -33,3 +54,84 @@ def static_tests(
     for rel in sorted(files):
         functions.extend(graph.test_functions(rel, modules))
     return sorted(files), functions
+
+
+# ---------------------------------------------------------------------------
+# Dynamic: coverage contexts
+
+
+def _map_file(repo: Path, head: str) -> Path:
+    return cache_dir(repo) / f"coverage-{head}.json"
+
+
+def load_coverage_map(repo: Path) -> tuple[dict[str, list[str]] | None, str]:
+    """Return (repo file -> test node ids that ran it, HEAD) for the current commit."""
+    head, _ = git_history.git_state(repo)
+    if head is None:
+        return None, ""
+    path = repo / ".healloop" / "cache" / f"coverage-{head}.json"
+    if not path.exists():
+        return None, head
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["files"], head
+    except (json.JSONDecodeError, KeyError, UnicodeDecodeError):
+        return None, head
+
+
+def collect_coverage_map(repo: Path, *, limits: object | None = None) -> dict[str, list[str]]:
+    """Run the whole suite once under coverage and cache which tests ran which files.
+
+    The run happens in a scratch copy; the map is stored per commit. Returns the map
+    (repo-relative file -> sorted test node ids).
+
+    Raises:
+        InputError: repo is not a git repository with commits (no commit to key on).
+
+    """
+    from healloop.errors import InputError
+    from healloop.sandbox.pytest_run import run_tests
+    from healloop.sandbox.workspace import Workspace
+
+    repo = repo.resolve()
+    head, _ = git_history.git_state(repo)
+    if head is None:
+        raise InputError(f"{repo} has no git commit to key a coverage map on")
+    with Workspace(repo) as workspace:
+        shutil.copyfile(_PLUGIN, workspace.path / "_healloop_coverage_plugin.py")
+        run = run_tests(workspace, None, limits=limits,  # type: ignore[arg-type]
+                        extra_args=["-p", "_healloop_coverage_plugin"])
+        out = workspace.path.parent / "healloop-coverage.json"
+        if not out.exists():
+            raise InputError("the test run recorded no coverage (is `coverage` installed in "
+                             f"the repository's interpreter?): {' '.join(run.errors)[:300]}")
+        raw = json.loads(out.read_text(encoding="utf-8"))
+    prefix = str(workspace.path) + "/"
+    files = {
+        path[len(prefix):]: sorted(tests) for path, tests in raw.items()
+        if path.startswith(prefix) and not path.endswith("_healloop_coverage_plugin.py")
+    }
+    _map_file(repo, head).write_text(json.dumps({"head": head, "files": files}),
+                                     encoding="utf-8")
+    return files
+
+
+def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[str, int]
+                 ) -> TestSelection:
+    """Return the tests reaching target: static, plus dynamic when a map exists for HEAD."""
+    files, functions = static_tests(graph, target, dependents)
+    selection = TestSelection(files, functions)
+    coverage, head = load_coverage_map(repo)
+    if coverage is None:
+        why = "no git commit" if not head else f"no coverage map for {head[:10]}"
+        selection.notes.append(f"tests selected from imports only ({why})")
+        return selection
+    ran = coverage.get(target, [])
+    dynamic_files = {nodeid.split("::", 1)[0] for nodeid in ran}
+    added = sorted(dynamic_files - set(files))
+    selection.files = sorted(set(files) | dynamic_files)
+    selection.functions = sorted(set(functions) | set(ran))
+    selection.notes.append(
+        f"coverage map of {head[:10]}: {len(ran)} test(s) ran {target}"
+        + (f"; found beyond imports: {', '.join(added[:5])}" if added else "")
+    )
+    return selection

@@ -1,0 +1,240 @@
+"""What git history says about a file: what changes with it, and why its lines exist.
+
+Structure shows what *can* break; history shows what *did* have to change together
+before. Files that moved with the target in past commits (co-change, as association
+rules with support and confidence) are the likeliest to need a matching change, and
+the commits that introduced the target's lines (the decision trail) explain why the
+code is the way it is. Every git command runs with the repository as its working
+directory, so the answers never depend on where healloop was started.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from healloop.state import CoChange, Decision
+
+LOG_LIMIT = 3000
+LARGE_COMMIT = 30
+"""Commits touching more files than this are sweeping edits, not evidence of coupling."""
+
+
+class GitError(Exception):
+    """A git command failed where the repository was expected to answer."""
+
+
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    """Run git in repo and return its standard output."""
+    proc = subprocess.run(
+        ["git", "-c", "core.quotepath=off", *args], cwd=repo, capture_output=True,
+        text=True, encoding="utf-8", errors="replace", check=False,
+    )
+    if check and proc.returncode != 0:
+        raise GitError(f"git {args[0]} failed: {proc.stderr.strip()[:300]}")
+    return proc.stdout
+
+
+def git_state(repo: Path) -> tuple[str | None, str]:
+    """Return (HEAD commit or None, a note saying why history is limited or '')."""
+    proc = subprocess.run(
+        ["git", "rev-parse", "--is-inside-work-tree", "--is-shallow-repository", "HEAD"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )
+    lines = proc.stdout.split()
+    if proc.returncode != 0 or not lines or lines[0] != "true":
+        if lines and lines[0] == "true":
+            return None, "git repository without commits: history off"
+        return None, "not a git repository: history off"
+    head = lines[2] if len(lines) > 2 else None
+    if len(lines) > 1 and lines[1] == "true":
+        return head, "shallow clone: history covers only the commits fetched"
+    return head, ""
+
+
+@dataclass
+class Commit:
+    """One non-merge commit: when, and which files it touched (as named at HEAD)."""
+
+    sha: str
+    time: int
+    files: list[str]
+    renames: dict[str, str] = field(default_factory=dict)
+    """Old path -> new path for files this commit renamed."""
+
+
+def read_log(repo: Path, rev: str = "HEAD", limit: int | None = LOG_LIMIT) -> list[Commit]:
+    """Return the non-merge commits reachable from rev, newest first."""
+    args = ["log", "--no-merges", "--name-status", "-M", "--format=@%H %ct", "--relative"]
+    if limit:
+        args.append(f"-n{limit}")
+    out = git(repo, *args, rev, "--")
+    commits: list[Commit] = []
+    for line in out.splitlines():
+        if line.startswith("@"):
+            sha, _, stamp = line[1:].partition(" ")
+            commits.append(Commit(sha, int(stamp or 0), []))
+        elif line and commits:
+            status, *paths = line.split("\t")
+            if status.startswith("R") and len(paths) == 2:
+                commits[-1].renames[paths[0]] = paths[1]
+                commits[-1].files.append(paths[1])
+            elif paths:
+                commits[-1].files.append(paths[-1])
+    return commits
+
+
+def follow_renames(commits: list[Commit]) -> list[Commit]:
+    """Return commits (newest first) with every path named as the newest commit knows it."""
+    alias: dict[str, str] = {}
+    out = []
+    for commit in commits:
+        files = [alias.get(f, f) for f in commit.files]
+        out.append(Commit(commit.sha, commit.time, files, commit.renames))
+        for old, new in commit.renames.items():
+            alias[old] = alias.get(new, new)
+    return out
+
+
+class History:
+    """Co-change statistics over a window of commits, newest first."""
+
+    def __init__(self, commits: list[Commit], *, large: int = LARGE_COMMIT) -> None:
+        """Index commits (newest first, paths as named now) by file."""
+        self.commits = commits
+        self.by_file: dict[str, list[int]] = {}
+        for index, commit in enumerate(commits):
+            if len(commit.files) > large:
+                continue
+            for path in commit.files:
+                self.by_file.setdefault(path, []).append(index)
+
+    def changes(self, path: str) -> int:
+        """Return how many (not sweeping) commits touched path."""
+        return len(self.by_file.get(path, ()))
+
+    def co_changes(self, path: str, *, top: int = 20, min_support: int = 2) -> list[CoChange]:
+        """Return the files that changed with path, by confidence then support."""
+        mine = self.by_file.get(path, [])
+        together: Counter[str] = Counter()
+        for index in mine:
+            together.update(f for f in self.commits[index].files if f != path)
+        rules = [
+            CoChange(file=f, support=n, confidence=round(n / len(mine), 4))
+            for f, n in together.items() if n >= min_support
+        ]
+        rules.sort(key=lambda r: (-r.confidence, -r.support, r.file))
+        return rules[:top]
+
+    def weighted(self, path: str, *, half_life: int = 150) -> dict[str, float]:
+        """Return co-change evidence per file, recent commits and small ones weighing more.
+
+        Each commit that touched path adds, to every other file it touched, a weight
+        that halves every ``half_life`` commits of age and shrinks with the commit's
+        size (a commit of many files says less about any one pair).
+        """
+        scores: Counter[str] = Counter()
+        for index in self.by_file.get(path, []):
+            files = self.commits[index].files
+            weight = 0.5 ** (index / half_life) / math.log2(1 + len(files))
+            for other in files:
+                if other != path:
+                    scores[other] += weight
+        return dict(scores)
+
+
+def decisions(repo: Path, path: str, *, top: int = 10) -> tuple[list[Decision], int]:
+    """Return the commits that introduced path's lines (most lines first), and uncommitted lines.
+
+    Runs ``git blame`` with repo as the working directory.
+    """
+    out = git(repo, "blame", "--line-porcelain", "-w", "--", path)
+    lines: dict[str, list[int]] = {}
+    meta: dict[str, dict[str, str]] = {}
+    current = ""
+    for line in out.splitlines():
+        if not line.startswith("\t") and len(line) > 40 and line[40:41] == " " and \
+                all(c in "0123456789abcdef" for c in line[:40]):
+            current = line[:40]
+            lines.setdefault(current, []).append(int(line.split()[2]))
+            meta.setdefault(current, {})
+        elif line.startswith(("author ", "author-time ", "summary ")):
+            key, _, value = line.partition(" ")
+            meta[current].setdefault(key, value)
+    uncommitted = len(lines.pop("0" * 40, []))
+    meta.pop("0" * 40, None)
+    ranked = sorted(lines, key=lambda sha: (-len(lines[sha]), sha))[:top]
+    out_list = []
+    for sha in ranked:
+        info = meta[sha]
+        stamp = int(info.get("author-time", "0"))
+        out_list.append(Decision(
+            commit=sha, date=datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d"),
+            author=info.get("author", ""), message=info.get("summary", ""),
+            lines=sorted(lines[sha]),
+        ))
+    return out_list, uncommitted
+
+
+
+def _cache_file(repo: Path, name: str) -> Path | None:
+    from healloop.analysis.imports import cache_dir
+
+    try:
+        return cache_dir(repo) / name
+    except OSError:
+        return None
+
+
+def _read_cache(path: Path | None, head: str) -> dict | None:
+    if path is None or not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if data.get("head") == head else None
+
+
+def _write_cache(path: Path | None, data: dict) -> None:
+    if path is None:
+        return
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def load_history(repo: Path, head: str, *, limit: int = LOG_LIMIT) -> History:
+    """Return the co-change history of the last commits before head, cached per head."""
+    path = _cache_file(repo, "history.json")
+    data = _read_cache(path, head)
+    if data is None or data.get("limit") != limit:
+        commits = follow_renames(read_log(repo, head, limit))
+        data = {"head": head, "limit": limit,
+                "commits": [[c.sha, c.time, c.files] for c in commits]}
+        _write_cache(path, data)
+    return History([Commit(sha, stamp, files) for sha, stamp, files in data["commits"]])
+
+
+def load_decisions(repo: Path, head: str, path: str) -> tuple[list[Decision], int]:
+    """Return decisions(repo, path), cached per head and content of path."""
+    cache = _cache_file(repo, "decisions.json")
+    data = _read_cache(cache, head) or {"head": head, "files": {}}
+    content = (repo / path).read_bytes()
+    key = f"{path}@{hashlib.sha1(content).hexdigest()}"
+    if key not in data["files"]:
+        found, uncommitted = decisions(repo, path)
+        data["files"][key] = [[d.dump() for d in found], uncommitted]
+        _write_cache(cache, data)
+    found_raw, uncommitted = data["files"][key]
+    return [Decision.model_validate(d) for d in found_raw], uncommitted

@@ -1,0 +1,119 @@
+"""History: co-change, decision trail, and honest notes when history is missing."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from healloop.analysis.blast import analyse
+from healloop.analysis.history import History, follow_renames, read_log
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True,
+        env={"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
+             "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com",
+             "GIT_AUTHOR_DATE": "2024-05-01T12:00:00Z",
+             "GIT_COMMITTER_DATE": "2024-05-01T12:00:00Z", "HOME": str(repo),
+             "PATH": "/usr/bin:/bin:/usr/local/bin"},
+    ).stdout
+
+
+def commit(repo: Path, message: str, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = repo / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    git(repo, "add", "--", *files)
+    git(repo, "commit", "-q", "-m", message)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    commit(root, "Add core and its user", {
+        "app/__init__.py": "",
+        "app/core.py": "def area(w, h):\n    return w * h\n",
+        "app/view.py": "from app.core import area\n\nprint(area(1, 2))\n",
+        "app/settings.py": "DEBUG = False\n",
+    })
+    commit(root, "Teach area about scale", {
+        "app/core.py": "def area(w, h, scale=1):\n    return w * h * scale\n",
+        "app/settings.py": "DEBUG = False\nSCALE = 1\n",
+    })
+    commit(root, "Scale from settings", {
+        "app/core.py": "def area(w, h, scale=1):\n    return w * h * scale\n\n\nUNIT = 'm'\n",
+        "app/settings.py": "DEBUG = False\nSCALE = 2\n",
+        "app/view.py": "from app.core import area\n\nprint(area(1, 2, 3))\n",
+    })
+    return root
+
+
+def test_files_that_change_together_are_co_changes_with_confidence(repo: Path) -> None:
+    radius = analyse(repo, "app/core.py")
+    rules = {c.file: (c.support, c.confidence) for c in radius.co_changes}
+    assert rules["app/settings.py"] == (3, 1.0)
+    assert rules["app/view.py"] == (2, pytest.approx(0.6667, abs=1e-3))
+
+
+def test_decision_trail_names_the_commits_behind_the_lines(repo: Path) -> None:
+    radius = analyse(repo, "app/core.py")
+    trail = {d.message: d.lines for d in radius.decisions}
+    assert trail == {"Teach area about scale": [1, 2], "Scale from settings": [3, 4, 5]}
+    assert all(d.date == "2024-05-01" and d.author == "Ada" for d in radius.decisions)
+
+
+def test_history_works_from_any_working_directory(repo: Path, monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert analyse(repo, "app/core.py").decisions
+
+
+def test_uncommitted_lines_are_noted(repo: Path) -> None:
+    (repo / "app/core.py").write_text("def area(w, h, scale=1):\n    return 0\n")
+    radius = analyse(repo, "app/core.py")
+    assert any("not committed yet" in n for n in radius.notes)
+
+
+def test_related_files_combine_structure_and_history(repo: Path) -> None:
+    radius = analyse(repo, "app/core.py")
+    ranked = [r.file for r in radius.related]
+    assert ranked[:2] == ["app/settings.py", "app/view.py"]
+    assert radius.related[1].reasons["importer"] == 1.0
+
+
+def test_risk_is_explained_by_its_parts(repo: Path) -> None:
+    radius = analyse(repo, "app/core.py")
+    assert set(radius.risk_parts) == {"fan_in", "reach", "untested", "churn",
+                                      "hidden_coupling"}
+    assert radius.risk_parts["untested"] == 1.0
+    assert radius.risk_parts["hidden_coupling"] > 0.5  # settings.py never imports core
+    assert 0 < radius.risk <= 1
+
+
+def test_outside_git_history_is_off_and_said(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("X = 1\n")
+    radius = analyse(tmp_path, "mod.py")
+    assert "not a git repository: history off" in radius.notes
+    assert radius.co_changes == [] and radius.decisions == []
+    assert "churn" not in radius.risk_parts
+
+
+def test_shallow_clone_is_noted(repo: Path, tmp_path: Path) -> None:
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow))
+    radius = analyse(shallow, "app/core.py")
+    assert any("shallow clone" in n for n in radius.notes)
+
+
+def test_renamed_files_keep_their_history(repo: Path) -> None:
+    git(repo, "mv", "app/settings.py", "app/config.py")
+    git(repo, "commit", "-q", "-m", "Rename settings")
+    history = History(follow_renames(read_log(repo)))
+    assert history.changes("app/config.py") == 4
+    assert {c.file for c in history.co_changes("app/core.py")} == {"app/config.py",
+                                                                   "app/view.py"}
