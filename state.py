@@ -82,6 +82,12 @@ class TestRun(Report):
     timed_out: bool = False
     errors: list[str] = Field(default=[], description="Collection/infra errors.")
     selected: list[str] = Field(default=[], description="Test paths that were run.")
+    isolation: list[str] = Field(
+        default=[], description="Isolation missing from this run, one note per layer."
+    )
+    limits_hit: list[str] = Field(
+        default=[], description="Limits the run ran into: timeouts, processes, CPU, memory."
+    )
 
     def ids(self, *outcomes: TestOutcome) -> set[str]:
         """Return the node ids of the tests with one of these outcomes."""
