@@ -207,17 +207,30 @@ def _connect_sqlite(
         raise CheckpointError(f"checkpointer {path} cannot be opened: {exc}") from None
     try:
         yield conn
+    except sqlite3.DatabaseError as exc:
+        # A file damaged past its header opens fine and fails on first read.
+        raise CheckpointError(f"checkpointer {path} cannot be used: {exc}") from None
     finally:
         conn.close()
 
 
+def state_folder(repo: Path) -> Path:
+    """Return healloop's own folder in the repository, created when missing."""
+    folder = Path(repo) / STATE_DIR
+    _make_folder(folder)
+    return folder
+
+
 def _make_folder(folder: Path) -> None:
     """Create the folder; healloop's own state folder also ignores itself in git."""
-    if folder.name == STATE_DIR and not folder.exists():
-        folder.mkdir(parents=True)
-        (folder / ".gitignore").write_text("*\n", encoding="utf-8")
-    else:
+    if folder.name != STATE_DIR:
         folder.mkdir(parents=True, exist_ok=True)
+        return
+    try:
+        folder.mkdir(parents=True)
+    except FileExistsError:  # there already, maybe made by a concurrent run
+        return
+    (folder / ".gitignore").write_text("*\n", encoding="utf-8")
 
 
 @contextmanager

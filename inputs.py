@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from healloop.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from healloop.context import RunContext
 
 MAX_TARGET_BYTES = 1_000_000
 """Targets larger than this are refused: healing them would not fit a review."""
@@ -82,3 +86,24 @@ def check_output(repo: Path, targets: list[str], output: Path | None, apply: boo
     if out == (repo / targets[0]).resolve():
         raise UsageError("--output is the target itself: use --apply to write in place")
     return str(out)
+
+
+def check_model(ctx: RunContext) -> None:
+    """Refuse the llm engine before any work when no model can be built.
+
+    Raises:
+        ModelConfigError: No key and no base URL, or the provider's package is missing.
+
+    """
+    if ctx.engine == "llm":
+        from healloop.llm.factory import build_chat_model
+
+        build_chat_model(ctx)
+
+
+def history_note(repo: Path) -> str | None:
+    """Return why git history features are off or limited for repo, or None."""
+    from healloop.analysis.history import git_state
+
+    _, note = git_state(repo)
+    return note or None

@@ -152,14 +152,11 @@ def run(
                    max_tokens_per_run=max_tokens_per_run, max_cost=max_cost, judge=judge,
                    test_timeout=test_timeout)
     inputs.check_model(ctx)
-    note = inputs.history_note(root)
-    if note:
-        _stderr(f"healloop: note: {note}")
     from healloop import session
 
     outcome = session.start(
         request, ctx, thread_id=thread_id, checkpointer=checkpointer,
-        approver=_approver(yes), progress=_progress,
+        approver=_approver(yes), progress=_noting(inputs.history_note(root)),
     )
     _finish(outcome, root, as_json)
 
@@ -326,7 +323,24 @@ def _progress(node: str, update: dict[str, Any]) -> None:
                            for t, b in update.get("baseline", {}).items())
     elif update.get("reason"):
         detail = update["reason"]
-    _stderr(f"[healloop] {node:<12} {detail}")
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False).print(
+        f"[bold cyan]healloop[/] [bold]{node:<12}[/] {escape(detail)}"
+    )
+
+
+def _noting(note: str | None) -> Any:
+    """Return the progress printer, saying note first once the run is under way."""
+    pending = [note] if note else []
+
+    def progress(node: str, update: dict[str, Any]) -> None:
+        while pending:
+            _stderr(f"healloop: note: {pending.pop()}")
+        _progress(node, update)
+
+    return progress
 
 
 def _finish(outcome: Outcome, repo: Path, as_json: bool) -> None:

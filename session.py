@@ -101,6 +101,7 @@ def start(
     with opened(Path(request.repo), checkpointer) as graph:
         snapshot = graph.get_state(config)
         if snapshot.values:
+            _check_same_request(thread_id, snapshot.values.get("request", {}), request)
             if not snapshot.next:
                 return outcome_of(graph, thread_id)
             ctx = context_from(snapshot.values.get("settings", {}), api_key=ctx.api_key,
@@ -133,8 +134,24 @@ def resume(
         if decision is None:
             return _drive(graph, thread_id, None, ctx, approver, progress)
         if _pending_request(graph, thread_id) is None:
-            raise RunStateError(f"run {thread_id} is not waiting for approval")
+            if snapshot.values.get("decision") == decision.dump():
+                # The same decision again: the process that took it died; carry it out.
+                return _drive(graph, thread_id, None, ctx, approver, progress)
+            raise RunStateError(
+                f"run {thread_id} is not waiting for approval (next: {', '.join(snapshot.next)})"
+            )
         return _drive(graph, thread_id, Command(resume=decision.dump()), ctx, approver, progress)
+
+
+def _check_same_request(thread_id: str, kept: dict[str, Any], request: Request) -> None:
+    """Refuse to continue a run under a thread id with different arguments."""
+    given = request.dump()
+    changed = sorted(k for k in given.keys() | kept.keys() if given.get(k) != kept.get(k))
+    if changed:
+        raise RunStateError(
+            f"run {thread_id} was started with other {', '.join(changed)}: "
+            "repeat its arguments to continue it, or choose a new --thread-id"
+        )
 
 
 def _drive(

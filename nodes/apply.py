@@ -1,14 +1,18 @@
-"""apply: write the approved candidates, atomically, and only after approval."""
+"""apply: write the approved candidates, atomically, and only after approval.
+
+The node may run twice for one approval: a run killed half way through it resumes
+here. A target that already holds the approved content is then ours, not a
+conflict, so the second pass finishes the first one's work.
+"""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from healloop.nodes._common import candidates_of, proposable, repo_of, request_of
 from healloop.state import ApprovalDecision, HealState
+from healloop.writes import locked, write_atomic
 
 
 def apply(state: HealState) -> dict[str, Any]:
@@ -23,17 +27,15 @@ def apply(state: HealState) -> dict[str, Any]:
     for target in approved:
         candidate = candidates[best[target]]
         if request.apply:
-            for change in candidate.changes:
-                writes.append((repo / change.path, change.content))
+            writes.extend((repo / change.path, change.content) for change in candidate.changes)
         elif request.output:
             writes.append((Path(request.output), candidate.content_of(target) or ""))
-    for target in approved:
-        current = (repo / target).read_text(encoding="utf-8")
-        if request.apply and current != state["originals"][target]:
-            return {"status": "error", "written": [],
-                    "reason": f"{target} changed since the run started; nothing written"}
-    for path, content in writes:
-        write_atomic(path, content)
+    with locked(repo, [path for path, _ in writes]):
+        conflict = _conflict(repo, approved, state["originals"], dict(writes))
+        if conflict and request.apply:
+            return {"status": "error", "written": [], "reason": f"{conflict}; nothing written"}
+        for path, content in writes:
+            write_atomic(path, content)
     return {
         "status": "accepted",
         "written": [str(p) for p, _ in writes],
@@ -41,17 +43,15 @@ def apply(state: HealState) -> dict[str, Any]:
     }
 
 
-def write_atomic(path: Path, content: str) -> None:
-    """Replace path with content so that a crash leaves the old or the new file."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".healloop")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _conflict(
+    repo: Path, targets: list[str], originals: dict[str, str], new: dict[Path, str]
+) -> str | None:
+    """Say which target changed since review read it, if one did."""
+    for target in targets:
+        path = repo / target
+        if not path.is_file():
+            return f"{target} was removed since the run started"
+        current = path.read_text(encoding="utf-8", errors="replace")
+        if current not in (originals[target], new.get(path)):
+            return f"{target} changed since the run started"
+    return None

@@ -1,0 +1,236 @@
+"""Bad input gets one clear line on stderr and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from healloop.checkpoint import ENV_VAR
+from healloop.inputs import MAX_TARGET_BYTES
+from healloop.main import app
+from healloop.session import opened
+
+runner = CliRunner()
+
+CLEAN = '"""Arithmetic."""\n\n\ndef add(a, b):\n    """Return a plus b."""\n    return a + b\n'
+"""A target with nothing to heal and no tests: a run of it ends in a second."""
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_settings(monkeypatch):
+    for name in (ENV_VAR, "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_one_line_error(result, *fragments: str) -> str:
+    """Assert exit 2 and a single `healloop: error:` line naming the fragments."""
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("healloop: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def run(repo: Path, target: str, *flags: str):
+    return invoke("run", "--repo", repo, "--file", target, "--engine", "offline", *flags)
+
+
+# The repository
+
+
+def test_missing_repository(tmp_path):
+    assert_one_line_error(run(tmp_path / "nowhere", "x.py"), "does not exist")
+
+
+def test_repository_that_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    assert_one_line_error(run(tmp_path / "file", "x.py"), "is not a folder")
+
+
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0, reason="root reads every folder"
+)
+def test_unreadable_repository(make_repo):
+    repo = make_repo({"calc.py": CLEAN}, git=False)
+    repo.chmod(0)
+    try:
+        assert_one_line_error(run(repo, "calc.py"), "is not readable")
+    finally:
+        repo.chmod(0o755)
+
+
+# The target
+
+
+@pytest.fixture
+def repo(make_repo, tmp_path):
+    """A repository with a good target, and a file just outside it."""
+    (tmp_path / "outside.py").write_text(CLEAN)
+    root = make_repo({"calc.py": CLEAN, "notes.txt": "text\n", "pkg/__init__.py": ""}, git=False)
+    (root / "escape.py").symlink_to(tmp_path / "outside.py")
+    (root / "empty.py").write_bytes(b"")
+    (root / "blob.py").write_bytes(b"x = 1\n\0\1\2")
+    (root / "latin.py").write_bytes("name = 'Jos\xe9'\n".encode("latin-1"))
+    (root / "huge.py").write_bytes(b"x = 1\n" * (MAX_TARGET_BYTES // 6 + 1))
+    return root
+
+
+@pytest.mark.parametrize(
+    ("target", "fragment"),
+    [
+        ("missing.py", "does not exist"),
+        ("pkg", "is a folder"),
+        ("../outside.py", "is outside the repository"),
+        ("escape.py", "is outside the repository"),
+        ("notes.txt", "is not a Python file"),
+        ("blob.py", "is binary"),
+        ("empty.py", "is empty"),
+        ("latin.py", "is not UTF-8"),
+        ("huge.py", f"over the {MAX_TARGET_BYTES} limit"),
+    ],
+)
+def test_target_that_cannot_be_healed(repo, target, fragment):
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    assert_one_line_error(run(repo, target), target, fragment)
+    assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before
+
+
+def test_target_outside_given_as_an_absolute_path(repo, tmp_path):
+    assert_one_line_error(run(repo, tmp_path / "outside.py"), "is outside the repository")
+
+
+def test_target_with_a_syntax_error_is_reviewed_not_refused(make_repo):
+    repo = make_repo({"calc.py": "def add(a, b)\n    return a + b\n"}, git=False)
+    result = run(repo, "calc.py", "--thread-id", "broken", "--json")
+    assert result.exit_code in (1, 3), result.output
+    with opened(repo, None) as graph:
+        values = graph.get_state({"configurable": {"thread_id": "broken"}}).values
+    report = values["review"]["calc.py"]
+    assert report["parses"] is False
+    assert any(f["source"] == "syntax" for f in report["findings"])
+    assert values["baseline"]["calc.py"]["score"] == 0.0
+
+
+# Flags
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--iterations", "0"], "--iterations must be at least 1"),
+        (["--iterations", "-2"], "--iterations must be at least 1"),
+        (["--iterations", "many"], "'--iterations'"),
+        (["--threshold", "1.5"], "--threshold must be between 0 and 1"),
+        (["--threshold", "-0.1"], "--threshold must be between 0 and 1"),
+        (["--threshold", "nan"], "--threshold must be between 0 and 1"),
+        (["--threshold", "high"], "'--threshold'"),
+        (["--engine", "magic"], "'--engine'"),
+        (["--output", "no/such/folder/out.py"], "does not exist"),
+        (["--output", "calc.py"], "--output is the target itself"),
+        (["--output", "healed.py", "--apply"], "--output and --apply exclude each other"),
+        (["--no-such-flag"], "--no-such-flag"),
+    ],
+)
+def test_bad_flags(make_repo, tmp_path, monkeypatch, flags, fragment):
+    repo = make_repo({"calc.py": CLEAN}, git=False)
+    monkeypatch.chdir(repo)
+    assert_one_line_error(run(repo, "calc.py", *flags), fragment)
+
+
+def test_llm_engine_without_key_or_base_url(make_repo):
+    repo = make_repo({"calc.py": CLEAN}, git=False)
+    result = invoke("run", "--repo", repo, "--file", "calc.py", "--engine", "llm")
+    assert_one_line_error(result, "OPENAI_API_KEY", "--base-url")
+    assert not (repo / ".healloop").exists()
+
+
+def test_repository_without_git_works_with_history_off(make_repo):
+    repo = make_repo({"calc.py": CLEAN}, git=False)
+    result = run(repo, "calc.py", "--json")
+    assert result.exit_code == 1, result.output
+    assert "not a git repository: history off" in result.stderr
+    assert "Traceback" not in result.output
+
+
+# Resuming
+
+
+@pytest.fixture
+def finished(make_repo) -> Path:
+    """A repository with one finished run, thread 'done'."""
+    repo = make_repo({"calc.py": CLEAN}, git=False)
+    result = run(repo, "calc.py", "--thread-id", "done")
+    assert result.exit_code == 1, result.output
+    return repo
+
+
+def test_resume_unknown_thread(finished):
+    result = invoke("resume", "nope", "--repo", finished, "--approve")
+    assert_one_line_error(result, "no run with thread id nope")
+
+
+def test_resume_finished_run(finished):
+    result = invoke("resume", "done", "--repo", finished, "--approve")
+    assert_one_line_error(result, "run done has already finished (no_improvement)")
+
+
+def test_approve_and_reject_at_once(finished):
+    result = invoke("resume", "done", "--repo", finished, "--approve", "--reject")
+    assert_one_line_error(result, "--approve and --reject exclude each other")
+
+
+def test_feedback_without_reject(finished):
+    result = invoke("resume", "done", "--repo", finished, "--approve", "--feedback", "more")
+    assert_one_line_error(result, "--feedback goes with --reject")
+
+
+def test_thread_id_of_a_run_with_other_arguments(finished):
+    result = run(finished, "calc.py", "--thread-id", "done", "--threshold", "0.9")
+    assert_one_line_error(result, "run done was started with other threshold")
+
+
+# The checkpointer
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("mysql://db.example/heal", "unknown scheme 'mysql'"),
+        ("sqlite://", "names no file"),
+        ("postgresql://heal@127.0.0.1:notaport/heal", "is malformed"),
+        ("postgresql://heal@127.0.0.1:1/heal", "is unreachable"),
+    ],
+)
+def test_bad_checkpointer_url(make_repo, url, fragment):
+    repo = make_repo({"calc.py": CLEAN}, git=False)
+    assert_one_line_error(run(repo, "calc.py", "--checkpointer", url), fragment)
+    assert_one_line_error(invoke("runs", "--repo", repo, "--checkpointer", url), fragment)
+
+
+def test_checkpoint_file_that_is_not_a_database(make_repo, tmp_path):
+    repo = make_repo({"calc.py": CLEAN}, git=False)
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database\n" * 400)
+    assert_one_line_error(run(repo, "calc.py", "--checkpointer", junk), "not a usable SQLite")
+
+
+def test_checkpoint_database_damaged_after_its_header(finished):
+    path = finished / ".healloop" / "checkpoints.sqlite"
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[page:] = b"\xff" * (len(data) - page)
+    path.write_bytes(bytes(data))
+    line = assert_one_line_error(invoke("runs", "--repo", finished), "checkpoints.sqlite")
+    assert "malformed" in line or "not a database" in line or "usable" in line
+    assert_one_line_error(invoke("resume", "done", "--repo", finished), "checkpoints.sqlite")
+    assert_one_line_error(run(finished, "calc.py", "--thread-id", "done"), "checkpoints.sqlite")

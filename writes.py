@@ -1,0 +1,121 @@
+"""Writing the user's files: one healloop writer per file, and atomic replacement.
+
+``apply`` is the only code that writes to the user's tree, and it must be safe under
+two faults: being killed half way (SIGKILL, power loss) and racing another healloop
+run on the same repository. A crash leaves the old file or the new one, never a
+mix, because the new content goes to a temporary file beside the target that
+replaces it in one ``os.replace``. Two runs never write the same file at once
+because each holds an exclusive lock on it under ``<repo>/.healloop/locks/``; the
+operating system drops the lock when its holder dies, so a killed run blocks nobody.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from healloop.checkpoint import state_folder
+from healloop.errors import ApplyConflictError
+
+LOCK_WAIT = 2.0
+"""Seconds to wait for another run to finish writing a file before giving up."""
+_TEMP_SUFFIX = ".healloop"
+
+
+@contextlib.contextmanager
+def locked(repo: Path, paths: Iterable[Path], *, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold an exclusive lock on each path for the duration of the block.
+
+    Args:
+        repo: The repository whose ``.healloop/locks/`` folder holds the lock files.
+        paths: The files about to be written (inside the repository or not).
+        wait: Seconds to wait for a lock another run holds.
+
+    Raises:
+        ApplyConflictError: Another healloop run holds a lock for longer than wait.
+
+    """
+    folder = state_folder(repo) / "locks"
+    folder.mkdir(exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        # One order for every run, so two runs never wait on each other in a circle.
+        for path in sorted({Path(p).resolve() for p in paths}):
+            key = hashlib.sha256(str(path).encode()).hexdigest()[:24]
+            handle = stack.enter_context(open(folder / f"{key}.lock", "a+b"))  # noqa: SIM115
+            _acquire(handle, path, wait)
+        yield
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Replace path with content so that a crash leaves the old or the new file."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    _remove_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _sync_folder(path.parent)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete temporary files a killed writer of path left beside it (we hold its lock)."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*{_TEMP_SUFFIX}"):
+        stale.unlink(missing_ok=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable where the platform allows it."""
+    if sys.platform == "win32":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _acquire(handle: IO[bytes], path: Path, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while not _try_lock(handle):
+        if time.monotonic() >= deadline:
+            raise ApplyConflictError(
+                f"another healloop run is writing {path} right now; nothing written "
+                "(resume this run to try again)"
+            )
+        time.sleep(0.05)
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(handle: IO[bytes]) -> bool:
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+else:
+    import fcntl
+
+    def _try_lock(handle: IO[bytes]) -> bool:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
