@@ -321,12 +321,15 @@ def _progress(node: str, update: dict[str, Any]) -> None:
     elif node == "review":
         detail = ", ".join(f"{t} original {b['score']:.2f}"
                            for t, b in update.get("baseline", {}).items())
+    elif node == "blast_radius":
+        detail = ", ".join(f"{t}: {len(b['dependents'])} dependents, {len(b['tests'])} test files"
+                           for t, b in update.get("blast_radius", {}).items())
     elif update.get("reason"):
         detail = update["reason"]
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False).print(
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
         f"[bold cyan]healloop[/] [bold]{node:<12}[/] {escape(detail)}"
     )
 
