@@ -53,11 +53,24 @@ class LLMEngine:
         *,
         model: BaseChatModel | None = None,
         meter: Meter | None = None,
+        whole_file_max_tokens: int = WHOLE_FILE_MAX_TOKENS,
+        context_tokens: int = CONTEXT_TOKENS,
     ) -> None:
-        """Build the model now, so a missing key is reported before the run starts."""
+        """Build the model now, so a missing key is reported before the run starts.
+
+        Args:
+            context: the run context (model, key, budget, candidates per round).
+            model: a ready chat model; built from the context when None.
+            meter: the run's budget and call log; a fresh one when None.
+            whole_file_max_tokens: files up to this size come back whole.
+            context_tokens: the most tokens a prompt may take.
+
+        """
         self.context = context
         self.model = model or build_chat_model(context)
         self.meter = meter or Meter.for_run(context)
+        self.whole_file_max_tokens = whole_file_max_tokens
+        self.context_tokens = context_tokens
 
     @property
     def notes(self) -> list[str]:
@@ -66,7 +79,8 @@ class LLMEngine:
 
     def propose(self, job: GenerationJob) -> list[Proposal]:
         """Ask the model for up to ``job.context.candidates`` new versions of the target."""
-        mode: Mode = "whole" if count_tokens(job.source) <= WHOLE_FILE_MAX_TOKENS else "edits"
+        small = count_tokens(job.source) <= self.whole_file_max_tokens
+        mode: Mode = "whole" if small else "edits"
         attempts = max(1, job.context.candidates)
         expected = self._expected_output(job.source, mode)
         proposals: list[Proposal] = []
@@ -109,9 +123,9 @@ class LLMEngine:
     def _prompt_budget(self, expected: int, calls_left: int) -> int:
         left = self.meter.remaining_tokens()
         if left is None:
-            return CONTEXT_TOKENS
+            return self.context_tokens
         share = left // max(1, calls_left) - expected
-        return max(500, min(CONTEXT_TOKENS, share))
+        return max(500, min(self.context_tokens, share))
 
 
 def _unfenced(content: str) -> str:

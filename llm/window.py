@@ -101,6 +101,28 @@ def _span_for(
     return max(1, line - _EXCERPT_RADIUS), min(total, line + _EXCERPT_RADIUS)
 
 
+def _outline(spans: list[tuple[int, int, str, int]], focus: list[int], budget: int) -> str:
+    """Return an outline of the definitions, the ones nearest the focus first to go in."""
+    entries = [(a, f"{a:>5}: {'    ' * depth}{header}") for a, _, header, depth in spans]
+    title = "Outline (line: definition):\n"
+    if count_tokens(title + "\n".join(e for _, e in entries)) > budget:
+        entries = [(a, f"{a:>5}: {header}") for a, _, header, depth in spans if depth == 0]
+        title = "Outline of top-level definitions:\n"
+    if count_tokens(title + "\n".join(e for _, e in entries)) > budget:
+        title = "Outline of the definitions nearest the excerpts:\n"
+        anchors = focus or [1]
+        kept: list[tuple[int, str]] = []
+        used = count_tokens(title)
+        for a, entry in sorted(entries, key=lambda e: min(abs(e[0] - f) for f in anchors)):
+            cost = count_tokens(entry) + 1
+            if used + cost > budget:
+                break
+            kept.append((a, entry))
+            used += cost
+        entries = sorted(kept)
+    return title + "\n".join(e for _, e in entries) + "\n"
+
+
 def excerpts(source: str, focus: Iterable[int], budget: int) -> tuple[str, list[tuple[int, int]]]:
     """Return an outline and excerpts of source around the focus lines, within budget.
 
@@ -112,17 +134,12 @@ def excerpts(source: str, focus: Iterable[int], budget: int) -> tuple[str, list[
 
     """
     lines = source.splitlines(keepends=True)
+    focus = [line for line in focus if 1 <= line <= len(lines)]
     spans = _definitions(source)
-    outline = [f"{a:>5}: {'    ' * depth}{header}" for a, _, header, depth in spans]
-    text_outline = "Outline (line: definition):\n" + "\n".join(outline) + "\n"
-    if count_tokens(text_outline) > budget // 3:
-        top = [f"{a:>5}: {header}" for a, _, header, depth in spans if depth == 0]
-        text_outline = "Outline of top-level definitions:\n" + "\n".join(top) + "\n"
+    text_outline = _outline(spans, focus, budget // 3)
     left = budget - count_tokens(text_outline)
     chosen: list[tuple[int, int]] = []
     for line in focus:
-        if not 1 <= line <= len(lines):
-            continue
         first, last = _span_for(line, spans, len(lines))
         if any(a <= first and last <= b for a, b in chosen):
             continue
