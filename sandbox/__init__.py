@@ -1,7 +1,26 @@
-"""Isolated scratch copies of a repository and test runs inside them, with limits."""
+"""Isolated scratch copies of a repository and test runs inside them, with limits.
 
-from healloop.sandbox.limits import Limits
+Every piece of candidate code runs through this package: ``run_tests`` for pytest,
+``run_command`` for a one-off command, ``ConfinedProcess`` for a long-lived worker.
+See ``healloop.sandbox.isolation`` for what each layer of confinement stops.
+"""
+
+from healloop.sandbox.isolation import Capabilities, capabilities
+from healloop.sandbox.limits import Limits, scrubbed_env
+from healloop.sandbox.pool import WorkspacePool
+from healloop.sandbox.process import CommandResult, ConfinedProcess, run_command
 from healloop.sandbox.pytest_run import run_tests
 from healloop.sandbox.workspace import Workspace
 
-__all__ = ["Limits", "Workspace", "run_tests"]
+__all__ = [
+    "Capabilities",
+    "CommandResult",
+    "ConfinedProcess",
+    "Limits",
+    "Workspace",
+    "WorkspacePool",
+    "capabilities",
+    "run_command",
+    "run_tests",
+    "scrubbed_env",
+]

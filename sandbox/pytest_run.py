@@ -1,20 +1,34 @@
-"""Run pytest in a workspace with limits and read back per-test outcomes."""
+"""Run pytest in a workspace with limits and read back per-test outcomes.
+
+A hostile or broken candidate must not cost the run its other results. A test past
+its timeout is first interrupted in-process (SIGALRM); one that ignores that, or that
+takes pytest down (``os._exit``, a signal, a crash), is killed from outside with
+everything it started, recorded as ``timeout`` or ``error``, and pytest starts again
+without the tests already done. Only the whole-run timeout ends a run early.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any, BinaryIO
 
-from healloop.sandbox.limits import Limits, scrubbed_env
+from healloop.sandbox.limits import Limits
+from healloop.sandbox.process import ConfinedProcess, describe_exit
 from healloop.sandbox.workspace import Workspace
-from healloop.state import TestResult, TestRun
+from healloop.state import TestOutcome, TestResult, TestRun
 
 _PLUGIN_DIR = Path(__file__).parent / "_plugin"
+_GRACE = 2.0
+"""Seconds past its timeout before a test that ignores SIGALRM is killed from outside."""
+_SEVERITY: dict[TestOutcome, int] = {
+    "passed": 0, "skipped": 1, "failed": 2, "error": 3, "timeout": 4,
+}
+_POLL = 0.02
 
 
 def interpreter_for(repo: Path) -> str:
@@ -25,14 +39,57 @@ def interpreter_for(repo: Path) -> str:
     return sys.executable
 
 
-def _set_limits(limits: Limits) -> None:
-    import resource
+def _pythonpath(workspace: Workspace) -> str:
+    parts = [str(_PLUGIN_DIR)]
+    src = workspace.path / "src"
+    if src.is_dir() and not (src / "__init__.py").exists():
+        parts.append(str(src))  # src layout: the copy wins over an editable install
+    parts.append(str(workspace.path))
+    if existing := os.environ.get("PYTHONPATH"):
+        parts.append(existing)
+    return os.pathsep.join(parts)
 
-    os.setsid()
-    mb = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2)
+
+class _Progress:
+    """The records of one run, read as pytest writes them."""
+
+    def __init__(self, reader: BinaryIO) -> None:
+        self.reader = reader
+        self.pending = b""
+        self.results: dict[str, TestResult] = {}
+        self.errors: list[str] = []
+        self.current: tuple[str, float] | None = None
+        self.alarmed: set[str] = set()
+
+    def read(self) -> None:
+        data = self.pending + self.reader.read()
+        end = data.rfind(b"\n") + 1
+        self.pending = data[end:]
+        for line in data[:end].splitlines():
+            try:
+                self._take(json.loads(line))
+            except (ValueError, TypeError, KeyError):
+                self.errors.append(f"unreadable result record: {line[:200]!r}")
+
+    def _take(self, record: dict[str, Any]) -> None:
+        if "start" in record:
+            self.current = (record["start"], time.monotonic())
+        elif "finish" in record:
+            self.current = None
+        elif "alarm" in record:
+            self.alarmed.add(record["alarm"])
+        elif "collect_error" in record:
+            self.errors.append(f"{record['collect_error']}: {record['message']}")
+        else:
+            self.add(TestResult.model_validate(record))
+
+    def add(self, result: TestResult) -> None:
+        """Keep the worst outcome of a test (a passing call can fail in teardown)."""
+        old = self.results.get(result.nodeid)
+        if old is None or _SEVERITY[result.outcome] > _SEVERITY[old.outcome]:
+            if old is not None and old.message:
+                result.message = f"{old.message}\n{result.message}".strip()
+            self.results[result.nodeid] = result
 
 
 def run_tests(
@@ -42,55 +99,120 @@ def run_tests(
     limits: Limits | None = None,
     extra_args: list[str] | None = None,
 ) -> TestRun:
-    """Run pytest on tests (paths or node ids; None: the whole suite) in workspace."""
+    """Run pytest on tests (paths or node ids; None: the whole suite) in workspace.
+
+    Returns:
+        The outcome of every test that ran, what limits were hit, and which isolation
+        was missing. Expected failures (a test timing out, a crash, the run timing
+        out) are data in the TestRun, never exceptions.
+
+    """
     limits = limits or Limits()
-    results_file = workspace.path.parent / f"results-{time.monotonic_ns()}.jsonl"
-    env = scrubbed_env(limits.pass_env)
-    env.update(
-        HEALLOOP_RESULTS=str(results_file),
-        HEALLOOP_TEST_TIMEOUT=str(limits.test_timeout),
-        PYTHONPATH=os.pathsep.join(
-            [str(_PLUGIN_DIR), str(workspace.path), env.get("PYTHONPATH", "")]
-        ).rstrip(os.pathsep),
-        PYTHONDONTWRITEBYTECODE="1",
-        HOME=str(workspace.path.parent),
-        TMPDIR=str(workspace.path.parent),
-    )
     cmd = [
         interpreter_for(workspace.repo), "-m", "pytest", "-q", "-p", "healloop_sandbox_plugin",
         "-p", "no:cacheprovider", "--no-header", "-rN", "--color=no",
         *(extra_args or []), *(tests or []),
     ]
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=workspace.path, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, preexec_fn=lambda: _set_limits(limits),
-    )
-    timed_out = False
-    try:
-        output, _ = proc.communicate(timeout=limits.run_timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
-    run = _read_results(results_file)
-    results_file.unlink(missing_ok=True)
-    run.duration = time.perf_counter() - start
-    run.timed_out = timed_out
+    # Bookkeeping lives outside the scratch folder: tests cannot write there, and
+    # healloop never follows a path a test could have swapped for a symlink.
+    with tempfile.TemporaryDirectory(prefix="healloop-run-") as scratch:
+        run_dir = Path(scratch)
+        results_path = run_dir / "results.jsonl"
+        fd = os.open(results_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        try:
+            with open(results_path, "rb") as reader:
+                run = _attempts(workspace, cmd, limits, _Progress(reader), fd, run_dir)
+        finally:
+            os.close(fd)
     run.selected = list(tests or [])
-    if proc.returncode not in (0, 1, 5) and not run.results:
-        run.errors.append(output.decode("utf-8", "replace")[-2000:])
     return run
 
 
-def _read_results(path: Path) -> TestRun:
-    results: list[TestResult] = []
-    errors: list[str] = []
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            if "collect_error" in record:
-                errors.append(f"{record['collect_error']}: {record['message']}")
-            else:
-                results.append(TestResult.model_validate(record))
-    return TestRun(results=results, errors=errors)
+def _attempts(
+    workspace: Workspace, cmd: list[str], limits: Limits, progress: _Progress, fd: int,
+    run_dir: Path,
+) -> TestRun:
+    """Run pytest until every test has an outcome or the run is out of time."""
+    start = time.monotonic()
+    deadline = start + limits.run_timeout
+    deselect_path = run_dir / "done.txt"
+    run = TestRun()
+    for attempt in range(1, 10_000):
+        deselect_path.write_text("\n".join(progress.results), encoding="utf-8")
+        child = ConfinedProcess(
+            workspace, cmd, limits, output=run_dir / f"output-{attempt}.log", pass_fds=(fd,),
+            env={
+                "HEALLOOP_RESULTS_FD": str(fd),
+                "HEALLOOP_TEST_TIMEOUT": str(limits.test_timeout),
+                "HEALLOOP_DESELECT": str(deselect_path),
+                "PYTHONPATH": _pythonpath(workspace),
+            },
+        )
+        hung = _watch(child, progress, deadline, limits.test_timeout + _GRACE)
+        code = child.finish()
+        progress.read()
+        _merge(run.isolation, child.isolation)
+        _merge(run.limits_hit, child.limits_hit())
+        in_flight = progress.current[0] if progress.current else None
+        progress.current = None
+        if child.killed and not hung:  # the whole run ran out of time
+            run.timed_out = True
+            if in_flight:
+                progress.add(_timeout(in_flight, "the run timed out while it ran"))
+            break
+        if in_flight is None:
+            if code not in (0, 1, 5) and not progress.results:
+                run.errors.append(f"pytest {describe_exit(code)}: {child.output[-2000:]}")
+            break
+        if hung:
+            progress.add(_timeout(
+                in_flight, f"killed after it ignored its {limits.test_timeout:g}s timeout"
+            ))
+            _merge(run.limits_hit, [f"timeout: {in_flight} was killed from outside"])
+        elif in_flight in progress.alarmed:
+            progress.add(_timeout(in_flight, "pytest died while the test timed out"))
+        else:
+            progress.add(TestResult(
+                nodeid=in_flight, outcome="error",
+                message=f"the test process died ({describe_exit(code)}) during this test: "
+                        f"{child.output[-1000:]}",
+            ))
+        if time.monotonic() >= deadline:
+            run.timed_out = True
+            break
+    run.results = list(progress.results.values())
+    run.errors.extend(progress.errors)
+    run.duration = time.monotonic() - start
+    for result in run.results:
+        if "MemoryError" in result.message:
+            _merge(run.limits_hit, [f"memory: a test ran out of its {limits.memory_mb} MiB"])
+            break
+    return run
+
+
+def _watch(child: ConfinedProcess, progress: _Progress, deadline: float, per_test: float) -> bool:
+    """Wait for pytest to end, killing it at the run deadline or on a hung test.
+
+    Returns:
+        Whether a hung test was the reason to kill it.
+
+    """
+    while not child.exited():
+        progress.read()
+        now = time.monotonic()
+        if now >= deadline:
+            child.kill()
+            return False
+        if progress.current and now - progress.current[1] > per_test:
+            child.kill()
+            return True
+        time.sleep(_POLL)
+    return False
+
+
+def _timeout(nodeid: str, why: str) -> TestResult:
+    return TestResult(nodeid=nodeid, outcome="timeout", message=why)
+
+
+def _merge(into: list[str], notes: list[str]) -> None:
+    into.extend(n for n in notes if n not in into)

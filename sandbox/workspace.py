@@ -1,55 +1,151 @@
-"""A scratch copy of the user's repository where candidates are measured."""
+"""A scratch copy of the user's repository where candidates are measured.
+
+Candidates are untrusted code, so they run in a copy, never in the user's tree. The
+copy is made by ``healloop.sandbox.snapshot`` (only what tests need, contents shared
+where that is safe) and can be put back as it was with ``reset()``, so that one copy
+serves every candidate of a run (see ``WorkspacePool``).
+
+Layout of the scratch folder, ``Workspace.root``, the only place test runs may
+write (where Landlock is available)::
+
+    repo/   the copy; the current folder of test runs
+    home/   HOME of test runs
+    tmp/    TMPDIR of test runs
+
+Results and output of test runs are kept elsewhere, out of the tests' reach.
+"""
 
 from __future__ import annotations
 
-import shutil
+import os
 import tempfile
-from pathlib import Path
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
 from types import TracebackType
 
+from healloop.sandbox.snapshot import LinkMode, Snapshot, rmtree
 from healloop.state import FileChange
 
-_IGNORED = shutil.ignore_patterns(
-    ".git", ".healloop", ".venv", "venv", "__pycache__", ".mypy_cache",
-    ".ruff_cache", ".pytest_cache", "node_modules", "*.pyc", ".tox", ".nox",
-)
+
+def _links_protected() -> bool:
+    from healloop.sandbox.isolation import capabilities
+
+    return capabilities().protects_links
 
 
 class Workspace:
     """A throwaway copy of a repository; the user's tree is never touched."""
 
-    def __init__(self, repo: Path) -> None:
-        """Copy repo into a new temporary folder."""
-        self.repo = repo.resolve()
-        self._root = Path(tempfile.mkdtemp(prefix="healloop-"))
-        self.path = self._root / "repo"
-        shutil.copytree(self.repo, self.path, ignore=_IGNORED, symlinks=True)
-        self._written: dict[str, str | None] = {}
+    def __init__(
+        self, repo: Path, *, root: Path | None = None, links: LinkMode = "auto",
+        exclude: Iterable[str] = (),
+    ) -> None:
+        """Copy repo into a new scratch folder.
+
+        Args:
+            repo: The repository to copy.
+            root: Folder to make the scratch folder in (default: the system temp).
+            links: "auto" shares file contents where safe (reflinks, protected hard
+                links); "copy" copies every byte.
+            exclude: Extra file or folder name patterns to leave out of the copy.
+
+        """
+        self.repo = Path(repo).resolve()
+        self.root = Path(tempfile.mkdtemp(prefix="healloop-", dir=root)).resolve()
+        self.path = self.root / "repo"
+        self.home = self.root / "home"
+        self.tmp = self.root / "tmp"
+        try:
+            self._snapshot = Snapshot(
+                self.repo, self.path, links=links, exclude=exclude, can_link=_links_protected
+            )
+            self._fresh_dirs()
+        except BaseException:
+            self.close()
+            raise
+
+    def _fresh_dirs(self) -> None:
+        """Empty the scratch folder except the copy; make HOME and TMPDIR."""
+        for entry in self.root.iterdir():
+            if entry == self.path:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                rmtree(entry)
+            else:
+                entry.unlink()
+        for folder in (self.home, self.tmp):
+            folder.mkdir()
+
+    def write(self, path: str, content: str) -> None:
+        """Replace one file of the copy with content (a POSIX path in the repository).
+
+        The file is replaced, never written in place, so a hard-linked file of the user
+        is never written through.
+
+        Raises:
+            ValueError: path is absolute or leaves the copy.
+
+        """
+        rel = PurePosixPath(path)
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts or "\\" in path:
+            raise ValueError(f"not a path inside the repository: {path!r}")
+        dest = self.path.joinpath(*rel.parts)
+        existing = dest.parent
+        while not existing.exists():
+            existing = existing.parent
+        for folder in (existing, dest.parent):
+            if not Path(os.path.realpath(folder)).is_relative_to(self.path):
+                raise ValueError(f"path leaves the repository through a symlink: {path!r}")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = dest.lstat().st_mode & 0o777 if not dest.is_symlink() else 0o644
+        except FileNotFoundError:
+            mode = 0o644
+        fd, tmp = tempfile.mkstemp(prefix=".healloop-", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content.encode("utf-8"))
+            os.chmod(tmp, mode)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def apply(self, changes: list[FileChange]) -> None:
-        """Write candidate content into the copy, remembering what was there."""
+        """Write candidate content into the copy (see write())."""
         for change in changes:
-            dest = self.path / change.path
-            if change.path not in self._written:
-                self._written[change.path] = (
-                    dest.read_text(encoding="utf-8") if dest.exists() else None
-                )
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(change.content, encoding="utf-8")
+            self.write(change.path, change.content)
 
-    def reset(self) -> None:
-        """Put back every file that apply() changed."""
-        for rel, content in self._written.items():
-            dest = self.path / rel
-            if content is None:
-                dest.unlink(missing_ok=True)
-            else:
-                dest.write_text(content, encoding="utf-8")
-        self._written.clear()
+    def reset(self) -> int:
+        """Put the copy back as it was made, whatever apply() or tests did to it.
+
+        Files that differ, are missing or were added are repaired one by one, from the
+        repository as it is now; the rest of the scratch folder (HOME, TMPDIR,
+        anything a run left beside the copy) is emptied.
+
+        Returns:
+            How many paths of the copy were repaired.
+
+        """
+        repaired = self._snapshot.restore()
+        self._fresh_dirs()
+        return repaired
+
+    def linked_files(self) -> list[str]:
+        """Return the files of the copy that are hard links to the user's files."""
+        return self._snapshot.linked_files()
+
+    def counts(self) -> dict[str, int]:
+        """Return how many paths of the copy were made each way (copy, reflink, ...)."""
+        return self._snapshot.counts()
 
     def close(self) -> None:
-        """Delete the copy."""
-        shutil.rmtree(self._root, ignore_errors=True)
+        """Delete the scratch folder."""
+        if self.root.exists():
+            try:
+                rmtree(self.root)
+            except OSError:
+                pass
 
     def __enter__(self) -> Workspace:
         """Use as a context manager that deletes the copy on exit."""

@@ -1,7 +1,11 @@
-"""A pytest plugin loaded into sandboxed runs: per-test timeout, JSON results.
+"""A pytest plugin loaded into sandboxed runs: per-test timeout, JSON-lines results.
 
-It is loaded with ``-p healloop_sandbox_plugin`` from a folder put on PYTHONPATH,
-so it must not import healloop.
+It is loaded with ``-p healloop_sandbox_plugin`` from a folder put on PYTHONPATH, so
+it must not import healloop. Records go to an inherited file descriptor
+(HEALLOOP_RESULTS_FD) so that tests, which may write only inside the copy, cannot
+delete or replace the file. Besides outcomes it writes ``start``/``finish`` records
+per test: the runner watches them to kill a test that ignores its timeout, and to
+resume the run without it.
 """
 
 from __future__ import annotations
@@ -10,32 +14,65 @@ import json
 import os
 import signal
 
-_OUT = os.environ.get("HEALLOOP_RESULTS")
+import pytest
+
+_FD = int(os.environ.get("HEALLOOP_RESULTS_FD", "-1") or -1)
 _TIMEOUT = float(os.environ.get("HEALLOOP_TEST_TIMEOUT", "0") or 0)
+_DESELECT = os.environ.get("HEALLOOP_DESELECT", "")
+_current = ""
+
+if _FD >= 0:
+    os.set_inheritable(_FD, False)  # subprocesses of tests do not get it
 
 
 class TestTimeout(BaseException):
     """Raised inside a test that ran past its time."""
 
+    __test__ = False
+
+
+def _emit(record):
+    if _FD >= 0:
+        os.write(_FD, (json.dumps(record) + "\n").encode())
+
 
 def _alarm(signum, frame):  # noqa: ARG001
+    _emit({"alarm": _current})
     raise TestTimeout(f"test exceeded {_TIMEOUT:g}s")
 
 
-def pytest_runtest_setup(item):  # noqa: ARG001
-    if _TIMEOUT > 0 and hasattr(signal, "setitimer"):
+def pytest_collection_modifyitems(session, config, items):  # noqa: ARG001
+    """Leave out the tests an earlier attempt of this run already finished."""
+    if not _DESELECT:
+        return
+    with open(_DESELECT, encoding="utf-8") as fh:
+        done = set(fh.read().splitlines())
+    gone = [item for item in items if item.nodeid in done]
+    if gone:
+        config.hook.pytest_deselected(items=gone)
+        items[:] = [item for item in items if item.nodeid not in done]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):  # noqa: ARG001
+    """Mark the start and end of each test and arm its timeout."""
+    global _current
+    _current = item.nodeid
+    _emit({"start": item.nodeid})
+    armed = _TIMEOUT > 0 and hasattr(signal, "setitimer")
+    if armed:
         signal.signal(signal.SIGALRM, _alarm)
         signal.setitimer(signal.ITIMER_REAL, _TIMEOUT)
-
-
-def pytest_runtest_teardown(item, nextitem):  # noqa: ARG001
-    if _TIMEOUT > 0 and hasattr(signal, "setitimer"):
-        signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        yield
+    finally:
+        if armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        _emit({"finish": item.nodeid})
 
 
 def pytest_runtest_logreport(report):
-    if not _OUT:
-        return
+    """Record the outcome of a test (its call, or the phase that failed or skipped)."""
     if report.when != "call" and not (report.failed or report.skipped):
         return
     outcome = report.outcome
@@ -46,18 +83,17 @@ def pytest_runtest_logreport(report):
             "failed" if report.when == "call" else "error"
         )
         message = text[-2000:]
-    record = {
+    elif report.skipped and isinstance(report.longrepr, tuple):
+        message = str(report.longrepr[-1])
+    _emit({
         "nodeid": report.nodeid,
         "outcome": outcome,
         "duration": report.duration,
         "message": message,
-    }
-    with open(_OUT, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record) + "\n")
+    })
 
 
 def pytest_collectreport(report):
-    if _OUT and report.failed:
-        with open(_OUT, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"collect_error": report.nodeid,
-                                 "message": str(report.longrepr)[-2000:]}) + "\n")
+    """Record a module that failed to collect."""
+    if report.failed:
+        _emit({"collect_error": report.nodeid, "message": str(report.longrepr)[-2000:]})

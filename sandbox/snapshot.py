@@ -1,0 +1,346 @@
+"""Fast scratch copies of a repository, and putting a used copy back as it was.
+
+Copying a large repository for every candidate would dominate a run, so a snapshot
+
+- copies only what tests need: no VCS folders, virtualenvs, tool caches, byte code,
+  egg-info or top-level build outputs (data the tests may read is kept);
+- shares file contents instead of copying them where that is safe:
+  * reflinks (copy-on-write clones, ``FICLONE``) on filesystems that have them
+    (btrfs, XFS, bcachefs): a write to the clone never reaches the original, so every
+    file may be cloned;
+  * hard links otherwise, but only for large files that are not Python sources or
+    configuration, and only where every process that runs candidate code sees them
+    read-only. A hard link is the user's file: a candidate writing through it would
+    change the user's tree, and permissions cannot stop it (root ignores them, an
+    owner can chmod). So test runs bind each linked file read-only onto itself in a
+    private mount namespace and drop the capabilities that could undo it
+    (``healloop.sandbox.isolation``); where that is not available nothing is linked.
+    healloop itself writes into a copy only by replacing files (``Workspace.apply``),
+    which breaks a link instead of writing through it;
+  * plain copies for everything else;
+- remembers what it made (inode, size, times, mode), so ``restore`` can put a copy
+  that a candidate's tests changed, deleted or littered back as it was by touching
+  only what differs. Reusing one copy across the candidates of a run costs a walk of
+  the tree, not a copy. Change time cannot be set by a process, so a candidate cannot
+  hide a change from ``restore``.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import shutil
+import stat
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+LinkMode = Literal["auto", "copy"]
+How = Literal["dir", "symlink", "copy", "reflink", "hardlink"]
+
+SKIP_ANYWHERE = frozenset({
+    ".git", ".hg", ".svn", ".bzr", ".jj", "_darcs",
+    ".venv", "venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+    ".hypothesis", ".tox", ".nox", ".eggs", "node_modules", ".ipynb_checkpoints",
+    ".healloop", ".DS_Store",
+})
+"""Names never copied, at any depth."""
+SKIP_TOP = frozenset({"build", "dist", "htmlcov", ".coverage"})
+"""Names not copied at the top of the repository: build outputs and reports."""
+SKIP_PATTERNS = ("*.pyc", "*.pyo", "*.egg-info", ".coverage.*")
+"""File name patterns never copied."""
+SOURCE_SUFFIXES = frozenset({
+    ".py", ".pyi", ".pyx", ".pxd", ".pxi", ".ipynb", ".cfg", ".ini", ".toml", ".json",
+    ".yaml", ".yml", ".txt", ".md", ".rst",
+})
+"""Files a candidate or an engine may edit: always copied, never hard-linked."""
+LINK_MIN_BYTES = 64 * 1024
+"""Smaller files are copied: a link saves little and each costs a mount in a run."""
+MAX_LINKS = 1000
+"""At most this many hard links per copy: each is a read-only mount in every run."""
+
+_FICLONE = 0x40049409
+
+
+@dataclass
+class Entry:
+    """What the snapshot made at one path of the copy."""
+
+    how: How
+    signature: tuple[int, ...]
+    source_inode: int = 0
+    target: str = ""
+
+
+def _signature(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
+
+
+def skipped(name: str, is_top: bool, is_dir: bool, path: str, exclude: Iterable[str]) -> bool:
+    """Return whether an entry of the repository stays out of the copy."""
+    if name in SKIP_ANYWHERE or (is_top and name in SKIP_TOP):
+        return True
+    if any(fnmatch.fnmatch(name, p) for p in SKIP_PATTERNS):
+        return True
+    if is_dir and os.path.exists(os.path.join(path, "pyvenv.cfg")):
+        return True
+    return any(fnmatch.fnmatch(name, p) for p in exclude)
+
+
+def rmtree(path: Path) -> None:
+    """Delete a tree even where a candidate took away our permissions."""
+
+    def fix(func: Callable[..., object], failed: str, _exc: object) -> None:
+        parent = os.path.dirname(failed)
+        try:
+            os.chmod(parent, stat.S_IRWXU)
+            if os.path.isdir(failed) and not os.path.islink(failed):
+                os.chmod(failed, stat.S_IRWXU)
+            func(failed)
+        except FileNotFoundError:
+            pass
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=fix)
+    else:
+        shutil.rmtree(path, onerror=fix)
+
+
+class Snapshot:
+    """A copy of source at dest, and the record of it that restore() works from."""
+
+    def __init__(
+        self, source: Path, dest: Path, *, links: LinkMode = "auto",
+        exclude: Iterable[str] = (), can_link: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Copy source to dest (which must not exist).
+
+        Args:
+            source: Repository root.
+            dest: Where the copy goes.
+            links: "auto" shares contents (reflinks, or safe hard links); "copy" never.
+            exclude: Extra file or folder name patterns to leave out.
+            can_link: Whether hard links will be protected in test runs; asked once,
+                and only if there is a file worth linking.
+
+        """
+        self.source = source
+        self.dest = dest
+        self.exclude = tuple(exclude)
+        self.entries: dict[str, Entry] = {}
+        self._reflink = links == "auto"
+        self._link = links == "auto"
+        self._can_link = can_link
+        self._asked = False
+        self._links = 0
+        dest.mkdir()
+        self.entries["."] = Entry("dir", _signature(dest.lstat()))
+        self._copy_tree(".")
+
+    # -- making -------------------------------------------------------------------
+
+    def _copy_tree(self, top: str) -> None:
+        stack = [top]
+        while stack:
+            rel_dir = stack.pop()
+            src_dir = os.path.join(self.source, rel_dir)
+            with os.scandir(src_dir) as it:
+                for entry in it:
+                    rel = entry.name if rel_dir == "." else f"{rel_dir}/{entry.name}"
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                    if skipped(entry.name, rel_dir == ".", is_dir, entry.path, self.exclude):
+                        continue
+                    if entry.is_symlink():
+                        self._make(rel, "symlink")
+                    elif is_dir:
+                        self._make(rel, "dir", entry.stat(follow_symlinks=False))
+                        stack.append(rel)
+                    elif entry.is_file(follow_symlinks=False):
+                        self._make(rel, "copy", entry.stat(follow_symlinks=False))
+
+    def _make(self, rel: str, kind: How, st: os.stat_result | None = None) -> None:
+        src = os.path.join(self.source, rel)
+        dst = os.path.join(self.dest, rel)
+        if kind == "symlink":
+            target = os.readlink(src)
+            os.symlink(target, dst)
+            self.entries[rel] = Entry("symlink", _signature(os.lstat(dst)), target=target)
+            return
+        st = st or os.lstat(src)
+        if kind == "dir":
+            os.mkdir(dst, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
+            self.entries[rel] = Entry("dir", _signature(os.lstat(dst)))
+            return
+        if self._wants_link(rel, st):
+            try:
+                os.link(src, dst, follow_symlinks=False)
+                self._links += 1
+                self.entries[rel] = Entry(
+                    "hardlink", _signature(os.lstat(dst)), source_inode=st.st_ino
+                )
+                return
+            except OSError:
+                self._link = False  # other filesystem, protected_hardlinks, ...
+        self.entries[rel] = self._copy_file(src, dst, st)
+
+    def _wants_link(self, rel: str, st: os.stat_result) -> bool:
+        if not self._link or self._links >= MAX_LINKS or st.st_size < LINK_MIN_BYTES:
+            return False
+        if os.path.splitext(rel)[1].lower() in SOURCE_SUFFIXES:
+            return False
+        if not self._asked:
+            self._asked = True
+            self._link = self._can_link()
+        return self._link
+
+    def _copy_file(self, src: str, dst: str, st: os.stat_result) -> Entry:
+        mode = stat.S_IMODE(st.st_mode) & 0o777
+        fsrc = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            fdst = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+            try:
+                how: How = "copy"
+                if self._reflink and st.st_size and self._clone(fsrc, fdst):
+                    how = "reflink"
+                elif st.st_size:
+                    _copy_data(fsrc, fdst, st.st_size)
+                return Entry(how, _signature(os.fstat(fdst)))
+            finally:
+                os.close(fdst)
+        finally:
+            os.close(fsrc)
+
+    def _clone(self, fsrc: int, fdst: int) -> bool:
+        try:
+            import fcntl
+
+            fcntl.ioctl(fdst, _FICLONE, fsrc)
+            return True
+        except (ImportError, OSError):
+            self._reflink = False
+            return False
+
+    # -- reading ------------------------------------------------------------------
+
+    def linked_files(self) -> list[str]:
+        """Return the absolute paths in the copy that still share the user's inode."""
+        paths = []
+        for rel, entry in self.entries.items():
+            if entry.how != "hardlink":
+                continue
+            path = os.path.join(self.dest, rel)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and st.st_ino == entry.source_inode:
+                paths.append(path)
+        return paths
+
+    def counts(self) -> dict[str, int]:
+        """Return how many entries were made each way."""
+        found: dict[str, int] = {}
+        for entry in self.entries.values():
+            found[entry.how] = found.get(entry.how, 0) + 1
+        return found
+
+    # -- restoring ----------------------------------------------------------------
+
+    def restore(self) -> int:
+        """Put the copy back as it was made; return how many paths were repaired."""
+        repaired = 0
+        root_mode = stat.S_IMODE(self.entries["."].signature[4])
+        if not os.path.isdir(self.dest):
+            if os.path.lexists(self.dest):
+                os.unlink(self.dest)
+            os.mkdir(self.dest, root_mode)
+            repaired += 1
+        elif stat.S_IMODE(os.lstat(self.dest).st_mode) != root_mode:
+            os.chmod(self.dest, root_mode)
+            repaired += 1
+        seen = {"."}
+        stack = ["."]
+        while stack:
+            rel_dir = stack.pop()
+            abs_dir = os.path.join(self.dest, rel_dir)
+            for name in _listdir(abs_dir):
+                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+                path = os.path.join(abs_dir, name)
+                entry = self.entries.get(rel)
+                st = os.lstat(path)
+                if entry is None or not _intact(entry, st, path):
+                    _remove(path, st)
+                    repaired += 1
+                    continue
+                if entry.how == "dir":
+                    if stat.S_IMODE(st.st_mode) != stat.S_IMODE(entry.signature[4]):
+                        os.chmod(path, stat.S_IMODE(entry.signature[4]))
+                        repaired += 1
+                    stack.append(rel)
+                seen.add(rel)
+        # Entries are in walk order, parents before children, so a folder made
+        # again here exists before its files are.
+        for rel, entry in list(self.entries.items()):
+            if rel in seen:
+                continue
+            repaired += 1
+            try:
+                self._make(rel, "copy" if entry.how in ("reflink", "hardlink") else entry.how)
+            except FileNotFoundError:
+                del self.entries[rel]  # gone from the repository since the copy was made
+        return repaired
+
+
+def _copy_data(fsrc: int, fdst: int, size: int) -> None:
+    copied = 0
+    try:
+        while copied < size:
+            n = os.copy_file_range(fsrc, fdst, size - copied)
+            if n == 0:
+                break
+            copied += n
+        return
+    except (AttributeError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno not in (
+            errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM,
+        ):
+            raise
+    os.lseek(fsrc, copied, os.SEEK_SET)
+    os.lseek(fdst, copied, os.SEEK_SET)
+    while chunk := os.read(fsrc, 1 << 20):
+        os.write(fdst, chunk)
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except PermissionError:
+        os.chmod(path, stat.S_IRWXU)
+        return os.listdir(path)
+
+
+def _intact(entry: Entry, st: os.stat_result, path: str) -> bool:
+    """Return whether the path is still what the snapshot made (folders: any mode)."""
+    if entry.how == "dir":
+        return stat.S_ISDIR(st.st_mode)
+    if entry.how == "symlink":
+        return stat.S_ISLNK(st.st_mode) and os.readlink(path) == entry.target
+    if entry.how == "hardlink":
+        # Another copy linking the same file changes its change time; what matters
+        # is that the name still points at the user's inode, which runs keep read-only.
+        return stat.S_ISREG(st.st_mode) and st.st_ino == entry.source_inode
+    return _signature(st) == entry.signature
+
+
+def _remove(path: str, st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        rmtree(Path(path))
+    else:
+        try:
+            os.unlink(path)
+        except PermissionError:
+            os.chmod(os.path.dirname(path), stat.S_IRWXU)
+            os.unlink(path)
