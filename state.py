@@ -305,6 +305,14 @@ def append_by_target(
     return merged
 
 
+def add_usage(left: dict[str, float], right: dict[str, float]) -> dict[str, float]:
+    """Sum model usage counters (calls, tokens_in, tokens_out, cost) key by key."""
+    total = dict(left or {})
+    for key, value in (right or {}).items():
+        total[key] = round(total.get(key, 0) + value, 6)
+    return total
+
+
 class TargetTask(TypedDict):
     """The input a per-target node (review, blast_radius) gets from the fan-out."""
 
@@ -345,6 +353,8 @@ class HealState(TypedDict, total=False):
     """Feedback from the human for single targets, by target; appended per target."""
     notes: Annotated[list[str], operator.add]
     """What the run did differently because of past decisions, and why; appended."""
+    usage: Annotated[dict[str, float], add_usage]
+    """Model calls, tokens_in, tokens_out and cost (USD) so far; summed."""
     decision: dict[str, Any] | None
     """The ApprovalDecision of the last approval; replaced."""
     status: RunStatus
