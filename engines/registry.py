@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from healloop.context import RunContext
 from healloop.engines.base import Engine
 from healloop.engines.lint_fix import LintFixEngine
-from healloop.llm.factory import model_configured
+from healloop.llm.factory import model_wanted
 
 if TYPE_CHECKING:
     from healloop.llm.budget import Meter
@@ -22,7 +22,7 @@ def engines_for(context: RunContext, *, meter: Meter | None = None) -> list[Engi
     engines: list[Engine] = []
     if context.engine in ("offline", "auto"):
         engines.append(LintFixEngine())
-    if context.engine == "llm" or (context.engine == "auto" and model_configured(context)):
+    if model_wanted(context):
         from healloop.engines.llm import LLMEngine
 
         engines.append(LLMEngine(context, meter=meter))

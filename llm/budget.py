@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,13 @@ def price_for(model: str) -> Price | None:
 
 @dataclass
 class Meter:
-    """The run's model budget: what was spent before, what this step uses."""
+    """The run's model budget: what was spent before, what this step uses.
+
+    A meter may be shared by threads (generation works on targets in parallel):
+    a call that passes ``refuse`` holds a reservation of its estimated size until
+    ``record`` replaces it with what the call really used, so parallel calls
+    cannot overrun the budget together.
+    """
 
     model: str
     max_tokens: int | None = None
@@ -140,6 +147,8 @@ class Meter:
     """Why the meter refused a call, once it has."""
     log: list[str] = field(default_factory=list)
     """What happened to calls: answers dropped, calls failed; one line each."""
+    _reserved: list[int] = field(default_factory=lambda: [0, 0], repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def for_run(cls, context: RunContext, spent: dict[str, Any] | Usage | None = None) -> Meter:
@@ -166,51 +175,65 @@ class Meter:
         """Return the tokens left in the run, or None without a token limit."""
         if self.max_tokens is None:
             return None
-        return max(0, self.max_tokens - self.total.tokens)
+        with self._lock:
+            return max(0, self.max_tokens - self.total.tokens - sum(self._reserved))
 
     def refuse(self, tokens_in: int, tokens_out: int) -> str | None:
-        """Return why a call of this size must not be made, or None if it may."""
-        if self.stopped:
-            return self.stopped
-        total = self.total
-        reason = None
-        if self.max_tokens is not None and total.tokens + tokens_in + tokens_out > self.max_tokens:
-            reason = (
-                f"token budget reached: {total.tokens} of {self.max_tokens} used, "
-                f"the next call needs about {tokens_in + tokens_out}"
-            )
-        elif (
-            self.max_cost is not None
-            and self.price is not None
-            and total.cost + self.cost_of(tokens_in, tokens_out) > self.max_cost
-        ):
-            reason = (
-                f"cost budget reached: ${total.cost:.4f} of ${self.max_cost:.4f} spent, "
-                f"the next call costs about ${self.cost_of(tokens_in, tokens_out):.4f}"
-            )
-        if reason:
-            self.stopped = reason
-        return reason
+        """Return why a call of this size must not be made, or None and reserve it."""
+        with self._lock:
+            if self.stopped:
+                return self.stopped
+            total = self.total
+            held_in, held_out = self._reserved
+            tokens = total.tokens + held_in + held_out
+            cost = total.cost + self.cost_of(held_in, held_out)
+            reason = None
+            if self.max_tokens is not None and tokens + tokens_in + tokens_out > self.max_tokens:
+                reason = (
+                    f"token budget reached: {tokens} of {self.max_tokens} used, "
+                    f"the next call needs about {tokens_in + tokens_out}"
+                )
+            elif (
+                self.max_cost is not None
+                and self.price is not None
+                and cost + self.cost_of(tokens_in, tokens_out) > self.max_cost
+            ):
+                reason = (
+                    f"cost budget reached: ${cost:.4f} of ${self.max_cost:.4f} spent, "
+                    f"the next call costs about ${self.cost_of(tokens_in, tokens_out):.4f}"
+                )
+            if reason:
+                self.stopped = reason
+                return reason
+            self._reserved = [held_in + tokens_in, held_out + tokens_out]
+            return None
 
-    def record(self, tokens_in: int, tokens_out: int) -> Usage:
-        """Count one call and return its usage."""
+    def record(
+        self, tokens_in: int, tokens_out: int, *, reserved: tuple[int, int] = (0, 0)
+    ) -> Usage:
+        """Count one call, release its reservation, and return its usage."""
         call = Usage(
             calls=1,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
             cost=round(self.cost_of(tokens_in, tokens_out), 6),
         )
-        self.used = self.used + call
+        with self._lock:
+            self.used = self.used + call
+            self._reserved = [
+                max(0, self._reserved[0] - reserved[0]), max(0, self._reserved[1] - reserved[1])
+            ]
         return call
 
     def note(self, text: str) -> None:
         """Record what happened to a call."""
-        self.log.append(text)
+        with self._lock:
+            self.log.append(text)
 
     def notes(self) -> list[str]:
         """Return what a report should say about the model's calls and the budget."""
         notes = list(self.log)
-        if self.max_cost is not None and self.price is None:
+        if self.max_cost is not None and self.price is None and not self.spent_before.calls:
             notes.append(
                 f"no price known for model {self.model!r}: --max-cost is not enforced "
                 f"(set {PRICES_ENV} to price it)"
@@ -218,3 +241,13 @@ class Meter:
         if self.stopped and not any(self.stopped in line for line in notes):
             notes.append(self.stopped)
         return notes
+
+    def state_update(self) -> dict[str, Any]:
+        """Return the graph state update for this step: its usage and its notes."""
+        update: dict[str, Any] = {}
+        if self.used.calls:
+            update["usage"] = self.used.stats()
+        notes = self.notes()
+        if notes:
+            update["notes"] = notes
+        return update

@@ -52,6 +52,11 @@ def model_configured(context: RunContext) -> bool:
     )
 
 
+def model_wanted(context: RunContext) -> bool:
+    """Return whether the run uses a model: ``--engine llm``, or ``auto`` with one configured."""
+    return context.engine == "llm" or (context.engine == "auto" and model_configured(context))
+
+
 def build_chat_model(
     context: RunContext, *, timeout: float = TIMEOUT, max_retries: int = MAX_RETRIES
 ) -> BaseChatModel:

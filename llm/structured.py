@@ -164,19 +164,22 @@ def ask(
     problem = "no answer"
     for attempt in (1, 2):
         tokens_in = count_messages(history)
+        left = meter.remaining_tokens()
         refused = meter.refuse(tokens_in, expected_out)
         if refused:
             return Reply(None, usage, refused, stop=True)
-        left = meter.remaining_tokens()
+        held = (tokens_in, expected_out)
+        cap = None if left is None else left - tokens_in
         try:
-            raw = _call(_capped(model, None if left is None else left - tokens_in), schema, history)
+            raw = _call(_capped(model, cap), schema, history)
         except _CALL_ERRORS as exc:
-            usage = usage + meter.record(0, 0)
+            usage = usage + meter.record(0, 0, reserved=held)
             return Reply(None, usage, f"model call failed: {type(exc).__name__}: "
                                       f"{_short(str(exc), 300)}", stop=True)
         usage = usage + meter.record(
             raw.tokens_in if raw.tokens_in is not None else tokens_in,
             raw.tokens_out if raw.tokens_out is not None else count_tokens(raw.text),
+            reserved=held,
         )
         reask = None
         if raw.problem:

@@ -91,3 +91,27 @@ def test_usage_adds_up_and_reads_back_from_state_data():
         {"calls": 2, "tokens_in": 1, "tokens_out": 1, "cost": 0.2, "seconds": 3}
     )
     assert total.stats() == {"calls": 3, "tokens_in": 11, "tokens_out": 6, "cost": 0.3}
+
+
+def test_calls_in_flight_hold_their_share_of_the_budget_until_recorded():
+    meter = Meter.for_run(RunContext(max_tokens_per_run=1000))
+    assert meter.refuse(400, 100) is None
+    assert meter.remaining_tokens() == 500
+    assert "token budget reached" in Meter.for_run(RunContext(max_tokens_per_run=1000)).refuse(
+        900, 101)
+    assert meter.refuse(400, 101) is not None, "the first call's reservation counts"
+    meter = Meter.for_run(RunContext(max_tokens_per_run=1000))
+    meter.refuse(400, 100)
+    meter.record(300, 50, reserved=(400, 100))
+    assert meter.remaining_tokens() == 650 and meter.refuse(500, 150) is None
+
+
+def test_a_step_reports_its_usage_and_notes_as_a_state_update():
+    meter = Meter.for_run(RunContext(model="gpt-4.1"), {"calls": 3})
+    assert meter.state_update() == {}
+    meter.record(100, 10)
+    meter.note("candidate 1: dropped: does not parse")
+    update = meter.state_update()
+    assert update["usage"] == {"calls": 1, "tokens_in": 100, "tokens_out": 10,
+                               "cost": pytest.approx(0.00028)}
+    assert update["notes"] == ["candidate 1: dropped: does not parse"]
