@@ -8,6 +8,8 @@ unchanged so the SARIF test runs offline.
 from __future__ import annotations
 
 import json
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -203,3 +205,98 @@ def test_state_of_the_wrong_shape_is_rejected():
     state["evaluations"][0]["score"] = 7
     with pytest.raises(ValueError, match="less than or equal to 1"):
         render_report(state, "json")
+
+
+def test_markdown_has_summary_findings_blast_radius_diff_and_scores(tmp_path):
+    text = write_report(healed_state(), tmp_path / "run.md", thread_id="heal-1").read_text()
+    assert text.startswith("# healloop run report\n")
+    assert "**Status:** accepted: approved" in text and "`heal-1`" in text
+    assert "| `calc/ops.py` | 0.50 | 0.95 | c2 | repair |" in text
+    assert "`sys` imported but unused \\| twice" in text  # a pipe cannot break the table
+    assert "| `tests/test ops.py`:0 | tests/test_ops.py::test_add | error |" in text
+    assert "```mermaid\ngraph RL" in text and 'd0 -- "add" --> t' in text
+    assert "```diff\n--- a/calc/ops.py\n+++ b/calc/ops.py\n" in text and "\n-import os\n" in text
+    assert "| round | candidate | engine | score | tests ×0.6 | lint ×0.4 | gates failed |" in text
+    assert "| 1 | c1 (rejected) | ruff | 0.72 | 1.00 | 0.30 | api_compatible |" in text
+    assert "| 2 | c2 (best) | repair | 0.95 | 1.00 | 0.90 | - |" in text
+    assert "**approve** (all targets)" in text and "- wrote `calc/ops.py`" in text
+
+
+def test_markdown_fence_outgrows_backticks_in_the_diff():
+    state = healed_state()
+    state["candidates"][1]["changes"][0]["content"] = 'DOC = """```python```"""\n'
+    text = render_report(state, "md")
+    assert "\n````diff\n" in text and '+DOC = """```python```"""\n````' in text
+
+
+def test_markdown_of_a_run_without_candidates_says_so():
+    state = healed_state()
+    for key in ("candidates", "evaluations", "best", "rejected", "decision", "written"):
+        state.pop(key)
+    state.update(status="no_improvement", reason="nothing beat the original")
+    text = render_report(state, "md")
+    assert "**Status:** no_improvement: nothing beat the original" in text
+    assert "### Change\n\nNo candidate." in text and "None yet." in text
+
+
+class _Page(HTMLParser):
+    """Collect tags, attributes and text; check that tags balance."""
+
+    VOID = {"meta", "br", "img", "input", "link", "hr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    assert page.stack == []
+    return page
+
+
+def test_html_is_one_offline_page_with_the_diff_highlighted(tmp_path):
+    state = healed_state()
+    state["candidates"][1]["changes"][0]["content"] = (
+        '"""<script>alert(1)</script>"""\ndef add(a, b):\n    return a + b\n'
+    )
+    html = write_report(state, tmp_path / "run.html").read_text()
+    page = parse(html)
+    names = [tag for tag, _ in page.tags]
+    assert "script" not in names and "link" not in names and "img" not in names
+    assert not [a for _, attrs in page.tags for a in ("src", "href") if a in attrs]
+    assert "@import" not in html
+    assert not re.search(r"url\((?!#)", html)  # only same-document references
+    assert '<span class="del">-import os</span>' in html
+    q = "&quot;" * 3
+    assert f'<span class="add">+{q}&lt;script&gt;alert(1)&lt;/script&gt;{q}</span>' in html
+    assert '<span class="hunk">@@ -1,6 +1,3 @@</span>' in html
+    text = "".join(page.text)
+    assert "accepted" in text and "`os` imported but unused" in text
+    assert "c1 (rejected)" in text and "c2 (best)" in text
+
+
+def test_html_frames_the_blast_radius_picture_as_inline_svg():
+    page = parse(render_report(healed_state(), "html"))
+    (frame,) = [attrs for tag, attrs in page.tags if tag == "iframe"]
+    assert frame["sandbox"] == ""
+    inner = parse(frame["srcdoc"])
+    assert "svg" in [tag for tag, _ in inner.tags]
+    assert not [a for _, attrs in inner.tags for a in ("src", "href") if a in attrs]
+    assert "calc/report.py" in "".join(inner.text)
