@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from healloop.reports import impact
 from healloop.reports.run import RunReport, ScoreRow, score_rows
-from healloop.state import BlastRadius
+from healloop.state import BlastRadius, ReviewReport, TestRun
 
 
 def render_markdown(report: RunReport) -> str:
@@ -51,10 +51,35 @@ def _summary(report: RunReport) -> str:
     return "\n".join(lines)
 
 
+def render_review(reviews: list[ReviewReport]) -> str:
+    """Return review reports alone as Markdown, for ``healloop review --format md``."""
+    parts = ["# healloop review"]
+    for review in reviews:
+        m = review.metrics
+        parts.append(
+            f"## `{review.target}`\n\n"
+            + ("" if review.parses else "**Does not parse.**\n\n")
+            + f"{m.lines} lines, {m.functions} functions, complexity max {m.max_complexity} "
+            f"(mean {m.mean_complexity:.1f})"
+            + (f"; tests: {_tests(review.tests)}" if review.tests else "")
+        )
+        parts.append(_findings_of(review))
+    return "\n\n".join(p.rstrip() for p in parts) + "\n"
+
+
+def _tests(run: TestRun) -> str:
+    return f"{len(run.passed)} passed, {len(run.failing)} failing"
+
+
 def _findings(report: RunReport, target: str) -> str:
     review = report.review.get(target)
     if review is None:
         return "### Findings\n\nNot reviewed."
+    return _findings_of(review)
+
+
+def _findings_of(review: ReviewReport) -> str:
+    target = review.target
     lines = ["### Findings", ""]
     if review.findings:
         lines += ["| line | rule | severity | message |", "|---:|---|---|---|"]

@@ -300,3 +300,15 @@ def test_html_frames_the_blast_radius_picture_as_inline_svg():
     assert "svg" in [tag for tag, _ in inner.tags]
     assert not [a for _, attrs in inner.tags for a in ("src", "href") if a in attrs]
     assert "calc/report.py" in "".join(inner.text)
+
+
+def test_review_alone_renders_as_markdown_with_metrics_and_findings():
+    from healloop.reports.markdown import render_review
+
+    review = ReviewReport.model_validate(healed_state()["review"]["calc/ops.py"])
+    broken = ReviewReport(target="calc/broken.py", parses=False)
+    text = render_review([review, broken])
+    assert text.startswith("# healloop review\n\n## `calc/ops.py`\n\n6 lines")
+    assert "| 1 | F401 | warning | `os` imported but unused |" in text
+    assert "## `calc/broken.py`\n\n**Does not parse.**" in text
+    assert text.endswith("### Findings\n\nNone.\n")
