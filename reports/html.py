@@ -11,7 +11,13 @@ from __future__ import annotations
 from html import escape
 
 from healloop.reports import impact
-from healloop.reports.run import RunReport, ScoreRow, TargetOutcome, score_rows
+from healloop.reports.run import (
+    RunReport,
+    ScoreRow,
+    TargetOutcome,
+    score_rows,
+    usage_text,
+)
 from healloop.state import BlastRadius
 
 _STYLE = """
@@ -82,6 +88,9 @@ def _summary(report: RunReport) -> str:
         for t in report.targets
     )
     thread = f"<li>Thread <code>{escape(report.thread_id)}</code></li>" if report.thread_id else ""
+    if report.usage:
+        thread += f"<li>Model usage: {escape(usage_text(report.usage))}</li>"
+    thread += "".join(f"<li>Note: {escape(n)}</li>" for n in report.notes)
     reason = f" {escape(report.reason)}" if report.reason else ""
     return (
         "<h1>healloop run report</h1>\n"
@@ -185,6 +194,11 @@ def _decision(report: RunReport) -> str:
         feedback = f": {escape(d.feedback)}" if d.feedback else ""
         text = f"<p><strong>{escape(d.action)}</strong> ({escape(scope)}){feedback}</p>"
     items = [f"<li>feedback: {escape(f)}</li>" for f in report.feedback]
+    items += [
+        f"<li>feedback on <code>{escape(t)}</code>: {escape(f)}</li>"
+        for t, fs in report.feedback_for.items()
+        for f in fs
+    ]
     items += [f"<li>wrote <code>{escape(p)}</code></li>" for p in report.written]
     listing = f"<ul>{''.join(items)}</ul>" if items else ""
     return f"<section><h2>Decision</h2>{text}{listing}</section>"

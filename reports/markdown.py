@@ -7,7 +7,7 @@ with colours, so the one file reads well both on GitHub and as plain text.
 from __future__ import annotations
 
 from healloop.reports import impact
-from healloop.reports.run import RunReport, ScoreRow, score_rows
+from healloop.reports.run import RunReport, ScoreRow, score_rows, usage_text
 from healloop.state import BlastRadius, ReviewReport, TestRun
 
 
@@ -38,6 +38,9 @@ def _summary(report: RunReport) -> str:
     ]
     if report.thread_id:
         lines.append(f"- Thread: `{report.thread_id}`")
+    if report.usage:
+        lines.append(f"- Model usage: {usage_text(report.usage)}")
+    lines += [f"- Note: {_cell(n)}" for n in report.notes]
     lines += [
         "",
         "| target | original | best | candidate | engine |",
@@ -149,6 +152,9 @@ def _decision(report: RunReport) -> str:
         scope = ", ".join(f"`{t}`" for t in d.targets) if d.targets else "all targets"
         lines.append(f"**{d.action}** ({scope})" + (f": {d.feedback}" if d.feedback else ""))
     lines += [f"- feedback: {_cell(f)}" for f in report.feedback]
+    lines += [
+        f"- feedback on `{t}`: {_cell(f)}" for t, fs in report.feedback_for.items() for f in fs
+    ]
     lines += [f"- wrote `{p}`" for p in report.written]
     return "\n".join(lines)
 

@@ -65,6 +65,15 @@ class RunReport(Report):
     best: dict[str, str] = Field(default={}, description="Best candidate id per target.")
     rejected: list[str] = Field(default=[], description="Candidate ids the human rejected.")
     feedback: list[str] = Field(default=[], description="The human's feedback on rejection.")
+    feedback_for: dict[str, list[str]] = Field(
+        default={}, description="The human's feedback for single targets, by target."
+    )
+    notes: list[str] = Field(
+        default=[], description="What the run did differently because of past decisions."
+    )
+    usage: dict[str, float] = Field(
+        default={}, description="Model calls, tokens_in, tokens_out and cost (USD)."
+    )
     decision: ApprovalDecision | None = None
     written: list[str] = Field(default=[], description="Paths written after approval.")
 
@@ -180,3 +189,15 @@ def _row(evaluation: Evaluation, round_: int, engine: str, report: RunReport) ->
         best=report.best.get(evaluation.target) == cid,
         rejected=cid in report.rejected,
     )
+
+
+def usage_text(usage: dict[str, float]) -> str:
+    """Say how much of the model a run used: calls, tokens and cost."""
+    parts = [f"{int(usage.get('calls', 0))} calls"]
+    if "tokens_in" in usage or "tokens_out" in usage:
+        parts.append(
+            f"{int(usage.get('tokens_in', 0))} tokens in, {int(usage.get('tokens_out', 0))} out"
+        )
+    if usage.get("cost"):
+        parts.append(f"${usage['cost']:.4f}")
+    return ", ".join(parts)

@@ -312,3 +312,25 @@ def test_review_alone_renders_as_markdown_with_metrics_and_findings():
     assert "| 1 | F401 | warning | `os` imported but unused |" in text
     assert "## `calc/broken.py`\n\n**Does not parse.**" in text
     assert text.endswith("### Findings\n\nNone.\n")
+
+
+def test_every_state_key_has_a_place_in_the_json_report():
+    from healloop.state import HealState
+
+    assert set(HealState.__annotations__) <= set(RunReport.model_fields)
+
+
+def test_model_usage_notes_and_per_target_feedback_appear_in_every_form():
+    state = healed_state()
+    state.update(
+        usage={"calls": 3, "tokens_in": 1200, "tokens_out": 340, "cost": 0.0123},
+        notes=["preferred ruff fixes: accepted 4 times before"],
+        feedback_for={"calc/ops.py": ["keep add's signature"]},
+    )
+    data = json.loads(render_report(state, "json"))
+    assert data["usage"]["calls"] == 3 and data["feedback_for"] == state["feedback_for"]
+    for fmt in ("md", "html"):
+        text = render_report(state, fmt)
+        assert "3 calls, 1200 tokens in, 340 out, $0.0123" in text
+        assert "preferred ruff fixes" in text
+        assert "keep add" in text
