@@ -84,6 +84,7 @@ class ConfinedProcess:
         self.killed = False
         self.returncode: int | None = None
         self.output = ""
+        self._forks_refused = 0
         self._out: int | None = None
         if output is not None:
             # Read back through this descriptor: a test that deletes the file loses nothing.
@@ -156,6 +157,7 @@ class ConfinedProcess:
             self._kill_all()  # the leader is unreaped yet: its group id is still ours
             self.returncode = self.popen.wait()
             if self.cgroup is not None:
+                self._forks_refused = self.cgroup.times_limit_hit()
                 self.cgroup.remove()
             if self._out is not None:
                 self.output = _tail(self._out)
@@ -172,14 +174,14 @@ class ConfinedProcess:
         return self.finish()
 
     def limits_hit(self) -> list[str]:
-        """Return a note for each limit the process ran into."""
+        """Return a note for each limit the process ran into (call after finish())."""
         notes = []
         code = self.returncode
         if code == -getattr(signal, "SIGXCPU", 0):
             notes.append(f"cpu: a process used its {self.limits.cpu_seconds}s of CPU time")
         if code == -getattr(signal, "SIGXFSZ", 0):
             notes.append(f"file size: a file reached {self.limits.file_size_mb} MiB")
-        if self.cgroup is not None and (hits := self.cgroup.times_limit_hit()):
+        if hits := self._forks_refused:
             notes.append(
                 f"processes: the limit of {self.limits.max_processes} refused {hits} forks"
             )

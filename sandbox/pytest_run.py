@@ -183,10 +183,14 @@ def _attempts(
     run.results = list(progress.results.values())
     run.errors.extend(progress.errors)
     run.duration = time.monotonic() - start
-    for result in run.results:
-        if "MemoryError" in result.message:
-            _merge(run.limits_hit, [f"memory: a test ran out of its {limits.memory_mb} MiB"])
-            break
+    # Python turns these two limits into exceptions, so they show in test messages.
+    signs = {
+        "MemoryError": f"memory: a test ran out of its {limits.memory_mb} MiB",
+        "File too large": f"file size: a test reached the {limits.file_size_mb} MiB limit",
+    }
+    for sign, note in signs.items():
+        if any(sign in r.message for r in run.results if r.outcome != "passed"):
+            _merge(run.limits_hit, [note])
     return run
 
 
