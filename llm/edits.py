@@ -84,7 +84,8 @@ def _apply_one(text: str, block: EditBlock) -> tuple[str | None, str | None]:
         return text.replace(block.search, block.replace, 1), None
     lines = _lines(text)
     if count > 1:
-        starts, at = [], text.find(block.search)
+        starts: list[int] = []
+        at = text.find(block.search)
         while at >= 0 and len(starts) < 5:
             starts.append(text.count("\n", 0, at) + 1)
             at = text.find(block.search, at + 1)

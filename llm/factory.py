@@ -79,6 +79,7 @@ def build_chat_model(
 
 def _openai(context: RunContext, name: str, timeout: float, retries: int) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     key = context.api_key or os.environ.get("OPENAI_API_KEY")
     base_url = context.base_url or os.environ.get("OPENAI_BASE_URL")
@@ -90,7 +91,7 @@ def _openai(context: RunContext, name: str, timeout: float, retries: int) -> Bas
     # Local servers ignore the key but the client insists on one.
     return ChatOpenAI(
         model=name,
-        api_key=key or _PLACEHOLDER_KEY,
+        api_key=SecretStr(key or _PLACEHOLDER_KEY),
         base_url=base_url,
         timeout=timeout,
         max_retries=retries,

@@ -147,7 +147,7 @@ def _decision_lines(job: GenerationJob) -> list[str]:
 
 
 def _feedback_lines(job: GenerationJob) -> list[str]:
-    lines = []
+    lines: list[str] = []
     for item in job.feedback:
         lines.extend(f"- {line}" if i == 0 else f"  {line}"
                      for i, line in enumerate(item.strip().splitlines()))
