@@ -7,6 +7,9 @@ mix, because the new content goes to a temporary file beside the target that
 replaces it in one ``os.replace``. Two runs never write the same file at once
 because each holds an exclusive lock on it under ``<repo>/.healloop/locks/``; the
 operating system drops the lock when its holder dies, so a killed run blocks nobody.
+What a run is about to write is recorded under ``<repo>/.healloop/applied/`` first,
+so that the run, resumed after a kill, can tell its own half-done work from a change
+made by someone else.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -48,10 +52,40 @@ def locked(repo: Path, paths: Iterable[Path], *, wait: float = LOCK_WAIT) -> Ite
     with contextlib.ExitStack() as stack:
         # One order for every run, so two runs never wait on each other in a circle.
         for path in sorted({Path(p).resolve() for p in paths}):
-            key = hashlib.sha256(str(path).encode()).hexdigest()[:24]
+            key = _digest(str(path).encode())[:24]
             handle = stack.enter_context(open(folder / f"{key}.lock", "a+b"))  # noqa: SIM115
             _acquire(handle, path, wait)
         yield
+
+
+def remember(repo: Path, run_id: str, writes: Iterable[tuple[Path, str]]) -> None:
+    """Record what run_id is about to write, so that a second pass knows its own work.
+
+    A run killed half way through writing resumes and writes again. A file that
+    already holds what this run recorded is its own work, not a change by someone
+    else; the same content written by another run is still someone else's.
+    """
+    digests = {str(Path(p).resolve()): _digest(content.encode()) for p, content in writes}
+    write_atomic(_journal(repo, run_id), json.dumps(digests, indent=1, sort_keys=True))
+
+
+def ours(repo: Path, run_id: str | None, path: Path) -> bool:
+    """Return whether path holds exactly what run_id recorded it would write."""
+    journal = _journal(repo, run_id) if run_id else None
+    if journal is None or not journal.is_file() or not path.is_file():
+        return False
+    recorded = json.loads(journal.read_text(encoding="utf-8")).get(str(path.resolve()))
+    return recorded == _digest(path.read_bytes())
+
+
+def _journal(repo: Path, run_id: str) -> Path:
+    folder = state_folder(repo) / "applied"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{_digest(run_id.encode())[:24]}.json"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def write_atomic(path: Path, content: str) -> None:
