@@ -88,13 +88,15 @@ def _openai(context: RunContext, name: str, timeout: float, retries: int) -> Bas
             "the llm engine needs a model: pass --api-key or set OPENAI_API_KEY, or pass "
             "--base-url or set OPENAI_BASE_URL for an OpenAI-compatible server"
         )
-    # Local servers ignore the key but the client insists on one.
+    # Local servers ignore the key but the client insists on one; and they speak
+    # Chat Completions, not the Responses API some model names would switch to.
     return ChatOpenAI(
         model=name,
         api_key=SecretStr(key or _PLACEHOLDER_KEY),
         base_url=base_url,
         timeout=timeout,
         max_retries=retries,
+        **({"use_responses_api": False} if base_url else {}),
     )
 
 

@@ -62,6 +62,13 @@ def test_structured_output_is_requested_as_a_strict_json_schema(server, tmp_path
     assert schema["json_schema"]["schema"]["required"] == ["path", "summary", "edits", "content"]
 
 
+def test_a_compatible_server_is_spoken_to_in_chat_completions_whatever_the_model(server):
+    server.push(Reply.text("ok"))
+    model = build_chat_model(context(server, model="gpt-5-pro"))
+    assert model.invoke("hi").content == "ok"
+    assert server.requests[0]["model"] == "gpt-5-pro"
+
+
 def test_tool_calls_come_back_as_tool_calls(server):
     class Lookup(BaseModel):
         """Look a word up."""
