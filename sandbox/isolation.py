@@ -56,7 +56,7 @@ class Capabilities:
     platform: str
     root: bool = False
     userns: bool = False
-    """Namespaces need a user namespace (we are not root)."""
+    """We are not root, and a user namespace can be made (other namespaces go in it)."""
     netns: bool = False
     mountns: bool = False
     drop_caps: bool = False

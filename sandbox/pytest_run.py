@@ -161,7 +161,7 @@ def _attempts(
                 progress.add(_timeout(in_flight, "the run timed out while it ran"))
             break
         if in_flight is None:
-            if code not in (0, 1, 5) and not progress.results:
+            if code not in (0, 5) and not progress.results and not progress.errors:
                 run.errors.append(f"pytest {describe_exit(code)}: {child.output[-2000:]}")
             break
         if hung:

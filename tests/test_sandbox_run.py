@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from healloop.sandbox import Limits, Workspace, capabilities, run_command, run_tests
+from healloop.sandbox import (
+    ConfinedProcess,
+    Limits,
+    Workspace,
+    capabilities,
+    run_command,
+    run_tests,
+)
 from healloop.sandbox.isolation import LAUNCHER
 from healloop.sandbox.limits import looks_secret, scrubbed_env
 
@@ -218,7 +225,7 @@ def test_cpu_and_file_size_limits_stop_a_test_and_the_run_goes_on(tmp_path: Path
         def test_after():
             pass
     """)
-    limits = Limits(test_timeout=30, run_timeout=60, cpu_seconds=2, file_size_mb=1)
+    limits = Limits(test_timeout=30, run_timeout=60, cpu_seconds=1, file_size_mb=1)
     with Workspace(repo) as ws:
         run = run_tests(ws, limits=limits)
         assert (ws.path / "big.bin").stat().st_size <= 1024 * 1024
@@ -239,6 +246,36 @@ def test_run_command_reports_exit_output_and_timeout(tmp_path: Path) -> None:
                            timeout=1)
         assert hung.timed_out and hung.returncode is None
         assert time.monotonic() - start < 20
+
+
+@pytest.mark.slow
+def test_a_worker_talks_over_pipes_and_stop_ends_everything_it_started(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, "", **{"worker.py": """
+        import subprocess, sys
+
+        SLEEP = [sys.executable, "-c", "import time; time.sleep(120)"]
+        helper = subprocess.Popen(SLEEP, start_new_session=True)
+        for line in sys.stdin:
+            print(line.strip().upper(), helper.pid, flush=True)
+    """})
+    with Workspace(repo) as ws:
+        worker = ConfinedProcess(ws, [sys.executable, "worker.py"], FAST, text=True,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert worker.popen.stdin is not None and worker.popen.stdout is not None
+        worker.popen.stdin.write("ping\n")
+        worker.popen.stdin.flush()
+        word, helper = worker.popen.stdout.readline().split()
+        worker.stop()
+    try:
+        assert word == "PING"
+        assert worker.returncode is not None and worker.returncode < 0
+        if capabilities().pids_cgroup:
+            assert not alive(int(helper))
+        else:
+            assert any(note.startswith("cleanup:") for note in worker.isolation)
+    finally:
+        if alive(int(helper)):
+            os.kill(int(helper), 9)
 
 
 @pytest.mark.slow

@@ -173,7 +173,8 @@ def test_a_pool_hands_out_the_same_copy_again_reset(repo: Path) -> None:
             ws.write("pkg/core.py", "broken(\n")
         with pool.workspace() as ws:
             assert ws.root == first
-            assert (ws.path / "pkg/core.py").read_text(encoding="utf-8") == "def f():\n    return 1\n"
+            restored = (ws.path / "pkg/core.py").read_text(encoding="utf-8")
+            assert restored == "def f():\n    return 1\n"
     assert not first.exists()
 
 

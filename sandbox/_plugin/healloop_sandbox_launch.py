@@ -252,6 +252,10 @@ def probe(scratch: str) -> dict:
     with open(target, "w", encoding="ascii") as fh:
         fh.write("x")
 
+    def userns() -> bool:
+        unshare(True, False, False)
+        return True
+
     def netns() -> bool:
         unshare(user, True, False)
         loopback_up()
@@ -287,7 +291,7 @@ def probe(scratch: str) -> dict:
 
     return {
         "root": root,
-        "userns": user,
+        "userns": user and _try(userns),
         "netns": _try(netns),
         "mountns": _try(mountns),
         "drop_caps": root and _try(caps),
