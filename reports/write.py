@@ -44,6 +44,22 @@ def report_format(path: Path) -> ReportFormat:
     return fmt
 
 
+def check_report_path(path: Path) -> Path:
+    """Check before a run that its report can be written there; return the path.
+
+    Raises:
+        UsageError: The suffix names no format, or the folder does not exist.
+
+    """
+    path = Path(path)
+    report_format(path)
+    if path.is_dir():
+        raise UsageError(f"report {path} is a folder; name a file in it")
+    if not path.parent.is_dir():
+        raise UsageError(f"report {path}: folder {path.parent} does not exist")
+    return path
+
+
 def render_report(
     state: dict[str, Any],
     fmt: ReportFormat,

@@ -334,3 +334,16 @@ def test_model_usage_notes_and_per_target_feedback_appear_in_every_form():
         assert "3 calls, 1200 tokens in, 340 out, $0.0123" in text
         assert "preferred ruff fixes" in text
         assert "keep add" in text
+
+
+def test_report_path_is_checked_before_a_run(tmp_path):
+    from healloop.reports import check_report_path
+
+    assert check_report_path(tmp_path / "run.html") == tmp_path / "run.html"
+    with pytest.raises(UsageError, match="unknown format"):
+        check_report_path(tmp_path / "run.pdf")
+    with pytest.raises(UsageError, match="does not exist"):
+        check_report_path(tmp_path / "nowhere" / "run.md")
+    (tmp_path / "out.json").mkdir()
+    with pytest.raises(UsageError, match="is a folder"):
+        check_report_path(tmp_path / "out.json")
