@@ -217,6 +217,9 @@ class Candidate(Report):
     preference: float = Field(
         0.0, description="Learned from past decisions: > 0 kinds the user accepts, < 0 rejects."
     )
+    built_on: list[str] = Field(
+        default=[], description="Other targets' candidates whose edits to shared files it holds."
+    )
 
     def content_of(self, path: str) -> str | None:
         """Return the new content of path, or None when the candidate leaves it."""
@@ -270,6 +273,9 @@ class TargetProposal(Report):
     summary: str = ""
     blast_radius: str = Field("", description="One-paragraph summary.")
     files: list[str] = Field(default=[], description="Every file the change writes.")
+    needs: list[str] = Field(
+        default=[], description="Targets whose changes this one builds on: approve together."
+    )
 
 
 class ApprovalRequest(Report):
@@ -280,6 +286,7 @@ class ApprovalRequest(Report):
     iteration: int
     proposals: list[TargetProposal]
     notes: list[str] = Field(default=[], description="What learning changed in this run.")
+    problem: str = Field("", description="Why the last answer was refused; empty at first.")
 
 
 class ApprovalDecision(Report):
