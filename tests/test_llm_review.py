@@ -95,3 +95,13 @@ def test_the_judge_is_not_asked_about_no_change():
     chat = FakeChat(replies=[])
     ctx = RunContext(engine="llm", chat_model=chat, judge=True)
     assert llm_judge("m.py", SOURCE, SOURCE, [], ctx) is None and chat.prompts == []
+
+
+def test_a_perfect_judge_score_cannot_lift_a_candidate_that_failed_a_gate():
+    from healloop.evaluation.score import Measurement, score
+    from healloop.state import Metrics
+
+    value, gates, terms = score(Measurement(parses=False, findings=[], metrics=Metrics(),
+                                            judge=1.0))
+    assert value == 0.0 and not all(g.passed for g in gates)
+    assert any(t.name == "judge" and t.value == 1.0 for t in terms)
