@@ -134,6 +134,8 @@ def write_text_atomic(path: Path, text: str) -> None:
 
     """
     folder = path.parent
+    if path.is_dir():
+        raise UsageError(f"report {path} is a folder; name a file in it")
     if not folder.is_dir():
         raise UsageError(f"report {path}: folder {folder} does not exist")
     try:

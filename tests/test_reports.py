@@ -347,3 +347,5 @@ def test_report_path_is_checked_before_a_run(tmp_path):
     (tmp_path / "out.json").mkdir()
     with pytest.raises(UsageError, match="is a folder"):
         check_report_path(tmp_path / "out.json")
+    with pytest.raises(UsageError, match="is a folder"):
+        write_report(healed_state(), tmp_path / "out.json")
