@@ -147,6 +147,7 @@ def main() -> None:
         make_target("large (2,000 lines)", 2000, 12_000),
         make_target("large, tight budget", 2000, 4_000),
         make_target("large, sloppy model", 2000, 12_000, sloppy=True),
+        make_target("large, budget too small", 2000, 1_000),
     ]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
