@@ -158,14 +158,14 @@ def main() -> None:
             ours = heal(target, repo, baseline=False)
             base = heal(target, repo, baseline=True)
             rows.append((target, ours, base))
-    header = (f"{'target':<22} {'lines':>5} {'budget':>7} | {'calls':>5} {'tok in':>7} "
+    header = (f"{'target':<24} {'lines':>5} {'budget':>7} | {'calls':>5} {'tok in':>7} "
               f"{'tok out':>7} {'total':>7} {'fixed':>5} {'in budget':>9} | "
               f"{'whole-file total':>16} {'fixed':>5} | {'ratio':>6}")
     print(header)
     print("-" * len(header))
     for target, ours, base in rows:
         ratio = f"{base['tokens'] / ours['tokens']:.1f}x" if ours["tokens"] else "-"
-        print(f"{target.name:<22} {len(target.source.splitlines()):>5} {target.budget:>7} | "
+        print(f"{target.name:<24} {len(target.source.splitlines()):>5} {target.budget:>7} | "
               f"{ours['calls']:>5} {ours['tokens_in']:>7} {ours['tokens_out']:>7} "
               f"{ours['tokens']:>7} {str(ours['fixed']):>5} {str(ours['respected']):>9} | "
               f"{base['tokens']:>16} {str(base['fixed']):>5} | {ratio:>6}")
