@@ -170,6 +170,9 @@ class Decision(Report):
     author: str = ""
     message: str
     lines: list[int] = []
+    links: list[str] = Field(
+        default=[], description="PRs, issues, ADRs the knowledge graph ties to the commit."
+    )
 
 
 class BlastRadius(Report):
