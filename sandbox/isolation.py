@@ -17,11 +17,13 @@ Landlock                   writes outside the scratch folder; signals   Linux >=
                            there is no network namespace (ABI >= 4)
 capability drop (root)     mount, raw devices, raising rlimits, reboot  root
 read-only binds            writes through hard links to user files      mount namespace
+private /dev/shm           files left in shared memory                  mount namespace
 =========================  ===========================================  ===============
 
 Reads are not confined: tests need the interpreter, site-packages and system files
 wherever they live. ``/dev/shm`` stays writable because POSIX semaphores (and so
-``multiprocessing`` locks) live there.
+``multiprocessing`` locks) live there; where a mount namespace is possible it is a
+fresh, size-limited tmpfs of the run's own.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 LAUNCHER = Path(__file__).parent / "_plugin" / "healloop_sandbox_launch.py"
 WRITABLE_DEVICES = ("/dev/null", "/dev/zero", "/dev/full")
 SHARED_MEMORY = "/dev/shm"
+SHM_MAX_MB = 256
 
 MB = 1024 * 1024
 
@@ -59,6 +62,8 @@ class Capabilities:
     """We are not root, and a user namespace can be made (other namespaces go in it)."""
     netns: bool = False
     mountns: bool = False
+    tmpfs: bool = False
+    """A private tmpfs can be mounted (for /dev/shm)."""
     drop_caps: bool = False
     landlock_abi: int = 0
     pids_cgroup: bool = False
@@ -95,6 +100,7 @@ def capabilities() -> Capabilities:
         userns=bool(found.get("userns")),
         netns=bool(found.get("netns")),
         mountns=bool(found.get("mountns")),
+        tmpfs=bool(found.get("tmpfs")),
         drop_caps=bool(found.get("drop_caps")),
         landlock_abi=int(found.get("landlock_abi", 0)),
         pids_cgroup=pids_hierarchy() is not None,
@@ -151,6 +157,12 @@ def plan(
             raise RuntimeError("hard-linked workspace on a machine that cannot protect links")
         steps["readonly"] = linked
         steps["userns"] = caps.userns
+
+    if caps.tmpfs and Path(SHARED_MEMORY).is_dir():
+        steps["shm_mb"] = min(limits.memory_mb, SHM_MAX_MB)
+        steps["userns"] = caps.userns
+    else:
+        missing.append(f"shared memory: {SHARED_MEMORY} is shared with the machine")
 
     if caps.root:
         if caps.drop_caps:

@@ -80,7 +80,12 @@ class ConfinedProcess:
         self.limits = limits = limits or Limits()
         linux = capabilities().platform.startswith("linux")
         self.cgroup = PidsCgroup.create(limits.max_processes) if linux else None
-        steps, self.isolation = plan(workspace, limits, argv, self.cgroup)
+        try:
+            steps, self.isolation = plan(workspace, limits, argv, self.cgroup)
+        except BaseException:
+            if self.cgroup:
+                self.cgroup.remove()
+            raise
         self.killed = False
         self.returncode: int | None = None
         self.output = ""

@@ -109,9 +109,15 @@ def test_deleting_home_and_the_repository_parent_is_contained(
 def test_writing_outside_the_copy_is_contained(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
+    shm = Path("/dev/shm") / f"healloop-test-{os.getpid()}-{tmp_path.name}"
     repo = make_repo(tmp_path / "repo", """
-        import os
+        import multiprocessing, os
         from pathlib import Path
+
+        def test_shared_memory_works_but_stays_private():
+            multiprocessing.Lock()  # a POSIX semaphore, made in /dev/shm
+            if os.path.isdir("/dev/shm"):
+                Path({shm}).write_text("left behind")
 
         def test_writes_everywhere():
             attempts = {{
@@ -130,11 +136,15 @@ def test_writing_outside_the_copy_is_contained(tmp_path: Path) -> None:
                 except OSError:
                     pass
             assert not landed, landed
-    """, repo=tmp_path / "repo", parent=tmp_path, outside=outside)
+    """, repo=tmp_path / "repo", parent=tmp_path, outside=outside, shm=shm)
     before = fingerprint(tmp_path)
     with Workspace(repo) as ws:
         run = run_tests(ws, limits=Limits(test_timeout=10, run_timeout=60))
+    leaked = shm.exists()
+    shm.unlink(missing_ok=True)
     assert outcome(run, "test_still_runs")[0] == "passed"
+    assert outcome(run, "test_shared_memory_works_but_stays_private")[0] == "passed"
+    assert leaked == missing(run, "shared memory")
     if missing(run, "filesystem"):
         return
     assert outcome(run, "test_writes_everywhere")[0] == "passed"

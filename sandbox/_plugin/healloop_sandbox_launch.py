@@ -132,15 +132,20 @@ def loopback_up() -> None:
         fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, struct.pack("16sh22x", b"lo", flags | IFF_UP))
 
 
-def _mount(source: str | None, target: str, flags: int) -> None:
-    src = source.encode() if source else None
-    _check(_libc.mount(src, target.encode(), None, ctypes.c_ulong(flags), None),
-           f"mount {target}")
+def _mount(source: str | None, target: str, flags: int, fstype: str | None = None,
+           data: str | None = None) -> None:
+    args = [v.encode() if v else None for v in (source, target, fstype)]
+    _check(_libc.mount(args[0], args[1], args[2], ctypes.c_ulong(flags),
+                       data.encode() if data else None), f"mount {target}")
+
+
+def private_mounts() -> None:
+    """Stop mounts made here from propagating to the rest of the machine."""
+    _mount(None, "/", MS_REC | MS_PRIVATE)
 
 
 def bind_readonly(paths: list[str]) -> None:
     """Bind each file onto itself read-only, in this (private) mount namespace."""
-    _mount(None, "/", MS_REC | MS_PRIVATE)
     for path in paths:
         locked = 0
         fflags = os.statvfs(path).f_flag
@@ -149,6 +154,11 @@ def bind_readonly(paths: list[str]) -> None:
                 locked |= flag
         _mount(path, path, MS_BIND)
         _mount(None, path, MS_REMOUNT | MS_BIND | MS_RDONLY | locked)
+
+
+def private_tmpfs(path: str, size_mb: int) -> None:
+    """Mount a fresh, size-limited tmpfs on path (for /dev/shm: semaphores stay ours)."""
+    _mount("tmpfs", path, MS_NOSUID | MS_NODEV, "tmpfs", f"size={size_mb}m,mode=1777")
 
 
 def drop_capabilities() -> None:
@@ -209,8 +219,8 @@ def confine(plan: dict) -> None:
     if plan.get("cgroup_procs"):
         join_cgroup(plan["cgroup_procs"])
     set_rlimits(plan.get("rlimits", {}))
-    user, net, mount = plan.get("userns", False), plan.get("netns", False), bool(
-        plan.get("readonly"))
+    user, net = plan.get("userns", False), plan.get("netns", False)
+    mount = bool(plan.get("readonly") or plan.get("shm_mb"))
     if user or net or mount:
         unshare(user, net, mount)
     if user and plan.get("nproc"):
@@ -221,7 +231,10 @@ def confine(plan: dict) -> None:
     if net:
         loopback_up()
     if mount:
-        bind_readonly(plan["readonly"])
+        private_mounts()
+        bind_readonly(plan.get("readonly", []))
+        if plan.get("shm_mb"):
+            private_tmpfs("/dev/shm", plan["shm_mb"])
     if plan.get("drop_caps"):
         drop_capabilities()
     if plan.get("landlock"):
@@ -263,6 +276,7 @@ def probe(scratch: str) -> dict:
 
     def mountns() -> bool:
         unshare(user, False, True)
+        private_mounts()
         bind_readonly([target])
         if root:
             drop_capabilities()
@@ -271,6 +285,14 @@ def probe(scratch: str) -> dict:
         except OSError as exc:
             return exc.errno == errno.EROFS
         return False
+
+    def tmpfs() -> bool:
+        unshare(user, False, True)
+        private_mounts()
+        private_tmpfs(inside, 1)
+        with open(os.path.join(inside, "x"), "w", encoding="ascii") as fh:
+            fh.write("x")
+        return True
 
     def caps() -> bool:
         drop_capabilities()
@@ -294,6 +316,7 @@ def probe(scratch: str) -> dict:
         "userns": user and _try(userns),
         "netns": _try(netns),
         "mountns": _try(mountns),
+        "tmpfs": _try(tmpfs),
         "drop_caps": root and _try(caps),
         "landlock_abi": abi if abi and _try(landlocked) else 0,
     }
