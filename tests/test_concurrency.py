@@ -144,10 +144,9 @@ def test_runs_at_the_same_time_keep_to_their_threads_and_one_writer_wins(make_re
         assert data["thread_id"] == thread
         assert [t["target"] for t in data["targets"]] == [plan[thread]]
     assert {p: p.read_bytes() for p in repo.rglob("*.py")} == before
-    listed = healloop("runs", "--repo", repo, "--json", tmp=tmp)
-    code, out, err = finish(listed)
-    assert code == 0, err
-    assert {(r["thread_id"], r["status"]) for r in json.loads(out)} == {
+    listed = invoke("runs", "--repo", repo, "--json")
+    assert listed.exit_code == 0, listed.output
+    assert {(r["thread_id"], r["status"]) for r in json.loads(listed.stdout)} == {
         (thread, "awaiting_approval") for thread in plan
     }
 

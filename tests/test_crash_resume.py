@@ -57,11 +57,18 @@ class Victim:
         )
         self.lines: list[str] = []
         self.nodes: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self.out: list[str] = []
+        self._readers = [threading.Thread(target=self._read_err, daemon=True),
+                         threading.Thread(target=self._read_out, daemon=True)]
+        for reader in self._readers:
+            reader.start()
         self.killed_after = ""
 
-    def _read(self) -> None:
+    def _read_out(self) -> None:
+        assert self.proc.stdout is not None
+        self.out.extend(self.proc.stdout)
+
+    def _read_err(self) -> None:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self.lines.append(line.rstrip("\n"))
@@ -86,9 +93,10 @@ class Victim:
 
     def finish(self) -> tuple[int, str, str]:
         """Wait for the end; return exit code (negative when killed), stdout, stderr."""
-        out, _ = self.proc.communicate(timeout=240)
-        self._reader.join(timeout=10)
-        return self.proc.returncode, out, "\n".join(self.lines)
+        self.proc.wait(timeout=240)
+        for reader in self._readers:
+            reader.join(timeout=30)
+        return self.proc.returncode, "".join(self.out), "\n".join(self.lines)
 
 
 def last_json(output: str) -> dict:
