@@ -43,7 +43,7 @@ def _own_cgroup(controller: str | None) -> str | None:
 
 def _mounts() -> list[tuple[str, str, set[str]]]:
     """Return (mount point, fs type, super options) of each cgroup mount."""
-    found = []
+    found: list[tuple[str, str, set[str]]] = []
     try:
         text = Path("/proc/self/mountinfo").read_text(encoding="utf-8")
     except OSError:
