@@ -17,7 +17,7 @@ from healloop.analysis.related import related_files
 from healloop.analysis.risk import change_risk, dependent_risk
 from healloop.analysis.test_impact import select_tests
 from healloop.errors import InputError
-from healloop.state import BlastRadius, Dependent, RelatedFile, SymbolUse
+from healloop.state import BlastRadius, CoChange, Dependent, RelatedFile, SymbolUse
 
 
 def relative_target(repo: Path, target: str) -> str:
@@ -85,13 +85,47 @@ def _history(repo: Path, rel: str, radius: BlastRadius
     return history
 
 
-def analyse(repo: Path, target: str, *, history: bool = True) -> BlastRadius:
+def _knowledge_graph(repo: Path, rel: str, radius: BlastRadius, build: bool) -> None:
+    """Add what arc-memory's knowledge graph knows; say so when it cannot."""
+    from healloop.analysis import arc_adapter
+
+    status = arc_adapter.ensure_graph(repo, build=build)
+    if not status.ready or status.state is None:
+        radius.notes.append(status.note)
+        return
+    state = status.state
+    built = (f", {'refreshed' if state.incremental else 'built'} in {state.seconds:.1f} s"
+             if status.rebuilt else "")
+    known = arc_adapter.entity_history(repo, rel)
+    radius.notes.append(
+        f"knowledge graph at {state.head[:10]} ({state.nodes} nodes{built}): "
+        + (f"{known.commits} commit(s) modified {rel}, from {known.first} to {known.last}"
+           if known.commits else f"no commit of {rel} in its window")
+    )
+    for decision in radius.decisions:
+        decision.links = [f"{e.type}: {e.title}" for e in
+                          arc_adapter.decision_trail(repo, decision.commit)
+                          if e.id != f"commit:{decision.commit}"]
+    ours = {c.file for c in radius.co_changes}
+    together = arc_adapter.co_changes(repo, rel)
+    extra = [CoChange(file=f, support=n, confidence=round(n / known.commits, 4))
+             for f, n in together.items()
+             if f not in ours and f.endswith(".py") and n >= 2 and known.commits]
+    extra.sort(key=lambda c: (-c.confidence, c.file))
+    radius.co_changes.extend(extra[:5])
+
+
+def analyse(repo: Path, target: str, *, history: bool = True,
+            knowledge_graph: bool | None = None) -> BlastRadius:
     """Return what a change to target (a file of repo) can break.
 
     Args:
         repo: Root of the repository.
         target: Path of the target, relative to repo or absolute.
         history: Whether to mine git history (co-changes, decision trail, churn).
+        knowledge_graph: Whether to use arc-memory's knowledge graph under
+            ``<repo>/.healloop/arc``: True builds it when missing, None uses it when
+            it was built before (refreshing it when HEAD moved), False never.
 
     Raises:
         InputError: target is not a Python file inside repo.
@@ -119,6 +153,8 @@ def analyse(repo: Path, target: str, *, history: bool = True) -> BlastRadius:
     mined = _history(repo, rel, radius) if history else None
     if not history:
         radius.notes.append("history not requested: no co-changes or decision trail")
+    elif mined is not None and knowledge_graph is not False:
+        _knowledge_graph(repo, rel, radius, build=knowledge_graph is True)
     radius.related = [
         RelatedFile(file=r.file, score=r.score, reasons={k: round(v, 3) for k, v in
                                                          r.parts.items()})

@@ -147,6 +147,8 @@ def main() -> int:
     parser.add_argument("--skip", type=int, default=0,
                         help="skip this many qualifying commits first (a tuning window)")
     parser.add_argument("--arc", action="store_true", help="also run arc-memory")
+    parser.add_argument("--arc-refresh", type=int, default=50,
+                        help="refresh arc-memory's graph every N replayed commits")
     parser.add_argument("--dump", type=Path, help="write per-query rankings as JSON")
     parser.add_argument("--features", type=Path,
                         help="write each query's candidate features as JSON (for tune.py)")
@@ -168,8 +170,7 @@ def main() -> int:
         if args.arc:
             from arc_method import ArcMethod
 
-            oldest = min(queries, key=lambda q: -q.index)
-            arc = ArcMethod(work, oldest.parent)
+            arc = ArcMethod(work, window=args.window, refresh_every=args.arc_refresh)
             methods["arc-memory"] = Scores()
         dump, feature_rows = [], []
         by_commit: dict[str, list[Query]] = {}
@@ -180,6 +181,8 @@ def main() -> int:
             group = by_commit[commit]
             parent, index = group[0].parent, group[0].index
             sh(work, "checkout", "-q", "--force", "--detach", parent)
+            if arc is not None:
+                arc.at_parent()
             window = log[index + 1: index + 1 + args.window]
             history = History(follow_renames(window))
             t0 = time.perf_counter()
@@ -223,6 +226,8 @@ def main() -> int:
         top3, rec10 = scores.row()
         print(f"| {name} | {len(scores.top3)} | {top3:.1f}% | {rec10:.1f}% | "
               f"{scores.seconds / len(scores.top3):.3f} |")
+    if arc is not None:
+        print(arc.summary())
     top3, rec10 = methods["healloop"].row()
     print(f"healloop on {args.repo.name}: top-3 {top3:.1f}% ({top3 / base3:.2f}x baseline "
           f"{base3:.1f}%), recall@10 {rec10:.1f}% ({rec10 / base10:.2f}x baseline {base10:.1f}%)")

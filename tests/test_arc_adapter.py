@@ -1,0 +1,246 @@
+"""The arc-memory adapter: the graph lives in the repository, and each upstream defect
+is pinned, so the day arc-memory fixes one a test here fails and the workaround goes.
+
+Importing arc-memory takes seconds and a build runs a child process, so these are slow.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sqlite3
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from healloop.analysis import arc_adapter
+from healloop.analysis.blast import analyse
+
+pytestmark = pytest.mark.slow
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.com", *args],
+        cwd=repo, check=True, capture_output=True, text=True,
+    ).stdout
+
+
+def commit(repo: Path, message: str, files: dict[str, str]) -> str:
+    for rel, text in files.items():
+        path = repo / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    git(repo, "add", "--", *files)
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
+    """A small repository whose graph was built once, with HOME pointing elsewhere."""
+    repo = tmp_path_factory.mktemp("proj")
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, "Add core", {"app/__init__.py": "", "app/core.py": "def area(w, h):\n"
+                              "    return w * h\n", "app/settings.py": "SCALE = 1\n"})
+    commit(repo, "Scale", {"app/core.py": "def area(w, h, s=1):\n    return w * h * s\n",
+                           "app/settings.py": "SCALE = 2\n"})
+    commit(repo, "Use core", {"app/view.py": "from app.core import area\n\narea(1, 2)\n",
+                              "app/core.py": "def area(w, h, s=1):\n    return w * h * s\n\n"
+                              "UNIT = 'm'\n", "app/settings.py": "SCALE = 3\n"})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        status = arc_adapter.ensure_graph(repo)
+    assert status.ready, status.note
+    return repo
+
+
+# -- behaviour
+
+
+def test_graph_is_built_inside_the_repository_never_in_home(built: Path, home: Path) -> None:
+    assert arc_adapter.db_path(built).exists()
+    assert not (home / ".arc").exists()
+    assert (built / ".healloop" / ".gitignore").read_text() == "*\n"
+
+
+def test_current_graph_is_not_rebuilt(built: Path) -> None:
+    status = arc_adapter.ensure_graph(built)
+    assert status.ready and not status.rebuilt
+
+
+def test_graph_knows_history_and_co_change_of_a_file(built: Path) -> None:
+    history = arc_adapter.entity_history(built, "app/core.py")
+    assert history.commits == 3
+    assert sorted(history.titles) == ["Add core", "Scale", "Use core"]
+    assert arc_adapter.co_changes(built, "app/core.py")["app/settings.py"] == 3
+
+
+def test_blast_radius_uses_the_graph_and_says_so(built: Path) -> None:
+    radius = analyse(built, "app/core.py")
+    assert any(n.startswith("knowledge graph at") and "3 commit(s) modified app/core.py" in n
+               for n in radius.notes), radius.notes
+
+
+def test_moving_head_refreshes_incrementally(built: Path) -> None:
+    head = commit(built, "More", {"app/core.py": "def area(w, h, s=1):\n    return w*h*s\n"})
+    status = arc_adapter.ensure_graph(built)
+    assert status.ready and status.rebuilt, status.note
+    assert status.state is not None
+    assert status.state.head == head and status.state.incremental
+    assert arc_adapter.entity_history(built, "app/core.py").commits == 4
+
+
+def test_without_git_the_run_goes_on_and_says_why(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("X = 1\n")
+    status = arc_adapter.ensure_graph(tmp_path)
+    assert not status.ready
+    assert status.note == "knowledge graph off: not a git repository"
+
+
+def test_shallow_clone_is_refused_with_a_note(built: Path, tmp_path: Path) -> None:
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{built}", str(shallow))
+    status = arc_adapter.ensure_graph(shallow)
+    assert not status.ready and "shallow clone" in status.note
+    assert not arc_adapter.db_path(shallow).exists()
+
+
+def test_unbuilt_graph_is_only_built_on_request(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    commit(tmp_path, "one", {"a.py": "A = 1\n"})
+    radius = analyse(tmp_path, "a.py")
+    assert "knowledge graph not built (opt in to build it)" in radius.notes
+    assert not arc_adapter.db_path(tmp_path).exists()
+
+
+def test_component_impact_works_from_another_thread(built: Path) -> None:
+    impact = arc_adapter.ComponentImpact(built)
+    found: list = []
+    worker = threading.Thread(target=lambda: found.append(impact.rank("app/core.py")))
+    worker.start()
+    worker.join()
+    impact.close()
+    assert ("app/settings.py", pytest.approx(found[0][0][1])) in found[0]
+
+
+# -- upstream defects, pinned (numbers as in the adapter's docstring)
+
+
+def test_defect_1_build_ignores_the_database_path() -> None:
+    from arc_memory.sdk import Arc
+
+    assert "db_path" not in inspect.signature(Arc.build).parameters
+    assert "db_path" not in inspect.getsource(Arc.build)
+
+
+def test_defect_2_compressed_copy_and_cache_default_to_home() -> None:
+    import arc_memory.sql.db as arc_db
+    from arc_memory.sdk import cache
+
+    assert arc_db.DEFAULT_COMPRESSED_DB_PATH == Path.home() / ".arc" / "graph.db.zst"
+    assert "ensure_arc_dir()" in inspect.getsource(cache.get_cache_dir)
+
+
+def test_defect_3_first_build_cannot_save_metadata_without_its_folder(tmp_path: Path) -> None:
+    from arc_memory.auto_refresh.core import save_ingestor_metadata
+
+    assert save_ingestor_metadata("git", {"last": "x"}, str(tmp_path / "no" / "g.db")) is False
+
+
+def test_defect_4_sdk_cannot_open_what_the_builder_wrote(tmp_path: Path) -> None:
+    from arc_memory.db.sqlite_adapter import SQLiteAdapter
+    from arc_memory.errors import DatabaseError
+    from arc_memory.sql.db import init_db
+
+    db = tmp_path / "graph.db"
+    init_db(db).close()
+    adapter = SQLiteAdapter()
+    adapter.connect({"db_path": str(db)})
+    with pytest.raises(DatabaseError, match="no such column: repo_id"):
+        adapter.init_db()
+    adapter.disconnect()
+    arc_adapter._migrate(db)  # the workaround
+    adapter.connect({"db_path": str(db)})
+    adapter.init_db()
+    adapter.disconnect()
+
+
+def test_defect_5_git_ingestor_reads_only_the_last_year() -> None:
+    from arc_memory.ingest.git import GitIngestor
+
+    assert inspect.signature(GitIngestor.ingest).parameters["days"].default == 365
+
+
+def test_defect_6_change_pattern_ids_hash_with_the_process_seed() -> None:
+    from arc_memory.ingest.change_patterns import ChangePatternIngestor
+
+    ingestor = ChangePatternIngestor()
+    history = [{"sha": str(i), "files": ["a.py", "b.py"], "message": "m", "author": "x",
+                "insertions": 1, "deletions": 1, "timestamp": None} for i in range(3)]
+    nodes, _ = ingestor._analyze_change_patterns(history, "none")
+    files = frozenset(["a.py", "b.py"])
+    assert [n.id for n in nodes] == [f"pattern:co_change:{hash(files)}"]
+
+
+def test_defect_7_impact_passes_strings_where_enums_are_expected(built: Path) -> None:
+    from arc_memory.db.sqlite_adapter import SQLiteAdapter
+
+    adapter = SQLiteAdapter()
+    adapter.connect({"db_path": str(arc_adapter.db_path(built))})
+    with pytest.raises(AttributeError, match="'str' object has no attribute 'value'"):
+        adapter.get_edges_by_dst("file:app/core.py", rel_type="MODIFIES")
+    wrapped = arc_adapter._EnumSafeAdapter(adapter)
+    assert wrapped.get_edges_by_dst("file:app/core.py", rel_type="MODIFIES")
+    adapter.disconnect()
+
+
+def test_defect_8_cache_returns_strings(built: Path, tmp_path: Path, monkeypatch) -> None:
+    from arc_memory.sdk.impact import analyze_component_impact
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    adapter = arc_adapter.ComponentImpact(built)._adapter
+    first = analyze_component_impact(adapter, "file:app/core.py", cache=True)
+    second = analyze_component_impact(adapter, "file:app/core.py", cache=True)
+    assert first and not isinstance(first[0], str)
+    assert second and all(isinstance(r, str) for r in second)
+    assert (tmp_path / ".arc" / "cache").is_dir()
+
+
+def test_defect_9_decision_trail_blames_in_the_working_directory(
+    built: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from arc_memory.trace import trace_history
+
+    conn = sqlite3.connect(arc_adapter.db_path(built))
+    monkeypatch.chdir(tmp_path)
+    assert trace_history(conn, "app/core.py", 1) == []
+    monkeypatch.chdir(built)
+    assert trace_history(conn, "app/core.py", 1)
+    conn.close()
+
+
+def test_defect_10_sdk_connection_is_bound_to_its_thread(built: Path) -> None:
+    from arc_memory.db.sqlite_adapter import SQLiteAdapter
+
+    adapter = SQLiteAdapter()
+    adapter.connect({"db_path": str(arc_adapter.db_path(built))})
+    errors: list[BaseException] = []
+
+    def use() -> None:
+        try:
+            adapter.conn.execute("SELECT 1")
+        except sqlite3.ProgrammingError as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=use)
+    worker.start()
+    worker.join()
+    adapter.disconnect()
+    assert errors and "thread" in str(errors[0])
