@@ -4,6 +4,18 @@
 Schemas of every file healloop reads or writes live in ``healloop.reports.schemas``.
 """
 
-from healloop.reports.write import check_report_path, render_report, report_format, write_report
+from healloop.reports.write import (
+    check_report_path,
+    render_report,
+    report_format,
+    write_report,
+    write_run_report,
+)
 
-__all__ = ["check_report_path", "render_report", "report_format", "write_report"]
+__all__ = [
+    "check_report_path",
+    "render_report",
+    "report_format",
+    "write_report",
+    "write_run_report",
+]

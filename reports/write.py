@@ -126,6 +126,45 @@ def write_report(
     return path
 
 
+def write_run_report(
+    path: Path,
+    repo: Path,
+    checkpointer: str | None,
+    thread_id: str,
+    *,
+    status: RunStatus | None = None,
+) -> Path:
+    """Read a checkpointed run's state and write its report to path.
+
+    Args:
+        path: Where to write; the suffix names the format.
+        repo: The run's repository (home of the default checkpointer).
+        checkpointer: The ``--checkpointer`` value, or None.
+        thread_id: The run's thread.
+        status: Overrides the state's status, e.g. ``awaiting_approval``.
+
+    Returns:
+        The path written.
+
+    Raises:
+        RunNotFoundError: The checkpointer holds no run with that thread id.
+        UsageError: The suffix names no format, or the folder does not exist.
+
+    """
+    from healloop.checkpoint import open_checkpointer
+    from healloop.errors import RunNotFoundError
+    from healloop.graph import build_graph
+
+    check_report_path(path)
+    with open_checkpointer(checkpointer, repo) as saver:
+        snapshot = build_graph(checkpointer=saver).get_state(
+            {"configurable": {"thread_id": thread_id}}
+        )
+    if not snapshot.values:
+        raise RunNotFoundError(f"no run with thread id {thread_id} in this checkpointer")
+    return write_report(snapshot.values, path, thread_id=thread_id, status=status)
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Replace path with text in one step.
 

@@ -349,3 +349,34 @@ def test_report_path_is_checked_before_a_run(tmp_path):
         check_report_path(tmp_path / "out.json")
     with pytest.raises(UsageError, match="is a folder"):
         write_report(healed_state(), tmp_path / "out.json")
+
+
+@pytest.mark.slow
+def test_report_of_a_checkpointed_run_paused_for_approval(calc_repo, tmp_path, sarif_validator):
+    from healloop.checkpoint import open_checkpointer
+    from healloop.context import RunContext
+    from healloop.errors import RunNotFoundError
+    from healloop.graph import build_graph
+    from healloop.reports.write import write_run_report
+
+    store = str(tmp_path / "cp.sqlite")
+    with open_checkpointer(store, calc_repo) as saver:
+        build_graph(checkpointer=saver).invoke(
+            {"request": Request(repo=str(calc_repo), files=["calc/ops.py"]).dump()},
+            {"configurable": {"thread_id": "paused-1"}},
+            context=RunContext(engine="offline"),
+        )
+    paths = {
+        fmt: write_run_report(tmp_path / f"run.{fmt}", calc_repo, store, "paused-1",
+                              status="awaiting_approval")
+        for fmt in ("json", "md", "html", "sarif")
+    }
+    data = json.loads(paths["json"].read_text())
+    Draft202012Validator(schema_of(RunReport)).validate(data)
+    assert data["status"] == "awaiting_approval" and data["thread_id"] == "paused-1"
+    assert "-import os" in data["targets"][0]["diff"]
+    sarif_validator.validate(json.loads(paths["sarif"].read_text()))
+    assert "**Status:** awaiting_approval" in paths["md"].read_text()
+    parse(paths["html"].read_text())
+    with pytest.raises(RunNotFoundError):
+        write_run_report(tmp_path / "x.json", calc_repo, store, "no-such-thread")
