@@ -58,6 +58,65 @@ def check_target(repo: Path, target: str) -> str:
     return resolved.relative_to(repo).as_posix()
 
 
+_SKIPPED_DIRS = {"venv", "node_modules", "__pycache__", "build", "dist", "site-packages"}
+
+
+def targets_under(repo: Path, folder: Path) -> list[str]:
+    """Return every non-empty .py file under folder, relative to repo, sorted.
+
+    In a git repository these are the files git tracks or would track (so
+    ``.gitignore`` is honoured); elsewhere every .py file outside hidden, virtualenv
+    and cache folders.
+
+    Raises:
+        InputError: The folder does not exist, is not a folder, lies outside the
+            repository, or holds no Python file.
+
+    """
+    path = folder if folder.is_absolute() else repo / folder
+    if not path.exists() and not folder.is_absolute() and (Path.cwd() / folder).exists():
+        path = Path.cwd() / folder
+    resolved = path.resolve()
+    if not resolved.exists():
+        raise InputError(f"--path {folder} does not exist")
+    if not resolved.is_relative_to(repo):
+        raise InputError(f"--path {folder} is outside the repository {repo}")
+    if not resolved.is_dir():
+        raise InputError(f"--path {folder} is not a folder: use --file for one file")
+    listed = _git_listed(repo, resolved)
+    if listed is None:
+        listed = [
+            p.relative_to(repo).as_posix()
+            for p in resolved.rglob("*.py")
+            if not _SKIPPED_DIRS.intersection(p.relative_to(repo).parts[:-1])
+            and not any(part.startswith(".") for part in p.relative_to(repo).parts[:-1])
+        ]
+    found = sorted(
+        rel for rel in set(listed)
+        if rel.endswith(".py") and (repo / rel).is_file() and (repo / rel).stat().st_size > 0
+    )
+    if not found:
+        raise InputError(f"--path {folder} holds no Python file to heal")
+    return found
+
+
+def _git_listed(repo: Path, folder: Path) -> list[str] | None:
+    """Return the files git tracks or would track under folder; None outside git."""
+    import subprocess
+
+    try:
+        proc = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
+             folder.relative_to(repo).as_posix() or "."],
+            cwd=repo, capture_output=True, check=False,
+        )
+    except OSError:
+        return None
+    if proc.returncode != 0:
+        return None
+    return [p for p in proc.stdout.decode("utf-8", "replace").split("\0") if p]
+
+
 def check_threshold(value: float) -> float:
     """Return the threshold if it lies in [0, 1]."""
     if not 0.0 <= value <= 1.0:

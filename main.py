@@ -89,9 +89,14 @@ Engine = Literal["auto", "offline", "llm"]
 def run(
     repo: Repo,
     file: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option("--file", help="Target .py file, UTF-8, at most 1 MB (repeat for several)."),
-    ],
+    ] = None,
+    path: Annotated[
+        list[Path] | None,
+        typer.Option("--path", help="Heal every .py file under this folder, honouring "
+                     ".gitignore (repeat for several)."),
+    ] = None,
     iterations: Annotated[
         int, typer.Option(help="Max generate/evaluate rounds.")
     ] = 3,
@@ -128,6 +133,10 @@ def run(
     ] = None,
     judge: Annotated[bool, typer.Option(help="Add an LLM judge term to the score.")] = False,
     test_timeout: Annotated[float, typer.Option(help="Seconds one test may take.")] = 30.0,
+    jobs: Annotated[
+        int | None,
+        typer.Option(help="Targets and candidates worked on at once (default: the cores)."),
+    ] = None,
     thread_id: Annotated[
         str | None, typer.Option(help="Run id; an unfinished run with it continues.")
     ] = None,
@@ -139,7 +148,13 @@ def run(
     from healloop.state import Request
 
     root = inputs.check_repo(repo)
-    targets = [inputs.check_target(root, f) for f in file]
+    if not file and not path:
+        raise UsageError("name what to heal: --file FILE or --path DIR")
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    targets = [inputs.check_target(root, f) for f in file or []]
+    for folder in path or []:
+        targets += [inputs.check_target(root, f) for f in inputs.targets_under(root, folder)]
     request = Request(
         repo=str(root),
         files=list(dict.fromkeys(targets)),
@@ -150,7 +165,7 @@ def run(
     )
     ctx = _context(engine, model, api_key, base_url, candidates=candidates,
                    max_tokens_per_run=max_tokens_per_run, max_cost=max_cost, judge=judge,
-                   test_timeout=test_timeout)
+                   test_timeout=test_timeout, jobs=jobs)
     inputs.check_model(ctx)
     from healloop import session
 
@@ -188,8 +203,9 @@ def resume(
         raise UsageError("--feedback goes with --reject")
     decision = None
     if approve or reject:
+        chosen = [inputs.check_target(root, t) for t in target or []]
         decision = ApprovalDecision(
-            action="approve" if approve else "reject", targets=target or None, feedback=feedback
+            action="approve" if approve else "reject", targets=chosen or None, feedback=feedback
         )
     from healloop import session
 
@@ -216,6 +232,52 @@ def runs(repo: Repo, checkpointer: Checkpointer = None, as_json: JsonFlag = Fals
     for o in outcomes:
         score = "-" if o.score is None else f"{o.score:.2f}"
         typer.echo(f"{o.thread_id}  {o.status:<17}  score {score}  rounds {o.iterations_used}")
+
+
+@app.command()
+def history(repo: Repo, checkpointer: Checkpointer = None, as_json: JsonFlag = False) -> None:
+    """Show what healloop learned from your approvals and rejections in this repository."""
+    from healloop import inputs, session
+    from healloop.learning import Profile
+
+    root = inputs.check_repo(repo)
+    records = session.decisions(root, checkpointer)
+    profile = Profile.of(records)
+    tables = {"edit kind": profile.edits, "finding kind": profile.findings}
+    if as_json:
+        typer.echo(json.dumps({
+            "accepted": profile.accepted, "rejected": profile.rejected,
+            "edits": {k: {"accepted": v.accepted, "rejected": v.rejected, "effect": v.effect}
+                      for k, v in sorted(profile.edits.items())},
+            "findings": {k: {"accepted": v.accepted, "rejected": v.rejected, "effect": v.effect}
+                         for k, v in sorted(profile.findings.items())},
+            "feedback": profile.feedback,
+            "decisions": [r.dump() for r in records],
+        }))
+        return
+    if not records:
+        typer.echo("nothing learned yet: no approval or rejection recorded")
+        return
+    typer.echo(f"{len(records)} decisions: {profile.accepted} accepted, "
+               f"{profile.rejected} rejected")
+    for title, table in tables.items():
+        typer.echo(f"\n{title:<14} accepted  rejected  effect")
+        for kind, stats in sorted(table.items()):
+            typer.echo(f"{kind:<14} {stats.accepted:>8}  {stats.rejected:>8}  {stats.effect}")
+    if profile.feedback:
+        typer.echo("\nfeedback by file")
+        for file, texts in sorted(profile.feedback.items()):
+            for text in dict.fromkeys(texts):
+                typer.echo(f"  {file}: {text}")
+
+
+@app.command()
+def forget(repo: Repo, checkpointer: Checkpointer = None) -> None:
+    """Forget every approval and rejection healloop recorded for this repository."""
+    from healloop import inputs, session
+
+    count = session.forget(inputs.check_repo(repo), checkpointer)
+    typer.echo(f"forgot {count} decisions")
 
 
 @app.command()
@@ -284,8 +346,11 @@ def _ask(request: ApprovalRequest) -> ApprovalDecision | None:
     from healloop.state import ApprovalDecision
 
     _show_request(request)
+    several = len(request.proposals) > 1
     choice = typer.prompt(
-        "approve (a), reject (r), reject with feedback (f), or leave paused (q)",
+        "approve (a), reject (r), reject with feedback (f), "
+        + ("approve some (s), feedback for one target (t), " if several else "")
+        + "or leave paused (q)",
         default="q",
     ).strip().lower()
     if choice.startswith("a"):
@@ -294,14 +359,25 @@ def _ask(request: ApprovalRequest) -> ApprovalDecision | None:
         return ApprovalDecision(action="reject")
     if choice.startswith("f"):
         return ApprovalDecision(action="reject", feedback=typer.prompt("feedback"))
+    if several and choice.startswith("s"):
+        chosen = typer.prompt("targets to approve, separated by commas")
+        return ApprovalDecision(action="approve",
+                                targets=[t.strip() for t in chosen.split(",") if t.strip()])
+    if several and choice.startswith("t"):
+        return ApprovalDecision(action="reject", targets=[typer.prompt("target").strip()],
+                                feedback=typer.prompt("feedback"))
     return None
 
 
 def _show_request(request: ApprovalRequest) -> None:
+    for note in request.notes:
+        typer.echo(f"learned: {note}")
     for p in request.proposals:
         typer.echo(p.diff)
         typer.echo(f"{p.target}: score {p.score:.2f} (original {p.original_score:.2f}, "
                    f"threshold {request.threshold:.2f}) by {p.engine}: {p.summary}")
+        if len(p.files) > 1:
+            typer.echo(f"  one change to {len(p.files)} files: {', '.join(p.files)}")
         for t in p.terms:
             typer.echo(f"  {t.name:<11} {t.value:.2f} x {t.weight:.2f}  {t.detail}")
         typer.echo(f"  blast radius: {p.blast_radius}")
@@ -315,6 +391,7 @@ def _progress(node: str, update: dict[str, Any]) -> None:
     detail = ""
     if node == "generate":
         detail = f"round {update.get('iteration')}: {len(update.get('candidates', []))} new"
+        detail += "".join(f"; {note}" for note in dict.fromkeys(update.get("notes", [])))
     elif node == "evaluate":
         scores = [e["score"] for e in update.get("evaluations", [])]
         detail = f"scores {', '.join(f'{s:.2f}' for s in scores) or '-'}"

@@ -19,10 +19,11 @@ from langgraph.types import Command
 
 from healloop.checkpoint import open_checkpointer, open_store
 from healloop.context import RunContext
-from healloop.errors import RunNotFoundError, RunStateError
+from healloop.errors import RunNotFoundError, RunStateError, UsageError
 from healloop.graph import build_graph
-from healloop.nodes._common import best_score
-from healloop.nodes.approve import approval_request
+from healloop.learning import DecisionLog, DecisionRecord
+from healloop.nodes._common import best_score, workers
+from healloop.nodes.approve import approval_request, check_decision
 from healloop.state import ApprovalDecision, ApprovalRequest, Request, RunStatus
 
 Approver = Callable[[ApprovalRequest], ApprovalDecision | None]
@@ -133,13 +134,18 @@ def resume(
         ctx = context_from(snapshot.values.get("settings", {}), **secrets)
         if decision is None:
             return _drive(graph, thread_id, None, ctx, approver, progress)
-        if _pending_request(graph, thread_id) is None:
+        pending = _pending_request(graph, thread_id)
+        if pending is None:
             if snapshot.values.get("decision") == decision.dump():
                 # The same decision again: the process that took it died; carry it out.
                 return _drive(graph, thread_id, None, ctx, approver, progress)
             raise RunStateError(
                 f"run {thread_id} is not waiting for approval (next: {', '.join(snapshot.next)})"
             )
+        # Checked here, before the graph sees it: a refused answer would be asked again.
+        checked = check_decision(decision.dump(), pending)
+        if isinstance(checked, str):
+            raise UsageError(checked)
         return _drive(graph, thread_id, Command(resume=decision.dump()), ctx, approver, progress)
 
 
@@ -164,7 +170,9 @@ def _drive(
 ) -> Outcome:
     config = _config(thread_id)
     while True:
-        for update in graph.stream(payload, config, context=ctx, stream_mode="updates"):
+        # --jobs bounds the per-target tasks LangGraph runs at once (review, blast_radius).
+        bounded = {**config, "max_concurrency": workers(ctx)}
+        for update in graph.stream(payload, bounded, context=ctx, stream_mode="updates"):
             for node, values in update.items():
                 if node != "__interrupt__":
                     progress(node, values or {})
@@ -226,6 +234,18 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         targets=targets,
         request=pending,
     )
+
+
+def decisions(repo: Path, checkpointer: str | None) -> list[DecisionRecord]:
+    """Return every approval and rejection recorded for the repository, oldest first."""
+    with open_store(checkpointer, repo) as store:
+        return DecisionLog(store, repo).records()
+
+
+def forget(repo: Path, checkpointer: str | None) -> int:
+    """Forget the decisions recorded for the repository; return how many there were."""
+    with open_store(checkpointer, repo) as store:
+        return DecisionLog(store, repo).clear()
 
 
 def list_runs(repo: Path, checkpointer: str | None) -> list[Outcome]:

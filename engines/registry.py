@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from healloop.context import RunContext
 from healloop.engines.base import Engine
 from healloop.engines.lint_fix import LintFixEngine
+from healloop.engines.rename import RenameEngine
 from healloop.llm.factory import model_wanted
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ def engines_for(context: RunContext, *, meter: Meter | None = None) -> list[Engi
     engines: list[Engine] = []
     if context.engine in ("offline", "auto"):
         engines.append(LintFixEngine())
+        engines.append(RenameEngine())
     if model_wanted(context):
         from healloop.engines.llm import LLMEngine
 

@@ -6,6 +6,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
+from langgraph.types import Send
 
 from healloop.context import RunContext
 from healloop.graph.routing import after_approve, after_evaluate
@@ -16,7 +17,17 @@ from healloop.nodes.conclude import conclude
 from healloop.nodes.evaluate import evaluate
 from healloop.nodes.generate import generate
 from healloop.nodes.review import review
-from healloop.state import HealState
+from healloop.state import HealState, TargetTask
+
+
+def fan_out(state: HealState) -> list[Send]:
+    """Send every target to review and to blast_radius; generate waits for all."""
+    request = state["request"]
+    return [
+        Send(node, TargetTask(request=request, target=target))
+        for target in request["files"]
+        for node in ("review", "blast_radius")
+    ]
 
 
 def build_graph(
@@ -31,8 +42,7 @@ def build_graph(
     builder.add_node("approve", approve)
     builder.add_node("apply", apply)
     builder.add_node("conclude", conclude)
-    builder.add_edge(START, "review")
-    builder.add_edge(START, "blast_radius")
+    builder.add_conditional_edges(START, fan_out, ["review", "blast_radius"])
     builder.add_edge(["review", "blast_radius"], "generate")
     builder.add_edge("generate", "evaluate")
     builder.add_conditional_edges("evaluate", after_evaluate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,19 @@ def limits_of(ctx: RunContext) -> Limits:
     return Limits(
         test_timeout=ctx.test_timeout, run_timeout=ctx.run_timeout, pass_env=tuple(ctx.pass_env)
     )
+
+
+def workers(ctx: RunContext) -> int:
+    """Return how many targets or candidates the run works on at once (--jobs)."""
+    return max(1, ctx.jobs or os.cpu_count() or 1)
+
+
+def original_of(state: HealState, path: str) -> str:
+    """Return a file's content when the run first read it (else as it is now)."""
+    known = state.get("originals", {}).get(path)
+    if known is not None:
+        return known
+    return (repo_of(state) / path).read_text(encoding="utf-8")
 
 
 def request_of(state: HealState) -> Request:

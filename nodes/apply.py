@@ -1,8 +1,9 @@
 """apply: write the approved candidates, atomically, and only after approval.
 
 The node may run twice for one approval: a run killed half way through it resumes
-here. A target that already holds the approved content is then ours, not a
-conflict, so the second pass finishes the first one's work.
+here. A file that already holds what this run recorded it would write is then its
+own work, not a conflict, so the second pass finishes the first one's work; the same
+content written by another run is still a conflict.
 """
 
 from __future__ import annotations
@@ -10,30 +11,49 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from healloop.nodes._common import candidates_of, proposable, repo_of, request_of
+from langgraph.config import get_config
+
+from healloop.changeset import compose
+from healloop.nodes._common import (
+    candidates_of,
+    original_of,
+    proposable,
+    repo_of,
+    request_of,
+)
 from healloop.state import ApprovalDecision, HealState
-from healloop.writes import locked, write_atomic
+from healloop.writes import locked, ours, remember, write_atomic
 
 
 def apply(state: HealState) -> dict[str, Any]:
-    """Write each approved target in place or to --output; refuse on conflicts."""
+    """Write the approved change sets, composed, in place or to --output.
+
+    Every file is checked before any is written: a file the user changed since the
+    run read it, or approved changes that clash, mean nothing is written.
+    """
     request = request_of(state)
     repo = repo_of(state)
     decision = ApprovalDecision.model_validate(state["decision"])
     candidates = candidates_of(state)
     best = proposable(state)
     approved = [t for t in (decision.targets or sorted(best)) if t in best]
+    tree = compose([candidates[best[t]] for t in approved], lambda p: original_of(state, p))
+    if tree.conflict is not None:
+        return {"status": "error", "written": [],
+                "reason": f"the approved changes clash in {tree.conflict}; nothing written"}
     writes: list[tuple[Path, str]] = []
-    for target in approved:
-        candidate = candidates[best[target]]
-        if request.apply:
-            writes.extend((repo / change.path, change.content) for change in candidate.changes)
-        elif request.output:
-            writes.append((Path(request.output), candidate.content_of(target) or ""))
+    if request.apply:
+        writes = [(repo / change.path, change.content) for change in tree.changes]
+    elif request.output:
+        writes = [(Path(request.output), tree.content_of(approved[0]) or "")] if approved else []
     with locked(repo, [path for path, _ in writes]):
-        conflict = _conflict(repo, approved, state["originals"], dict(writes))
+        changed = [c.path for c in tree.changes] if request.apply else approved
+        run_id = _run_id()
+        conflict = _conflict(repo, changed, state["originals"], run_id)
         if conflict and request.apply:
             return {"status": "error", "written": [], "reason": f"{conflict}; nothing written"}
+        if run_id:
+            remember(repo, run_id, writes)
         for path, content in writes:
             write_atomic(path, content)
     return {
@@ -43,15 +63,22 @@ def apply(state: HealState) -> dict[str, Any]:
     }
 
 
+def _run_id() -> str | None:
+    try:
+        return get_config()["configurable"].get("thread_id")
+    except RuntimeError:  # called outside a graph run
+        return None
+
+
 def _conflict(
-    repo: Path, targets: list[str], originals: dict[str, str], new: dict[Path, str]
+    repo: Path, paths: list[str], originals: dict[str, str], run_id: str | None
 ) -> str | None:
-    """Say which target changed since review read it, if one did."""
-    for target in targets:
+    """Say which file changed since the run read it, if one did."""
+    for target in paths:
         path = repo / target
         if not path.is_file():
             return f"{target} was removed since the run started"
         current = path.read_text(encoding="utf-8", errors="replace")
-        if current not in (originals[target], new.get(path)):
+        if current != originals.get(target, current) and not ours(repo, run_id, path):
             return f"{target} changed since the run started"
     return None

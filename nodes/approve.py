@@ -9,17 +9,23 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
-from healloop.errors import UsageError
+from healloop.context import RunContext
+from healloop.learning import DecisionLog, DecisionRecord
+from healloop.learning.log import Verdict
 from healloop.nodes._common import (
     baseline_of,
     blast_of,
     candidates_of,
     evaluations_of,
+    original_of,
     proposable,
+    repo_of,
     request_of,
+    reviews_of,
 )
 from healloop.state import (
     ApprovalDecision,
@@ -30,26 +36,75 @@ from healloop.state import (
 )
 
 
-def approve(state: HealState) -> dict[str, Any]:
-    """Ask for approval of the best candidate of each target, validate the answer."""
-    answer = interrupt(approval_request(state).dump())
-    try:
-        decision = ApprovalDecision.model_validate(answer)
-    except ValidationError as exc:
-        raise UsageError(f"invalid approval decision: {exc.errors()[0]['msg']}") from None
+def approve(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Ask for approval of the best candidate of each target, validate the answer.
+
+    An answer that is not a valid decision for these proposals is refused and the
+    question asked again with the reason (``ApprovalRequest.problem``): raising
+    instead would leave LangGraph replaying the refused answer on every resume.
+    Feedback on a rejection of chosen targets goes to their generation only. Each
+    verdict is recorded in the run's store, if it has one, for later runs to learn.
+    """
+    request = approval_request(state)
+    answer = interrupt(request.dump())
+    while isinstance(checked := check_decision(answer, request), str):
+        answer = interrupt(request.model_copy(update={"problem": checked}).dump())
+    decision = checked
     best = proposable(state)
-    unknown = set(decision.targets or []) - set(best)
-    if unknown:
-        raise UsageError(f"no proposal to approve for {', '.join(sorted(unknown))}")
+    chosen = decision.targets or sorted(best)
+    _remember(state, runtime, decision, [best[t] for t in chosen])
     if decision.action == "approve":
         return {"decision": decision.dump()}
-    rejected = [best[t] for t in (decision.targets or best)]
-    return {
+    rejected = [best[t] for t in chosen]
+    update: dict[str, Any] = {
         "decision": decision.dump(),
         "rejected": rejected,
         "best": {t: i for t, i in state.get("best", {}).items() if i not in rejected},
-        "feedback": [decision.feedback] if decision.feedback else [],
     }
+    if decision.feedback and decision.targets:
+        update["feedback_for"] = {t: [decision.feedback] for t in chosen}
+    else:
+        update["feedback"] = [decision.feedback] if decision.feedback else []
+    return update
+
+
+def check_decision(answer: Any, request: ApprovalRequest) -> ApprovalDecision | str:
+    """Return the validated decision on request, or why answer is not one."""
+    try:
+        decision = ApprovalDecision.model_validate(answer)
+    except ValidationError as exc:
+        return f"invalid approval decision: {exc.errors()[0]['msg']}"
+    shown = {p.target: p for p in request.proposals}
+    chosen = decision.targets or sorted(shown)
+    unknown = sorted(set(chosen) - set(shown))
+    if unknown:
+        return f"no proposal to decide on for {', '.join(unknown)}"
+    if decision.action == "approve":
+        for target in chosen:
+            missing = sorted(set(shown[target].needs) - set(chosen))
+            if missing:
+                return (f"the change to {target} builds on the change to {', '.join(missing)}: "
+                        "approve them together")
+    return decision
+
+
+def _remember(
+    state: HealState, runtime: Runtime[RunContext], decision: ApprovalDecision, ids: list[str]
+) -> None:
+    """Record the verdict on each decided candidate in the store, when there is one."""
+    store = getattr(runtime, "store", None)
+    if store is None:
+        return
+    info = getattr(runtime, "execution_info", None)
+    thread = getattr(info, "thread_id", None) or "unthreaded"
+    candidates, evaluations = candidates_of(state), evaluations_of(state)
+    reviews = reviews_of(state)
+    verdict: Verdict = "accepted" if decision.action == "approve" else "rejected"
+    DecisionLog(store, repo_of(state)).add(
+        DecisionRecord.of(thread, verdict, candidates[cid], evaluations[cid],
+                          reviews.get(candidates[cid].target), decision.feedback)
+        for cid in ids
+    )
 
 
 def approval_request(state: HealState) -> ApprovalRequest:
@@ -65,8 +120,12 @@ def approval_request(state: HealState) -> ApprovalRequest:
                 target=target,
                 candidate_id=cid,
                 engine=candidate.engine,
-                diff=unified_diff(target, state["originals"][target],
-                                  candidate.content_of(target) or ""),
+                diff="".join(
+                    unified_diff(c.path, original_of(state, c.path), c.content)
+                    for c in candidate.changes
+                ),
+                files=[c.path for c in candidate.changes],
+                needs=sorted({candidates[c].target for c in candidate.built_on}),
                 score=evaluation.score,
                 original_score=baseline_of(state, target).score,
                 terms=evaluation.terms,
@@ -75,7 +134,8 @@ def approval_request(state: HealState) -> ApprovalRequest:
             )
         )
     return ApprovalRequest(
-        threshold=request.threshold, iteration=state.get("iteration", 0), proposals=proposals
+        threshold=request.threshold, iteration=state.get("iteration", 0), proposals=proposals,
+        notes=list(dict.fromkeys(state.get("notes", []))),
     )
 
 

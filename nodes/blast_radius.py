@@ -1,19 +1,19 @@
-"""blast_radius: what a change to each target can break."""
+"""blast_radius: what a change to one target can break.
+
+The graph fans out one blast radius per target (LangGraph ``Send``), in parallel
+with the reviews.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from healloop.analysis.blast import analyse
-from healloop.nodes._common import repo_of, request_of
-from healloop.state import HealState
+from healloop.state import TargetTask
 
 
-def blast_radius(state: HealState) -> dict[str, Any]:
-    """Work out the dependents, tests and history of every target."""
-    repo = repo_of(state)
-    return {
-        "blast_radius": {
-            target: analyse(repo, target).dump() for target in request_of(state).files
-        }
-    }
+def blast_radius(state: TargetTask) -> dict[str, Any]:
+    """Work out the dependents, tests and history of the target the fan-out sent."""
+    target = state["target"]
+    return {"blast_radius": {target: analyse(Path(state["request"]["repo"]), target).dump()}}

@@ -1,13 +1,28 @@
-"""evaluate: measure the new candidates and keep the best one per target."""
+"""evaluate: measure the new candidates and keep the best one per target.
+
+A candidate is measured together with the best candidates of the other targets,
+composed into one tree: that is what applying them all would write. Targets that
+depend on each other are therefore evaluated in order (a target before the targets
+that import it or that its candidates edit), and the candidates of one wave in
+parallel (``--jobs``), each in one of a few scratch copies reused between them.
+"""
 
 from __future__ import annotations
 
+import queue
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
 
-from healloop.analysis.api import api_breaks
+from healloop.analysis.api import api_breaks, used_by
+from healloop.analysis.tests_for import tests_for
+from healloop.changeset import compose
 from healloop.context import RunContext
+from healloop.engines.rename import renamed_symbols
 from healloop.evaluation.measure import measure
 from healloop.evaluation.score import feedback, score
 from healloop.nodes._common import (
@@ -17,11 +32,14 @@ from healloop.nodes._common import (
     context_of,
     evaluations_of,
     limits_of,
+    original_of,
     repo_of,
+    request_of,
     reviews_of,
+    workers,
 )
 from healloop.sandbox import Workspace
-from healloop.state import Candidate, Evaluation, HealState
+from healloop.state import Candidate, Evaluation, Gate, HealState
 
 
 def evaluate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -30,53 +48,132 @@ def evaluate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     candidates = candidates_of(state)
     done = evaluations_of(state)
     fresh = [c for c in candidates.values() if c.id not in done]
+    evaluations = list(done.values())
+    best = _best(state, evaluations)
+    size = min(workers(ctx), max(1, len(fresh)))
+    with _workspaces(repo_of(state), size) as pool, ThreadPoolExecutor(size) as threads:
+        for wave in _waves(state, fresh):
+            others = [candidates[cid] for cid in best.values()]
+            evaluations += threads.map(
+                lambda c, others=others: _evaluate_one(state, ctx, pool, c, others), wave
+            )
+            best = _best(state, evaluations)
+    return {"evaluations": [e.dump() for e in evaluations[len(done):]], "best": best}
+
+
+def _evaluate_one(
+    state: HealState,
+    ctx: RunContext,
+    pool: queue.Queue[Workspace],
+    candidate: Candidate,
+    others: list[Candidate],
+) -> Evaluation:
+    """Measure one candidate with the other targets' best candidates alongside."""
+    target = candidate.target
+    alongside = [o for o in others if o.target != target]
+    tree = compose([candidate, *alongside], lambda path: original_of(state, path))
+    if tree.conflict is not None:
+        clash = Gate(name="composes", passed=False,
+                     detail=f"clashes with another target's best candidate in {tree.conflict}")
+        return Evaluation(candidate_id=candidate.id, target=target, score=0.0, gates=[clash],
+                          feedback=f"gate composes failed: {clash.detail}")
+    content = tree.content_of(target) or candidate.content_of(target) or ""
+    # The size of the change is the candidate's own: edits the others make to this
+    # file are already in the tree it is compared with.
+    without = compose(alongside, lambda path: original_of(state, path))
+    bar = without.content_of(target) or state["originals"][target]
+    tests, passed_before = _tests(state, candidate)
+    workspace = pool.get()
+    try:
+        m = measure(
+            workspace, target, content, original=bar, tests=tests,
+            passed_before=passed_before, also=[c for c in tree.changes if c.path != target],
+            limits=limits_of(ctx),
+        )
+    finally:
+        pool.put(workspace)
+    m.api_breaks = _api_breaks(state, candidate, content)
+    value, gates, terms = score(m)
+    return Evaluation(candidate_id=candidate.id, target=target, score=value, gates=gates,
+                      terms=terms, tests=m.tests, feedback=feedback(m, gates))
+
+
+def _tests(state: HealState, candidate: Candidate) -> tuple[list[str], set[str]]:
+    """Return the tests reaching every file the candidate changes, and which passed."""
     reviews = reviews_of(state)
-    rejected = set(state.get("rejected", []))
-    best = {t: i for t, i in state.get("best", {}).items() if i not in rejected}
-    new: list[Evaluation] = []
-    with Workspace(repo_of(state)) as workspace:
-        for candidate in fresh:
-            report = reviews[candidate.target]
-            tests = list(report.tests.selected) if report.tests else []
-            passed_before = report.tests.passed if report.tests else set()
-            content = candidate.content_of(candidate.target) or ""
-            others = [
-                change
-                for target, cid in best.items()
-                if target != candidate.target
-                for change in candidates[cid].changes
-                if change.path != candidate.target
-            ]
-            m = measure(
-                workspace, candidate.target, content,
-                original=state["originals"][candidate.target], tests=tests,
-                passed_before=passed_before, also=[*candidate.changes[1:], *others],
-                limits=limits_of(ctx),
-            )
-            m.api_breaks = _api_breaks(state, candidate, content)
-            value, gates, terms = score(m)
-            new.append(
-                Evaluation(candidate_id=candidate.id, target=candidate.target, score=value,
-                           gates=gates, terms=terms, tests=m.tests, feedback=feedback(m, gates))
-            )
-    return {"evaluations": [e.dump() for e in new], "best": _best(state, [*done.values(), *new])}
+    tests: list[str] = []
+    passed: set[str] = set()
+    for change in candidate.changes:
+        report = reviews.get(change.path)
+        if report is not None:
+            tests += report.tests.selected if report.tests else []
+            passed |= report.tests.passed if report.tests else set()
+        else:
+            tests += tests_for(repo_of(state), change.path)
+    return list(dict.fromkeys(tests)), passed
+
+
+def _waves(state: HealState, fresh: list[Candidate]) -> Iterator[list[Candidate]]:
+    """Yield the candidates in waves: a target before those that import or share it."""
+    pending = {c.target for c in fresh}
+    after: dict[str, set[str]] = {t: set() for t in pending}
+    for target in pending:
+        blast = blast_of(state, target)
+        users = {d.file for d in blast.dependents} if blast else set()
+        users |= {ch.path for c in fresh if c.target == target for ch in c.changes}
+        for other in pending - {target}:
+            if other in users:
+                after[other].add(target)
+    while pending:
+        ready = {t for t in pending if not after[t] & pending} or set(pending)
+        yield [c for c in fresh if c.target in ready]
+        pending -= ready
+
+
+@contextmanager
+def _workspaces(repo: Path, size: int) -> Iterator[queue.Queue[Workspace]]:
+    """Yield a pool of scratch copies; each measurement borrows one and resets it."""
+    pool: queue.Queue[Workspace] = queue.Queue()
+    with ExitStack() as stack:
+        for _ in range(size):
+            pool.put(stack.enter_context(Workspace(repo)))
+        yield pool
 
 
 def _best(state: HealState, evaluations: list[Evaluation]) -> dict[str, str]:
-    """Pick per target the highest-scoring candidate that beats the original."""
+    """Pick per target the candidate to propose among those that beat the original.
+
+    The highest score wins; among candidates that all clear the threshold, the one
+    whose kinds the human liked before (its learned preference) wins first.
+    """
+    threshold = request_of(state).threshold
+    candidates = candidates_of(state)
     rejected = set(state.get("rejected", []))
-    best: dict[str, Evaluation] = {}
+    out: dict[str, tuple[tuple[bool, float, float], str]] = {}
     for e in evaluations:
-        if e.candidate_id in rejected or not e.passed_gates:
+        candidate = candidates[e.candidate_id]
+        if e.candidate_id in rejected or rejected & set(candidate.built_on):
             continue
-        bar = best[e.target].score if e.target in best else baseline_of(state, e.target).score
-        if e.score > bar:
-            best[e.target] = e
-    return {target: e.candidate_id for target, e in best.items()}
+        if not e.passed_gates or e.score <= baseline_of(state, e.target).score:
+            continue
+        clears = e.score >= threshold
+        key = (clears, candidate.preference if clears else 0.0, e.score)
+        if e.target not in out or key > out[e.target][0]:
+            out[e.target] = (key, e.candidate_id)
+    return {target: cid for target, (_, cid) in out.items()}
 
 
 def _api_breaks(state: HealState, candidate: Candidate, content: str) -> list[str]:
+    """Return what the candidate breaks for dependents, after the call sites it carries."""
     blast = blast_of(state, candidate.target)
     if blast is None or not blast.dependents:
         return []
-    return api_breaks(state["originals"][candidate.target], content, blast)
+    original = state["originals"][candidate.target]
+    renamed = renamed_symbols(original, content, blast.used_symbols())
+    carried = {change.path for change in candidate.changes}
+    used = {
+        symbol: files
+        for symbol, files in used_by(blast).items()
+        if not (symbol.split(".")[0] in renamed and set(files) <= carried)
+    }
+    return api_breaks(original, content, used)

@@ -1,63 +1,187 @@
-"""generate: new candidates for every target that is still below the threshold."""
+"""generate: new candidates for every target that is still below the threshold.
+
+Targets are worked on in parallel (``--jobs``). A target's source builds on the best
+candidates of the other targets that edit its file, so that candidates for files
+that depend on each other compose. Renames the review or the human asked for are
+carried to every call site in the blast radius. What the human decided in earlier
+runs ranks the candidates: kinds they keep rejecting are dropped, with a note.
+"""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from healloop.analysis import lint
+from healloop.changeset import merge
 from healloop.context import RunContext
 from healloop.engines import Engine, GenerationJob, Proposal, engines_for
 from healloop.engines.lint_fix import LintFixEngine
+from healloop.engines.rename import carry, deliberate, renamed_symbols, requested
+from healloop.evaluation.measure import static_findings
+from healloop.learning import DecisionLog, Profile, addressed, edit_kinds, finding_kind, rank
 from healloop.nodes._common import (
     blast_of,
     candidates_of,
     context_of,
     evaluations_of,
     healed,
+    original_of,
     repo_of,
+    request_of,
     reviews_of,
+    workers,
 )
 from healloop.state import Candidate, FileChange, HealState
+
+
+@dataclass
+class _Drafts:
+    """What generation produced for one target, before candidates get their ids."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    originals: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def generate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Ask every engine of the run for proposals; keep the new ones as candidates."""
     ctx = context_of(runtime)
-    repo = repo_of(state)
     iteration = state.get("iteration", 0) + 1
-    known = candidates_of(state)
-    evaluations = evaluations_of(state)
-    seen = {(c.target, c.content_of(c.target)) for c in known.values()}
+    store = getattr(runtime, "store", None)
+    profile = Profile.of(DecisionLog(store, repo_of(state)).records()) if store else Profile()
+    pending = [t for t in reviews_of(state) if not healed(state, t)]
+    with ThreadPoolExecutor(max_workers=workers(ctx)) as pool:
+        drafts = list(pool.map(
+            lambda target: _for_target(state, target, ctx, iteration, profile), pending
+        ))
     new: list[dict[str, Any]] = []
-    for target, report in reviews_of(state).items():
-        if healed(state, target):
+    update: dict[str, Any] = {"iteration": iteration, "originals": {}, "notes": []}
+    count = len(state.get("candidates", []))
+    for draft in drafts:
+        for candidate in draft.candidates:
+            new.append(candidate.model_copy(update={"id": f"c{count + len(new) + 1}"}).dump())
+        update["originals"].update(draft.originals)
+        update["notes"].extend(draft.notes)
+    return {"candidates": new, **update}
+
+
+def _for_target(
+    state: HealState, target: str, ctx: RunContext, iteration: int, profile: Profile
+) -> _Drafts:
+    """Propose, carry and rank the candidates of one target."""
+    drafts = _Drafts()
+    known = candidates_of(state)
+    source, built_on = _source(state, target)
+    job = _job(state, target, source, ctx, iteration, profile, drafts.notes)
+    seen = {c.content_of(target) for c in known.values() if c.target == target}
+    seen.add(state["originals"][target])
+    fresh: list[Candidate] = []
+    for proposal in _proposals(job, engines_for(ctx)):
+        if proposal.content in seen:
             continue
-        original = state["originals"][target]
-        seen.add((target, original))
-        best = state.get("best", {}).get(target)
-        source = known[best].content_of(target) if best else original
-        history = [e for e in evaluations.values() if e.target == target]
-        job = GenerationJob(
-            repo=repo, target=target, source=source or original, original=original,
-            review=report, blast_radius=blast_of(state, target), iteration=iteration,
-            context=ctx, history=history,
-            feedback=[*(e.feedback for e in history[-3:] if e.feedback),
-                      *state.get("feedback", [])],
+        seen.add(proposal.content)
+        also = [*proposal.also, *_carried(state, job, proposal, drafts)]
+        fresh.append(Candidate(
+            id="", target=target, engine=proposal.engine, iteration=iteration,
+            changes=[FileChange(path=target, content=proposal.content), *also],
+            summary=proposal.summary, edits=proposal.edits, stats=proposal.stats,
+            kinds=edit_kinds(proposal.engine, proposal.edits),
+            addresses=addressed(
+                job.review.findings, static_findings(job.repo, target, proposal.content)
+            ),
+            built_on=built_on,
+        ))
+    ranking = rank(fresh, profile)
+    drafts.candidates = ranking.kept
+    drafts.notes.extend(ranking.notes)
+    return drafts
+
+
+def _source(state: HealState, target: str) -> tuple[str, list[str]]:
+    """Return the content to improve and the other targets' candidates it builds on.
+
+    That is the target's best candidate (or the original) with the edits that the
+    best candidates of other targets make to this file merged in, where they merge.
+    """
+    known = candidates_of(state)
+    best = state.get("best", {})
+    original = state["originals"][target]
+    own = known[best[target]] if target in best else None
+    source = (own.content_of(target) if own else None) or original
+    built_on = list(own.built_on) if own else []
+    for other, cid in sorted(best.items()):
+        version = known[cid].content_of(target)
+        if other == target or cid in built_on or version is None:
+            continue
+        merged = merge(original, [source, version])
+        if merged is not None:
+            source = merged
+            built_on.append(cid)
+    return source, built_on
+
+
+def _job(
+    state: HealState,
+    target: str,
+    source: str,
+    ctx: RunContext,
+    iteration: int,
+    profile: Profile,
+    notes: list[str],
+) -> GenerationJob:
+    """Build the generation job: evaluator, human and learned feedback included."""
+    report = reviews_of(state)[target]
+    avoid = profile.skipped_findings()
+    left = sorted({finding_kind(f) for f in report.findings} & avoid)
+    if left:
+        report = report.model_copy(
+            update={"findings": [f for f in report.findings if finding_kind(f) not in avoid]}
         )
-        for proposal in _proposals(job, engines_for(ctx)):
-            if (target, proposal.content) in seen:
-                continue
-            seen.add((target, proposal.content))
-            candidate = Candidate(
-                id=f"c{len(known) + len(new) + 1}", target=target, engine=proposal.engine,
-                iteration=iteration,
-                changes=[FileChange(path=target, content=proposal.content), *proposal.also],
-                summary=proposal.summary, edits=proposal.edits, stats=proposal.stats,
-            )
-            new.append(candidate.dump())
-    return {"candidates": new, "iteration": iteration}
+        notes.extend(
+            f"left {kind} findings in {target} alone: you {profile.explain('findings', kind)}"
+            for kind in left
+        )
+    history = [e for e in evaluations_of(state).values() if e.target == target]
+    return GenerationJob(
+        repo=repo_of(state), target=target, source=source,
+        original=state["originals"][target], review=report,
+        blast_radius=blast_of(state, target), iteration=iteration, context=ctx,
+        history=history,
+        feedback=[
+            *(e.feedback for e in history[-3:] if e.feedback),
+            *state.get("feedback", []),
+            *state.get("feedback_for", {}).get(target, []),
+            *(f"earlier feedback on {target}: {text}" for text in profile.feedback_on(target)),
+        ],
+    )
+
+
+def _carried(
+    state: HealState, job: GenerationJob, proposal: Proposal, drafts: _Drafts
+) -> list[FileChange]:
+    """Carry the renames a proposal makes to the call sites, when they were asked for."""
+    blast = job.blast_radius
+    if blast is None or not blast.dependents:
+        return []
+    renames = renamed_symbols(job.original, proposal.content, blast.used_symbols())
+    if not deliberate(renames, requested(job.review, job.feedback)):
+        return []
+    if request_of(state).output:
+        drafts.notes.append(
+            f"did not carry the rename in {job.target} to its call sites: --output writes "
+            "one file; use --apply"
+        )
+        return []
+    changes = carry(renames, blast, lambda path: original_of(state, path))
+    drafts.originals.update(
+        (c.path, original_of(state, c.path)) for c in changes
+        if c.path not in state.get("originals", {})
+    )
+    return [c for c in changes if c.path not in {a.path for a in proposal.also}]
 
 
 def _proposals(job: GenerationJob, engines: list[Engine]) -> list[Proposal]:
@@ -72,7 +196,9 @@ def _proposals(job: GenerationJob, engines: list[Engine]) -> list[Proposal]:
         fixed = lint.fix(job.repo, job.target, p.content)
         if fixed != p.content:
             polished.append(
-                Proposal(content=fixed, engine=f"{p.engine}+ruff", summary=f"{p.summary}; ruff fixes",
-                         edits=[*p.edits, "ruff safe fixes"], stats=p.stats, also=p.also)
+                Proposal(content=fixed, engine=f"{p.engine}+ruff",
+                         summary=f"{p.summary}; ruff fixes", edits=[*p.edits, "ruff safe fixes"],
+                         stats=p.stats, also=p.also)
             )
     return proposals + polished
+

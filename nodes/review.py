@@ -1,7 +1,12 @@
-"""review: what is wrong with each target, measured before anything changes."""
+"""review: what is wrong with one target, measured before anything changes.
+
+The graph fans out one review per target (LangGraph ``Send``), so targets are
+reviewed in parallel, each in its own scratch copy.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -11,42 +16,37 @@ from healloop.analysis.tests_for import tests_for
 from healloop.context import RunContext
 from healloop.evaluation.measure import measure
 from healloop.evaluation.score import feedback, score
-from healloop.nodes._common import context_of, limits_of, repo_of, request_of
+from healloop.nodes._common import context_of, limits_of
 from healloop.sandbox import Workspace
-from healloop.state import Evaluation, Finding, HealState, ReviewReport
+from healloop.state import Evaluation, Finding, ReviewReport, TargetTask
 
 
-def review(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Review every target: findings, metrics, and the tests that reach it."""
+def review(state: TargetTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Review the target the fan-out sent: findings, metrics, the tests that reach it."""
     ctx = context_of(runtime)
-    repo = repo_of(state)
-    reports: dict[str, Any] = {}
-    baseline: dict[str, Any] = {}
-    originals: dict[str, str] = {}
+    repo = Path(state["request"]["repo"])
+    target = state["target"]
+    source = (repo / target).read_text(encoding="utf-8")
+    tests = tests_for(repo, target)
     with Workspace(repo) as workspace:
-        for target in request_of(state).files:
-            source = (repo / target).read_text(encoding="utf-8")
-            originals[target] = source
-            tests = tests_for(repo, target)
-            m = measure(workspace, target, source, original=source, tests=tests,
-                        passed_before=set(), limits=limits_of(ctx))
-            m.passed_before = m.tests.passed if m.tests else set()
-            report = ReviewReport(
-                target=target,
-                parses=m.parses,
-                findings=[*m.findings, *_test_findings(target, m.tests)],
-                metrics=metrics.measure(source),
-                tests=m.tests,
-                notes=[] if tests else ["no test reaches this target"],
-            )
-            value, gates, terms = score(m)
-            reports[target] = report.dump()
-            baseline[target] = Evaluation(
-                candidate_id="original", target=target, score=value, gates=gates,
-                terms=terms, tests=m.tests, feedback=feedback(m, gates),
-            ).dump()
-    return {"review": reports, "baseline": baseline, "originals": originals,
-            "status": "running"}
+        m = measure(workspace, target, source, original=source, tests=tests,
+                    passed_before=set(), limits=limits_of(ctx))
+    m.passed_before = m.tests.passed if m.tests else set()
+    report = ReviewReport(
+        target=target,
+        parses=m.parses,
+        findings=[*m.findings, *_test_findings(target, m.tests)],
+        metrics=metrics.measure(source),
+        tests=m.tests,
+        notes=[] if tests else ["no test reaches this target"],
+    )
+    value, gates, terms = score(m)
+    baseline = Evaluation(
+        candidate_id="original", target=target, score=value, gates=gates,
+        terms=terms, tests=m.tests, feedback=feedback(m, gates),
+    )
+    return {"review": {target: report.dump()}, "baseline": {target: baseline.dump()},
+            "originals": {target: source}}
 
 
 def _test_findings(target: str, run: Any) -> list[Finding]:

@@ -72,11 +72,17 @@ def test_rejected_candidate_loops_back_with_feedback(graph, calc_repo):
         assert state.values["status"] in ("no_improvement", "rejected")
 
 
-def test_an_invalid_resume_value_is_an_error_not_a_guess(graph, calc_repo):
+def test_an_invalid_resume_value_is_refused_and_asked_again_not_guessed(graph, calc_repo):
     config = start(graph, calc_repo, "t5")
-    with pytest.raises(Exception, match="invalid approval decision"):
-        graph.invoke(Command(resume={"action": "maybe"}), config, context=OFFLINE)
-    assert graph.get_state(config).next == ("approve",)
+    graph.invoke(Command(resume={"action": "maybe"}), config, context=OFFLINE)
+    snapshot = graph.get_state(config)
+    assert snapshot.next == ("approve",)
+    again = ApprovalRequest.model_validate(snapshot.tasks[0].interrupts[-1].value)
+    assert again.problem.startswith("invalid approval decision")
+    assert "import os" in (calc_repo / "calc/ops.py").read_text()
+    # A refused answer does not poison the run: the next valid one is carried out.
+    graph.invoke(Command(resume={"action": "reject"}), config, context=OFFLINE)
+    assert graph.get_state(config).values["status"] == "rejected"
 
 
 def test_nothing_to_improve_ends_without_approval(make_repo, tmp_path):

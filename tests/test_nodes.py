@@ -25,7 +25,7 @@ def request(repo: Path, **extra) -> dict:
 @pytest.fixture
 def reviewed(calc_repo):
     state = request(calc_repo)
-    return {**state, **review(state, RUNTIME)}
+    return {**state, **review({**state, "target": TARGET}, RUNTIME)}
 
 
 def test_review_reports_findings_tests_and_the_original_score(reviewed):
@@ -38,7 +38,7 @@ def test_review_reports_findings_tests_and_the_original_score(reviewed):
 
 
 def test_blast_radius_finds_importers_and_the_symbols_they_use(calc_repo):
-    update = blast_radius(request(calc_repo))
+    update = blast_radius({**request(calc_repo), "target": TARGET})
     blast = update["blast_radius"][TARGET]
     users = {d["module"]: d["symbols"] for d in blast["dependents"]}
     assert "add" in users["calc.report"]

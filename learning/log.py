@@ -1,0 +1,105 @@
+"""The decision log: every approval and rejection, kept in the LangGraph store.
+
+The store lives where the checkpointer does (SQLite under ``<repo>/.healloop/`` by
+default, PostgreSQL when configured), so decisions survive the process and follow a
+deployment. One namespace per repository keeps one PostgreSQL database shared by many
+repositories apart. Records are keyed by run and candidate, so recording the same
+decision twice (a node re-run after a crash) stores it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from langgraph.store.base import BaseStore
+from pydantic import Field
+
+from healloop.state import Candidate, Evaluation, Report, ReviewReport
+
+Verdict = Literal["accepted", "rejected"]
+_PAGE = 200
+
+
+class DecisionRecord(Report):
+    """One human decision on one candidate."""
+
+    thread_id: str
+    candidate_id: str
+    target: str
+    verdict: Verdict
+    engine: str
+    kinds: list[str] = Field(default=[], description="Edit kinds of the candidate.")
+    addresses: list[str] = Field(default=[], description="Finding kinds it resolved.")
+    files: list[str] = Field(default=[], description="Every file the candidate changed.")
+    score: float = 0.0
+    feedback: str = ""
+    at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @classmethod
+    def of(
+        cls,
+        thread_id: str,
+        verdict: Verdict,
+        candidate: Candidate,
+        evaluation: Evaluation,
+        review: ReviewReport | None,
+        feedback: str | None,
+    ) -> DecisionRecord:
+        """Record a verdict on a candidate, with what it resolved as measured."""
+        addresses = list(candidate.addresses)
+        before = review.tests.failing if review and review.tests else set()
+        after = evaluation.tests.failing if evaluation.tests else before
+        if len(after) < len(before):
+            addresses.append("failing-test")
+        return cls(
+            thread_id=thread_id, candidate_id=candidate.id, target=candidate.target,
+            verdict=verdict, engine=candidate.engine, kinds=candidate.kinds,
+            addresses=sorted(set(addresses)), files=[c.path for c in candidate.changes],
+            score=evaluation.score, feedback=feedback or "",
+        )
+
+    @property
+    def key(self) -> str:
+        """Return the store key: one record per run and candidate."""
+        return f"{self.thread_id}:{self.candidate_id}"
+
+
+def namespace(repo: Path | str) -> tuple[str, ...]:
+    """Return the store namespace of a repository's decisions."""
+    digest = hashlib.sha256(str(Path(repo).resolve()).encode()).hexdigest()[:16]
+    return ("healloop", "decisions", digest)
+
+
+class DecisionLog:
+    """The decisions recorded for one repository."""
+
+    def __init__(self, store: BaseStore, repo: Path | str) -> None:
+        """Use store for the decisions on repo."""
+        self.store = store
+        self.namespace = namespace(repo)
+
+    def add(self, records: Iterable[DecisionRecord]) -> None:
+        """Record decisions; a decision recorded before is replaced, not repeated."""
+        for record in records:
+            self.store.put(self.namespace, record.key, record.dump(), index=False)
+
+    def records(self) -> list[DecisionRecord]:
+        """Return every decision, oldest first."""
+        found: list[DecisionRecord] = []
+        while True:
+            page = self.store.search(self.namespace, limit=_PAGE, offset=len(found))
+            found.extend(DecisionRecord.model_validate(item.value) for item in page)
+            if len(page) < _PAGE:
+                break
+        return sorted(found, key=lambda r: (r.at, r.key))
+
+    def clear(self) -> int:
+        """Forget every decision; return how many there were."""
+        keys = [r.key for r in self.records()]
+        for key in keys:
+            self.store.delete(self.namespace, key)
+        return len(keys)

@@ -1,0 +1,110 @@
+"""What the decisions say about the human: kinds they accept, kinds they reject.
+
+Kinds are judged by counts, not by a single decision: a candidate carries several
+kinds, and only the pattern over many decisions tells which of them the human
+objected to. A kind is skipped once it was rejected at least ``SKIP_AFTER`` times and
+three times as often as it was accepted; any kind's preference is its net acceptance
+shrunk towards zero while there is little evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from healloop.learning.log import DecisionRecord
+
+SKIP_AFTER = 2
+"""Rejections of a kind before later runs stop proposing it."""
+FEEDBACK_PER_FILE = 5
+"""Most recent pieces of feedback on a file handed to the model."""
+
+
+@dataclass
+class KindStats:
+    """How often the human accepted and rejected candidates of one kind."""
+
+    accepted: int = 0
+    rejected: int = 0
+
+    @property
+    def skipped(self) -> bool:
+        """Whether later runs leave this kind out."""
+        return self.rejected >= max(SKIP_AFTER, 3 * self.accepted)
+
+    @property
+    def preference(self) -> float:
+        """Net acceptance in (-1, 1), shrunk towards 0 while evidence is thin."""
+        return (self.accepted - self.rejected) / (self.accepted + self.rejected + 1)
+
+    @property
+    def effect(self) -> str:
+        """Say what later runs do with this kind."""
+        if self.skipped:
+            return "skipped"
+        if self.preference > 0:
+            return "tried first"
+        if self.preference < 0:
+            return "ranked down"
+        return "neutral"
+
+
+@dataclass
+class Profile:
+    """The decisions on one repository, summarised by kind and by file."""
+
+    edits: dict[str, KindStats] = field(default_factory=dict)
+    findings: dict[str, KindStats] = field(default_factory=dict)
+    feedback: dict[str, list[str]] = field(default_factory=dict)
+    accepted: int = 0
+    rejected: int = 0
+
+    @classmethod
+    def of(cls, records: Iterable[DecisionRecord]) -> Profile:
+        """Summarise decisions, oldest first."""
+        profile = cls()
+        for record in records:
+            accepted = record.verdict == "accepted"
+            profile.accepted += accepted
+            profile.rejected += not accepted
+            for table, kinds in ((profile.edits, record.kinds),
+                                 (profile.findings, record.addresses)):
+                for kind in dict.fromkeys(kinds):
+                    stats = table.setdefault(kind, KindStats())
+                    stats.accepted += accepted
+                    stats.rejected += not accepted
+            if record.feedback:
+                for path in dict.fromkeys([record.target, *record.files]):
+                    profile.feedback.setdefault(path, []).append(record.feedback)
+        return profile
+
+    def skipped_edits(self) -> set[str]:
+        """Return the edit kinds later runs leave out."""
+        return {k for k, s in self.edits.items() if s.skipped}
+
+    def skipped_findings(self) -> set[str]:
+        """Return the finding kinds later runs leave alone."""
+        return {k for k, s in self.findings.items() if s.skipped}
+
+    def preference(self, kinds: Iterable[str], addresses: Iterable[str]) -> float:
+        """Return how much the human likes a candidate of these kinds, in (-1, 1).
+
+        A candidate is as disliked as its most disliked kind; otherwise as liked as
+        its most liked kind.
+        """
+        values = [self.edits[k].preference for k in kinds if k in self.edits]
+        values += [self.findings[k].preference for k in addresses if k in self.findings]
+        if not values:
+            return 0.0
+        worst = min(values)
+        return round(worst if worst < 0 else max(values), 4)
+
+    def feedback_on(self, path: str) -> list[str]:
+        """Return the most recent distinct feedback the human gave on a file."""
+        unique = list(dict.fromkeys(reversed(self.feedback.get(path, []))))
+        return list(reversed(unique[:FEEDBACK_PER_FILE]))
+
+    def explain(self, table: str, kind: str) -> str:
+        """Say in words why a kind is treated the way it is."""
+        stats = (self.edits if table == "edits" else self.findings)[kind]
+        return f"rejected {stats.rejected} times, accepted {stats.accepted}"

@@ -1,0 +1,194 @@
+"""Learning from decisions: the log, the profile, the ranking, and the loop using them."""
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from langgraph.types import Command
+
+from healloop.checkpoint import open_checkpointer, open_store
+from healloop.context import RunContext
+from healloop.graph import build_graph
+from healloop.learning import (
+    DecisionLog,
+    DecisionRecord,
+    Profile,
+    addressed,
+    edit_kinds,
+    finding_kind,
+    rank,
+)
+from healloop.state import ApprovalRequest, Candidate, FileChange, Finding, Request
+
+OFFLINE = RunContext(engine="offline", jobs=2)
+
+
+def record(verdict: str, kinds=(), addresses=(), target="a.py", feedback="", n=0):
+    return DecisionRecord(thread_id=f"t{n}", candidate_id="c1", target=target, verdict=verdict,
+                          engine="ruff", kinds=list(kinds), addresses=list(addresses),
+                          feedback=feedback)
+
+
+def candidate(cid: str, kinds: list[str], addresses: list[str] = ()) -> Candidate:
+    return Candidate(id=cid, target="a.py", engine="ruff", iteration=1,
+                     changes=[FileChange(path="a.py", content=cid)], kinds=kinds,
+                     addresses=list(addresses))
+
+
+def test_edit_kinds_come_from_the_edits_in_words_else_the_engine():
+    assert edit_kinds("ruff", ["ruff fixes for F401", "ruff format"]) == ["lint-fix", "format"]
+    assert edit_kinds("rename+ruff", ["rename `a` to `b`", "ruff safe fixes"]) == [
+        "rename", "lint-fix"]
+    assert edit_kinds("repair", ["line 3: `<=` -> `<`"]) == ["repair"]
+
+
+def test_finding_kinds_and_what_a_change_addressed():
+    unused = Finding(file="a.py", rule="F401", source="ruff", message="unused")
+    naming = Finding(file="a.py", rule="N802", source="ruff", message="name")
+    failing = Finding(file="a.py", rule="tests/t.py::t", source="pytest", message="failed")
+    assert [finding_kind(f) for f in (unused, failing)] == ["F401", "failing-test"]
+    assert addressed([unused, unused, naming], [unused]) == ["F401", "N802"]
+
+
+def test_a_kind_rejected_twice_and_never_accepted_is_skipped():
+    once = Profile.of([record("rejected", ["format"], n=1)])
+    assert once.skipped_edits() == set()
+    assert once.edits["format"].effect == "ranked down"
+    twice = Profile.of([record("rejected", ["format"], n=1), record("rejected", ["format"], n=2)])
+    assert twice.skipped_edits() == {"format"}
+    forgiven = Profile.of([record("rejected", ["format"], n=1), record("rejected", ["format"], n=2),
+                           record("accepted", ["format"], n=3)])
+    assert forgiven.skipped_edits() == set()
+
+
+def test_a_kind_judged_by_the_pattern_not_by_one_candidate():
+    # The human rejected a candidate that fixed F401 and UP006, accepted one fixing
+    # F401 alone, and rejected UP006 again: it is UP006 they object to.
+    profile = Profile.of([
+        record("rejected", ["lint-fix"], ["F401", "UP006"], n=1),
+        record("accepted", ["lint-fix"], ["F401"], n=2),
+        record("rejected", ["lint-fix"], ["UP006"], n=3),
+    ])
+    assert profile.skipped_findings() == {"UP006"}
+    assert profile.findings["F401"].effect == "neutral"
+
+
+def test_rank_drops_skipped_kinds_with_a_note_and_puts_liked_kinds_first():
+    profile = Profile.of([
+        record("rejected", ["format"], n=1), record("rejected", ["format"], n=2),
+        record("accepted", ["rename"], n=3), record("rejected", ["lint-fix"], n=4),
+    ])
+    ranking = rank([candidate("c1", ["lint-fix"]), candidate("c2", ["lint-fix", "format"]),
+                    candidate("c3", ["rename"])], profile)
+    assert [c.id for c in ranking.kept] == ["c3", "c1"]
+    assert ranking.kept[0].preference > 0 > ranking.kept[1].preference
+    (note,) = ranking.notes
+    assert "skipped 1 candidate(s) for a.py that make format edits" in note
+    assert "rejected 2 times, accepted 0" in note
+
+
+def test_nothing_learned_changes_nothing():
+    ranking = rank([candidate("c1", ["lint-fix"]), candidate("c2", ["format"])], Profile())
+    assert [(c.id, c.preference) for c in ranking.kept] == [("c1", 0.0), ("c2", 0.0)]
+    assert ranking.notes == []
+
+
+def test_decisions_persist_once_per_candidate_per_repository(tmp_path):
+    location = str(tmp_path / "store.sqlite")
+    first = record("rejected", ["format"], feedback="no reformatting")
+    with open_store(location, tmp_path) as store:
+        DecisionLog(store, tmp_path / "repo-a").add([first, first])
+        DecisionLog(store, tmp_path / "repo-b").add([record("accepted", ["rename"])])
+    with open_store(location, tmp_path) as store:
+        (kept,) = DecisionLog(store, tmp_path / "repo-a").records()
+        assert (kept.verdict, kept.kinds, kept.feedback) == ("rejected", ["format"],
+                                                             "no reformatting")
+        assert DecisionLog(store, tmp_path / "repo-a").clear() == 1
+        assert DecisionLog(store, tmp_path / "repo-a").records() == []
+        assert len(DecisionLog(store, tmp_path / "repo-b").records()) == 1
+
+
+PYPROJECT = (
+    '[tool.pytest.ini_options]\npythonpath = ["."]\n\n[tool.ruff.lint]\nselect = ["F", "N"]\n'
+)
+PRICING = '''"""Prices."""
+import os
+
+
+def getPrice(item):
+    """Return the price of one item."""
+    return {"apple": 1.0}[item]
+'''
+SHOP = {
+    "pyproject.toml": PYPROJECT,
+    "shop/__init__.py": '"""A shop."""\n',
+    "shop/pricing.py": PRICING,
+    "tests/test_pricing.py": (
+        "from shop.pricing import getPrice\n\n\n"
+        'def test_price():\n    assert getPrice("apple") == 1.0\n'
+    ),
+}
+
+
+@contextmanager
+def graph_with_memory(repo: Path, tmp_path: Path):
+    location = str(tmp_path / "checkpoints.sqlite")
+    with open_checkpointer(location, repo) as saver, open_store(location, repo) as store:
+        yield build_graph(checkpointer=saver, store=store), store
+
+
+def pause(graph, repo: Path, thread: str) -> ApprovalRequest:
+    config = {"configurable": {"thread_id": thread}}
+    graph.invoke({"request": Request(repo=str(repo), files=["shop/pricing.py"]).dump()},
+                 config, context=OFFLINE)
+    snapshot = graph.get_state(config)
+    assert snapshot.next == ("approve",), snapshot.values.get("reason")
+    return ApprovalRequest.model_validate(snapshot.tasks[0].interrupts[-1].value)
+
+
+def candidates_of(graph, thread: str) -> list[Candidate]:
+    values = graph.get_state({"configurable": {"thread_id": thread}}).values
+    return [Candidate.model_validate(c) for c in values["candidates"]]
+
+
+def test_a_rejection_is_recorded_with_its_kinds_score_and_feedback(make_repo, tmp_path):
+    repo = make_repo(SHOP)
+    with graph_with_memory(repo, tmp_path) as (graph, store):
+        shown = pause(graph, repo, "r1").proposals[0]
+        graph.invoke(Command(resume={"action": "reject", "feedback": "keep public names"}),
+                     {"configurable": {"thread_id": "r1"}}, context=OFFLINE)
+        (rejected, *_) = DecisionLog(store, repo).records()
+    assert rejected.thread_id == "r1"
+    assert rejected.candidate_id == shown.candidate_id
+    assert (rejected.verdict, rejected.feedback) == ("rejected", "keep public names")
+    assert "rename" in rejected.kinds and "N802" in rejected.addresses
+    assert rejected.score == shown.score
+
+
+def test_a_later_run_skips_what_the_human_kept_rejecting_and_says_so(make_repo, tmp_path):
+    repo = make_repo(SHOP)
+    with graph_with_memory(repo, tmp_path) as (graph, store):
+        DecisionLog(store, repo).add(
+            record("rejected", ["rename"], ["N802"], target="shop/pricing.py", n=n)
+            for n in range(2)
+        )
+        request = pause(graph, repo, "r2")
+    (proposal,) = request.proposals
+    assert "rename" not in proposal.engine and "get_price" not in proposal.diff
+    assert "-import os" in proposal.diff
+    assert request.notes == [
+        "left N802 findings in shop/pricing.py alone: you rejected 2 times, accepted 0"]
+
+
+def test_past_feedback_on_a_file_reaches_its_generation(make_repo, tmp_path):
+    # Nothing in this repository asks for a rename (no naming rules): only the
+    # feedback the human gave on the file in an earlier run does.
+    repo = make_repo({**SHOP, "pyproject.toml": PYPROJECT.replace('"F", "N"', '"F"')})
+    with graph_with_memory(repo, tmp_path) as (graph, store):
+        DecisionLog(store, repo).add([record(
+            "rejected", ["lint-fix"], ["F401"], target="shop/pricing.py",
+            feedback="rename getPrice to price_of while you are at it")])
+        pause(graph, repo, "r3")
+        made = candidates_of(graph, "r3")
+    (renamed, *_) = [c for c in made if c.engine.startswith("rename")]
+    assert "def price_of(item):" in renamed.content_of("shop/pricing.py")
+    assert "from shop.pricing import price_of" in renamed.content_of("tests/test_pricing.py")

@@ -1,0 +1,233 @@
+"""Several targets in one run: fan-out, fixes that depend on each other, subsets, renames."""
+
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from langgraph.types import Command
+
+from healloop.checkpoint import open_checkpointer
+from healloop.context import RunContext
+from healloop.graph import build_graph
+from healloop.nodes.evaluate import evaluate
+from healloop.state import ApprovalRequest, Candidate, Evaluation, FileChange, Request
+
+OFFLINE = RunContext(engine="offline", jobs=2)
+
+PYPROJECT = (
+    '[tool.pytest.ini_options]\npythonpath = ["."]\n\n'
+    '[tool.ruff.lint]\nselect = ["E", "F", "N"]\n'
+)
+PRICING = '''"""Prices of items."""
+import os
+
+PRICES = {"apple": 1.0, "pear": 2.0}
+
+
+def getPrice(item):
+    """Return the price of one item."""
+    return PRICES[item]
+'''
+CART = '''"""A cart of items."""
+import sys
+
+from shop.pricing import getPrice
+
+
+def total(items):
+    """Return the total price of items."""
+    return sum(getPrice(i) for i in items)
+'''
+SHOP = {
+    "pyproject.toml": PYPROJECT,
+    "shop/__init__.py": '"""A shop."""\n',
+    "shop/pricing.py": PRICING,
+    "shop/cart.py": CART,
+    "tests/test_pricing.py": (
+        "from shop.pricing import getPrice\n\n\n"
+        'def test_price():\n    assert getPrice("pear") == 2.0\n'
+    ),
+    "tests/test_cart.py": (
+        "from shop.cart import total\n\n\n"
+        'def test_total():\n    assert total(["apple", "pear"]) == 3.0\n'
+    ),
+}
+
+
+@pytest.fixture
+def checkpoints(tmp_path: Path) -> Path:
+    return tmp_path / "checkpoints.sqlite"
+
+
+@contextmanager
+def paused(repo: Path, checkpoints: Path, files: list[str], thread: str):
+    """Start a run; yield the graph, its config and the approval request it paused at."""
+    with open_checkpointer(str(checkpoints), repo) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = {"configurable": {"thread_id": thread}, "max_concurrency": 2}
+        request = Request(repo=str(repo), files=files, apply=True)
+        graph.invoke({"request": request.dump()}, config, context=OFFLINE)
+        snapshot = graph.get_state(config)
+        assert snapshot.next == ("approve",), snapshot.values.get("reason")
+        yield graph, config, ApprovalRequest.model_validate(snapshot.tasks[0].interrupts[0].value)
+
+
+def resume(graph, config, decision: dict) -> dict:
+    return graph.invoke(Command(resume=decision), config, context=OFFLINE)
+
+
+def suite_passes(repo: Path) -> bool:
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=repo, capture_output=True, check=False)
+    return proc.returncode == 0
+
+
+def evaluation_of(graph, config, cid: str) -> Evaluation:
+    values = graph.get_state(config).values
+    return next(Evaluation.model_validate(e) for e in values["evaluations"]
+                if e["candidate_id"] == cid)
+
+
+def test_a_fix_that_needs_the_other_targets_fix_is_measured_with_it(make_repo, checkpoints):
+    # The cart's test already expects the new pricing API, so no change to the cart
+    # alone can make it pass: only together with the rename in pricing does it.
+    files = {**SHOP, "tests/test_cart.py": (
+        "from shop.cart import total\n\n\n"
+        "def test_total_prices_with_the_new_api():\n"
+        "    from shop.pricing import get_price\n\n"
+        '    assert total(["apple", "pear"]) == get_price("apple") + get_price("pear")\n'
+    )}
+    repo = make_repo(files)
+    with paused(
+        repo, checkpoints, ["shop/pricing.py", "shop/cart.py"], "dep"
+    ) as (graph, config, payload):
+        values = graph.get_state(config).values
+        assert values["baseline"]["shop/cart.py"]["score"] < payload.threshold
+        proposals = {p.target: p for p in payload.proposals}
+        assert set(proposals) == {"shop/pricing.py", "shop/cart.py"}
+        cart = evaluation_of(graph, config, proposals["shop/cart.py"].candidate_id)
+        assert cart.score >= payload.threshold
+        assert "tests/test_cart.py::test_total_prices_with_the_new_api" in cart.tests.passed
+        result = resume(graph, config, {"action": "approve"})
+    assert result["status"] == "accepted"
+    cart_now = (repo / "shop/cart.py").read_text()
+    assert "import sys" not in cart_now and "get_price(i)" in cart_now
+    assert "def get_price(item):" in (repo / "shop/pricing.py").read_text()
+    assert suite_passes(repo)
+
+
+def test_a_requested_rename_is_carried_to_every_call_site_and_evaluated(make_repo, checkpoints):
+    repo = make_repo(SHOP)
+    with paused(
+        repo, checkpoints, ["shop/pricing.py"], "rename"
+    ) as (graph, config, payload):
+        (proposal,) = payload.proposals
+        assert "rename" in proposal.engine
+        assert proposal.files == ["shop/pricing.py", "shop/cart.py", "tests/test_pricing.py"]
+        assert "+from shop.pricing import get_price" in proposal.diff
+        assert "+    return sum(get_price(i) for i in items)" in proposal.diff
+        evaluation = evaluation_of(graph, config, proposal.candidate_id)
+        assert evaluation.passed_gates
+        # The call sites' own tests ran too, with every edit of the change in place.
+        assert {"tests/test_cart.py::test_total", "tests/test_pricing.py::test_price"} <= (
+            evaluation.tests.passed)
+        result = resume(graph, config, {"action": "approve"})
+    assert result["status"] == "accepted"
+    assert sorted(Path(p).relative_to(repo).as_posix() for p in result["written"]) == [
+        "shop/cart.py", "shop/pricing.py", "tests/test_pricing.py"]
+    changed = ("shop/pricing.py", "shop/cart.py", "tests/test_pricing.py")
+    assert "getPrice" not in "".join((repo / p).read_text() for p in changed)
+    assert suite_passes(repo)
+
+
+def test_a_rename_without_its_call_sites_fails_the_api_gate(make_repo, checkpoints):
+    repo = make_repo(SHOP)
+    with paused(
+        repo, checkpoints, ["shop/pricing.py"], "uncarried"
+    ) as (graph, config, payload):
+        values = graph.get_state(config).values
+        renamed = values["originals"]["shop/pricing.py"].replace("getPrice", "fetch")
+        alone = Candidate(id="c99", target="shop/pricing.py", engine="test", iteration=1,
+                          changes=[FileChange(path="shop/pricing.py", content=renamed)])
+        update = evaluate({**values, "candidates": [*values["candidates"], alone.dump()]},
+                          SimpleNamespace(context=OFFLINE))
+    (evaluation,) = [Evaluation.model_validate(e) for e in update["evaluations"]]
+    gate = next(g for g in evaluation.gates if g.name == "api_compatible")
+    assert not gate.passed and "getPrice" in gate.detail
+    assert evaluation.score == 0.0
+
+
+INDEPENDENT = {
+    "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
+    "pkg/__init__.py": '"""Package."""\n',
+    "pkg/one.py": '"""One."""\nimport os\n\n\ndef one():\n    """Return 1."""\n    return 1\n',
+    "pkg/two.py": '"""Two."""\nimport sys\n\n\ndef two():\n    """Return 2."""\n    return 2\n',
+    "tests/test_pkg.py": (
+        "from pkg.one import one\nfrom pkg.two import two\n\n\n"
+        "def test_one():\n    assert one() == 1\n\n\ndef test_two():\n    assert two() == 2\n"
+    ),
+}
+
+
+def test_approving_a_subset_writes_only_the_chosen_targets(make_repo, checkpoints):
+    repo = make_repo(INDEPENDENT)
+    before = (repo / "pkg/two.py").read_text()
+    with paused(
+        repo, checkpoints, ["pkg/one.py", "pkg/two.py"], "subset"
+    ) as (graph, config, payload):
+        assert {p.target for p in payload.proposals} == {"pkg/one.py", "pkg/two.py"}
+        result = resume(graph, config, {"action": "approve", "targets": ["pkg/one.py"]})
+    assert result["status"] == "accepted"
+    assert "import os" not in (repo / "pkg/one.py").read_text()
+    assert (repo / "pkg/two.py").read_text() == before
+
+
+def test_feedback_for_one_target_goes_to_that_targets_generation_only(make_repo, checkpoints):
+    repo = make_repo(INDEPENDENT)
+    with paused(
+        repo, checkpoints, ["pkg/one.py", "pkg/two.py"], "feedback"
+    ) as (graph, config, first):
+        shown = {p.target: p.candidate_id for p in first.proposals}
+        resume(graph, config, {"action": "reject", "targets": ["pkg/two.py"],
+                               "feedback": "keep the sys import"})
+        state = graph.get_state(config)
+        assert state.values["feedback_for"] == {"pkg/two.py": ["keep the sys import"]}
+        assert state.values.get("feedback", []) == []
+        assert shown["pkg/two.py"] in state.values["rejected"]
+        assert shown["pkg/one.py"] not in state.values["rejected"]
+        assert state.values["best"].get("pkg/one.py") == shown["pkg/one.py"]
+
+
+def test_a_fix_that_clashes_with_another_targets_change_builds_on_it(make_repo, checkpoints):
+    # Both the rename in pricing and the cart's own lint fix rewrite the cart's import
+    # line: the cart's first candidate cannot be applied with the rename, so the next
+    # round builds the cart's fix on top of it, and the two are approved together.
+    shared_line = CART.replace("from shop.pricing import getPrice",
+                               "from shop.pricing import PRICES, getPrice")
+    repo = make_repo({**SHOP, "shop/cart.py": shared_line})
+    with paused(
+        repo, checkpoints, ["shop/pricing.py", "shop/cart.py"], "clash"
+    ) as (graph, config, payload):
+        values = graph.get_state(config).values
+        clashed = [e for e in values["evaluations"]
+                   if any(g["name"] == "composes" and not g["passed"] for g in e["gates"])]
+        assert clashed, "the cart's first candidate should clash with the rename"
+        ids = {p.target: p.candidate_id for p in payload.proposals}
+        cart = Candidate.model_validate(
+            next(c for c in values["candidates"] if c["id"] == ids["shop/cart.py"]))
+        assert cart.built_on == [ids["shop/pricing.py"]]
+        assert "from shop.pricing import get_price\n" in cart.content_of("shop/cart.py")
+        assert next(p for p in payload.proposals if p.target == "shop/cart.py").needs == [
+            "shop/pricing.py"]
+        resume(graph, config, {"action": "approve", "targets": ["shop/cart.py"]})
+        snapshot = graph.get_state(config)
+        assert snapshot.next == ("approve",)
+        again = ApprovalRequest.model_validate(snapshot.tasks[0].interrupts[-1].value)
+        assert "builds on the change to shop/pricing.py" in again.problem
+        result = resume(graph, config, {"action": "approve"})
+    assert result["status"] == "accepted"
+    assert "from shop.pricing import get_price\n" in (repo / "shop/cart.py").read_text()
+    assert suite_passes(repo)

@@ -1,0 +1,78 @@
+"""Several targets from the command line: --path, --jobs, and subset decisions."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from healloop.errors import InputError
+from healloop.inputs import targets_under
+from healloop.main import app
+
+runner = CliRunner()
+
+FILES = {
+    "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
+    ".gitignore": "pkg/generated.py\n",
+    "pkg/__init__.py": "",
+    "pkg/one.py": '"""One."""\nimport os\n\n\ndef one():\n    """Return 1."""\n    return 1\n',
+    "pkg/two.py": '"""Two."""\nimport sys\n\n\ndef two():\n    """Return 2."""\n    return 2\n',
+    "pkg/generated.py": "import os\n",
+    "pkg/data.txt": "not python\n",
+    "tests/test_pkg.py": (
+        "from pkg.one import one\nfrom pkg.two import two\n\n\n"
+        "def test_one():\n    assert one() == 1\n\n\ndef test_two():\n    assert two() == 2\n"
+    ),
+}
+
+
+def test_path_lists_python_files_that_git_would_track(make_repo):
+    repo = make_repo(FILES)
+    (repo / "pkg/untracked.py").write_text("X = 1\n")
+    assert targets_under(repo, repo / "pkg") == ["pkg/one.py", "pkg/two.py", "pkg/untracked.py"]
+
+
+def test_path_outside_git_skips_hidden_and_virtualenv_folders(make_repo):
+    repo = make_repo({**FILES, ".venv/lib/site.py": "X = 1\n", "pkg/.cache/c.py": "X = 1\n"},
+                     git=False)
+    found = targets_under(repo, repo / "pkg")
+    assert "pkg/one.py" in found and "pkg/generated.py" in found
+    assert not any(".cache" in f for f in found)
+    assert targets_under(repo, repo) == sorted(
+        ["pkg/generated.py", "pkg/one.py", "pkg/two.py", "tests/test_pkg.py"])
+
+
+def test_a_path_without_python_files_is_an_input_error(make_repo):
+    repo = make_repo(FILES)
+    (repo / "docs").mkdir()
+    with pytest.raises(InputError, match="holds no Python file"):
+        targets_under(repo, repo / "docs")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "--file FILE or --path DIR"),
+        (["--path", "missing"], "does not exist"),
+        (["--path", "pkg/one.py"], "is not a folder"),
+        (["--file", "pkg/one.py", "--jobs", "0"], "--jobs must be at least 1"),
+    ],
+    ids=["nothing-to-heal", "missing-path", "path-is-a-file", "no-jobs"],
+)
+def test_bad_multi_target_flags_get_one_line_and_exit_2(make_repo, args, message):
+    repo = make_repo(FILES)
+    result = runner.invoke(app, ["run", "--repo", str(repo), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_run_on_a_path_heals_every_file_under_it_in_one_run(make_repo):
+    repo = make_repo(FILES)
+    result = runner.invoke(app, ["run", "--repo", str(repo), "--path", "pkg", "--engine",
+                                 "offline", "--jobs", "2", "--yes", "--apply", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert sorted(t["target"] for t in data["targets"]) == ["pkg/one.py", "pkg/two.py"]
+    assert "import os" not in (repo / "pkg/one.py").read_text()
+    assert "import sys" not in (repo / "pkg/two.py").read_text()
+    assert (repo / "pkg/generated.py").read_text() == "import os\n"
