@@ -18,11 +18,11 @@ Copying a large repository for every candidate would dominate a run, so a snapsh
     healloop itself writes into a copy only by replacing files (``Workspace.apply``),
     which breaks a link instead of writing through it;
   * plain copies for everything else;
-- remembers what it made (inode, size, times, mode), so ``restore`` can put a copy
-  that a candidate's tests changed, deleted or littered back as it was by touching
-  only what differs. Reusing one copy across the candidates of a run costs a walk of
-  the tree, not a copy. Change time cannot be set by a process, so a candidate cannot
-  hide a change from ``restore``.
+- remembers what it made (inode, size, times, mode) and from what, so ``restore``
+  can make a copy that a candidate's tests changed, deleted or littered match the
+  repository again by touching only what differs (on either side). Reusing one copy
+  across candidates costs two walks of the tree, not a copy. Change time cannot be
+  set by a process, so a candidate cannot hide a change from ``restore``.
 """
 
 from __future__ import annotations
@@ -65,18 +65,28 @@ MAX_LINKS = 1000
 _FICLONE = 0x40049409
 
 
+Kind = Literal["dir", "symlink", "file"]
+
+
 @dataclass
 class Entry:
-    """What the snapshot made at one path of the copy."""
+    """What the snapshot made at one path of the copy, and from what."""
 
     how: How
     signature: tuple[int, ...]
-    source_inode: int = 0
+    """Of the copy: inode, size, times, mode. Change time cannot be forged."""
+    source: tuple[int, ...] = ()
+    """Of the repository's file when copied: inode, size, mtime, mode."""
     target: str = ""
 
 
 def _signature(st: os.stat_result) -> tuple[int, ...]:
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
+
+
+def _source_signature(st: os.stat_result) -> tuple[int, ...]:
+    # No change time: linking a file elsewhere changes it, and the user is trusted.
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
 
 
 def skipped(name: str, is_top: bool, is_dir: bool, path: str, exclude: Iterable[str]) -> bool:
@@ -137,54 +147,61 @@ class Snapshot:
         self._asked = False
         self._links = 0
         dest.mkdir()
-        self.entries["."] = Entry("dir", _signature(dest.lstat()))
-        self._copy_tree(".")
+        self._root_mode = stat.S_IMODE(dest.lstat().st_mode)
+        for rel, (kind, st) in self._scan().items():
+            self._make(rel, kind, st)
 
     # -- making -------------------------------------------------------------------
 
-    def _copy_tree(self, top: str) -> None:
-        stack = [top]
+    def _scan(self) -> dict[str, tuple[Kind, os.stat_result]]:
+        """Return what the copy should hold, parents before children."""
+        found: dict[str, tuple[Kind, os.stat_result]] = {}
+        stack = ["."]
         while stack:
             rel_dir = stack.pop()
-            src_dir = os.path.join(self.source, rel_dir)
-            with os.scandir(src_dir) as it:
+            with os.scandir(os.path.join(self.source, rel_dir)) as it:
                 for entry in it:
                     rel = entry.name if rel_dir == "." else f"{rel_dir}/{entry.name}"
                     is_dir = entry.is_dir(follow_symlinks=False)
                     if skipped(entry.name, rel_dir == ".", is_dir, entry.path, self.exclude):
                         continue
-                    if entry.is_symlink():
-                        self._make(rel, "symlink")
+                    st = entry.stat(follow_symlinks=False)
+                    if stat.S_ISLNK(st.st_mode):
+                        found[rel] = ("symlink", st)
                     elif is_dir:
-                        self._make(rel, "dir", entry.stat(follow_symlinks=False))
+                        found[rel] = ("dir", st)
                         stack.append(rel)
-                    elif entry.is_file(follow_symlinks=False):
-                        self._make(rel, "copy", entry.stat(follow_symlinks=False))
+                    elif stat.S_ISREG(st.st_mode):
+                        found[rel] = ("file", st)
+        return found
 
-    def _make(self, rel: str, kind: How, st: os.stat_result | None = None) -> None:
+    def _make(self, rel: str, kind: Kind, st: os.stat_result) -> None:
         src = os.path.join(self.source, rel)
         dst = os.path.join(self.dest, rel)
         if kind == "symlink":
             target = os.readlink(src)
             os.symlink(target, dst)
             self.entries[rel] = Entry("symlink", _signature(os.lstat(dst)), target=target)
-            return
-        st = st or os.lstat(src)
-        if kind == "dir":
+        elif kind == "dir":
             os.mkdir(dst, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
             self.entries[rel] = Entry("dir", _signature(os.lstat(dst)))
-            return
-        if self._wants_link(rel, st):
-            try:
-                os.link(src, dst, follow_symlinks=False)
-                self._links += 1
-                self.entries[rel] = Entry(
-                    "hardlink", _signature(os.lstat(dst)), source_inode=st.st_ino
-                )
-                return
-            except OSError:
-                self._link = False  # other filesystem, protected_hardlinks, ...
-        self.entries[rel] = self._copy_file(src, dst, st)
+        elif self._wants_link(rel, st) and self._try_link(src, dst):
+            self.entries[rel] = Entry(
+                "hardlink", _signature(os.lstat(dst)), source=_source_signature(st)
+            )
+        else:
+            entry = self._copy_file(src, dst, st)
+            entry.source = _source_signature(st)
+            self.entries[rel] = entry
+
+    def _try_link(self, src: str, dst: str) -> bool:
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except OSError:
+            self._link = False  # another filesystem, protected_hardlinks, ...
+            return False
+        self._links += 1
+        return True
 
     def _wants_link(self, rel: str, st: os.stat_result) -> bool:
         if not self._link or self._links >= MAX_LINKS or st.st_size < LINK_MIN_BYTES:
@@ -236,7 +253,7 @@ class Snapshot:
                 st = os.lstat(path)
             except OSError:
                 continue
-            if stat.S_ISREG(st.st_mode) and st.st_ino == entry.source_inode:
+            if stat.S_ISREG(st.st_mode) and st.st_ino == entry.source[0]:
                 paths.append(path)
         return paths
 
@@ -250,18 +267,23 @@ class Snapshot:
     # -- restoring ----------------------------------------------------------------
 
     def restore(self) -> int:
-        """Put the copy back as it was made; return how many paths were repaired."""
+        """Make the copy match the repository as it is now; return paths repaired.
+
+        Whatever differs from what the snapshot made (changed, added, removed,
+        permissions taken) and whatever the user changed in the repository since is
+        repaired one path at a time; everything else is left alone.
+        """
+        wanted = self._scan()
         repaired = 0
-        root_mode = stat.S_IMODE(self.entries["."].signature[4])
-        if not os.path.isdir(self.dest):
+        if not os.path.isdir(self.dest) or os.path.islink(self.dest):
             if os.path.lexists(self.dest):
                 os.unlink(self.dest)
-            os.mkdir(self.dest, root_mode)
+            os.mkdir(self.dest, self._root_mode)
             repaired += 1
-        elif stat.S_IMODE(os.lstat(self.dest).st_mode) != root_mode:
-            os.chmod(self.dest, root_mode)
+        elif stat.S_IMODE(os.lstat(self.dest).st_mode) != self._root_mode:
+            os.chmod(self.dest, self._root_mode)
             repaired += 1
-        seen = {"."}
+        seen: set[str] = set()
         stack = ["."]
         while stack:
             rel_dir = stack.pop()
@@ -269,9 +291,11 @@ class Snapshot:
             for name in _listdir(abs_dir):
                 rel = name if rel_dir == "." else f"{rel_dir}/{name}"
                 path = os.path.join(abs_dir, name)
-                entry = self.entries.get(rel)
                 st = os.lstat(path)
-                if entry is None or not _intact(entry, st, path):
+                entry = self.entries.get(rel)
+                want = wanted.get(rel)
+                if entry is None or want is None or not _intact(entry, st, path) \
+                        or not _current(entry, *want, os.path.join(self.source, rel)):
                     _remove(path, st)
                     repaired += 1
                     continue
@@ -281,16 +305,11 @@ class Snapshot:
                         repaired += 1
                     stack.append(rel)
                 seen.add(rel)
-        # Entries are in walk order, parents before children, so a folder made
-        # again here exists before its files are.
-        for rel, entry in list(self.entries.items()):
-            if rel in seen:
-                continue
-            repaired += 1
-            try:
-                self._make(rel, "copy" if entry.how in ("reflink", "hardlink") else entry.how)
-            except FileNotFoundError:
-                del self.entries[rel]  # gone from the repository since the copy was made
+        self.entries = {rel: self.entries[rel] for rel in seen}
+        for rel, (kind, st) in wanted.items():
+            if rel not in seen:
+                self._make(rel, kind, st)
+                repaired += 1
         return repaired
 
 
@@ -323,7 +342,7 @@ def _listdir(path: str) -> list[str]:
 
 
 def _intact(entry: Entry, st: os.stat_result, path: str) -> bool:
-    """Return whether the path is still what the snapshot made (folders: any mode)."""
+    """Return whether a path of the copy is still what the snapshot made."""
     if entry.how == "dir":
         return stat.S_ISDIR(st.st_mode)
     if entry.how == "symlink":
@@ -331,8 +350,17 @@ def _intact(entry: Entry, st: os.stat_result, path: str) -> bool:
     if entry.how == "hardlink":
         # Another copy linking the same file changes its change time; what matters
         # is that the name still points at the user's inode, which runs keep read-only.
-        return stat.S_ISREG(st.st_mode) and st.st_ino == entry.source_inode
+        return stat.S_ISREG(st.st_mode) and st.st_ino == entry.source[0]
     return _signature(st) == entry.signature
+
+
+def _current(entry: Entry, kind: Kind, st: os.stat_result, source: str) -> bool:
+    """Return whether the copy's entry still matches the repository's."""
+    if kind == "dir":
+        return entry.how == "dir"
+    if kind == "symlink":
+        return entry.how == "symlink" and os.readlink(source) == entry.target
+    return entry.how not in ("dir", "symlink") and entry.source == _source_signature(st)
 
 
 def _remove(path: str, st: os.stat_result) -> None:

@@ -117,11 +117,11 @@ class Workspace:
             self.write(change.path, change.content)
 
     def reset(self) -> int:
-        """Put the copy back as it was made, whatever apply() or tests did to it.
+        """Make the copy match the repository again, whatever apply() or tests did.
 
-        Files that differ, are missing or were added are repaired one by one, from the
-        repository as it is now; the rest of the scratch folder (HOME, TMPDIR,
-        anything a run left beside the copy) is emptied.
+        Paths that a run changed, added or removed, and paths the user changed in the
+        repository since, are repaired one by one; the rest of the scratch folder
+        (HOME, TMPDIR, anything a run left beside the copy) is emptied.
 
         Returns:
             How many paths of the copy were repaired.

@@ -149,6 +149,17 @@ def test_reset_undoes_every_change_a_run_made_and_only_those(repo: Path) -> None
         assert stat.S_IMODE((ws.path / "tests").stat().st_mode) & stat.S_IRWXU == stat.S_IRWXU
 
 
+def test_reset_follows_changes_the_user_made_to_the_repository(repo: Path) -> None:
+    with Workspace(repo) as ws:
+        (repo / "pkg/core.py").write_text("def f():\n    return 3\n", encoding="utf-8")
+        (repo / "pkg/extra.py").write_text("E = 1\n", encoding="utf-8")
+        (repo / "big_module.py").unlink()
+        (repo / "tests/data/table.bin").write_bytes(b"replaced")
+        ws.reset()
+        with Workspace(repo) as fresh:
+            assert tree(ws.path) == tree(fresh.path)
+
+
 def test_reset_empties_home_tmp_and_whatever_a_run_left_beside_the_copy(repo: Path) -> None:
     with Workspace(repo) as ws:
         (ws.home / ".config").mkdir()

@@ -8,9 +8,10 @@ it is cloned into a temporary work tree, so the tree has its .git folder like a
 developer's would, and deleted afterwards. With --data-mb, the clone also gets M MiB
 of test data (files of 8 MiB under tests/data), the case hard links are for.
 
-Each row is the median of --repeat timings after one warm-up; ratios are against
-the baseline in the same process: ``shutil.copytree`` of the whole tree (what a
-naive sandbox does for every candidate) followed by deleting it.
+Each row is the median of --repeat timings after one warm-up, the ways taking turns
+and each timing starting after ``sync`` (so no way pays for another's writeback);
+ratios are against the baseline in the same process: ``shutil.copytree`` of the
+whole tree (what a naive sandbox does for every candidate) followed by deleting it.
 """
 
 from __future__ import annotations
@@ -35,14 +36,20 @@ FIRST_VERSION_IGNORE = shutil.ignore_patterns(
 )
 
 
-def median_seconds(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    times = []
+def medians(fns: list[Callable[[], object]], repeat: int) -> list[float]:
+    """Time each fn repeat times, round-robin, each from clean page cache writeback."""
+    times: list[list[float]] = [[] for _ in fns]
+    for fn in fns:
+        fn()  # warm-up
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, samples in zip(fns, times, strict=True):
+            # Dirty pages from the previous sample would throttle this one's writes:
+            # without this, whichever method runs later in the bench looks slower.
+            os.sync()
+            start = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - start)
+    return [statistics.median(samples) for samples in times]
 
 
 def tree_size(root: Path) -> tuple[int, int]:
@@ -83,16 +90,16 @@ def bench(repo: Path, scratch: Path, repeat: int) -> list[tuple[str, float]]:
         (reused.tmp / "pytest-of-me").mkdir()
         reused.reset()
 
-    rows = [
-        ("copytree whole tree + delete (baseline)", median_seconds(copytree(None), repeat)),
-        ("copytree, first Workspace's ignore list + delete",
-         median_seconds(copytree(FIRST_VERSION_IGNORE), repeat)),
-        ("Workspace(links='copy') + close", median_seconds(fresh("copy"), repeat)),
-        ("Workspace(links='auto') + close", median_seconds(fresh("auto"), repeat)),
-        ("reused Workspace: apply a candidate + reset()",
-         median_seconds(candidate_then_reset, repeat)),
-        ("reused Workspace: reset() with nothing changed", median_seconds(reused.reset, repeat)),
+    ways = [
+        ("copytree whole tree + delete (baseline)", copytree(None)),
+        ("copytree, first Workspace's ignore list + delete", copytree(FIRST_VERSION_IGNORE)),
+        ("Workspace(links='copy') + close", fresh("copy")),
+        ("Workspace(links='auto') + close", fresh("auto")),
+        ("reused Workspace: apply a candidate + reset()", candidate_then_reset),
+        ("reused Workspace: reset() with nothing changed", reused.reset),
     ]
+    seconds = medians([fn for _, fn in ways], repeat)
+    rows = [(name, s) for (name, _), s in zip(ways, seconds, strict=True)]
     counts = reused.counts()
     reused.close()
     print(f"  copy made of: {', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}")
