@@ -1,10 +1,14 @@
 """What the decisions say about the human: kinds they accept, kinds they reject.
 
-Kinds are judged by counts, not by a single decision: a candidate carries several
-kinds, and only the pattern over many decisions tells which of them the human
-objected to. A kind is skipped once it was rejected at least ``SKIP_AFTER`` times and
-three times as often as it was accepted; any kind's preference is its net acceptance
-shrunk towards zero while there is little evidence.
+Kinds are judged by the pattern over many decisions, not by one: a candidate carries
+several kinds, and a rejection says only that one of them was unwelcome. Acceptances
+explain rejections away: a rejection is blamed on the candidate's kinds the human
+never accepted, and on all of its kinds only when they have all been accepted
+before. (Lint fixes ride along with most candidates; a human who accepts them but
+rejects reformatting has rejected the reformatting.) A kind is skipped once it was
+blamed at least ``SKIP_AFTER`` times and three times as often as it was accepted;
+any kind's preference is its net acceptance shrunk towards zero while evidence is
+thin.
 """
 
 from __future__ import annotations
@@ -63,20 +67,29 @@ class Profile:
     def of(cls, records: Iterable[DecisionRecord]) -> Profile:
         """Summarise decisions, oldest first."""
         profile = cls()
+        records = list(records)
         for record in records:
-            accepted = record.verdict == "accepted"
-            profile.accepted += accepted
-            profile.rejected += not accepted
-            for table, kinds in ((profile.edits, record.kinds),
-                                 (profile.findings, record.addresses)):
-                for kind in dict.fromkeys(kinds):
-                    stats = table.setdefault(kind, KindStats())
-                    stats.accepted += accepted
-                    stats.rejected += not accepted
+            if record.verdict == "accepted":
+                profile.accepted += 1
+                for table, kinds in profile._tables(record):
+                    for kind in kinds:
+                        table.setdefault(kind, KindStats()).accepted += 1
+        for record in records:
+            if record.verdict == "rejected":
+                profile.rejected += 1
+                for table, kinds in profile._tables(record):
+                    fresh = [k for k in kinds if k not in table or not table[k].accepted]
+                    for kind in fresh or kinds:
+                        table.setdefault(kind, KindStats()).rejected += 1
+        for record in records:
             if record.feedback:
                 for path in dict.fromkeys([record.target, *record.files]):
                     profile.feedback.setdefault(path, []).append(record.feedback)
         return profile
+
+    def _tables(self, record: DecisionRecord) -> list[tuple[dict[str, KindStats], list[str]]]:
+        return [(self.edits, list(dict.fromkeys(record.kinds))),
+                (self.findings, list(dict.fromkeys(record.addresses)))]
 
     def skipped_edits(self) -> set[str]:
         """Return the edit kinds later runs leave out."""

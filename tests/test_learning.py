@@ -69,7 +69,19 @@ def test_a_kind_judged_by_the_pattern_not_by_one_candidate():
         record("rejected", ["lint-fix"], ["UP006"], n=3),
     ])
     assert profile.skipped_findings() == {"UP006"}
-    assert profile.findings["F401"].effect == "neutral"
+    assert profile.findings["F401"].effect == "tried first"
+
+
+def test_acceptances_explain_rejections_away():
+    # Lint fixes ride along with the reformatting the human keeps rejecting; they
+    # accepted lint fixes on their own, so the blame falls on the reformatting.
+    profile = Profile.of([
+        *(record("rejected", ["lint-fix", "format"], n=n) for n in range(3)),
+        record("accepted", ["lint-fix"], n=3),
+    ])
+    assert profile.skipped_edits() == {"format"}
+    assert (profile.edits["lint-fix"].rejected, profile.edits["lint-fix"].effect) == (
+        0, "tried first")
 
 
 def test_rank_drops_skipped_kinds_with_a_note_and_puts_liked_kinds_first():
