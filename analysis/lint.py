@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -69,11 +71,23 @@ def lint(repo: Path, path: str, content: str) -> list[Finding]:
     return findings
 
 
-def fix(repo: Path, path: str, content: str, *, format_code: bool = False) -> str:
-    """Return content with ruff's safe fixes applied (and formatted if asked)."""
+def rule_codes(kinds: Iterable[str]) -> list[str]:
+    """Return the ruff rule codes (F401, UP006) among finding kinds, in order."""
+    return [k for k in kinds if re.fullmatch(r"[A-Z]+[0-9]+", k)]
+
+
+def fix(
+    repo: Path, path: str, content: str, *, format_code: bool = False,
+    unfixable: Sequence[str] = (),
+) -> str:
+    """Return content with ruff's safe fixes applied (and formatted if asked).
+
+    Rules in unfixable are left as they are (e.g. kinds the human keeps rejecting).
+    """
+    leave = ["--unfixable", ",".join(unfixable)] if unfixable else []
     proc = subprocess.run(
         [_ruff(), "check", "--fix", "--exit-zero", "--no-cache", "--quiet",
-         *_select(repo), "--stdin-filename", path, "-"],
+         *_select(repo), *leave, "--stdin-filename", path, "-"],
         input=content, capture_output=True, text=True, cwd=repo, check=False,
     )
     fixed = proc.stdout if proc.returncode == 0 and proc.stdout else content

@@ -30,6 +30,8 @@ class GenerationJob:
     """Evaluator feedback on earlier candidates and the human's on rejection."""
     history: list[Evaluation] = field(default_factory=list)
     """Evaluations of earlier candidates for this target."""
+    leave_alone: list[str] = field(default_factory=list)
+    """Finding kinds (ruff codes, ...) the human keeps rejecting fixes for: keep them."""
 
 
 @dataclass

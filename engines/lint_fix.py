@@ -14,10 +14,12 @@ class LintFixEngine:
     def propose(self, job: GenerationJob) -> list[Proposal]:
         """Propose the fixed source, and the fixed and formatted source."""
         fixable = [f for f in job.review.findings if f.source == "ruff"]
+        keep = lint.rule_codes(job.leave_alone)
         proposals: list[Proposal] = []
         seen = {job.source}
         for formatted in (False, True):
-            content = lint.fix(job.repo, job.target, job.source, format_code=formatted)
+            content = lint.fix(job.repo, job.target, job.source, format_code=formatted,
+                               unfixable=keep)
             if content in seen:
                 continue
             seen.add(content)

@@ -150,12 +150,14 @@ def _job(
         repo=repo_of(state), target=target, source=source,
         original=state["originals"][target], review=report,
         blast_radius=blast_of(state, target), iteration=iteration, context=ctx,
-        history=history,
+        history=history, leave_alone=left,
         feedback=[
             *(e.feedback for e in history[-3:] if e.feedback),
             *state.get("feedback", []),
             *state.get("feedback_for", {}).get(target, []),
             *(f"earlier feedback on {target}: {text}" for text in profile.feedback_on(target)),
+            *([f"leave {', '.join(left)} findings as they are: the human rejected fixes for "
+               "them"] if left else []),
         ],
     )
 
@@ -193,7 +195,8 @@ def _proposals(job: GenerationJob, engines: list[Engine]) -> list[Proposal]:
     for p in proposals:
         if p.engine == LintFixEngine.name:
             continue
-        fixed = lint.fix(job.repo, job.target, p.content)
+        fixed = lint.fix(job.repo, job.target, p.content,
+                         unfixable=lint.rule_codes(job.leave_alone))
         if fixed != p.content:
             polished.append(
                 Proposal(content=fixed, engine=f"{p.engine}+ruff",

@@ -204,3 +204,25 @@ def test_past_feedback_on_a_file_reaches_its_generation(make_repo, tmp_path):
     (renamed, *_) = [c for c in made if c.engine.startswith("rename")]
     assert "def price_of(item):" in renamed.content_of("shop/pricing.py")
     assert "from shop.pricing import price_of" in renamed.content_of("tests/test_pricing.py")
+
+
+def test_findings_the_human_keeps_rejecting_are_left_alone_while_others_are_fixed(
+    make_repo, tmp_path
+):
+    typed = '"""Stock."""\nimport os\nfrom typing import Dict\n\nSTOCK: Dict[str, int] = {}\n'
+    repo = make_repo({**SHOP, "shop/pricing.py": typed,
+                      "pyproject.toml": PYPROJECT.replace('"F", "N"', '"F", "UP"'),
+                      "tests/test_pricing.py": "import shop.pricing\n\n\ndef test_it():\n"
+                                               "    assert shop.pricing.STOCK == {}\n"})
+    with graph_with_memory(repo, tmp_path) as (graph, store):
+        DecisionLog(store, repo).add([
+            record("rejected", ["lint-fix"], ["F401", "UP006", "UP035"], "shop/pricing.py", n=1),
+            record("accepted", ["lint-fix"], ["F401"], "shop/pricing.py", n=2),
+            record("rejected", ["lint-fix"], ["UP006", "UP035"], "shop/pricing.py", n=3),
+        ])
+        request = pause(graph, repo, "r4")
+    (proposal,) = request.proposals
+    assert "-import os" in proposal.diff
+    assert "STOCK: Dict[str, int]" in proposal.diff and "+STOCK: dict" not in proposal.diff
+    assert ("left UP006 findings in shop/pricing.py alone: you rejected 2 times, accepted 0"
+            in request.notes)
