@@ -7,7 +7,7 @@ See ``healloop.sandbox.isolation`` for what each layer of confinement stops.
 
 from healloop.sandbox.isolation import Capabilities, capabilities
 from healloop.sandbox.limits import Limits, scrubbed_env
-from healloop.sandbox.pool import WorkspacePool
+from healloop.sandbox.pool import WorkspacePool, shared_pool
 from healloop.sandbox.process import CommandResult, ConfinedProcess, run_command
 from healloop.sandbox.pytest_run import run_tests
 from healloop.sandbox.workspace import Workspace
@@ -23,4 +23,5 @@ __all__ = [
     "run_command",
     "run_tests",
     "scrubbed_env",
+    "shared_pool",
 ]

@@ -8,6 +8,7 @@ parallel never share one.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -100,3 +101,33 @@ class WorkspacePool:
     ) -> None:
         """Delete every copy."""
         self.close()
+
+
+_shared: dict[tuple[Path, str, tuple[str, ...]], WorkspacePool] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_pool(
+    repo: Path, *, links: LinkMode = "auto", exclude: Iterable[str] = (), size: int = 2
+) -> WorkspacePool:
+    """Return this process's pool for repo, made on first use and closed at exit.
+
+    Nodes of one run, and runs one after another, then pay for a copy once: a copy
+    handed out again is reset to the repository as it is at that moment.
+    """
+    key = (Path(repo).resolve(), links, tuple(exclude))
+    with _shared_lock:
+        pool = _shared.get(key)
+        if pool is None or pool._closed:
+            pool = _shared[key] = WorkspacePool(key[0], size=size, links=links, exclude=key[2])
+            if len(_shared) == 1:
+                atexit.register(_close_shared)
+        return pool
+
+
+def _close_shared() -> None:
+    with _shared_lock:
+        pools = list(_shared.values())
+        _shared.clear()
+    for pool in pools:
+        pool.close()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import re
 import shutil
 import stat
 import sys
@@ -89,15 +90,16 @@ def _source_signature(st: os.stat_result) -> tuple[int, ...]:
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
 
 
-def skipped(name: str, is_top: bool, is_dir: bool, path: str, exclude: Iterable[str]) -> bool:
+def skip_pattern(exclude: Iterable[str] = ()) -> re.Pattern[str]:
+    """Compile the name patterns never copied, plus exclude, into one regex."""
+    return re.compile("|".join(fnmatch.translate(p) for p in (*SKIP_PATTERNS, *exclude)))
+
+
+def skipped(name: str, is_top: bool, is_dir: bool, path: str, pattern: re.Pattern[str]) -> bool:
     """Return whether an entry of the repository stays out of the copy."""
-    if name in SKIP_ANYWHERE or (is_top and name in SKIP_TOP):
+    if name in SKIP_ANYWHERE or (is_top and name in SKIP_TOP) or pattern.match(name):
         return True
-    if any(fnmatch.fnmatch(name, p) for p in SKIP_PATTERNS):
-        return True
-    if is_dir and os.path.exists(os.path.join(path, "pyvenv.cfg")):
-        return True
-    return any(fnmatch.fnmatch(name, p) for p in exclude)
+    return is_dir and os.path.exists(os.path.join(path, "pyvenv.cfg"))
 
 
 def rmtree(path: Path) -> None:
@@ -139,7 +141,7 @@ class Snapshot:
         """
         self.source = source
         self.dest = dest
-        self.exclude = tuple(exclude)
+        self._skip = skip_pattern(exclude)
         self.entries: dict[str, Entry] = {}
         self._reflink = links == "auto"
         self._link = links == "auto"
@@ -163,7 +165,7 @@ class Snapshot:
                 for entry in it:
                     rel = entry.name if rel_dir == "." else f"{rel_dir}/{entry.name}"
                     is_dir = entry.is_dir(follow_symlinks=False)
-                    if skipped(entry.name, rel_dir == ".", is_dir, entry.path, self.exclude):
+                    if skipped(entry.name, rel_dir == ".", is_dir, entry.path, self._skip):
                         continue
                     st = entry.stat(follow_symlinks=False)
                     if stat.S_ISLNK(st.st_mode):

@@ -17,14 +17,56 @@ Results and output of test runs are kept elsewhere, out of the tests' reach.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from healloop.sandbox.snapshot import LinkMode, Snapshot, rmtree
 from healloop.state import FileChange
+
+_SCRATCH = re.compile(r"healloop-(\d+)-[a-z0-9_]+")
+STALE_AFTER = 600.0
+"""Seconds a scratch folder of a dead process is left alone before it is swept."""
+
+
+@functools.cache
+def _sweep_stale(parent: Path) -> None:
+    """Delete scratch folders that processes killed before close() left behind.
+
+    A folder is stale when the process named in it is gone and the folder has not
+    changed for STALE_AFTER seconds (pids can be reused, and a folder in a shared
+    temp dir may belong to a process in another pid namespace). Tests cannot rename
+    a scratch folder, so they cannot make a live one look stale. Once per process.
+    """
+    now = time.time()
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        match = _SCRATCH.fullmatch(entry.name)
+        if not match or int(match[1]) == os.getpid():
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+                continue
+            if now - st.st_mtime < STALE_AFTER:
+                continue
+            os.kill(int(match[1]), 0)
+        except ProcessLookupError:
+            try:
+                rmtree(Path(entry.path))
+            except OSError:
+                pass
+        except OSError:
+            continue
 
 
 def _links_protected() -> bool:
@@ -51,7 +93,9 @@ class Workspace:
 
         """
         self.repo = Path(repo).resolve()
-        self.root = Path(tempfile.mkdtemp(prefix="healloop-", dir=root)).resolve()
+        parent = Path(root or tempfile.gettempdir()).resolve()
+        _sweep_stale(parent)
+        self.root = Path(tempfile.mkdtemp(prefix=f"healloop-{os.getpid()}-", dir=parent))
         self.path = self.root / "repo"
         self.home = self.root / "home"
         self.tmp = self.root / "tmp"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from healloop.sandbox import Workspace, WorkspacePool, capabilities
+from healloop.sandbox import Workspace, WorkspacePool, capabilities, shared_pool
 from healloop.sandbox.snapshot import LINK_MIN_BYTES
 from healloop.state import FileChange
 
@@ -205,3 +207,29 @@ def test_a_pool_never_lends_one_copy_to_two_callers_at_once(repo: Path) -> None:
         for t in threads:
             t.join()
     assert len(set(roots)) == 2
+
+
+def test_the_shared_pool_of_a_repository_is_one_pool(repo: Path) -> None:
+    pool = shared_pool(repo)
+    assert shared_pool(repo / "pkg" / "..") is pool
+    assert shared_pool(repo, links="copy") is not pool
+    with pool.workspace() as ws:
+        assert (ws.path / "pkg/core.py").exists()
+
+
+def test_scratch_folders_of_killed_processes_are_swept(repo: Path, tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale, recent, alive = (scratch / f"healloop-{dead}-old12345",
+                            scratch / f"healloop-{dead}-new12345",
+                            scratch / f"healloop-{os.getppid()}-live1234")
+    for folder in (stale, recent, alive):
+        (folder / "repo").mkdir(parents=True)
+    for folder in (stale, alive):
+        os.utime(folder, (1, 1))
+    with Workspace(repo, root=scratch) as ws:
+        assert ws.root.parent == scratch
+        assert not stale.exists()
+        assert recent.exists() and alive.exists()
