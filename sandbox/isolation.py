@@ -20,7 +20,8 @@ read-only binds            writes through hard links to user files      mount na
 private /dev/shm           files left in shared memory                  mount namespace
 =========================  ===========================================  ===============
 
-Reads are not confined: tests need the interpreter, site-packages and system files
+Not limited anywhere: disk space and the number of files a run creates (only the size
+of each file). Reads are not confined: tests need the interpreter, site-packages and system files
 wherever they live. ``/dev/shm`` stays writable because POSIX semaphores (and so
 ``multiprocessing`` locks) live there; where a mount namespace is possible it is a
 fresh, size-limited tmpfs of the run's own.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -76,8 +77,10 @@ class ConfinedProcess:
         pass_fds: tuple[int, ...] = (), stdin: int | None = subprocess.DEVNULL,
         stdout: int | None = None, stderr: int | None = None, text: bool = False,
     ) -> None:
-        """Start argv (argv[0] an absolute path) in workspace.path under limits."""
+        """Start argv in workspace.path under limits (a bare argv[0] is looked up on PATH)."""
         self.limits = limits = limits or Limits()
+        if os.sep not in argv[0] and (found := shutil.which(argv[0])):
+            argv = [found, *argv[1:]]
         linux = capabilities().platform.startswith("linux")
         self.cgroup = PidsCgroup.create(limits.max_processes) if linux else None
         try:
@@ -214,11 +217,11 @@ def run_command(
     workspace: Workspace, argv: list[str], *, limits: Limits | None = None,
     timeout: float | None = None, env: Mapping[str, str] | None = None,
 ) -> CommandResult:
-    """Run argv (argv[0] an absolute path) confined in workspace.path.
+    """Run argv confined in workspace.path and return how it ended.
 
     Args:
         workspace: Where to run; its copy is the current folder.
-        argv: The command; argv[0] must be an absolute path (no PATH lookup).
+        argv: The command; a bare argv[0] is looked up on PATH.
         limits: Resource limits (timeout defaults to limits.run_timeout).
         timeout: Wall-clock seconds before everything the command started is killed.
         env: Variables added to the scrubbed environment.
