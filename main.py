@@ -82,6 +82,13 @@ Checkpointer = Annotated[
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print one JSON object as the last line of stdout.")
 ]
+ReportPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--report",
+        help="Also write the run's report here: .json (full state), .md, .html or .sarif.",
+    ),
+]
 Engine = Literal["auto", "offline", "llm"]
 
 
@@ -141,6 +148,7 @@ def run(
         str | None, typer.Option(help="Run id; an unfinished run with it continues.")
     ] = None,
     checkpointer: Checkpointer = None,
+    report: ReportPath = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Heal target files: review, generate, evaluate, then ask for approval."""
@@ -148,6 +156,7 @@ def run(
     from healloop.state import Request
 
     root = inputs.check_repo(repo)
+    _check_report(report)
     if not file and not path:
         raise UsageError("name what to heal: --file FILE or --path DIR")
     if jobs is not None and jobs < 1:
@@ -173,6 +182,7 @@ def run(
         request, ctx, thread_id=thread_id, checkpointer=checkpointer,
         approver=_approver(yes), progress=_noting(inputs.history_note(root)),
     )
+    _report(report, root, checkpointer, outcome)
     _finish(outcome, root, as_json)
 
 
@@ -190,6 +200,7 @@ def resume(
     ] = None,
     api_key: Annotated[str | None, typer.Option(help="API key for the model.")] = None,
     checkpointer: Checkpointer = None,
+    report: ReportPath = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Resume a paused run with a decision (or ask for one on a terminal)."""
@@ -197,6 +208,7 @@ def resume(
     from healloop.state import ApprovalDecision
 
     root = inputs.check_repo(repo)
+    _check_report(report)
     if approve and reject:
         raise UsageError("--approve and --reject exclude each other")
     if feedback and not reject:
@@ -213,6 +225,7 @@ def resume(
         thread_id, root, decision, checkpointer=checkpointer, approver=_approver(False),
         progress=_progress, api_key=api_key or os.environ.get("OPENAI_API_KEY"),
     )
+    _report(report, root, checkpointer, outcome)
     _finish(outcome, root, as_json)
 
 
@@ -314,6 +327,22 @@ def demo(
         checkpointer=None, approver=_approver(True), progress=_progress,
     )
     _finish(outcome, root, as_json)
+
+
+def _check_report(path: Path | None) -> None:
+    if path is not None:
+        from healloop.reports import check_report_path
+
+        check_report_path(path)
+
+
+def _report(path: Path | None, repo: Path, checkpointer: str | None, outcome: Outcome) -> None:
+    if path is None:
+        return
+    from healloop.reports import write_run_report
+
+    write_run_report(path, repo, checkpointer, outcome.thread_id, status=outcome.status)
+    _stderr(f"report: {path}")
 
 
 def _context(
