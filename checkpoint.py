@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import psycopg
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.store.base import BaseStore
+    from psycopg.rows import DictRow
 
 ENV_VAR = "HEALLOOP_CHECKPOINTER"
 """Environment variable naming the checkpointer when no flag does."""
@@ -201,7 +202,7 @@ def _connect_sqlite(
             path,
             # The savers serialise access with their own lock; graph nodes run in threads.
             check_same_thread=False,
-            isolation_level=None if autocommit else "",
+            isolation_level=None if autocommit else "DEFERRED",
         )
     except (OSError, sqlite3.Error) as exc:
         raise CheckpointError(f"checkpointer {path} cannot be opened: {exc}") from None
@@ -234,10 +235,10 @@ def _make_folder(folder: Path) -> None:
 
 
 @contextmanager
-def _connect_postgres(location: Location) -> Iterator[psycopg.Connection]:
+def _connect_postgres(location: Location) -> Iterator[psycopg.Connection[DictRow]]:
     """Connect as the PostgreSQL savers expect: autocommit, dict rows, no prepares."""
     import psycopg
-    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
     from psycopg.rows import dict_row
 
     try:
@@ -252,7 +253,7 @@ def _connect_postgres(location: Location) -> Iterator[psycopg.Connection]:
     params.setdefault("connect_timeout", CONNECT_TIMEOUT)
     try:
         conn = psycopg.Connection.connect(
-            **params, autocommit=True, prepare_threshold=0, row_factory=dict_row
+            make_conninfo("", **params), autocommit=True, prepare_threshold=0, row_factory=dict_row
         )
     except psycopg.Error as exc:
         raise CheckpointError(
