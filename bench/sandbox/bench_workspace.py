@@ -1,12 +1,14 @@
 """How much a scratch copy costs per candidate: healloop's Workspace against copytree.
 
 Usage:
-    uv run python bench/sandbox/bench_workspace.py SOURCE [--repeat N] [--data-mb M]
+    uv run python bench/sandbox/bench_workspace.py SOURCE [--repeat N] [--data-mb M] [--venv]
 
 SOURCE is a git repository (a work tree or a bare mirror, e.g. sqlalchemy/sqlalchemy);
 it is cloned into a temporary work tree, so the tree has its .git folder like a
 developer's would, and deleted afterwards. With --data-mb, the clone also gets M MiB
-of test data (files of 8 MiB under tests/data), the case hard links are for.
+of test data (files of 8 MiB under tests/data), the case hard links are for. With
+--venv, it also gets a virtualenv in .venv (``python -m venv``, pip included, offline),
+as a developer's tree has.
 
 Each row is the median of --repeat timings after one warm-up, the ways taking turns
 and each timing starting after ``sync`` (so no way pays for another's writeback);
@@ -130,6 +132,7 @@ def main() -> None:
     parser.add_argument("source", type=Path)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--data-mb", type=int, default=0)
+    parser.add_argument("--venv", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="healloop-bench-") as tmp:
         repo = Path(tmp) / "repo"
@@ -148,6 +151,12 @@ def main() -> None:
             print(f"\nwith {args.data_mb} MiB of test data added under tests/data:")
             data_rows = bench(repo, scratch, args.repeat)
             print_table(f"clone + {args.data_mb} MiB of test data", data_rows)
+        if args.venv:
+            subprocess.run([sys.executable, "-m", "venv", str(repo / ".venv")], check=True)
+            files, size = tree_size(repo / ".venv")
+            print(f"\nwith a virtualenv in .venv ({files} files, {size / 2**20:.0f} MiB):")
+            print_table("clone + test data + .venv" if args.data_mb else "clone + .venv",
+                        bench(repo, scratch, args.repeat))
         rmtree(scratch)
     base, reuse, fresh = rows[0][1], rows[4][1], rows[3][1]
     print(f"\nper candidate on {args.source.name}: reused Workspace {reuse * 1000:.1f} ms, "
