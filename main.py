@@ -399,6 +399,8 @@ def _ask(request: ApprovalRequest) -> ApprovalDecision | None:
 
 
 def _show_request(request: ApprovalRequest) -> None:
+    if request.problem:
+        typer.echo(f"refused the last answer: {request.problem}")
     for note in request.notes:
         typer.echo(f"learned: {note}")
     for p in request.proposals:
@@ -407,6 +409,8 @@ def _show_request(request: ApprovalRequest) -> None:
                    f"threshold {request.threshold:.2f}) by {p.engine}: {p.summary}")
         if len(p.files) > 1:
             typer.echo(f"  one change to {len(p.files)} files: {', '.join(p.files)}")
+        if p.needs:
+            typer.echo(f"  builds on the change to {', '.join(p.needs)}: approve together")
         for t in p.terms:
             typer.echo(f"  {t.name:<11} {t.value:.2f} x {t.weight:.2f}  {t.detail}")
         typer.echo(f"  blast radius: {p.blast_radius}")
@@ -461,6 +465,8 @@ def _finish(outcome: Outcome, repo: Path, as_json: bool) -> None:
         _stderr(f"paused for approval: thread {outcome.thread_id}")
         _stderr(f"  healloop resume {outcome.thread_id} --repo {repo} --approve")
         _stderr(f"  healloop resume {outcome.thread_id} --repo {repo} --reject --feedback TEXT")
+        if len(outcome.targets) > 1:
+            _stderr("  add --target FILE (repeatable) to decide on some targets only")
     elif outcome.status == "error":
         _stderr(f"healloop: error: {_one_line(outcome.reason)}")
     else:

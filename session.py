@@ -50,6 +50,8 @@ class Outcome:
     written: list[str] = field(default_factory=list)
     targets: list[dict[str, Any]] = field(default_factory=list)
     request: ApprovalRequest | None = None
+    notes: list[str] = field(default_factory=list)
+    """What the run did differently because of past decisions."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the outcome as the JSON object `--json` prints."""
@@ -233,6 +235,7 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         written=values.get("written", []),
         targets=targets,
         request=pending,
+        notes=list(dict.fromkeys(values.get("notes", []))),
     )
 
 

@@ -50,6 +50,8 @@ def evaluate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     fresh = [c for c in candidates.values() if c.id not in done]
     evaluations = list(done.values())
     best = _best(state, evaluations)
+    if not fresh:
+        return {"evaluations": [], "best": best}
     size = min(workers(ctx), max(1, len(fresh)))
     with _workspaces(repo_of(state), size) as pool, ThreadPoolExecutor(size) as threads:
         for wave in _waves(state, fresh):
