@@ -9,15 +9,27 @@ change look safe.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 from healloop.analysis import history as git_history
-from healloop.analysis.imports import ImportGraph, build_graph, is_test_file
+from healloop.analysis.arc_adapter import read_state as arc_state
+from healloop.analysis.imports import (
+    ImportGraph,
+    build_graph,
+    is_test_file,
+    save_graph,
+    source_stamps,
+)
 from healloop.analysis.related import related_files
 from healloop.analysis.risk import change_risk, dependent_risk
 from healloop.analysis.test_impact import select_tests
 from healloop.errors import InputError
 from healloop.state import BlastRadius, CoChange, Dependent, RelatedFile, SymbolUse
+
+RESULT_VERSION = 1
+"""Bump when the analysis changes, so cached results are recomputed."""
 
 
 def relative_target(repo: Path, target: str) -> str:
@@ -42,7 +54,9 @@ def dependents_of(graph: ImportGraph, target: str) -> list[Dependent]:
     depths_with_target = {**depths, target: 0}
     out = []
     for rel, depth in depths.items():
-        uses = graph.uses(rel, module)
+        # Beyond depth 1 a module reaches no symbol of the target: one that did
+        # (through a re-export) would be a direct user, at depth 1.
+        uses = graph.uses(rel, module) if depth == 1 else []
         imported = {graph.by_module[m] for m in graph.imported_modules(rel)}
         via = sorted(f for f in imported if depths_with_target.get(f) == depth - 1)
         if depth == 1:
@@ -133,22 +147,22 @@ def analyse(repo: Path, target: str, *, history: bool = True,
     """
     repo = repo.resolve()
     rel = relative_target(repo, target)
-    graph = build_graph(repo)
+    stamps = source_stamps(repo)
+    key = _result_key(repo, rel, stamps, history, knowledge_graph)
+    cached = _cached_result(repo, rel, key)
+    if cached is not None:
+        return cached
+    graph = build_graph(repo, stamps=stamps)
     if rel not in graph.files:
         raise InputError(f"{rel} is not a Python source healloop scans (hidden or vendored)")
     radius = BlastRadius(target=rel, module=graph.files[rel].module)
-    summary = graph.files[rel]
-    if summary.error:
-        radius.notes.append(f"{rel} does not parse ({summary.error}): symbols unknown")
-    broken = sorted(f for f, s in graph.files.items() if s.error and f != rel)
-    if broken:
-        shown = ", ".join(broken[:5]) + (" ..." if len(broken) > 5 else "")
-        radius.notes.append(f"{len(broken)} file(s) do not parse and were skipped: {shown}")
-
     radius.dependents = dependents_of(graph, rel)
     selection = select_tests(repo, graph, rel, {d.file: d.depth for d in radius.dependents})
     radius.tests, radius.test_functions = selection.files, selection.functions
     radius.notes.extend(selection.notes)
+    error = graph.syntax_error(rel)
+    if error:
+        radius.notes.append(f"{rel} does not parse ({error})")
 
     mined = _history(repo, rel, radius) if history else None
     if not history:
@@ -170,4 +184,47 @@ def analyse(repo: Path, target: str, *, history: bool = True,
         has_tests=bool(radius.tests), changes=mined.changes(rel) if mined else None,
         related=radius.related,
     )
+    save_graph(graph)
+    _store_result(repo, rel, key, radius)
     return radius
+
+
+def _result_key(repo: Path, rel: str, stamps: dict[str, list[int]], history: bool,
+                knowledge_graph: bool | None) -> str:
+    """Return a key that changes whenever anything the analysis reads changes."""
+    head, _ = git_history.git_state(repo) if history else (None, "")
+    graph_state = arc_state(repo) if history and knowledge_graph is not False else None
+    coverage = (repo / ".healloop" / "cache" / f"coverage-{head}.json").exists()
+    material = json.dumps([RESULT_VERSION, rel, history, knowledge_graph, head, coverage,
+                           graph_state.head if graph_state else None, stamps],
+                          sort_keys=True)
+    return hashlib.sha1(material.encode()).hexdigest()
+
+
+def _result_file(repo: Path, rel: str) -> Path:
+    return repo / ".healloop" / "cache" / "results" / (
+        hashlib.sha1(rel.encode()).hexdigest()[:16] + ".json")
+
+
+def _cached_result(repo: Path, rel: str, key: str) -> BlastRadius | None:
+    path = _result_file(repo, rel)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if data.get("key") != key:
+        return None
+    return BlastRadius.model_validate(data["radius"])
+
+
+def _store_result(repo: Path, rel: str, key: str, radius: BlastRadius) -> None:
+    path = _result_file(repo, rel)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"key": key, "radius": radius.dump()}), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only checkout: the next query recomputes

@@ -19,50 +19,17 @@ import json
 import os
 import tomllib
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from healloop.analysis.scan import ImportRef, read_refs, scan
 from healloop.state import SymbolKind
 
-CACHE_VERSION = 3
+CACHE_VERSION = 5
 _SKIP_DIRS = {
     "__pycache__", "node_modules", "venv", "site-packages", "build", "dist",
 }
 _CACHE_NAME = "imports.json"
-
-
-@dataclass
-class ImportRef:
-    """One name an import statement binds in a module."""
-
-    bound: str
-    """The local name it binds ('' for a star import)."""
-    module: str
-    """The absolute module imported from (or imported)."""
-    attr: str | None
-    """For ``from m import a``: 'a'; None for ``import m``."""
-    line: int
-    top: bool
-    """Whether the import runs when the module is imported (not inside a function)."""
-
-
-@dataclass
-class FileSummary:
-    """What one source file defines, imports and references."""
-
-    file: str
-    module: str
-    is_package: bool
-    definitions: dict[str, SymbolKind] = field(default_factory=dict)
-    members: dict[str, list[str]] = field(default_factory=dict)
-    """Class name -> its attribute and method names."""
-    all_names: list[str] | None = None
-    imports: list[ImportRef] = field(default_factory=list)
-    refs: dict[str, list[int]] = field(default_factory=dict)
-    """Dotted name chains read in the module ('a.b.c') -> lines."""
-    tests: dict[str, list[str]] = field(default_factory=dict)
-    """Test function id ('TestX::test_y') -> dotted chains it reads."""
-    error: str | None = None
 
 
 @dataclass
@@ -139,184 +106,19 @@ def module_names(repo: Path, files: list[str]) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------
-# Parsing one file
-
-
-class _Summariser(ast.NodeVisitor):
-    """Walk one module and fill a FileSummary."""
-
-    def __init__(self, summary: FileSummary) -> None:
-        self.s = summary
-        self.depth = 0  # function nesting
-        self.test: str | None = None
-        self.class_stack: list[str] = []
-
-    # -- imports
-    def _package(self) -> list[str]:
-        parts = self.s.module.split(".")
-        return parts if self.s.is_package else parts[:-1]
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            if alias.asname:
-                bound, module = alias.asname, alias.name
-            else:
-                bound = module = alias.name.split(".")[0]
-                if "." in alias.name:
-                    # `import a.b.c` binds `a` but loads a.b.c: remember both.
-                    self.s.imports.append(
-                        ImportRef("", alias.name, None, node.lineno, self.depth == 0)
-                    )
-            self.s.imports.append(ImportRef(bound, module, None, node.lineno, self.depth == 0))
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.level:
-            base = self._package()
-            if node.level > 1:
-                base = base[: len(base) - (node.level - 1)]
-            module = ".".join(base + ([node.module] if node.module else []))
-        else:
-            module = node.module or ""
-        for alias in node.names:
-            if alias.name == "*":
-                self.s.imports.append(ImportRef("", module, "*", node.lineno, self.depth == 0))
-            else:
-                self.s.imports.append(
-                    ImportRef(alias.asname or alias.name, module, alias.name, node.lineno,
-                              self.depth == 0)
-                )
-
-    # -- definitions
-    def _define(self, name: str, kind: SymbolKind) -> None:
-        if self.depth == 0 and not self.class_stack:
-            self.s.definitions.setdefault(name, kind)
-
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        self._define(node.name, "function")
-        for deco in node.decorator_list:
-            self.visit(deco)
-        self.visit(node.args)
-        if node.returns:
-            self.visit(node.returns)
-        if self.class_stack and self.depth == 0:
-            self.s.members.setdefault(self.class_stack[-1], []).append(node.name)
-        outer = self.test
-        if self.test is None and self.depth == 0 and node.name.startswith("test"):
-            cls = self.class_stack[-1] + "::" if self.class_stack else ""
-            if not self.class_stack or self.class_stack[-1].startswith("Test"):
-                self.test = f"{cls}{node.name}"
-                self.s.tests.setdefault(self.test, [])
-        self.depth += 1
-        saved = self.class_stack
-        self.class_stack = []
-        for stmt in node.body:
-            self.visit(stmt)
-        self.class_stack = saved
-        self.depth -= 1
-        self.test = outer
-
-    visit_FunctionDef = _function
-    visit_AsyncFunctionDef = _function
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self._define(node.name, "class")
-        for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
-            self.visit(expr)
-        self.class_stack.append(node.name)
-        if len(self.class_stack) == 1 and self.depth == 0:
-            self.s.members.setdefault(node.name, [])
-        for stmt in node.body:
-            self.visit(stmt)
-        self.class_stack.pop()
-
-    def _targets(self, targets: list[ast.expr]) -> None:
-        for target in targets:
-            for name in ast.walk(target):
-                if isinstance(name, ast.Name):
-                    if self.class_stack and self.depth == 0 and len(self.class_stack) == 1:
-                        self.s.members.setdefault(self.class_stack[0], []).append(name.id)
-                    kind: SymbolKind = "constant" if name.id.isupper() else "attribute"
-                    self._define(name.id, kind)
-                    if name.id == "__all__" and self.depth == 0 and not self.class_stack:
-                        self.s.all_names = self._all_value
-            self.visit(target)
-
-    _all_value: list[str] | None = None
-
-    def visit_Assign(self, node: ast.Assign) -> None:
-        self._all_value = _string_list(node.value)
-        self._targets(node.targets)
-        self.visit(node.value)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self._all_value = _string_list(node.value) if node.value else None
-        self._targets([node.target])
-        self.visit(node.annotation)
-        if node.value:
-            self.visit(node.value)
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        if (isinstance(node.target, ast.Name) and node.target.id == "__all__"
-                and self.s.all_names is not None):
-            extra = _string_list(node.value)
-            if extra:
-                self.s.all_names = self.s.all_names + extra
-        self.generic_visit(node)
-
-    # -- references
-    def _ref(self, chain: str, line: int) -> None:
-        lines = self.s.refs.setdefault(chain, [])
-        if not lines or lines[-1] != line:
-            lines.append(line)
-        if self.test is not None:
-            self.s.tests[self.test].append(chain)
-
-    def visit_Name(self, node: ast.Name) -> None:
-        if not isinstance(node.ctx, ast.Store):
-            self._ref(node.id, node.lineno)
-
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        parts = [node.attr]
-        value = node.value
-        while isinstance(value, ast.Attribute):
-            parts.append(value.attr)
-            value = value.value
-        if isinstance(value, ast.Name):
-            parts.append(value.id)
-            self._ref(".".join(reversed(parts)), node.lineno)
-        else:
-            self.visit(value)
-
-
-def _string_list(node: ast.expr | None) -> list[str] | None:
-    if isinstance(node, (ast.List, ast.Tuple)) and all(
-        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
-    ):
-        return [e.value for e in node.elts]  # type: ignore[attr-defined]
-    return None
-
-
-def summarise(source: str, file: str, module: str, is_package: bool) -> FileSummary:
-    """Return what one module defines, imports and references."""
-    summary = FileSummary(file=file, module=module, is_package=is_package)
-    try:
-        tree = ast.parse(source, filename=file)
-    except (SyntaxError, ValueError) as exc:
-        summary.error = f"{type(exc).__name__}: {exc}"
-        return summary
-    _Summariser(summary).visit(tree)
-    for test, chains in summary.tests.items():
-        summary.tests[test] = sorted(set(chains))
-    return summary
-
-
-def _from_dict(data: dict) -> FileSummary:
-    imports = [ImportRef(**i) for i in data.pop("imports")]
-    return FileSummary(**data, imports=imports)
-
-
-# ---------------------------------------------------------------------------
 # The graph
+
+
+@dataclass
+class FileSummary:
+    """One source file: its module name, imports and top-level names, and its body."""
+
+    file: str
+    module: str
+    is_package: bool
+    imports: list[ImportRef] = field(default_factory=list)
+    definitions: dict[str, SymbolKind] = field(default_factory=dict)
+    all_names: list[str] | None = None
 
 
 class ImportGraph:
@@ -333,6 +135,52 @@ class ImportGraph:
         self._stars: dict[str, list[str]] = {}
         self._importers: dict[str, set[str]] | None = None
         self._prefixes: set[str] | None = None
+        self._gateway_cache: dict[str, set[str]] = {}
+        self._users_cache: dict[str, set[str]] = {}
+        self.dirty = False
+        """Whether any file was scanned since the cache was read."""
+        self.cache_file: Path | None = None
+        self.stamps: dict[str, list[int]] = {}
+
+    def text(self, rel: str) -> str:
+        """Return the source of one file."""
+        return (self.repo / rel).read_bytes().decode("utf-8", errors="replace")
+
+    def syntax_error(self, rel: str) -> str | None:
+        """Return why a file does not parse, or None."""
+        try:
+            ast.parse(self.text(rel), filename=rel)
+        except (SyntaxError, ValueError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    def _gateways(self, target_module: str) -> set[str]:
+        """Return the modules through which a dotted name can reach target_module."""
+        if target_module not in self._gateway_cache:
+            parts = target_module.split(".")
+            gateways = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+            gateways |= {self.files[f].module for f in self.symbol_users(target_module)}
+            self._gateway_cache[target_module] = gateways
+        return self._gateway_cache[target_module]
+
+    def _roots(self, rel: str, target_module: str) -> set[str]:
+        """Return the names bound in rel that can lead to a symbol of target_module."""
+        gateways = self._gateways(target_module)
+        roots = set()
+        for name, ref in self.bindings(rel).items():
+            if ref.attr is None:
+                if ref.module in gateways:
+                    roots.add(name)
+                continue
+            module, symbol = self.resolve(ref.module, ref.attr)
+            if module == target_module or (not symbol and module in gateways):
+                roots.add(name)
+        for star in self._stars[rel]:
+            for name in self.exports(star):
+                module, symbol = self.resolve(star, name)
+                if module == target_module or (not symbol and module in gateways):
+                    roots.add(name)
+        return roots
 
     # -- bindings
     def bindings(self, rel: str) -> dict[str, ImportRef]:
@@ -473,6 +321,8 @@ class ImportGraph:
 
     def symbol_users(self, module: str) -> set[str]:
         """Return files whose imports bind a symbol defined in module."""
+        if module in self._users_cache:
+            return self._users_cache[module]
         users = set()
         for rel in self.files:
             for ref in self.files[rel].imports:
@@ -481,6 +331,7 @@ class ImportGraph:
                     if origin == module and self.files[rel].module != module:
                         users.add(rel)
                         break
+        self._users_cache[module] = users
         return users
 
     # -- uses
@@ -496,7 +347,8 @@ class ImportGraph:
     def uses(self, rel: str, target_module: str) -> list[Use]:
         """Return the symbols of target_module that file rel uses, with lines."""
         found: dict[tuple[str, int], Use] = {}
-        for chain, lines in self.files[rel].refs.items():
+        refs, _ = read_refs(self.text(rel), self._roots(rel, target_module))
+        for chain, lines in refs.items():
             resolved = self._resolve_chain(rel, chain)
             if resolved is None:
                 continue
@@ -519,7 +371,9 @@ class ImportGraph:
     def test_functions(self, rel: str, modules: set[str]) -> list[str]:
         """Return the tests in rel that read a name resolving into one of modules."""
         hits = []
-        for test, chains in self.files[rel].tests.items():
+        _, tests = read_refs(self.text(rel), set().union(
+            *(self._roots(rel, m) for m in modules)), tests=True)
+        for test, chains in tests.items():
             for chain in chains:
                 resolved = self._resolve_chain(rel, chain)
                 if resolved is not None and resolved[0] in modules:
@@ -542,12 +396,41 @@ def cache_dir(repo: Path) -> Path:
     return folder
 
 
-def build_graph(repo: Path, *, cache: bool = True) -> ImportGraph:
-    """Parse (or load from the cache) every Python file of repo into an ImportGraph."""
+def _head_to_json(summary: FileSummary) -> list:
+    imports = [[r.bound, r.module, r.attr, r.line, r.top] for r in summary.imports]
+    return [imports, summary.definitions, summary.all_names]
+
+
+def _summary_from_json(rel: str, module: str, entry: list) -> FileSummary:
+    imports, definitions, all_names = entry[2]
+    return FileSummary(
+        file=rel, module=module, is_package=rel.endswith("__init__.py"),
+        imports=[ImportRef(*i) for i in imports], definitions=definitions,
+        all_names=all_names,
+    )
+
+
+def source_stamps(repo: Path) -> dict[str, list[int]]:
+    """Return each Python source of repo with its size and modification time."""
+    stamps = {}
+    for rel in python_files(repo):
+        stat = (repo / rel).stat()
+        stamps[rel] = [stat.st_size, stat.st_mtime_ns]
+    return stamps
+
+
+def build_graph(repo: Path, *, cache: bool = True,
+                stamps: dict[str, list[int]] | None = None) -> ImportGraph:
+    """Scan (or load from the cache) every Python file of repo into an ImportGraph.
+
+    Only heads (imports, top-level names) are kept; what a file reads is scanned
+    when an analysis asks. Call ``save_graph`` afterwards to keep new heads.
+    """
     repo = repo.resolve()
-    files = python_files(repo)
+    stamps = stamps or source_stamps(repo)
+    files = sorted(stamps)
     names = module_names(repo, files)
-    cached: dict[str, dict] = {}
+    cached: dict[str, list] = {}
     cache_file = None
     if cache:
         try:
@@ -562,27 +445,38 @@ def build_graph(repo: Path, *, cache: bool = True) -> ImportGraph:
         if data.get("version") == CACHE_VERSION:
             cached = data.get("files", {})
     summaries: dict[str, FileSummary] = {}
-    fresh: dict[str, dict] = {}
-    changed = False
+    changed = len(cached) != len(files)
     for rel in files:
-        stat = (repo / rel).stat()
-        stamp = [stat.st_size, stat.st_mtime_ns]
+        stamp = stamps[rel]
         entry = cached.get(rel)
-        if entry and entry["stamp"] == stamp and entry["summary"]["module"] == names[rel]:
-            summaries[rel] = _from_dict(dict(entry["summary"]))
-            fresh[rel] = entry
+        if entry and entry[0] == stamp and entry[1] == names[rel]:
+            summaries[rel] = _summary_from_json(rel, names[rel], entry)
             continue
         source = (repo / rel).read_bytes().decode("utf-8", errors="replace")
-        summary = summarise(source, rel, names[rel], rel.endswith("__init__.py"))
-        summaries[rel] = summary
-        fresh[rel] = {"stamp": stamp, "summary": asdict(summary)}
+        is_package = rel.endswith("__init__.py")
+        head = scan(source, names[rel], is_package)
+        summaries[rel] = FileSummary(rel, names[rel], is_package, head.imports,
+                                     head.definitions, head.all_names)
         changed = True
-    if cache_file is not None and (changed or len(fresh) != len(cached)):
-        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        try:
-            tmp.write_text(json.dumps({"version": CACHE_VERSION, "files": fresh}),
-                           encoding="utf-8")
-            tmp.replace(cache_file)
-        except OSError:
-            tmp.unlink(missing_ok=True)
-    return ImportGraph(repo, summaries)
+    graph = ImportGraph(repo, summaries)
+    graph.dirty = changed
+    graph.cache_file = cache_file
+    graph.stamps = stamps
+    return graph
+
+
+def save_graph(graph: ImportGraph) -> None:
+    """Write the heads of the graph to its cache, if anything was scanned."""
+    cache_file = graph.cache_file
+    if cache_file is None or not graph.dirty:
+        return
+    files = {rel: [graph.stamps[rel], s.module, _head_to_json(s)]
+             for rel, s in graph.files.items()}
+    tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps({"version": CACHE_VERSION, "files": files}),
+                       encoding="utf-8")
+        tmp.replace(cache_file)
+        graph.dirty = False
+    except OSError:
+        tmp.unlink(missing_ok=True)

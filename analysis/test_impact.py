@@ -37,6 +37,8 @@ def static_tests(
 ) -> tuple[list[str], list[str]]:
     """Return (test files, test function ids) that reach target through imports.
 
+    Test functions are listed for the test modules that use the target directly.
+
     Args:
         graph: The repository's import graph.
         target: Repo-relative path of the target.
@@ -49,10 +51,11 @@ def static_tests(
         if rel.rsplit("/", 1)[-1] == "conftest.py":
             folder = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
             files |= {f for f in graph.files if f.startswith(folder) and is_test_file(f)}
-    modules = {graph.files[rel].module for rel in chain if not is_test_file(rel)}
+    # Test functions are resolved in the tests that import the target itself: reading
+    # every test module on longer chains would cost a full parse of most suites.
     functions = []
-    for rel in sorted(files):
-        functions.extend(graph.test_functions(rel, modules))
+    for rel in sorted(f for f in files if dependents.get(f) == 1 or f == target):
+        functions.extend(graph.test_functions(rel, {graph.files[target].module}))
     return sorted(files), functions
 
 

@@ -111,16 +111,76 @@ def test_transitive_dependents_have_their_depth(repo: Path) -> None:
 def test_tests_reaching_the_target_are_selected_with_their_functions(repo: Path) -> None:
     radius = analyse(repo, "pkg/core.py", history=False)
     assert radius.tests == ["tests/test_chain.py", "tests/test_core.py"]
-    assert radius.test_functions == [
-        "tests/test_chain.py::TestChain::test_f",
-        "tests/test_core.py::test_area",
-    ]
+    # Functions are named in the tests that use the target directly.
+    assert radius.test_functions == ["tests/test_core.py::test_area"]
 
 
-def test_unparsable_files_are_named_in_the_notes(repo: Path) -> None:
-    write(repo, {"pkg/broken.py": "def (:\n"})
+def test_conftest_on_the_chain_selects_the_tests_under_it(repo: Path) -> None:
+    write(repo, {"tests/conftest.py": "import pytest\nfrom pkg.core import Shape\n",
+                 "tests/test_other.py": "def test_x():\n    assert True\n"})
     radius = analyse(repo, "pkg/core.py", history=False)
-    assert any("pkg/broken.py" in note for note in radius.notes)
+    assert "tests/test_other.py" in radius.tests
+
+
+def test_dependent_with_a_syntax_error_is_still_analysed(repo: Path) -> None:
+    write(repo, {"pkg/broken.py": "from pkg.core import area\n\narea(1, 2)\ndef (:\n"})
+    assert symbols(repo, "pkg/broken.py") == ["area"]
+
+
+NOISY = '''\
+from pkg.core import area, LIMIT
+"""area(1, 2) in a docstring"""
+# area(3, 4) in a comment
+text = 'area(5, 6)'
+def f(area=1, LIMIT=2):
+    return dict(area=3)
+value = area(7, 8)
+'''
+
+
+def test_strings_comments_and_definitions_are_not_uses(repo: Path) -> None:
+    write(repo, {"pkg/noisy.py": NOISY})
+    radius = analyse(repo, "pkg/core.py", history=False)
+    noisy = next(d for d in radius.dependents if d.file == "pkg/noisy.py")
+    assert [(u.symbol, u.line) for u in noisy.uses] == [("LIMIT", 1), ("area", 1),
+                                                         ("area", 7)]
+
+
+SHAPES = '''\
+from pkg.core import Shape
+
+
+class ShapeTest:
+    def helper(self):
+        return Shape()
+
+    def test_grow(self):
+        assert Shape().grow() == 1
+
+    def test_other(self):
+        assert True
+
+
+def test_plain():
+    def test_nested():
+        return Shape
+    assert test_nested
+'''
+
+
+def test_test_methods_of_test_classes_are_named(repo: Path) -> None:
+    write(repo, {"tests/test_shapes.py": SHAPES})
+    radius = analyse(repo, "pkg/core.py", history=False)
+    shapes = [t for t in radius.test_functions if t.startswith("tests/test_shapes.py")]
+    assert shapes == ["tests/test_shapes.py::ShapeTest::test_grow",
+                      "tests/test_shapes.py::test_plain"]
+
+
+def test_target_that_does_not_parse_still_has_its_importers(repo: Path) -> None:
+    write(repo, {"pkg/core.py": CORE + "\ndef broken(:\n"})
+    radius = analyse(repo, "pkg/core.py", history=False)
+    assert "pkg/alias.py" in {d.file for d in radius.dependents}
+    assert any(n.startswith("pkg/core.py does not parse") for n in radius.notes)
 
 
 def test_target_outside_repository_is_an_input_error(repo: Path, tmp_path: Path) -> None:

@@ -1,0 +1,348 @@
+"""A fast pass over one module: what it imports and what it defines at the top.
+
+The import graph needs every file of the repository, but only its import statements,
+its top-level names and ``__all__``. Building a full syntax tree of each file costs
+seconds on a large repository (sqlalchemy has 20 MB of Python), so this pass finds the
+few lines that matter with regular expressions, skipping triple-quoted strings, and
+hands only the import statements to the parser. The full tree is built later, and
+only for the files whose symbol uses or tests an analysis needs.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from healloop.state import SymbolKind
+
+_TRIPLE = re.compile(r'"""|\'\'\'')
+# Every pattern starts with a literal newline (the text is scanned with one prepended),
+# which lets the regex engine skip ahead instead of trying every position.
+_IMPORT = re.compile(r"\n([ \t]*)(?:from[ \t]+\.*[\w.]*[ \t]+import\b|import[ \t]+\w)")
+_DEF = re.compile(r"\n([ \t]{0,4})(?:async[ \t]+def|def|class)[ \t]+(\w+)")
+_ASSIGN = re.compile(r"\n([ \t]{0,4})([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
+_ALL = re.compile(r"\n__all__[ \t]*(\+=|=|:[^=\n]*=|\.extend\(|\.append\()")
+_TOP = re.compile(r"\n(?:async[ \t]+)?([A-Za-z_]\w*)")
+_BLOCKS = {"if", "elif", "else", "try", "except", "finally", "with", "for", "while"}
+
+
+@dataclass
+class ImportRef:
+    """One name an import statement binds in a module."""
+
+    bound: str
+    """The local name it binds ('' for a star import, or the loaded module of
+    ``import a.b`` beside the binding of ``a``)."""
+    module: str
+    """The absolute module imported from (or imported)."""
+    attr: str | None
+    """For ``from m import a``: 'a' ('*' for a star import); None for ``import m``."""
+    line: int
+    top: bool
+    """Whether the import runs when the module is imported (not inside a function)."""
+
+
+@dataclass
+class Head:
+    """What one module imports and defines at its top level."""
+
+    imports: list[ImportRef] = field(default_factory=list)
+    definitions: dict[str, SymbolKind] = field(default_factory=dict)
+    all_names: list[str] | None = None
+
+
+class _Source:
+    """A module's text with its triple-quoted strings and top-level statements located."""
+
+    def __init__(self, text: str) -> None:
+        self.text = "\n" + text  # see the patterns: positions count this newline
+        self.strings = self._strings()
+        self.tops = [(m.start(), m.group(1)) for m in _TOP.finditer(text)
+                     if not self.in_string(m.start())]
+        self.top_starts = [p for p, _ in self.tops]
+        self._last = (0, 0)
+
+    def _strings(self) -> list[tuple[int, int]]:
+        spans, opened, delim = [], -1, ""
+        for m in _TRIPLE.finditer(self.text):
+            if opened < 0:
+                # A triple quote after a comment mark, or inside a one-line string
+                # of the other kind of quote, opens nothing.
+                before = self.text[self.text.rfind("\n", 0, m.start()) + 1:m.start()]
+                if _quoted_or_commented(before):
+                    continue
+                opened, delim = m.start(), m.group()
+            elif m.group() == delim and self.text[m.start() - 1] != "\\":
+                spans.append((opened, m.end()))
+                opened = -1
+        if opened >= 0:
+            spans.append((opened, len(self.text)))
+        return spans
+
+    def in_string(self, pos: int) -> bool:
+        i = bisect.bisect_right(self.strings, (pos, len(self.text) + 1)) - 1
+        return i >= 0 and self.strings[i][0] < pos < self.strings[i][1]
+
+    def line_of(self, pos: int) -> int:
+        """Return the line of pos; positions must be asked for in increasing order."""
+        last_pos, last_line = self._last
+        line = last_line + self.text.count("\n", last_pos, pos)
+        self._last = (pos, line)
+        return line
+
+    def enclosing(self, pos: int) -> str | None:
+        """Return the keyword of the top-level statement an indented line belongs to."""
+        i = bisect.bisect_right(self.top_starts, pos) - 1
+        return self.tops[i][1] if i >= 0 else None
+
+
+def _quoted_or_commented(line: str) -> bool:
+    """Return whether the end of this line prefix is inside a string or a comment."""
+    quote = ""
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#":
+            return True
+        i += 1
+    return bool(quote)
+
+
+def _statement(text: str, start: int) -> str:
+    """Return the import statement starting at start, across brackets and backslashes."""
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    line = text[start:end]
+    if "(" in line.split("#", 1)[0] and ")" not in line.split("#", 1)[0]:
+        close = text.find(")", start)
+        end = len(text) if close < 0 else close + 1
+    else:
+        while line.rstrip().endswith("\\") and end < len(text):
+            nxt = text.find("\n", end + 1)
+            nxt = len(text) if nxt < 0 else nxt
+            line = text[end + 1:nxt]
+            end = nxt
+    return text[start:end]
+
+
+def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    if node.level > 1:
+        base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def import_refs(node: ast.Import | ast.ImportFrom, module: str, is_package: bool,
+                line: int, top: bool) -> list[ImportRef]:
+    """Return the bindings of one import statement of module."""
+    refs = []
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                refs.append(ImportRef(alias.asname, alias.name, None, line, top))
+                continue
+            root = alias.name.split(".")[0]
+            if "." in alias.name:
+                refs.append(ImportRef("", alias.name, None, line, top))
+            refs.append(ImportRef(root, root, None, line, top))
+        return refs
+    source = _absolute(node, module, is_package)
+    for alias in node.names:
+        if alias.name == "*":
+            refs.append(ImportRef("", source, "*", line, top))
+        else:
+            refs.append(ImportRef(alias.asname or alias.name, source, alias.name, line, top))
+    return refs
+
+
+def _literal_list(text: str, start: int) -> list[str] | None:
+    """Return the list of strings written at text[start:], or None if not literal."""
+    depth, i = 0, start
+    while i < len(text):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                i += 1
+                break
+        elif ch == "\n" and depth == 0:
+            break
+        i += 1
+    try:
+        value = ast.literal_eval(text[start:i].strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+def scan(text: str, module: str, is_package: bool) -> Head:
+    """Return the imports, top-level definitions and ``__all__`` of one module's text."""
+    src = _Source(text)
+    text = src.text
+    head = Head()
+    statements: list[tuple[str, int, bool]] = []
+    for m in _IMPORT.finditer(text):
+        start = m.start() + 1 + len(m.group(1))
+        if src.in_string(start):
+            continue
+        top = True
+        if m.group(1):
+            top = src.enclosing(start) in _BLOCKS
+        statements.append((_statement(text, start), src.line_of(start), top))
+    _parse_imports(statements, module, is_package, head)
+    for m in _DEF.finditer(text):
+        if src.in_string(m.start()) or not _top_level(src, m):
+            continue
+        kind: SymbolKind = "class" if "class" in m.group(0).split()[0] else "function"
+        head.definitions.setdefault(m.group(2), kind)
+    for m in _ASSIGN.finditer(text):
+        name = m.group(2)
+        if name in ("if", "elif", "while", "return", "assert", "print") or \
+                src.in_string(m.start()) or not _top_level(src, m):
+            continue
+        head.definitions.setdefault(name, "constant" if name.isupper() else "attribute")
+    for m in _ALL.finditer(text):
+        if src.in_string(m.start()):
+            continue
+        names = _literal_list(text, m.end() - (1 if m.group(1).endswith("(") else 0))
+        if m.group(1) in ("=",) or m.group(1).startswith(":"):
+            head.all_names = names
+        elif names is not None and head.all_names is not None:
+            head.all_names = head.all_names + names
+        elif names is None:
+            head.all_names = None
+    return head
+
+
+_LINE = re.compile(r"\n([ \t]*)(?=[^\s#])")
+_TEST_DEF = re.compile(r"\n([ \t]*)(?:async[ \t]+)?def[ \t]+(test\w*)")
+_CLASS = re.compile(r"\n([ \t]*)class[ \t]+(\w+)")
+
+
+def read_refs(text: str, roots: set[str], *, tests: bool = False
+              ) -> tuple[dict[str, list[int]], dict[str, list[str]]]:
+    """Return the dotted chains starting with one of roots that a module reads.
+
+    Returns (chain -> lines, test id -> chains read in that test function); the second
+    is filled only when tests is True. Strings and comments are skipped, and so are
+    definitions (``def name``), keyword arguments (``name=``) and attributes of other
+    objects (``x.name``). Unlike a parse, this works on a module with a syntax error.
+    """
+    refs: dict[str, list[int]] = {}
+    per_test: dict[str, list[str]] = {}
+    names = sorted((r for r in roots if r.isidentifier()), key=len, reverse=True)
+    if not names:
+        return refs, per_test
+    src = _Source(text)
+    text = src.text
+    spans = _test_spans(src) if tests else []
+    starts = [s for s, _, _ in spans]
+    pattern = re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, names)) +
+                         r")\b(?:[ \t]*\.[ \t]*[A-Za-z_]\w*)*")
+    for m in pattern.finditer(text):
+        pos = m.start()
+        after = text[m.end():m.end() + 2]
+        if after[:1] == "=" and after != "==" or src.in_string(pos):
+            continue
+        prefix = text[text.rfind("\n", 0, pos) + 1:pos]
+        if ("'" in prefix or '"' in prefix or "#" in prefix) and \
+                _quoted_or_commented(prefix):
+            continue
+        if prefix.rstrip().endswith(("def", "class")):
+            continue
+        chain = m.group()
+        if " " in chain or "\t" in chain:
+            chain = re.sub(r"[ \t]", "", chain)
+        lines = refs.setdefault(chain, [])
+        line = src.line_of(pos)
+        if not lines or lines[-1] != line:
+            lines.append(line)
+        if spans:
+            i = bisect.bisect_right(starts, pos) - 1
+            if i >= 0 and pos < spans[i][1]:
+                per_test.setdefault(spans[i][2], []).append(chain)
+    for _, _, test in spans:
+        per_test.setdefault(test, [])
+    return refs, {t: sorted(set(c)) for t, c in per_test.items()}
+
+
+def _test_spans(src: _Source) -> list[tuple[int, int, str]]:
+    """Return (start, end, test id) of the test functions of a module, by indentation."""
+    text = src.text
+    lines = [(m.start(), len(m.group(1).expandtabs(4))) for m in _LINE.finditer(text)
+             if not src.in_string(m.start() + 1)]
+    starts = [p for p, _ in lines]
+    classes_at = {m.start(): m.group(2) for m in _CLASS.finditer(text)}
+    spans = []
+    for m in _TEST_DEF.finditer(text):
+        if src.in_string(m.start() + 1):
+            continue
+        indent = len(m.group(1).expandtabs(4))
+        i = bisect.bisect_right(starts, m.start())
+        end = len(text)
+        while i < len(lines):
+            if lines[i][1] <= indent:
+                end = lines[i][0]
+                break
+            i += 1
+        owner = ""
+        if indent:
+            # The block it sits in is the nearest line above that is less indented.
+            j = bisect.bisect_left(starts, m.start()) - 1
+            while j >= 0 and lines[j][1] >= indent:
+                j -= 1
+            cls = classes_at.get(lines[j][0]) if j >= 0 else None
+            if cls is None or "Test" not in cls:
+                continue  # a nested function or a method of a helper class
+            owner = cls + "::"
+        spans.append((m.start(), end, f"{owner}{m.group(2)}"))
+    return spans
+
+
+def _top_level(src: _Source, m: re.Match[str]) -> bool:
+    indent = m.group(1)
+    if not indent:
+        return True
+    # Definitions one level under a top-level if/try (conditional definitions).
+    return len(indent.expandtabs(4)) <= 4 and src.enclosing(m.start()) in _BLOCKS
+
+
+def _parse_imports(statements: list[tuple[str, int, bool]], module: str, is_package: bool,
+                   head: Head) -> None:
+    """Parse every import statement at once; fall back to one by one on a syntax error."""
+    if not statements:
+        return
+    joined, offsets, line = [], [], 1
+    for text, _, _ in statements:
+        offsets.append(line)
+        joined.append(text)
+        line += text.count("\n") + 1
+    try:
+        tree = ast.parse("\n".join(joined))
+        parsed = [(node, bisect.bisect_right(offsets, node.lineno) - 1) for node in tree.body]
+    except (SyntaxError, ValueError):
+        parsed = []
+        for i, (text, _, _) in enumerate(statements):
+            try:
+                parsed.extend((node, i) for node in ast.parse(text).body)
+            except (SyntaxError, ValueError):
+                continue
+    for node, i in parsed:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            _, real_line, top = statements[i]
+            head.imports.extend(import_refs(node, module, is_package, real_line, top))
