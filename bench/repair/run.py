@@ -1,0 +1,225 @@
+"""Benchmark of offline test-driven repair on a corpus of small buggy programs.
+
+Each corpus entry (corpus/<name>/) holds a module with one bug, test_visible.py (the
+tests repair may use), test_heldout.py (used only to judge the result), fixed.py (a
+reference fix, used only by --check) and meta.json (the bug's kind).
+
+For each entry the harness copies the module and its visible tests into a fresh git
+repository, heals it through the real CLI:
+
+    healloop run --repo <copy> --file <module> --engine offline --yes --output <out>
+
+and runs the visible tests (plausible) and the held-out tests (correct) against the
+result. It prints one row per bug, the totals, the median time, and on the last line
+the figure.
+
+    uv run python bench/repair/run.py               # every bug, through the CLI
+    uv run python bench/repair/run.py --direct      # call the engine in-process
+    uv run python bench/repair/run.py --only gcd --only lcs
+    uv run python bench/repair/run.py --check       # the corpus itself is sound
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CORPUS = Path(__file__).parent / "corpus"
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
+          "-p", "no:langsmith_plugin", "--no-header", "-o", "addopts="]
+
+
+@dataclass
+class Row:
+    name: str
+    kind: str
+    plausible: bool
+    correct: bool
+    tried: int
+    seconds: float
+    summary: str
+
+
+def entries(only: list[str]) -> list[Path]:
+    found = sorted(p for p in CORPUS.iterdir() if (p / "meta.json").exists())
+    return [p for p in found if not only or p.name in only]
+
+
+def meta(entry: Path) -> dict[str, str]:
+    return json.loads((entry / "meta.json").read_text())
+
+
+def tests_pass(source: str, module: str, tests: Path) -> bool:
+    """Return whether the test file passes against source saved as module."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / module).write_text(source)
+        shutil.copy(tests, work / tests.name)
+        try:
+            proc = subprocess.run([*PYTEST, tests.name], cwd=work, capture_output=True,
+                                  text=True, timeout=60, env={**os.environ, "PYTHONPATH": ""})
+        except subprocess.TimeoutExpired:
+            return False  # a test that loops is a failing test
+        return proc.returncode == 0
+
+
+def make_repo(entry: Path, module: str, root: Path) -> Path:
+    repo = root / entry.name
+    repo.mkdir()
+    shutil.copy(entry / module, repo / module)
+    shutil.copy(entry / "test_visible.py", repo / "test_visible.py")
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "buggy"], cwd=repo, check=True)
+    return repo
+
+
+def heal_cli(repo: Path, module: str, out: Path, seconds: float | None) -> tuple[str, int]:
+    """Heal through the CLI; return the healed source and the candidates tried."""
+    cmd = ["uv", "run", "--no-sync", "healloop", "run", "--repo", str(repo), "--file", module,
+           "--engine", "offline", "--yes", "--output", str(out)]
+    if seconds is not None:
+        cmd += ["--repair-seconds", str(seconds)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
+                          cwd=Path(__file__).resolve().parents[2])
+    healed = (repo / module).read_text()
+    tried = _tried_from_report(out)
+    if proc.returncode not in (0, 1):
+        print(f"  {repo.name}: exit {proc.returncode}: {proc.stderr.strip()[-300:]}",
+              file=sys.stderr)
+    return healed, tried
+
+
+def _tried_from_report(out: Path) -> int:
+    """Find the repair engine's candidate count in the run's JSON report."""
+    files = [out] if out.is_file() else sorted(out.rglob("*.json")) if out.exists() else []
+    for path in files:
+        try:
+            data = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        tried = _find_tried(data)
+        if tried:
+            return tried
+    return 0
+
+
+def _find_tried(data: object) -> int:
+    if isinstance(data, dict):
+        if data.get("engine", "").startswith("repair") and isinstance(data.get("stats"), dict):
+            return int(data["stats"].get("tried", 0))
+        return max((_find_tried(v) for v in data.values()), default=0)
+    if isinstance(data, list):
+        return max((_find_tried(v) for v in data), default=0)
+    return 0
+
+
+def heal_direct(repo: Path, module: str, seconds: float | None) -> tuple[str, int, str]:
+    """Heal by calling the engine in-process, as the generate node would."""
+    from healloop.context import RunContext
+    from healloop.engines.base import GenerationJob
+    from healloop.engines.test_repair import TestRepairEngine
+    from healloop.sandbox import Workspace, run_tests
+    from healloop.state import ReviewReport
+
+    source = (repo / module).read_text()
+    with Workspace(repo) as workspace:
+        run = run_tests(workspace, ["test_visible.py"])
+    ctx = RunContext(engine="offline")
+    if seconds is not None:
+        ctx.repair_seconds = seconds
+    job = GenerationJob(repo=repo, target=module, source=source, original=source,
+                        review=ReviewReport(target=module, tests=run), blast_radius=None,
+                        iteration=1, context=ctx)
+    proposals = TestRepairEngine().propose(job)
+    if not proposals:
+        return source, 0, ""
+    best = proposals[0]
+    return best.content, int(best.stats.get("tried", 0)), best.summary
+
+
+def check(entry: Path) -> list[str]:
+    """Return what is wrong with a corpus entry."""
+    info = meta(entry)
+    module = info["module"]
+    fixed = (entry / "fixed.py").read_text()
+    buggy = (entry / module).read_text()
+    problems = []
+    if not tests_pass(fixed, module, entry / "test_visible.py"):
+        problems.append("fixed.py fails test_visible.py")
+    if not tests_pass(fixed, module, entry / "test_heldout.py"):
+        problems.append("fixed.py fails test_heldout.py")
+    if tests_pass(buggy, module, entry / "test_visible.py"):
+        problems.append("the bug passes test_visible.py")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--direct", action="store_true", help="call the engine in-process")
+    parser.add_argument("--check", action="store_true", help="check the corpus, heal nothing")
+    parser.add_argument("--only", action="append", default=[], help="run only this bug")
+    parser.add_argument("--seconds", type=float, default=None, help="repair time budget")
+    args = parser.parse_args()
+    chosen = entries(args.only)
+    if args.check:
+        bad = 0
+        for entry in chosen:
+            problems = check(entry)
+            bad += bool(problems)
+            print(f"{entry.name:22} {'ok' if not problems else '; '.join(problems)}")
+        print(f"{len(chosen) - bad}/{len(chosen)} corpus entries sound")
+        return 1 if bad else 0
+    rows: list[Row] = []
+    header = f"{'bug':22} {'kind':11} {'plausible':>9} {'correct':>7} {'tried':>6} {'seconds':>8}"
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory(prefix="repair-bench-") as tmp:
+        root = Path(tmp)
+        for entry in chosen:
+            info = meta(entry)
+            module = info["module"]
+            repo = make_repo(entry, module, root)
+            start = time.perf_counter()
+            summary = ""
+            if args.direct:
+                healed, tried, summary = heal_direct(repo, module, args.seconds)
+            else:
+                healed, tried = heal_cli(repo, module, root / f"{entry.name}-out", args.seconds)
+            seconds = time.perf_counter() - start
+            plausible = tests_pass(healed, module, entry / "test_visible.py")
+            correct = plausible and tests_pass(healed, module, entry / "test_heldout.py")
+            row = Row(entry.name, info["kind"], plausible, correct, tried, seconds, summary)
+            rows.append(row)
+            print(f"{row.name:22} {row.kind:11} {_yn(plausible):>9} {_yn(correct):>7} "
+                  f"{tried:>6} {seconds:>8.1f}  {summary}", flush=True)
+    n = len(rows)
+    plausible_n = sum(r.plausible for r in rows)
+    correct_n = sum(r.correct for r in rows)
+    times = [r.seconds for r in rows]
+    median = statistics.median(times) if times else 0.0
+    print("-" * len(header))
+    print(f"plausible {plausible_n}/{n}, correct {correct_n}/{n}, "
+          f"median {median:.1f}s, max {max(times, default=0):.1f}s, "
+          f"tried {sum(r.tried for r in rows)} candidates in all")
+    print(f"repair: {plausible_n}/{n} plausible, {correct_n}/{n} correct, "
+          f"median {median:.1f}s per bug")
+    return 0
+
+
+def _yn(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""One repair of one target: scratch copy, fork server, search, validation.
+
+The search trusts the fork server for speed; what it returns is trusted only after a
+real sandboxed pytest run in a second scratch copy. That run starts as soon as the
+first plausible patch is found, in parallel with the rest of the search, because on
+most repositories it costs more than the search itself (pytest and its plugins
+start from nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from healloop.repair.runner import CandidateRunner, Check, WorkerError
+from healloop.repair.search import Budget, Outcome, Patch, search
+from healloop.sandbox import Limits, Workspace, run_tests
+from healloop.state import FileChange, TestRun
+
+_log = logging.getLogger(__name__)
+_TRIES = 3
+"""Plausible patches to validate, best first, before giving up on the plausible ones."""
+
+
+@dataclass
+class Repair:
+    """What a repair found: validated patches, best first, and what it cost."""
+
+    patches: list[Patch] = field(default_factory=list)
+    partial: bool = False
+    """The patches fix only some failing tests (and break none)."""
+    failing: list[str] = field(default_factory=list)
+    tried: int = 0
+    plausible: int = 0
+    seconds: float = 0.0
+
+
+def heal(
+    repo: Path,
+    target: str,
+    source: str,
+    tests: TestRun,
+    *,
+    measured_on_source: bool,
+    limits: Limits,
+    seconds: float,
+) -> Repair:
+    """Repair source (the content of target) against the tests in tests.
+
+    tests is a run of every test that exercises the target; when
+    measured_on_source is false it was run on another version of the target and the
+    tests are run again on source first. Returns an empty Repair when no test fails.
+    """
+    started = time.monotonic()
+    nodeids = [r.nodeid for r in tests.results if r.outcome != "skipped"]
+    with Workspace(repo) as workspace, _Validator(repo, target, nodeids, limits) as validator:
+        workspace.apply([FileChange(path=target, content=source)])
+        reference = tests if measured_on_source else run_tests(workspace, nodeids, limits=limits)
+        failing = [t for t in nodeids if t in reference.failing]
+        passing = [t for t in nodeids if t in reference.passed]
+        if not failing:
+            return Repair(seconds=time.monotonic() - started)
+        timeout = candidate_timeout(reference, limits.test_timeout)
+        started_runner = _start_runner(workspace, target, source, nodeids, limits, timeout,
+                                       failing, passing)
+        if started_runner is None:
+            _log.info("repair of %s: no test runner agrees with pytest", target)
+            return Repair(failing=failing, seconds=time.monotonic() - started)
+        runner, baseline = started_runner
+        with runner:
+            spent = time.monotonic() - started
+            budget = Budget(seconds=max(1.0, seconds - spent - _reserve(reference)))
+            _log.debug("repair of %s: runner (%s) ready after %.2fs", target, runner.mode, spent)
+
+            def check(candidate: str, selected: list[str], stop_on_fail: bool) -> Check:
+                return runner.run(candidate, selected, timeout=timeout, stop_on_fail=stop_on_fail)
+
+            outcome = search(source, check, failing, passing, baseline.lines, budget,
+                             on_plausible=validator.start)
+        _log.debug("search: %d tried, %d plausible, %d partial in %.2fs", outcome.tried,
+                   len(outcome.plausible), len(outcome.partial), outcome.seconds)
+        patches, partial = _validated(validator, outcome, failing, passing)
+    return Repair(patches=patches, partial=partial, failing=failing, tried=outcome.tried,
+                  plausible=len(outcome.plausible), seconds=time.monotonic() - started)
+
+
+def candidate_timeout(run: TestRun, test_timeout: float) -> float:
+    """Return the time one test may take on a candidate: ten times the slowest pass."""
+    usual = max((r.duration for r in run.results if r.outcome == "passed"), default=0.05)
+    return min(test_timeout, max(0.5, 10 * usual))
+
+
+def _reserve(run: TestRun) -> float:
+    """Return the time to keep for validating patches in the real sandbox."""
+    return min(30.0, 2.0 + 2 * run.duration)
+
+
+def _start_runner(
+    workspace: Workspace,
+    target: str,
+    source: str,
+    tests: list[str],
+    limits: Limits,
+    timeout: float,
+    failing: list[str],
+    passing: list[str],
+) -> tuple[CandidateRunner, Check] | None:
+    """Start a hot fork server; fall back to fresh mode when it disagrees with pytest."""
+    for mode in ("hot", "fresh"):
+        try:
+            runner = CandidateRunner(workspace, target, tests, limits=limits, mode=mode)
+        except WorkerError:
+            continue
+        try:
+            if runner.ready:
+                baseline = runner.run(source, tests, timeout=timeout, trace=True)
+                if all(not baseline.passed(t) for t in failing) and baseline.all_passed(passing):
+                    return runner, baseline
+        except WorkerError:
+            pass
+        runner.close()
+        _log.debug("repair of %s: %s runner disagrees with pytest", target, mode)
+    return None
+
+
+def _validated(
+    validator: _Validator, outcome: Outcome, failing: list[str], passing: list[str]
+) -> tuple[list[Patch], bool]:
+    """Return the best patch that passes a real sandboxed run, and whether it is partial."""
+    for patch in outcome.plausible[:_TRIES]:
+        if validator.holds(patch, failing, passing):
+            return [patch], False
+    for patch in outcome.partial[:1]:
+        if validator.holds(patch, patch.fixed, passing):
+            return [patch], True
+    return [], False
+
+
+class _Validator:
+    """Runs patches through the real sandbox, in a scratch copy of its own."""
+
+    def __init__(self, repo: Path, target: str, tests: list[str], limits: Limits) -> None:
+        self.repo, self.target, self.tests, self.limits = repo, target, tests, limits
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="repair-validate")
+        self._started: dict[str, Future[TestRun]] = {}
+        self._workspace: Workspace | None = None
+
+    def start(self, patch: Patch) -> None:
+        """Begin validating patch in the background."""
+        if patch.source not in self._started:
+            self._started[patch.source] = self._pool.submit(self._run, patch.source)
+
+    def holds(self, patch: Patch, must_pass: list[str], passing: list[str]) -> bool:
+        """Return whether every test in must_pass and passing passes on patch."""
+        self.start(patch)
+        run = self._started[patch.source].result()
+        return all(t in run.passed for t in [*must_pass, *passing])
+
+    def _run(self, source: str) -> TestRun:
+        if self._workspace is None:
+            self._workspace = Workspace(self.repo)
+        self._workspace.apply([FileChange(path=self.target, content=source)])
+        return run_tests(self._workspace, self.tests, limits=self.limits)
+
+    def __enter__(self) -> _Validator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._workspace is not None:
+            self._workspace.close()

@@ -1,0 +1,626 @@
+"""Small edits inside one statement's expressions, the ones real bugs are made of.
+
+Each operator yields text edits for one statement, with a prior weight: how often an
+edit of that kind is the fix for a real bug (off-by-one comparisons and constants
+first, wrapping calls last). The weights follow what studies of one-line bugs in
+Java and Python projects report (ManySStuBs4J, PySStuBs, QuixBugs): wrong operator,
+wrong constant, wrong variable and a missing or extra +-1 dominate.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from collections.abc import Iterable, Iterator
+from itertools import chain
+
+from healloop.repair.edits import Edit, EditKind
+from healloop.repair.program import Program, Scope, compatible
+
+# Replacement operators with prior weights; neighbours (< and <=) come first.
+_BINOPS: dict[type[ast.operator], list[tuple[str, float]]] = {
+    ast.Add: [("-", 0.8), ("*", 0.3)],
+    ast.Sub: [("+", 0.8), ("*", 0.2)],
+    ast.Mult: [("/", 0.4), ("//", 0.4), ("+", 0.3), ("**", 0.3)],
+    ast.Div: [("//", 0.8), ("*", 0.5)],
+    ast.FloorDiv: [("/", 0.7), ("%", 0.5), ("*", 0.4)],
+    ast.Mod: [("//", 0.5), ("/", 0.2)],
+    ast.Pow: [("*", 0.5)],
+    ast.BitAnd: [("|", 0.7), ("^", 0.5)],
+    ast.BitOr: [("&", 0.7), ("^", 0.5)],
+    ast.BitXor: [("|", 0.5), ("&", 0.5)],
+    ast.LShift: [(">>", 0.7)],
+    ast.RShift: [("<<", 0.7)],
+}
+_BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+               ast.Mod: "%", ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
+               ast.LShift: "<<", ast.RShift: ">>", ast.MatMult: "@"}
+_CMPOPS: dict[type[ast.cmpop], list[tuple[str, float]]] = {
+    ast.Lt: [("<=", 1.0), (">", 0.6), (">=", 0.4), ("!=", 0.4), ("==", 0.3)],
+    ast.LtE: [("<", 1.0), (">=", 0.6), (">", 0.4), ("==", 0.4), ("!=", 0.3)],
+    ast.Gt: [(">=", 1.0), ("<", 0.6), ("<=", 0.4), ("!=", 0.4), ("==", 0.3)],
+    ast.GtE: [(">", 1.0), ("<=", 0.6), ("<", 0.4), ("==", 0.4), ("!=", 0.3)],
+    ast.Eq: [("!=", 0.8), ("<=", 0.4), (">=", 0.4), ("<", 0.3), (">", 0.3)],
+    ast.NotEq: [("==", 0.8), ("<", 0.4), (">", 0.4)],
+    ast.In: [("not in", 0.8)],
+    ast.NotIn: [("in", 0.8)],
+    ast.Is: [("is not", 0.8), ("==", 0.2)],
+    ast.IsNot: [("is", 0.8), ("!=", 0.2)],
+}
+_CMP_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
+             ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in", ast.Is: "is",
+             ast.IsNot: "is not"}
+_FUNC_SWAPS = {"min": ["max"], "max": ["min"], "any": ["all"], "all": ["any"],
+               "floor": ["ceil"], "ceil": ["floor"], "sorted": ["reversed"],
+               "reversed": ["sorted"], "int": ["round"], "round": ["int"],
+               "isupper": ["islower"], "islower": ["isupper"]}
+_METHOD_SWAPS = {"append": ["extend"], "extend": ["append"], "startswith": ["endswith"],
+                 "endswith": ["startswith"], "lower": ["upper"], "upper": ["lower"],
+                 "strip": ["lstrip", "rstrip"], "lstrip": ["rstrip", "strip"],
+                 "rstrip": ["lstrip", "strip"], "find": ["rfind"], "rfind": ["find"],
+                 "index": ["rindex"], "rindex": ["index"], "remove": ["discard"],
+                 "keys": ["values", "items"], "values": ["keys", "items"],
+                 "items": ["keys", "values"], "pop": ["popleft"], "popleft": ["pop"],
+                 "appendleft": ["append"], "isupper": ["islower"], "islower": ["isupper"],
+                 "isdigit": ["isalpha", "isalnum"], "isalpha": ["isdigit", "isalnum"],
+                 "split": ["rsplit"], "add": ["discard"], "insert": ["append"]}
+_UNWRAP = {"min", "max", "abs", "len", "list", "sorted", "int", "round", "reversed", "set",
+           "tuple", "str", "float", "sum"}
+
+# Binding strength of expressions, for deciding when a replacement needs parentheses.
+_PREC_BINOP = {ast.BitOr: 6, ast.BitXor: 7, ast.BitAnd: 8, ast.LShift: 9, ast.RShift: 9,
+               ast.Add: 10, ast.Sub: 10, ast.Mult: 11, ast.Div: 11, ast.FloorDiv: 11,
+               ast.Mod: 11, ast.MatMult: 11, ast.Pow: 13}
+
+
+def precedence(node: ast.AST) -> int:
+    """Return how tightly an expression binds (higher binds tighter)."""
+    if isinstance(node, ast.Lambda):
+        return 0
+    if isinstance(node, ast.IfExp):
+        return 1
+    if isinstance(node, ast.BoolOp):
+        return 2 if isinstance(node.op, ast.Or) else 3
+    if isinstance(node, ast.UnaryOp):
+        return 4 if isinstance(node.op, ast.Not) else 12
+    if isinstance(node, ast.Compare):
+        return 5
+    if isinstance(node, ast.BinOp):
+        return _PREC_BINOP[type(node.op)]
+    if isinstance(node, ast.Await):
+        return 14
+    if isinstance(node, ast.NamedExpr | ast.Starred | ast.Yield | ast.YieldFrom):
+        return -1
+    return 16
+
+
+def _required(program: Program, node: ast.AST) -> int:
+    """Return the least precedence an expression at node's place needs without parens."""
+    parent = program.parents.get(node)
+    if isinstance(parent, ast.BinOp):
+        p = _PREC_BINOP[type(parent.op)]
+        if isinstance(parent.op, ast.Pow):
+            return p + 1 if node is parent.left else 12
+        return p if node is parent.left else p + 1
+    if isinstance(parent, ast.UnaryOp):
+        return 4 if isinstance(parent.op, ast.Not) else 12
+    if isinstance(parent, ast.BoolOp):
+        return 3 if isinstance(parent.op, ast.Or) else 4
+    if isinstance(parent, ast.Compare):
+        return 6
+    if isinstance(parent, ast.Attribute | ast.Subscript) and node is parent.value:
+        return 15
+    if isinstance(parent, ast.Call) and node is parent.func:
+        return 15
+    if isinstance(parent, ast.IfExp):
+        return 2
+    if isinstance(parent, ast.Await):
+        return 15
+    return 0
+
+
+class Edits:
+    """Builds edits on one program, taking care of spans and parentheses."""
+
+    def __init__(self, program: Program) -> None:
+        """Wrap a program."""
+        self.p = program
+
+    def replace(
+        self, node: ast.AST, text: str, kind: EditKind, weight: float, line: int
+    ) -> Edit | None:
+        """Return an edit replacing node with the expression text, parenthesised if needed."""
+        start, end = self.p.span(node)
+        try:
+            new = ast.parse(text.strip(), mode="eval").body
+        except SyntaxError:
+            return None
+        src = self.p.source
+        already = start > 0 and src[start - 1] == "(" and end < len(src) and src[end] == ")"
+        if precedence(new) < _required(self.p, node) and not already:
+            text = f"({text})"
+        return Edit(kind, start, end, text, line, src[start:end], weight)
+
+    def span_edit(
+        self, start: int, end: int, text: str, kind: EditKind, weight: float, line: int
+    ) -> Edit:
+        """Return an edit replacing an arbitrary span."""
+        return Edit(kind, start, end, text, line, self.p.source[start:end], weight)
+
+    def between(self, left: ast.AST, right: ast.AST, token: str) -> tuple[int, int] | None:
+        """Return the span of an operator token written between two nodes."""
+        start = self.p.span(left)[1]
+        end = self.p.span(right)[0]
+        gap = self.p.source[start:end]
+        index = _find_token(gap, token)
+        if index is None:
+            return None
+        return start + index, start + index + len(token)
+
+
+def _find_token(gap: str, token: str) -> int | None:
+    """Return the offset of the first token equal to token in gap, which may hold brackets."""
+    starts = [0]
+    for text_line in gap.splitlines(keepends=True):
+        starts.append(starts[-1] + len(text_line))
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(gap).readline):
+            if tok.string == token:
+                return starts[tok.start[0] - 1] + tok.start[1]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    return None
+
+
+def expression_edits(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
+    """Yield every expression-level edit of one statement."""
+    make = Edits(program)
+    line = stmt.lineno
+    found: list[Iterable[Edit | None]] = []
+    for node in program.nodes_of(stmt):
+        found += [
+            _operators(make, node, line),
+            _negations(make, program, stmt, node, line),
+            _constants(make, program, node, line),
+            _off_by_one(make, program, node, scope, line),
+            _identifiers(make, program, node, scope, line),
+            _swaps(make, program, node, line),
+            _slices(make, node, line),
+            _wraps(make, program, node, scope, line),
+        ]
+    if isinstance(stmt, ast.AugAssign):
+        found.append(_augassign(make, stmt, line))
+    found.append(_conditions(make, program, stmt, scope, line))
+    for edit in chain.from_iterable(found):
+        if edit is not None:
+            yield edit
+
+
+def _operators(make: Edits, node: ast.AST, line: int) -> Iterator[Edit | None]:
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        span = make.between(node.left, node.right, _BINOP_TEXT[type(node.op)])
+        if span:
+            for new, weight in _BINOPS[type(node.op)]:
+                yield make.span_edit(*span, new, "operator", weight, line)
+    elif isinstance(node, ast.Compare):
+        parts = [node.left, *node.comparators]
+        for i, op in enumerate(node.ops):
+            span = _cmp_span(make, parts[i], parts[i + 1], op)
+            if span is None:
+                continue
+            for new, weight in _CMPOPS.get(type(op), []):
+                yield make.span_edit(*span, new, "operator", weight, line)
+    elif isinstance(node, ast.BoolOp):
+        old, new = ("and", "or") if isinstance(node.op, ast.And) else ("or", "and")
+        pairs = zip(node.values, node.values[1:], strict=False)
+        spans = [make.between(a, b, old) for a, b in pairs]
+        if all(spans):
+            text = make.p.text(node)
+            start = make.p.span(node)[0]
+            for span in sorted(spans, reverse=True):  # type: ignore[arg-type]
+                s, e = span[0] - start, span[1] - start
+                text = text[:s] + new + text[e:]
+            yield make.replace(node, text, "operator", 0.8, line)
+
+
+def _cmp_span(make: Edits, left: ast.AST, right: ast.AST, op: ast.cmpop) -> tuple[int, int] | None:
+    if isinstance(op, ast.NotIn | ast.IsNot):
+        first, second = ("not", "in") if isinstance(op, ast.NotIn) else ("is", "not")
+        a = make.between(left, right, first)
+        if a is None:
+            return None
+        rest = make.p.source[a[1]: make.p.span(right)[0]]
+        b = _find_token(rest, second)
+        return None if b is None else (a[0], a[1] + b + len(second))
+    return make.between(left, right, _CMP_TEXT[type(op)])
+
+
+def _augassign(make: Edits, stmt: ast.AugAssign, line: int) -> Iterator[Edit | None]:
+    token = _BINOP_TEXT.get(type(stmt.op))
+    if token is None or type(stmt.op) not in _BINOPS:
+        return
+    span = make.between(stmt.target, stmt.value, token + "=")
+    if span:
+        for new, weight in _BINOPS[type(stmt.op)]:
+            yield make.span_edit(*span, new + "=", "operator", weight, line)
+    # `x += y` where `x = y` was meant, and the other way round.
+    if span:
+        yield make.span_edit(*span, "=", "operator", 0.3, line)
+
+
+def _is_test(program: Program, node: ast.AST) -> bool:
+    parent = program.parents.get(node)
+    if isinstance(parent, ast.If | ast.While | ast.IfExp | ast.Assert) and node is parent.test:
+        return True
+    if isinstance(parent, ast.comprehension) and node in parent.ifs:
+        return True
+    if isinstance(parent, ast.BoolOp):
+        return True
+    return False
+
+
+def _negations(
+    make: Edits, program: Program, stmt: ast.stmt, node: ast.AST, line: int
+) -> Iterator[Edit | None]:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        yield make.replace(node, program.text(node.operand), "negation", 0.75, line)
+        return
+    if not isinstance(node, ast.expr) or isinstance(node, ast.Compare | ast.Constant):
+        return
+    if _is_test(program, node):
+        text = program.text(node)
+        inner = f"({text})" if precedence(node) < 4 else text
+        yield make.replace(node, f"not {inner}", "negation", 0.65, line)
+    elif isinstance(stmt, ast.Return) and node is stmt.value and isinstance(
+        node, ast.BoolOp | ast.Call | ast.Name
+    ):
+        text = program.text(node)
+        inner = f"({text})" if precedence(node) < 4 else text
+        yield make.replace(node, f"not {inner}", "negation", 0.4, line)
+
+
+def _int_value(node: ast.AST) -> int | None:
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant) and type(node.operand.value) is int
+    ):
+        return -node.operand.value
+    return None
+
+
+def _constants(make: Edits, program: Program, node: ast.AST, line: int) -> Iterator[Edit | None]:
+    parent = program.parents.get(node)
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        yield make.replace(node, str(not node.value), "constant", 0.8, line)
+        return
+    value = _int_value(node)
+    if value is None:
+        return
+    if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub):
+        return  # handled at the minus sign, as one constant
+    in_sum = isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add | ast.Sub)
+    for new in (value - 1, value + 1):
+        if in_sum and new == 0:
+            continue  # `x + 0` is `x`, which the off-by-one operator writes plainly
+        yield make.replace(node, str(new), "constant", 0.85, line)
+    if value not in (-1, 0, 1, 2) and not in_sum:
+        yield make.replace(node, "0", "constant", 0.3, line)
+
+
+def _off_by_one(
+    make: Edits, program: Program, node: ast.AST, scope: Scope, line: int
+) -> Iterator[Edit | None]:
+    parent = program.parents.get(node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+        if _int_value(node.right) is not None:
+            yield make.replace(node, program.text(node.left), "off_by_one", 0.75, line)
+        elif _int_value(node.left) is not None:
+            yield make.replace(node, program.text(node.right), "off_by_one", 0.6, line)
+        else:
+            weight = 0.35
+            yield make.replace(node, program.text(node.left), "off_by_one", weight, line)
+            if isinstance(node.op, ast.Add):
+                yield make.replace(node, program.text(node.right), "off_by_one", weight, line)
+        return
+    if not isinstance(node, ast.expr) or _int_value(node) is not None:
+        return
+    if isinstance(node, ast.Slice | ast.Tuple | ast.Starred):
+        return
+    weight = 0.0
+    if isinstance(parent, ast.Subscript) and node is parent.slice:
+        weight = 0.75
+    elif isinstance(parent, ast.Slice):
+        weight = 0.7
+    elif isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and (
+        parent.func.id == "range" and node in parent.args
+    ):
+        weight = 0.7
+    elif isinstance(parent, ast.Compare) and _numeric(node, scope):
+        weight = 0.45
+    elif isinstance(parent, ast.Return | ast.Assign) and _numeric(node, scope) and isinstance(
+        node, ast.Name | ast.Call
+    ):
+        weight = 0.4
+    elif isinstance(parent, ast.Call) and _numeric(node, scope) and isinstance(
+        node, ast.Name | ast.Call
+    ):
+        weight = 0.3
+    if weight and not isinstance(node, ast.BinOp):
+        text = program.text(node)
+        if precedence(node) <= 10:
+            text = f"({text})"
+        yield make.replace(node, f"{text} + 1", "off_by_one", weight, line)
+        yield make.replace(node, f"{text} - 1", "off_by_one", weight, line)
+
+
+def _numeric(node: ast.AST, scope: Scope) -> bool:
+    if isinstance(node, ast.Name):
+        return "num" in scope.names.get(node.id, set())
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+        node.func.id in ("len", "abs", "int", "sum", "round")
+    )
+
+
+def _identifiers(
+    make: Edits, program: Program, node: ast.AST, scope: Scope, line: int
+) -> Iterator[Edit | None]:
+    parent = program.parents.get(node)
+    is_callee = isinstance(parent, ast.Call) and node is parent.func
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        if is_callee:
+            for other in _FUNC_SWAPS.get(node.id, []):
+                yield make.replace(node, other, "identifier", 0.6, line)
+            return
+        if node.id not in scope.names:
+            return
+        kinds = scope.names[node.id]
+        for other, other_kinds in scope.names.items():
+            if other == node.id or not compatible(kinds, other_kinds):
+                continue
+            known = bool(kinds & other_kinds)
+            yield make.replace(node, other, "identifier", 0.55 if known else 0.35, line)
+    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        # Assigning to the wrong variable: only among names already assigned.
+        if isinstance(parent, ast.Assign | ast.AugAssign) and node.id in scope.names:
+            kinds = scope.names[node.id]
+            for other, other_kinds in scope.names.items():
+                if other != node.id and kinds & other_kinds:
+                    yield make.replace(node, other, "identifier", 0.35, line)
+    elif isinstance(node, ast.Attribute):
+        start = make.p.span(node.value)[1]
+        end = make.p.span(node)[1]
+        dot = make.p.source.rfind(node.attr, start, end)
+        if dot < 0:
+            return
+        span = (dot, dot + len(node.attr))
+        if is_callee:
+            for other in _METHOD_SWAPS.get(node.attr, []):
+                yield make.span_edit(*span, other, "identifier", 0.5, line)
+            return
+        owner = ast.unparse(node.value)
+        siblings = scope.attributes.get(owner, set()) | program.module_scope.attributes.get(
+            owner, set()
+        )
+        methods = _called_attributes(program)
+        for other in sorted(siblings - {node.attr} - methods):
+            yield make.span_edit(*span, other, "identifier", 0.5, line)
+
+
+def _called_attributes(program: Program) -> set[str]:
+    cached: set[str] | None = program.__dict__.get("_called")
+    if cached is None:
+        cached = {
+            n.func.attr for n in ast.walk(program.tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        }
+        program.__dict__["_called"] = cached
+    return cached
+
+
+_NON_COMMUTATIVE = (ast.Sub, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift)
+
+
+def _swaps(make: Edits, program: Program, node: ast.AST, line: int) -> Iterator[Edit | None]:
+    if isinstance(node, ast.Call) and len(node.args) >= 2 and not any(
+        isinstance(a, ast.Starred) for a in node.args
+    ):
+        args = node.args
+        for i in range(len(args)):
+            for j in range(i + 1, min(len(args), i + 3)):
+                a, b = program.span(args[i]), program.span(args[j])
+                src = program.source
+                text = src[a[0]: a[1]]
+                other = src[b[0]: b[1]]
+                if text == other:
+                    continue
+                swapped = src[a[0]: b[1]]
+                rel = (b[0] - a[0], b[1] - a[0])
+                swapped = other + swapped[len(text): rel[0]] + text
+                yield make.span_edit(a[0], b[1], swapped, "swap", 0.5, line)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, _NON_COMMUTATIVE):
+        left, right = program.text(node.left), program.text(node.right)
+        op = _BINOP_TEXT[type(node.op)]
+        p = _PREC_BINOP[type(node.op)]
+        if precedence(node.right) < p or (precedence(node.right) == p and not isinstance(
+            node.op, ast.Pow
+        )):
+            right = f"({right})"
+        if precedence(node.left) <= p:
+            left = f"({left})"
+        yield make.replace(node, f"{right} {op} {left}", "swap", 0.5, line)
+
+
+def _slices(make: Edits, node: ast.AST, line: int) -> Iterator[Edit | None]:
+    if not isinstance(node, ast.Slice):
+        return
+    p = make.p
+    start, end = p.span(node)
+    lower = p.text(node.lower) if node.lower else ""
+    upper = p.text(node.upper) if node.upper else ""
+    step = p.text(node.step) if node.step else None
+
+    def build(lo: str, up: str, st: str | None) -> str:
+        return f"{lo}:{up}" + (f":{st}" if st is not None else "")
+
+    options: list[tuple[str, float]] = []
+    if node.lower is not None:
+        options.append((build("", upper, step), 0.5))
+    else:
+        options.append((build("1", upper, step), 0.4))
+    if node.upper is not None:
+        options.append((build(lower, "", step), 0.5))
+    else:
+        options.append((build(lower, "-1", step), 0.4))
+    if node.step is not None:
+        options.append((build(lower, upper, None), 0.4))
+    if node.lower is not None and node.upper is not None:
+        options.append((build(upper, lower, step), 0.3))
+    for text, weight in options:
+        yield make.span_edit(start, end, text, "slice", weight, line)
+
+
+def _wraps(
+    make: Edits, program: Program, node: ast.AST, scope: Scope, line: int
+) -> Iterator[Edit | None]:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        if node.func.id in _UNWRAP and len(node.args) == 1:
+            yield make.replace(node, program.text(node.args[0]), "wrap", 0.45, line)
+        elif node.func.id in ("min", "max") and len(node.args) == 2:
+            for arg in node.args:
+                yield make.replace(node, program.text(arg), "wrap", 0.45, line)
+    if not isinstance(node, ast.Name | ast.Call | ast.Subscript | ast.Attribute | ast.BinOp):
+        return
+    parent = program.parents.get(node)
+    context = (
+        isinstance(parent, ast.Return | ast.Assign | ast.Compare | ast.For | ast.comprehension)
+        or (isinstance(parent, ast.Call) and node in parent.args)
+        or (isinstance(parent, ast.Subscript) and node is parent.slice)
+    )
+    if not context or (isinstance(parent, ast.For | ast.comprehension) and node is not getattr(
+        parent, "iter", None
+    )):
+        return
+    if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and (
+        parent.func.id in _UNWRAP
+    ):
+        return
+    text = program.text(node)
+    kinds = scope.names.get(node.id, set()) if isinstance(node, ast.Name) else set()
+    numeric = "num" in kinds or _numeric(node, scope) or isinstance(node, ast.BinOp)
+    sequence = "seq" in kinds
+    if numeric:
+        yield make.replace(node, f"abs({text})", "wrap", 0.3, line)
+        yield make.replace(node, f"max({text}, 0)", "wrap", 0.3, line)
+        for other in _numeric_peers(program, node, scope):
+            yield make.replace(node, f"min({text}, {other})", "wrap", 0.25, line)
+            yield make.replace(node, f"max({text}, {other})", "wrap", 0.25, line)
+    if sequence or (not kinds and isinstance(node, ast.Name)):
+        weight = 0.3 if sequence else 0.15
+        if isinstance(parent, ast.Compare) or (
+            isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name)
+            and parent.func.id == "range"
+        ):
+            yield make.replace(node, f"len({text})", "wrap", weight + 0.05, line)
+        yield make.replace(node, f"sorted({text})", "wrap", weight, line)
+        yield make.replace(node, f"list({text})", "wrap", weight, line)
+
+
+def _numeric_peers(program: Program, node: ast.AST, scope: Scope) -> list[str]:
+    """Numbers a min/max could bound node by: nearby numeric names and len() calls."""
+    function = program.function_of(node)
+    root = function if function is not None else program.tree
+    texts: list[str] = []
+    own = program.text(node)
+    for sub in ast.walk(root):
+        if (isinstance(sub, ast.Name) and "num" in scope.names.get(sub.id, set())) or (
+            isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name)
+            and sub.func.id == "len" and len(sub.args) == 1
+        ):
+            text = program.text(sub)
+            if text != own and text not in texts and own not in text:
+                texts.append(text)
+    return texts[:6]
+
+
+def _conditions(
+    make: Edits, program: Program, stmt: ast.stmt, scope: Scope, line: int
+) -> Iterator[Edit | None]:
+    """Narrow, widen or loosen the test of an if, a while or a ternary."""
+    tests: list[ast.expr] = []
+    if isinstance(stmt, ast.If | ast.While):
+        tests.append(stmt.test)
+    for node in program.nodes_of(stmt):
+        if isinstance(node, ast.IfExp):
+            tests.append(node.test)
+        elif isinstance(node, ast.comprehension):
+            tests.extend(node.ifs)
+    for test in tests:
+        if isinstance(test, ast.BoolOp):
+            for value in test.values:
+                rest = [program.text(v) for v in test.values if v is not value]
+                joiner = " and " if isinstance(test.op, ast.And) else " or "
+                yield make.replace(test, joiner.join(rest), "condition", 0.5, line)
+        own = program.text(test)
+        for extra in condition_pool(program, scope, exclude=own)[:12]:
+            inner = own if precedence(test) > 3 else f"({own})"
+            extra_and = extra if precedence_of_text(extra) > 3 else f"({extra})"
+            yield make.replace(test, f"{inner} and {extra_and}", "condition", 0.3, line)
+            inner = own if precedence(test) > 2 else f"({own})"
+            extra_or = extra if precedence_of_text(extra) > 2 else f"({extra})"
+            yield make.replace(test, f"{inner} or {extra_or}", "condition", 0.25, line)
+
+
+def precedence_of_text(text: str) -> int:
+    """Return the precedence of an expression given as text."""
+    try:
+        return precedence(ast.parse(text, mode="eval").body)
+    except SyntaxError:
+        return 0
+
+
+def condition_pool(program: Program, scope: Scope, *, exclude: str = "") -> list[str]:
+    """Return conditions a fix may copy: the function's own, their negations, simple checks."""
+    seen: list[str] = []
+
+    def add(text: str) -> None:
+        if text and text not in seen and text != exclude and text not in exclude:
+            seen.append(text)
+
+    for cond in scope.conditions:
+        text = program.text(cond)
+        add(text)
+    for cond in scope.conditions:
+        text = program.text(cond)
+        if isinstance(cond, ast.UnaryOp) and isinstance(cond.op, ast.Not):
+            continue
+        add(negate_text(cond, text))
+    function = scope.node
+    if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        for arg in function.args.args:
+            kinds = scope.names.get(arg.arg, set())
+            if arg.arg in ("self", "cls"):
+                continue
+            if "seq" in kinds or "str" in kinds:
+                add(f"not {arg.arg}")
+            elif "num" in kinds:
+                add(f"{arg.arg} <= 0")
+            else:
+                add(f"{arg.arg} is None")
+    return seen
+
+
+def negate_text(cond: ast.expr, text: str) -> str:
+    """Return the negation of a condition as natural text."""
+    if isinstance(cond, ast.Compare) and len(cond.ops) == 1:
+        flips = {ast.Lt: ">=", ast.LtE: ">", ast.Gt: "<=", ast.GtE: "<", ast.Eq: "!=",
+                 ast.NotEq: "==", ast.In: "not in", ast.NotIn: "in", ast.Is: "is not",
+                 ast.IsNot: "is"}
+        op = flips.get(type(cond.ops[0]))
+        if op:
+            return f"{ast.unparse(cond.left)} {op} {ast.unparse(cond.comparators[0])}"
+    if isinstance(cond, ast.UnaryOp) and isinstance(cond.op, ast.Not):
+        return ast.unparse(cond.operand)
+    return f"not {text}" if precedence(cond) >= 4 else f"not ({text})"

@@ -1,0 +1,173 @@
+"""Run the target's tests against candidate versions of it, tens of milliseconds each.
+
+A pytest process per candidate costs half a second; repair checks hundreds. The
+runner starts ``worker.py`` once in the scratch copy, under the repository's own
+interpreter and the sandbox's limits, and asks it for one test run per candidate.
+The worker forks a child per run, so a candidate that loops, crashes or exits costs
+at most its per-test timeout and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Literal
+
+from healloop.sandbox import Limits, Workspace
+from healloop.sandbox.limits import scrubbed_env
+from healloop.sandbox.pytest_run import interpreter_for
+
+_WORKER = Path(__file__).with_name("worker.py")
+RunnerMode = Literal["hot", "fresh"]
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "--no-header", "--color=no"]
+
+
+@dataclass
+class Check:
+    """The outcome of running some tests against one version of the target."""
+
+    outcomes: dict[str, str]
+    """Outcome by node id: passed, failed, error, skipped, timeout, missing, not_run."""
+    lines: dict[str, list[int]] = field(default_factory=dict)
+    """Lines of the target each test executed, when tracing was asked for."""
+    seconds: float = 0.0
+    crashed: bool = False
+
+    def passed(self, nodeid: str) -> bool:
+        """Return whether the test passed (a skip counts as no failure)."""
+        return self.outcomes.get(nodeid) in ("passed", "skipped")
+
+    def all_passed(self, tests: list[str]) -> bool:
+        """Return whether every one of the tests passed."""
+        return all(self.passed(t) for t in tests)
+
+
+class WorkerError(RuntimeError):
+    """The worker process died or stopped answering: a bug or a resource limit."""
+
+
+class CandidateRunner:
+    """A fork server in a scratch copy that runs tests against candidate sources."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        target: str,
+        tests: list[str],
+        *,
+        limits: Limits | None = None,
+        mode: RunnerMode = "hot",
+    ) -> None:
+        """Start the worker for these tests of target; collection happens here."""
+        self.mode = mode
+        self.limits = limits or Limits()
+        self.collected: set[str] = set()
+        self.errors: list[str] = []
+        env = scrubbed_env(self.limits.pass_env)
+        env.update(
+            PYTHONPATH=os.pathsep.join([str(workspace.path), env.get("PYTHONPATH", "")]).rstrip(
+                os.pathsep
+            ),
+            PYTHONDONTWRITEBYTECODE="1",
+            HOME=str(workspace.path.parent),
+            TMPDIR=str(workspace.path.parent),
+        )
+        self._proc = subprocess.Popen(
+            [interpreter_for(workspace.repo), str(_WORKER)],
+            cwd=workspace.path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, preexec_fn=lambda: _limit(self.limits),
+        )
+        config = {"root": str(workspace.path), "target": target, "tests": tests,
+                  "mode": mode, "pytest_args": PYTEST_ARGS}
+        ready = self._ask(config, timeout=self.limits.run_timeout)
+        self.ready = bool(ready.get("ready"))
+        self.collected = set(ready.get("collected", []))
+        self.errors = list(ready.get("errors", []))
+
+    def run(
+        self,
+        source: str | None,
+        tests: list[str],
+        *,
+        timeout: float,
+        trace: bool = False,
+        stop_on_fail: bool = False,
+    ) -> Check:
+        """Run tests against source (None: the file as it is), each within timeout seconds."""
+        if not tests:
+            return Check(outcomes={})
+        request = {"source": source, "tests": tests, "timeout": timeout, "trace": trace,
+                   "stop_on_fail": stop_on_fail}
+        # The worker kills a child that overruns; this bound only catches a stuck worker.
+        answer = self._ask(request, timeout=len(tests) * (timeout + 3.0) + 30.0)
+        return Check(
+            outcomes=answer["outcomes"], lines=answer.get("lines") or {},
+            seconds=answer.get("seconds", 0.0), crashed=answer.get("crashed", False),
+        )
+
+    def close(self) -> None:
+        """Stop the worker and everything it started."""
+        if self._proc.poll() is None:
+            try:
+                assert self._proc.stdin is not None
+                self._proc.stdin.write('{"quit": true}\n')
+                self._proc.stdin.flush()
+                self._proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        if self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait()
+        for stream in (self._proc.stdin, self._proc.stdout):
+            if stream is not None:
+                stream.close()
+
+    def __enter__(self) -> CandidateRunner:
+        """Use as a context manager that stops the worker on exit."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the worker."""
+        self.close()
+
+    def _ask(self, message: dict[str, object], *, timeout: float) -> dict[str, object]:
+        stdin, stdout = self._proc.stdin, self._proc.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(json.dumps(message) + "\n")
+            stdin.flush()
+        except BrokenPipeError:
+            raise WorkerError("the repair worker exited") from None
+        line = _readline(stdout, timeout)
+        if not line:
+            self.close()
+            raise WorkerError("the repair worker stopped answering")
+        answer: dict[str, object] = json.loads(line)
+        return answer
+
+
+def _readline(stream: IO[str], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return ""
+        ready, _, _ = select.select([stream], [], [], left)
+        if ready:
+            return stream.readline()
+
+
+def _limit(limits: Limits) -> None:
+    import resource
+
+    os.setsid()
+    mb = 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2)

@@ -1,0 +1,238 @@
+"""The search: candidate edits in order of promise, each checked by the tests.
+
+Candidates come from the most suspicious statements first and, within them, from
+the edit kinds most often seen fixing real bugs; the queue is ordered by
+suspiciousness times that prior. Each candidate must first turn the failing tests
+green, then keep every passing test green. Syntax errors and candidates equal (as
+syntax trees) to one already tried never reach the tests. When no single edit is
+plausible, pairs of edits are tried, starting from single edits that fixed some
+failing tests without breaking others.
+
+Plausible is not correct: tests underdetermine a fix. Among plausible patches the
+search prefers fewer edits, then fewer changed tokens, then the more likely kind
+at the more suspicious place, which is what keeps patches from overfitting.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from healloop.repair.edits import Edit, apply, changed_tokens
+from healloop.repair.localise import Suspect, line_scores, rank
+from healloop.repair.operators import expression_edits
+from healloop.repair.program import Program
+from healloop.repair.runner import Check
+from healloop.repair.statements import statement_edits
+
+_log = logging.getLogger(__name__)
+CheckFn = Callable[[str, list[str], bool], Check]
+"""Run (source, tests, stop_on_fail) and return the outcomes."""
+
+
+@dataclass
+class Patch:
+    """A candidate that was run, with what it did to the tests."""
+
+    source: str
+    edits: tuple[Edit, ...]
+    priority: float
+    fixed: list[str] = field(default_factory=list)
+    """Failing tests it turned green."""
+    broken: list[str] = field(default_factory=list)
+    """Passing tests it turned red (empty for plausible patches)."""
+    tokens: int = 0
+    """Tokens changed against the searched source."""
+
+    @property
+    def summary(self) -> str:
+        """Return the edits in words, joined."""
+        return "; ".join(e.describe() for e in self.edits)
+
+
+@dataclass
+class Outcome:
+    """What a search found and what it cost."""
+
+    plausible: list[Patch]
+    """Patches that pass every test, best first."""
+    partial: list[Patch]
+    """Patches that fix some failing tests and break none, best first."""
+    tried: int
+    seconds: float
+    suspects: list[Suspect] = field(default_factory=list)
+
+
+@dataclass
+class Budget:
+    """When to stop."""
+
+    seconds: float = 60.0
+    max_candidates: int = 100_000
+    keep: int = 8
+    """Plausible patches to collect before stopping early."""
+
+
+def search(
+    source: str,
+    check: CheckFn,
+    failing: list[str],
+    passing: list[str],
+    coverage: dict[str, list[int]],
+    budget: Budget | None = None,
+    on_plausible: Callable[[Patch], None] | None = None,
+) -> Outcome:
+    """Search for edits of source that make the failing tests pass and keep the rest.
+
+    on_plausible is called with the first plausible patch as soon as it is found, so
+    that the caller can start validating it while the search looks for better ones.
+    """
+    found = _Search(source, check, failing, passing, coverage, budget or Budget())
+    found.on_plausible = on_plausible
+    return found.run()
+
+
+class _Search:
+    def __init__(
+        self,
+        source: str,
+        check: CheckFn,
+        failing: list[str],
+        passing: list[str],
+        coverage: dict[str, list[int]],
+        budget: Budget,
+    ) -> None:
+        self.source = source
+        self.check = check
+        self.failing = list(failing)
+        self.passing = list(passing)
+        self.coverage = coverage
+        self.budget = budget
+        self.start = time.monotonic()
+        self.deadline = self.start + budget.seconds
+        self.seen: set[str] = set()
+        self.tried = 0
+        self.plausible: list[Patch] = []
+        self.partial: list[Patch] = []
+        self.kills: Counter[str] = Counter()
+        self.first_plausible: tuple[float, float] | None = None  # (priority, time)
+        self.on_plausible: Callable[[Patch], None] | None = None
+
+    def run(self) -> Outcome:
+        program = Program(self.source)
+        self.seen.add(_key(program.tree))
+        scores = line_scores(self.coverage, set(self.failing), set(self.passing))
+        suspects = rank(program, scores)
+        top = max((s.score for s in suspects), default=0.0) or 1.0
+        queue = sorted(_candidates(program, suspects, top), key=lambda pe: -pe[0])
+        for priority, edit in queue:
+            if self._should_stop(priority):
+                break
+            self._try((edit,), priority)
+        if not self.plausible and not self._out_of_time():
+            self._pairs(queue)
+        return Outcome(
+            plausible=sorted(self.plausible, key=_preference),
+            partial=sorted(self.partial, key=lambda p: (-len(p.fixed), *_preference(p))),
+            tried=self.tried, seconds=time.monotonic() - self.start, suspects=suspects,
+        )
+
+    def _out_of_time(self) -> bool:
+        return time.monotonic() >= self.deadline or self.tried >= self.budget.max_candidates
+
+    def _should_stop(self, priority: float) -> bool:
+        if self._out_of_time() or len(self.plausible) >= self.budget.keep:
+            return True
+        if self.first_plausible is None:
+            return False
+        # Keep looking a little past the first plausible patch for a likelier one.
+        first_priority, first_time = self.first_plausible
+        grace = max(3.0, first_time - self.start)
+        return priority < 0.5 * first_priority or time.monotonic() > first_time + grace
+
+    def _try(self, edits: tuple[Edit, ...], priority: float) -> Patch | None:
+        candidate = apply(self.source, edits)
+        try:
+            tree = ast.parse(candidate)
+            compile(tree, "<candidate>", "exec")
+        except (SyntaxError, ValueError):
+            return None
+        key = _key(tree)
+        if key in self.seen:
+            return None
+        self.seen.add(key)
+        self.tried += 1
+        first = self.check(candidate, self.failing, len(self.failing) > 4)
+        fixed = [t for t in self.failing if first.passed(t)]
+        _log.debug("%.3fs %s: %s", first.seconds, "; ".join(e.describe() for e in edits),
+                   " ".join(first.outcomes.values()))
+        if not fixed:
+            return None
+        order = sorted(self.passing, key=lambda t: -self.kills[t])
+        second = self.check(candidate, order, True)
+        broken = [t for t in order if not second.passed(t)]
+        for t in broken:
+            self.kills[t] += 1
+        if broken:
+            return None
+        patch = Patch(candidate, edits, priority, fixed=fixed,
+                      tokens=changed_tokens(self.source, candidate))
+        if len(fixed) == len(self.failing):
+            self.plausible.append(patch)
+            if self.first_plausible is None:
+                self.first_plausible = (priority, time.monotonic())
+                if self.on_plausible is not None:
+                    self.on_plausible(patch)
+        else:
+            self.partial.append(patch)
+        return patch
+
+    def _pairs(self, queue: list[tuple[float, Edit]]) -> None:
+        """Try two edits together: partial fixes first, then the likeliest pairs."""
+        seeds = sorted(self.partial, key=lambda p: (-len(p.fixed), -p.priority))[:3]
+        pairs: list[tuple[float, tuple[Edit, Edit]]] = []
+        for seed in seeds:
+            (first,) = seed.edits[:1]
+            for priority, edit in queue[:400]:
+                if not edit.overlaps(first):
+                    pairs.append((seed.priority * priority * 2, (first, edit)))
+        head = [e for _, e in queue[:60]]
+        weights = {id(e): p for p, e in queue[:60]}
+        for i, a in enumerate(head):
+            for b in head[i + 1:]:
+                if not a.overlaps(b):
+                    pairs.append((weights[id(a)] * weights[id(b)], (a, b)))
+        pairs.sort(key=lambda pe: -pe[0])
+        for priority, edits in pairs:
+            if self._should_stop(priority):
+                break
+            self._try(edits, priority)
+
+
+def _candidates(
+    program: Program, suspects: Iterable[Suspect], top: float
+) -> list[tuple[float, Edit]]:
+    found: list[tuple[float, Edit]] = []
+    for suspect in suspects:
+        scope = program.scope_of(suspect.stmt)
+        weight = suspect.score / top
+        for edit in expression_edits(program, suspect.stmt, scope):
+            if edit is not None:
+                found.append((weight * edit.weight, edit))
+        for edit in statement_edits(program, suspect.stmt, scope):
+            found.append((weight * edit.weight, edit))
+    return found
+
+
+def _key(tree: ast.AST) -> str:
+    return ast.dump(tree)
+
+
+def _preference(patch: Patch) -> tuple[int, float]:
+    """Order patches: fewer edits, then likelier, discounted by the tokens they change."""
+    extra_tokens = max(0, patch.tokens - len(patch.edits))
+    return (len(patch.edits), -patch.priority / (1 + 0.25 * extra_tokens))

@@ -1,0 +1,205 @@
+"""Edits that add, remove or move whole statements.
+
+Some bugs are not a wrong token but a missing or extra line: a guard for the empty
+case, a forgotten ``i += 1``, a return at the end, an update done before its use.
+Repair does not invent code: it copies and adapts what the function already says
+(its conditions, its return values, its statements), which keeps the search small
+and the patches recognisable.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from healloop.repair.edits import Edit, EditKind
+from healloop.repair.operators import condition_pool
+from healloop.repair.program import Program, Scope
+
+_LITERAL_RETURNS = ("None", "0", "-1", "[]", "False", "True", '""')
+
+
+def statement_edits(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
+    """Yield every statement-level edit around one statement."""
+    if not _own_lines(program, stmt):
+        return
+    yield from _deletions(program, stmt)
+    yield from _moves(program, stmt)
+    yield from _guards(program, stmt, scope)
+    yield from _copies(program, stmt, scope)
+    yield from _wrap_in_if(program, stmt, scope)
+
+
+def _own_lines(program: Program, stmt: ast.stmt) -> bool:
+    """Return whether stmt is alone on its lines (no `a; b`, no `if x: y`)."""
+    start, end = program.span(stmt)
+    before = program.source[program.line_start(stmt.lineno): start]
+    line_end = program.source.find("\n", end)
+    after = program.source[end: len(program.source) if line_end < 0 else line_end]
+    return not before.strip() and (not after.strip() or after.strip().startswith("#"))
+
+
+def _full_span(program: Program, stmt: ast.stmt) -> tuple[int, int]:
+    """Return the span of a statement's whole lines, newline included."""
+    start = program.line_start(stmt.lineno)
+    end = program.span(stmt)[1]
+    newline = program.source.find("\n", end)
+    return start, len(program.source) if newline < 0 else newline + 1
+
+
+def _edit(
+    program: Program, start: int, end: int, text: str, kind: EditKind, weight: float, line: int
+) -> Edit:
+    return Edit(kind, start, end, text, line, program.source[start:end], weight)
+
+
+def _deletions(program: Program, stmt: ast.stmt) -> Iterator[Edit]:
+    block = program.block_of(stmt)
+    if block is None:
+        return
+    if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Expr):
+        weight = 0.35
+    elif isinstance(stmt, ast.If | ast.Return | ast.Break | ast.Continue | ast.Raise):
+        weight = 0.25
+    else:
+        return
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+        return  # a docstring
+    start, end = _full_span(program, stmt)
+    if len(block) == 1:
+        text = program.indent_of(stmt) + "pass\n"
+    else:
+        text = ""
+    yield _edit(program, start, end, text, "delete", weight, stmt.lineno)
+
+
+def _moves(program: Program, stmt: ast.stmt) -> Iterator[Edit]:
+    """Swap a simple statement with the next one: an update done too early."""
+    block = program.block_of(stmt)
+    if block is None:
+        return
+    index = next(i for i, s in enumerate(block) if s is stmt)
+    if index + 1 >= len(block):
+        return
+    nxt = block[index + 1]
+    simple = (ast.Assign, ast.AugAssign, ast.Expr, ast.AnnAssign)
+    if not (isinstance(stmt, simple) and isinstance(nxt, simple)):
+        return
+    if not _own_lines(program, nxt):
+        return
+    a_start, a_end = _full_span(program, stmt)
+    b_start, b_end = _full_span(program, nxt)
+    if program.source[a_end:b_start].strip():
+        return
+    first = program.source[a_start:a_end]
+    second = program.source[b_start:b_end]
+    if not second.endswith("\n"):
+        second += "\n"
+        first = first.rstrip("\n")
+    yield _edit(program, a_start, b_end, second + program.source[a_end:b_start] + first,
+                "swap", 0.3, stmt.lineno)
+
+
+def _return_pool(program: Program, scope: Scope) -> list[str]:
+    values: list[str] = []
+    for node in scope.returns:
+        text = program.text(node)
+        if text not in values and "\n" not in text:
+            values.append(text)
+    for literal in _LITERAL_RETURNS:
+        if literal not in values:
+            values.append(literal)
+    return values
+
+
+def _guards(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
+    """Insert `if c: return r` (or continue/break in a loop) before stmt."""
+    function = program.function_of(stmt)
+    if function is None:
+        return
+    indent = program.indent_of(stmt)
+    step = _indent_step(program)
+    at = program.line_start(stmt.lineno)
+    exits: list[tuple[str, float]] = []
+    returns_value = bool(scope.returns)
+    for value in _return_pool(program, scope):
+        if value == "None" and returns_value:
+            exits.append(("return None", 0.2))
+        elif value in _LITERAL_RETURNS:
+            exits.append((f"return {value}" if returns_value else "return", 0.15))
+        else:
+            exits.append((f"return {value}", 0.3))
+    if not returns_value:
+        exits = [("return", 0.3)]
+    if program.in_loop(stmt):
+        exits += [("continue", 0.3), ("break", 0.3)]
+    seen: set[str] = set()
+    conditions = condition_pool(program, scope)
+    for cond in conditions[:16]:
+        for exit_text, weight in exits[:10]:
+            text = f"{indent}if {cond}:\n{indent}{step}{exit_text}\n"
+            if text in seen:
+                continue
+            seen.add(text)
+            yield _edit(program, at, at, text, "guard", weight, stmt.lineno)
+    # A return the function forgot at its end.
+    if isinstance(stmt, ast.Return) or function.body[-1] is not stmt:
+        return
+    start, end = _full_span(program, stmt)
+    for name in sorted(scope.names):
+        if name in {a.arg for a in function.args.args}:
+            continue
+        text = f"{indent}return {name}\n"
+        yield _edit(program, end, end, text, "guard", 0.3, stmt.lineno)
+
+
+def _copies(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
+    """Insert a copy of another simple statement of the function before or after stmt."""
+    if program.function_of(stmt) is None:
+        return
+    indent = program.indent_of(stmt)
+    start, end = _full_span(program, stmt)
+    seen: set[str] = set()
+    for other in scope.statements:
+        if other is stmt or other.lineno != other.end_lineno:
+            continue
+        text = program.text(other)
+        if text in seen or text == program.text(stmt):
+            continue
+        seen.add(text)
+        yield _edit(program, start, start, f"{indent}{text}\n", "insert", 0.25, stmt.lineno)
+        if not isinstance(stmt, ast.Return | ast.Break | ast.Continue | ast.Raise) and not (
+            isinstance(stmt, ast.If | ast.For | ast.While | ast.With | ast.Try)
+        ):
+            yield _edit(program, end, end, f"{indent}{text}\n", "insert", 0.25, stmt.lineno)
+    # The last statement of a loop body also gets copies appended after it.
+
+
+def _wrap_in_if(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
+    """Put a simple statement under a condition the function already tests."""
+    if not isinstance(stmt, ast.Assign | ast.AugAssign | ast.Expr | ast.Return):
+        return
+    if program.function_of(stmt) is None:
+        return
+    indent = program.indent_of(stmt)
+    step = _indent_step(program)
+    start, end = _full_span(program, stmt)
+    body = program.source[start:end]
+    indented = "".join(step + line if line.strip() else line
+                       for line in body.splitlines(keepends=True))
+    if not indented.endswith("\n"):
+        indented += "\n"
+    for cond in condition_pool(program, scope)[:12]:
+        text = f"{indent}if {cond}:\n{indented}"
+        yield _edit(program, start, end, text, "condition", 0.25, stmt.lineno)
+
+
+def _indent_step(program: Program) -> str:
+    for node in ast.walk(program.tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.stmt) and isinstance(body, list) and body:
+            outer = program.indent_of(node)
+            inner = program.indent_of(body[0])
+            if len(inner) > len(outer) and body[0].lineno != node.lineno:
+                return inner[len(outer):]
+    return "    "

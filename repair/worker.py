@@ -1,0 +1,403 @@
+"""A fork server that runs a repository's tests against many versions of one module.
+
+Checking a candidate edit with a fresh pytest process costs half a second; repair
+tries hundreds of them. This script runs inside the scratch copy, under the
+repository's own interpreter, so it must not import healloop. It collects the tests
+once ("hot" mode), then for each candidate forks a child that writes the candidate to
+disk, executes it into the already imported module, rebinds the names other modules
+imported from it, and runs only the requested tests. When that shortcut cannot be
+trusted the engine asks for "fresh" mode, where each child runs a whole pytest
+session on the candidate instead: slower, but exactly what a real run sees.
+
+Protocol: the first line on stdin is a JSON config; then one JSON request per line,
+one JSON answer per line on the original stdout (the tests' own output goes to
+/dev/null). Outcomes: passed, failed, error, skipped, timeout, missing, not_run.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import select
+import signal
+import sys
+import time
+
+import pytest
+
+_FAIL_RANK = {"passed": 0, "skipped": 0, "failed": 2, "error": 3, "timeout": 4}
+_PRESERVED = ("__name__", "__file__", "__package__", "__spec__", "__loader__",
+              "__builtins__", "__path__", "__cached__")
+
+
+class TestTimeout(BaseException):
+    """Raised inside a test that ran past its time."""
+
+
+def _alarm(signum, frame):
+    raise TestTimeout("test exceeded its time")
+
+
+class LineTracer:
+    """Per-test line coverage of one file: coverage.py contexts, or sys.settrace."""
+
+    def __init__(self, path):
+        self.path = path
+        self.lines = {}
+        self._cov = None
+        self._current = None
+        try:
+            import coverage
+        except ImportError:
+            return
+        self._cov = coverage.Coverage(data_file=None, include=[path], config_file=False)
+
+    def start(self):
+        """Start recording."""
+        if self._cov is not None:
+            self._cov.start()
+        else:
+            sys.settrace(self._global)
+
+    def switch(self, nodeid):
+        """Attribute the lines run from now on to the test nodeid."""
+        self._current = self.lines.setdefault(nodeid, set())
+        if self._cov is not None:
+            self._cov.switch_context(nodeid)
+
+    def stop(self):
+        """Stop recording; return the lines each test ran."""
+        if self._cov is None:
+            sys.settrace(None)
+            return {k: sorted(v) for k, v in self.lines.items()}
+        self._cov.stop()
+        data = self._cov.get_data()
+        found = {}
+        for measured in data.measured_files():
+            if os.path.realpath(measured) != self.path:
+                continue
+            for line, contexts in data.contexts_by_lineno(measured).items():
+                for context in contexts:
+                    if context:
+                        found.setdefault(context, set()).add(line)
+        return {k: sorted(v) for k, v in found.items()}
+
+    def _global(self, frame, event, arg):
+        if frame.f_code.co_filename == self.path:
+            return self._local
+        return None
+
+    def _local(self, frame, event, arg):
+        if event == "line" and self._current is not None:
+            self._current.add(frame.f_lineno)
+        return self._local
+
+
+class Reporter:
+    """A pytest plugin living in the child: timeouts, tracing, streaming outcomes."""
+
+    def __init__(self):
+        self.fd = None
+        self.timeout = 0.0
+        self.tracer = None
+        self.stop_on_fail = False
+        self.expected = 0
+        self.worst = {}
+        self.done = 0
+
+    def pytest_runtest_setup(self, item):
+        """Arm the per-test timer and switch the coverage context."""
+        if self.fd is None:
+            return
+        if self.tracer is not None:
+            self.tracer.switch(item.nodeid)
+        if self.timeout > 0:
+            signal.signal(signal.SIGALRM, _alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        _send(self.fd, {"start": item.nodeid})
+
+    def pytest_runtest_logreport(self, report):
+        """Keep the worst outcome of a test's setup, call and teardown."""
+        if self.fd is None:
+            return
+        outcome = report.outcome
+        if report.failed:
+            text = str(report.longrepr or "")
+            if "TestTimeout" in text:
+                outcome = "timeout"
+            elif report.when != "call":
+                outcome = "error"
+        previous = self.worst.get(report.nodeid, "passed")
+        if _FAIL_RANK.get(outcome, 0) >= _FAIL_RANK.get(previous, 0):
+            self.worst[report.nodeid] = outcome
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        """Disarm the timer and stream the outcome to the server."""
+        if self.fd is None:
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        outcome = self.worst.get(nodeid, "error")
+        _send(self.fd, {"nodeid": nodeid, "outcome": outcome})
+        self.done += 1
+        # Leaving at once also skips pytest's unconfigure, a tenth of a second of gc.
+        if self.done >= self.expected or (
+            self.stop_on_fail and outcome not in ("passed", "skipped")
+        ):
+            _finish(self)
+
+
+def _send(fd, message):
+    data = (json.dumps(message) + "\n").encode()
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _finish(reporter):
+    if reporter.tracer is not None:
+        _send(reporter.fd, {"lines": reporter.tracer.stop()})
+    _send(reporter.fd, {"end": True})
+    os._exit(0)
+
+
+class Server:
+    """Serve requests from the engine, forking one child per request."""
+
+    def __init__(self, config, proto_in, proto_out):
+        self.root = config["root"]
+        self.target = os.path.realpath(os.path.join(self.root, config["target"]))
+        self.mode = config.get("mode", "hot")
+        self.args = config.get("pytest_args", [])
+        self.tests = config["tests"]
+        self.proto_in = proto_in
+        self.proto_out = proto_out
+        self.reporter = Reporter()
+        self.items = {}
+        self.session = None
+        self.collect_errors = []
+        self._modules = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        """Serve candidates from inside the session pytest collected once (hot mode)."""
+        self.session = session
+        self.items = {item.nodeid: item for item in session.items}
+        self.project_modules()
+        gc.freeze()  # children share the server's memory instead of copying it
+        session.config.pluginmanager.register(self.reporter, "healloop-repair-reporter")
+        self.serve()
+        return True
+
+    def pytest_collectreport(self, report):
+        """Remember collection errors for the ready message."""
+        if report.failed:
+            self.collect_errors.append(f"{report.nodeid}: {str(report.longrepr)[-500:]}")
+
+    def serve(self):
+        """Answer requests until the engine says quit."""
+        self.answer({"ready": True, "collected": sorted(self.items),
+                     "errors": self.collect_errors})
+        for line in self.proto_in:
+            request = json.loads(line)
+            if request.get("quit"):
+                break
+            self.answer(self.run(request))
+
+    def answer(self, message):
+        """Send one JSON line to the engine."""
+        self.proto_out.write(json.dumps(message) + "\n")
+        self.proto_out.flush()
+
+    def run(self, request):
+        """Run one request in a forked child and return its outcomes."""
+        tests = request["tests"]
+        timeout = float(request.get("timeout", 10.0))
+        outcomes = {}
+        if self.mode == "hot":
+            for nodeid in tests:
+                if nodeid not in self.items:
+                    outcomes[nodeid] = "missing"
+            tests = [t for t in tests if t not in outcomes]
+        started = time.perf_counter()
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            try:
+                self.child(request, tests, timeout, write_fd)
+            finally:
+                os._exit(70)
+        os.close(write_fd)
+        lines, crashed = self.collect(pid, read_fd, tests, timeout, outcomes)
+        for nodeid in tests:
+            outcomes.setdefault(nodeid, "not_run")
+        return {"outcomes": outcomes, "lines": lines, "crashed": crashed,
+                "seconds": time.perf_counter() - started}
+
+    def collect(self, pid, fd, tests, timeout, outcomes):
+        """Read the child's stream; kill it when a test overruns its time."""
+        buffer = b""
+        lines = None
+        current = None
+        ended = False
+        grace = timeout + 2.0
+        deadline = time.monotonic() + grace + 5.0
+        while not ended:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(left, 0))
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                if current is not None:
+                    outcomes[current] = "timeout"
+                break
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                if current is not None and current not in outcomes:
+                    outcomes[current] = "error"
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                raw, buffer = buffer.split(b"\n", 1)
+                message = json.loads(raw)
+                if "start" in message:
+                    current = message["start"]
+                    deadline = time.monotonic() + grace
+                elif "nodeid" in message:
+                    outcomes[message["nodeid"]] = message["outcome"]
+                    current = None
+                    deadline = time.monotonic() + grace
+                elif "lines" in message:
+                    lines = message["lines"]
+                elif "end" in message:
+                    ended = True
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        crashed = not ended
+        return lines, crashed
+
+    def child(self, request, tests, timeout, fd):
+        """Install the candidate and run the tests; never returns."""
+        sys.stdin = open(os.devnull)
+        _terse_failures()
+        source = request.get("source")
+        if source is not None:
+            with open(self.target, "w", encoding="utf-8") as fh:
+                fh.write(source)
+        reporter = self.reporter
+        reporter.fd = fd
+        reporter.timeout = timeout
+        reporter.stop_on_fail = bool(request.get("stop_on_fail"))
+        reporter.expected = len(tests)
+        reporter.tracer = LineTracer(self.target) if request.get("trace") else None
+        if reporter.tracer is not None:
+            reporter.tracer.start()
+        if self.mode == "hot":
+            if source is not None:
+                self.install(source)
+            items = [self.items[t] for t in tests]
+            for index, item in enumerate(items):
+                nextitem = items[index + 1] if index + 1 < len(items) else None
+                item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        elif tests:
+            pytest.main([*self.args, *tests], plugins=[reporter])
+        _finish(reporter)
+
+    def install(self, source):
+        """Execute the candidate into the imported module and rebind its names."""
+        code = compile(source, self.target, "exec")
+        targets, others = self.project_modules()
+        for module in targets:
+            old = dict(module.__dict__)
+            namespace = module.__dict__
+            for key in list(namespace):
+                if key not in _PRESERVED:
+                    del namespace[key]
+            exec(code, namespace)
+            _rebind(module, old, others)
+
+    def project_modules(self):
+        """Return the modules loaded from the target, and the other project modules.
+
+        Worked out once in the server: resolving the paths of a thousand loaded
+        modules for every candidate would cost more than running its tests.
+        """
+        if self._modules is None:
+            root = os.path.realpath(self.root) + os.sep
+            targets, others = [], []
+            for module in list(sys.modules.values()):
+                path = _file_of(module)
+                if path == self.target:
+                    targets.append(module)
+                elif path is not None and path.startswith(root):
+                    others.append(module)
+            self._modules = (targets, others)
+        return self._modules
+
+
+def _terse_failures():
+    """Make failure reports one line: formatting tracebacks costs 0.1 s per failing test.
+
+    Only the outcome matters here, and pytest's traceback formatting walks every
+    loaded module (inspect.getmodule) for each frame.
+    """
+    try:
+        from _pytest import nodes
+    except ImportError:
+        return
+
+    def short(self, excinfo, style=None):
+        return f"{excinfo.typename}: {str(excinfo.value)[:200]}"
+
+    nodes.Node._repr_failure_py = short
+
+
+def _file_of(module):
+    path = getattr(module, "__file__", None)
+    return os.path.realpath(path) if isinstance(path, str) else None
+
+
+def _rebind(module, old, others):
+    """Point names that other project modules imported from the module at the new objects."""
+    new = module.__dict__
+    by_identity = {}
+    for name, value in old.items():
+        if name in _PRESERVED or name not in new:
+            continue
+        owner = getattr(value, "__module__", None)
+        kind_owner = getattr(type(value), "__module__", None)
+        if owner == module.__name__ or kind_owner == module.__name__:
+            by_identity[id(value)] = name
+    for other in others:
+        space = other.__dict__
+        for key, value in list(space.items()):
+            name = by_identity.get(id(value))
+            if name is None and key in old and old[key] is value and key in new:
+                name = key
+            if name is not None:
+                space[key] = new[name]
+
+
+def main():
+    """Read the config, then serve in hot or fresh mode."""
+    config = json.loads(sys.stdin.readline())
+    # pytest's capture redirects fds 0-2 during a session: keep private copies.
+    proto_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    if not os.environ.get("HEALLOOP_REPAIR_DEBUG"):
+        os.dup2(devnull, 2)
+    os.chdir(config["root"])
+    sys.path.insert(0, config["root"])
+    sys.dont_write_bytecode = True
+    server = Server(config, proto_in, proto_out)
+    if server.mode == "hot":
+        pytest.main([*server.args, *server.tests], plugins=[server])
+        if server.session is None:
+            server.answer({"ready": False, "collected": [], "errors": server.collect_errors})
+    else:
+        server.serve()
+
+
+if __name__ == "__main__":
+    main()
