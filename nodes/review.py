@@ -1,13 +1,15 @@
 """review: what is wrong with one target, measured before anything changes.
 
 The graph fans out one review per target (LangGraph ``Send``), so targets are
-reviewed in parallel, each in its own scratch copy.
+reviewed in parallel, each in its own scratch copy. ``review_target`` is the work
+on one target; the ``healloop review`` command calls it too, so a review written to
+a file is the review the loop would have made.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from langgraph.runtime import Runtime
 
@@ -21,11 +23,35 @@ from healloop.sandbox import Workspace
 from healloop.state import Evaluation, Finding, ReviewReport, TargetTask
 
 
+class Reviewed(NamedTuple):
+    """The review of one target, the evaluation of its original, and the source read."""
+
+    report: ReviewReport
+    baseline: Evaluation
+    source: str
+
+
 def review(state: TargetTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Review the target the fan-out sent: findings, metrics, the tests that reach it."""
-    ctx = context_of(runtime)
-    repo = Path(state["request"]["repo"])
     target = state["target"]
+    done = review_target(Path(state["request"]["repo"]), target, context_of(runtime))
+    return {"review": {target: done.report.dump()}, "baseline": {target: done.baseline.dump()},
+            "originals": {target: done.source}}
+
+
+def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
+    """Review one target of repo in a scratch copy and score its original.
+
+    Args:
+        repo: The repository root.
+        target: The target, a POSIX path relative to repo.
+        ctx: The run context (sandbox limits).
+
+    Returns:
+        The review report, the original's evaluation (the bar a candidate must
+        beat) and the content the review read.
+
+    """
     source = (repo / target).read_text(encoding="utf-8")
     tests = tests_for(repo, target)
     with Workspace(repo) as workspace:
@@ -45,8 +71,7 @@ def review(state: TargetTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
         candidate_id="original", target=target, score=value, gates=gates,
         terms=terms, tests=m.tests, feedback=feedback(m, gates),
     )
-    return {"review": {target: report.dump()}, "baseline": {target: baseline.dump()},
-            "originals": {target: source}}
+    return Reviewed(report, baseline, source)
 
 
 def _test_findings(target: str, run: Any) -> list[Finding]:
