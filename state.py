@@ -125,6 +125,12 @@ class ReviewReport(Report):
     notes: list[str] = []
 
 
+class ReviewSet(Report):
+    """The reviews of several targets in one file, as ``healloop review`` writes them."""
+
+    reviews: list[ReviewReport] = Field(description="One review per target, in the order asked.")
+
+
 class SymbolUse(Report):
     """One place where a dependent uses a symbol of the target."""
 

@@ -29,6 +29,7 @@ from healloop.state import (
     Candidate,
     Evaluation,
     ReviewReport,
+    ReviewSet,
 )
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -37,6 +38,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "review": ReviewReport,
+    "review-set": ReviewSet,
     "impact": BlastRadius,
     "report": RunReport,
     "candidate": Candidate,
