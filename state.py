@@ -189,6 +189,9 @@ class BlastRadius(Report):
     dependents: list[Dependent] = []
     tests: list[str] = Field(default=[], description="Test files reaching the target.")
     test_functions: list[str] = []
+    test_source: Literal["imports", "coverage"] = Field(
+        "imports", description="How tests were found: imports, or a coverage map too."
+    )
     co_changes: list[CoChange] = []
     decisions: list[Decision] = []
     related: list[RelatedFile] = Field(
