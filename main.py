@@ -293,6 +293,148 @@ def forget(repo: Repo, checkpointer: Checkpointer = None) -> None:
     typer.echo(f"forgot {count} decisions")
 
 
+Output = Annotated[
+    Path | None,
+    typer.Option(help="Write the result to this file instead of stdout; without --format, "
+                 "its suffix picks the format."),
+]
+
+
+@app.command()
+def review(
+    repo: Repo,
+    files: Annotated[
+        list[str] | None,
+        typer.Option("--files", help="Files to review: --files A.py B.py, or --files A.py "
+                     "--files B.py (files may also follow the options as arguments)."),
+    ] = None,
+    more: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="FILES", show_default=False,
+                       help="More files to review, e.g. B.py in --files A.py B.py."),
+    ] = None,
+    output: Output = None,
+    fmt: Annotated[
+        Literal["json", "sarif", "md"] | None,
+        typer.Option("--format", help='json: {"reviews": [one review per file]} '
+                     "(schemas/review-set.schema.json), what generate --review reads; "
+                     "sarif: SARIF 2.1.0 for code scanning; md: Markdown. Default json."),
+    ] = None,
+) -> None:
+    """Review files as the loop does: findings, metrics, the tests that reach them."""
+    from healloop import agents, inputs
+
+    root = inputs.check_repo(repo)
+    names = [*(files or []), *(more or [])]
+    if not names:
+        raise UsageError("name the files to review: --files A.py B.py")
+    targets = list(dict.fromkeys(inputs.check_target(root, f) for f in names))
+    if output is not None:
+        agents.check_output(output, [root / t for t in targets])
+    text = agents.render_reviews(
+        agents.review(root, targets),
+        fmt or agents.output_format(output, agents.REVIEW_SUFFIXES),
+    )
+    _emit(output, text)
+
+
+@app.command()
+def impact(
+    file: Annotated[str, typer.Argument(help="The file whose blast radius to work out.")],
+    repo: Repo,
+    output: Output = None,
+    fmt: Annotated[
+        Literal["json", "md", "html", "mermaid"] | None,
+        typer.Option("--format", help="json (schemas/impact.schema.json), what generate "
+                     "--impact reads; md with a Mermaid graph; html, one offline page; "
+                     "mermaid alone. Default json."),
+    ] = None,
+) -> None:
+    """Work out what a change to one file can break: dependents, tests, history."""
+    from healloop import agents, inputs
+
+    root = inputs.check_repo(repo)
+    target = inputs.check_target(root, file)
+    if output is not None:
+        agents.check_output(output, [root / target])
+    _emit(output, agents.impact(
+        root, target, fmt or agents.output_format(output, agents.IMPACT_SUFFIXES)
+    ))
+
+
+@app.command()
+def generate(
+    repo: Repo,
+    file: Annotated[str, typer.Option("--file", help="The file to improve.")],
+    review_file: Annotated[
+        Path, typer.Option("--review", help="What healloop review wrote for it (JSON), or "
+                           "one review (schemas/review.schema.json).")
+    ],
+    impact_file: Annotated[
+        Path, typer.Option("--impact", help="What healloop impact wrote for it (JSON).")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Write the improved file here; without it, print the diff."),
+    ] = None,
+    engine: Annotated[
+        Engine, typer.Option(help="offline (no model), llm, or auto (all available).")
+    ] = "auto",
+    model: Annotated[str, typer.Option(help="Chat model name, or provider:model.")] = "gpt-4.1",
+    api_key: Annotated[
+        str | None, typer.Option(help="API key for the model (else OPENAI_API_KEY).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server URL (else OPENAI_BASE_URL).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Improve one file from its review and blast radius; exit 1 if nothing beats it."""
+    from healloop import agents, inputs
+
+    root = inputs.check_repo(repo)
+    target = inputs.check_target(root, file)
+    if output is not None:
+        agents.check_output(output, [root / target, review_file, impact_file])
+    found = agents.load_review(review_file, target)
+    radius = agents.load_impact(impact_file, target)
+    ctx = _context(engine, model, api_key, base_url)
+    inputs.check_model(ctx)
+    result = agents.generate(root, target, found, radius, ctx)
+    best = result.best
+    for note in result.notes:
+        _stderr(f"healloop: note: {note}")
+    summary = result.to_json()
+    if best is None:
+        _stderr(f"nothing beat the original {target} (score {result.baseline.score:.2f}) "
+                f"among {len(result.attempts)} proposals")
+    elif output is not None:
+        agents.write_output(output, best.proposal.content)
+        summary["written"] = str(output)
+        _stderr(f"wrote {output}: score {best.evaluation.score:.2f} (original "
+                f"{result.baseline.score:.2f}) by {best.proposal.engine}: {best.proposal.summary}")
+    else:
+        summary["diff"] = result.diff()
+        if not as_json:
+            typer.echo(summary["diff"], nl=False)
+        _stderr(f"score {best.evaluation.score:.2f} (original {result.baseline.score:.2f}) "
+                f"by {best.proposal.engine}: {best.proposal.summary}")
+    if as_json:
+        typer.echo(json.dumps(summary))
+    raise typer.Exit(0 if best is not None else 1)
+
+
+def _emit(output: Path | None, text: str) -> None:
+    """Write text to output, or print it when there is none."""
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from healloop import agents
+
+    agents.write_output(output, text)
+    _stderr(f"wrote {output}")
+
+
 @app.command()
 def graph(
     fmt: Annotated[
