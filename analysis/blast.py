@@ -28,7 +28,7 @@ from healloop.analysis.test_impact import select_tests
 from healloop.errors import InputError
 from healloop.state import BlastRadius, CoChange, Dependent, RelatedFile, SymbolUse
 
-RESULT_VERSION = 1
+RESULT_VERSION = 2
 """Bump when the analysis changes, so cached results are recomputed."""
 
 
@@ -159,6 +159,7 @@ def analyse(repo: Path, target: str, *, history: bool = True,
     radius.dependents = dependents_of(graph, rel)
     selection = select_tests(repo, graph, rel, {d.file: d.depth for d in radius.dependents})
     radius.tests, radius.test_functions = selection.files, selection.functions
+    radius.test_source = selection.source
     radius.notes.extend(selection.notes)
     error = graph.syntax_error(rel)
     if error:

@@ -28,6 +28,8 @@ WEIGHTS: dict[str, float] = {
     "working_set": 0.3,
     "same_dir": 0.05,
 }
+BIAS = 0.0
+"""Intercept of the logistic model (see related_files)."""
 WORKING_SET = 10
 """How many of the latest commits count as the work in progress."""
 
@@ -46,6 +48,20 @@ def _stem(path: str) -> str:
     return re.sub(r"^test_|_test$|^test$", "", name)
 
 
+def _folder(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _path_similarity(a: str, b: str) -> float:
+    pa, pb = a.split("/")[:-1], b.split("/")[:-1]
+    common = 0
+    for x, y in zip(pa, pb, strict=False):
+        if x != y:
+            break
+        common += 1
+    return common / max(len(pa), len(pb), 1)
+
+
 def features(graph: ImportGraph | None, history: History | None, target: str
              ) -> dict[str, dict[str, float]]:
     """Return each candidate file's evidence, every part in [0, 1]."""
@@ -59,8 +75,11 @@ def features(graph: ImportGraph | None, history: History | None, target: str
     if history is not None:
         mine = history.changes(target)
         if mine:
-            for rule in history.co_changes(target, top=200, min_support=1):
-                put(rule.file, "confidence", rule.confidence * (1 - 0.5 ** rule.support))
+            for rule in history.co_changes(target, top=300, min_support=1):
+                put(rule.file, "confidence", rule.confidence)
+                put(rule.file, "support", 1 - 0.5 ** rule.support)
+                put(rule.file, "reverse_confidence",
+                    rule.support / max(1, history.changes(rule.file)))
             weighted = history.weighted(target)
             top = max(weighted.values(), default=0.0)
             for path, value in weighted.items():
@@ -73,28 +92,48 @@ def features(graph: ImportGraph | None, history: History | None, target: str
         for path, depth in graph.dependents(target).items():
             put(path, "importer" if depth == 1 else "indirect", 1.0 if depth == 1 else 0.5)
         module = graph.files[target].module
-        for imported in graph.imported_modules(target):
-            if imported != module and imported in graph.by_module:
+        mine_imports = graph.imported_modules(target) - {module}
+        for imported in mine_imports:
+            if imported in graph.by_module:
                 put(graph.by_module[imported], "imported", 1.0)
         stem = _stem(target)
-        folder = target.rsplit("/", 1)[0] if "/" in target else ""
+        folder = _folder(target)
         for path in graph.files:
             if is_test_file(path) != is_test_file(target) and _stem(path) == stem:
                 put(path, "test_pair", 1.0)
-            elif path in out and (path.rsplit("/", 1)[0] if "/" in path else "") == folder:
+            elif _folder(path) == folder and path != target:
                 put(path, "same_dir", 1.0)
+        importers = graph.importers()
+        mine_users = importers.get(module, set()) - {target}
+        for path, parts in out.items():
+            if path not in graph.files:
+                continue
+            theirs = importers.get(graph.files[path].module, set()) - {path}
+            if mine_users and theirs:
+                parts["shared_importers"] = len(mine_users & theirs) / len(mine_users | theirs)
+            their_imports = graph.imported_modules(path) - {graph.files[path].module}
+            if mine_imports and their_imports:
+                parts["shared_imports"] = (len(mine_imports & their_imports)
+                                           / len(mine_imports | their_imports))
+    for path, parts in out.items():
+        parts["path_similarity"] = _path_similarity(target, path)
+        if history is not None:
+            parts["activity"] = min(1.0, history.changes(path) / 50)
     return out
 
 
 def related_files(graph: ImportGraph | None, history: History | None, target: str,
                   *, top: int = 20, weights: dict[str, float] | None = None
                   ) -> list[Related]:
-    """Return the files likeliest to change with target, best first, scores in [0, 1]."""
+    """Return the files likeliest to change with target, best first.
+
+    The score is a logistic model of the evidence: the probability-like chance that
+    the file changes in the same commit, in [0, 1].
+    """
     weights = weights or WEIGHTS
-    total = sum(weights.values())
     ranked = []
     for path, parts in features(graph, history, target).items():
-        score = sum(weights.get(k, 0.0) * v for k, v in parts.items()) / total
-        ranked.append(Related(path, round(math.sqrt(score), 4), parts))
+        z = BIAS + sum(weights.get(k, 0.0) * v for k, v in parts.items())
+        ranked.append(Related(path, round(1 / (1 + math.exp(-z)), 4), parts))
     ranked.sort(key=lambda r: (-r.score, r.file))
     return ranked[:top]

@@ -16,20 +16,23 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from healloop.analysis import history as git_history
 from healloop.analysis.imports import ImportGraph, cache_dir, is_test_file
+from healloop.state import BlastRadius
 
 _PLUGIN = Path(__file__).with_name("_coverage_plugin.py")
 
 
 @dataclass
-class TestSelection:
+class SelectedTests:
     """The tests that reach a target and how they were found."""
 
     files: list[str]
     functions: list[str]
     notes: list[str] = field(default_factory=list)
+    source: Literal["imports", "coverage"] = "imports"
 
 
 def static_tests(
@@ -81,7 +84,8 @@ def load_coverage_map(repo: Path) -> tuple[dict[str, list[str]] | None, str]:
         return None, head
 
 
-def collect_coverage_map(repo: Path, *, limits: object | None = None) -> dict[str, list[str]]:
+def collect_coverage_map(repo: Path, *, limits: object | None = None,
+                         extra_args: list[str] | None = None) -> dict[str, list[str]]:
     """Run the whole suite once under coverage and cache which tests ran which files.
 
     The run happens in a scratch copy; the map is stored per commit. Returns the map
@@ -102,7 +106,7 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None) -> dict[st
     with Workspace(repo) as workspace:
         shutil.copyfile(_PLUGIN, workspace.path / "_healloop_coverage_plugin.py")
         run = run_tests(workspace, None, limits=limits,  # type: ignore[arg-type]
-                        extra_args=["-p", "_healloop_coverage_plugin"])
+                        extra_args=["-p", "_healloop_coverage_plugin", *(extra_args or [])])
         out = workspace.path.parent / "healloop-coverage.json"
         if not out.exists():
             raise InputError("the test run recorded no coverage (is `coverage` installed in "
@@ -119,10 +123,10 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None) -> dict[st
 
 
 def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[str, int]
-                 ) -> TestSelection:
+                 ) -> SelectedTests:
     """Return the tests reaching target: static, plus dynamic when a map exists for HEAD."""
     files, functions = static_tests(graph, target, dependents)
-    selection = TestSelection(files, functions)
+    selection = SelectedTests(files, functions)
     coverage, head = load_coverage_map(repo)
     if coverage is None:
         why = "no git commit" if not head else f"no coverage map for {head[:10]}"
@@ -131,10 +135,26 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
     ran = coverage.get(target, [])
     dynamic_files = {nodeid.split("::", 1)[0] for nodeid in ran}
     added = sorted(dynamic_files - set(files))
+    mapped = {nodeid.split("::", 1)[0] for tests in coverage.values() for nodeid in tests}
+    # Test files the map has never seen (new since it was recorded) run whole.
+    unmapped = sorted(f for f in files if f not in mapped)
     selection.files = sorted(set(files) | dynamic_files)
-    selection.functions = sorted(set(functions) | set(ran))
+    selection.functions = sorted(set(functions) | set(ran) | set(unmapped))
+    selection.source = "coverage"
     selection.notes.append(
         f"coverage map of {head[:10]}: {len(ran)} test(s) ran {target}"
         + (f"; found beyond imports: {', '.join(added[:5])}" if added else "")
     )
     return selection
+
+
+def affected_tests(radius: BlastRadius) -> list[str]:
+    """Return what to run to test a change to the radius' target: node ids or files.
+
+    With a coverage map, the tests that ran the target (plus test files the map has
+    not seen); from imports alone, every test file reaching the target, whole,
+    since a test may exercise the target through modules in between.
+    """
+    if radius.test_source == "coverage":
+        return list(radius.test_functions)
+    return list(radius.tests)

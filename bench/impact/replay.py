@@ -146,6 +146,8 @@ def main() -> int:
     parser.add_argument("--window", type=int, default=3000)
     parser.add_argument("--skip", type=int, default=0,
                         help="skip this many qualifying commits first (a tuning window)")
+    parser.add_argument("--history", type=int, default=None,
+                        help="commits of history healloop reads (default: the window)")
     parser.add_argument("--arc", action="store_true", help="also run arc-memory")
     parser.add_argument("--arc-refresh", type=int, default=50,
                         help="refresh arc-memory's graph every N replayed commits")
@@ -184,7 +186,8 @@ def main() -> int:
             if arc is not None:
                 arc.at_parent()
             window = log[index + 1: index + 1 + args.window]
-            history = History(follow_renames(window))
+            span = args.history or args.window
+            history = History(follow_renames(log[index + 1: index + 1 + span]))
             t0 = time.perf_counter()
             graph = build_graph(work)
             graph_seconds = time.perf_counter() - t0

@@ -1,0 +1,61 @@
+"""Dynamic test selection: a coverage map finds tests that no import statement shows."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from healloop.analysis.blast import analyse
+from healloop.analysis.test_impact import affected_tests, collect_coverage_map
+
+pytestmark = pytest.mark.slow
+
+FILES = {
+    "pkg/__init__.py": "",
+    "pkg/core.py": "def area(w, h):\n    return w * h\n",
+    "pkg/plugins.py": (
+        "import importlib\n\n\ndef load(name):\n"
+        "    return importlib.import_module(name)\n"
+    ),
+    "tests/test_core.py": (
+        "from pkg.core import area\n\n\ndef test_area():\n    assert area(2, 3) == 6\n"
+    ),
+    "tests/test_plugins.py": (
+        "from pkg.plugins import load\n\n\ndef test_loads_core_by_name():\n"
+        "    assert load('pkg.core').area(1, 1) == 1\n\n\n"
+        "def test_loads_os():\n    assert load('os')\n"
+    ),
+}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    for rel, text in FILES.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    run = ["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.com"]
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
+    subprocess.run([*run, "commit", "-q", "-m", "init"], cwd=tmp_path, check=True)
+    return tmp_path
+
+
+def test_without_a_map_tests_come_from_imports_and_run_whole(repo: Path) -> None:
+    radius = analyse(repo, "pkg/core.py")
+    assert radius.test_source == "imports"
+    assert radius.tests == ["tests/test_core.py"]
+    assert affected_tests(radius) == ["tests/test_core.py"]
+    assert any("imports only (no coverage map" in n for n in radius.notes)
+
+
+def test_coverage_map_adds_the_test_that_loads_the_target_by_name(repo: Path) -> None:
+    covered = collect_coverage_map(repo)
+    assert covered["pkg/core.py"] == ["tests/test_core.py::test_area",
+                                      "tests/test_plugins.py::test_loads_core_by_name"]
+    radius = analyse(repo, "pkg/core.py")
+    assert radius.test_source == "coverage"
+    assert affected_tests(radius) == ["tests/test_core.py::test_area",
+                                    "tests/test_plugins.py::test_loads_core_by_name"]
+    assert any("found beyond imports: tests/test_plugins.py" in n for n in radius.notes)
