@@ -131,8 +131,10 @@ def load_review(path: Path, target: str) -> ReviewReport:
     """
     from healloop.reports.schemas import load_report
 
-    loaded = load_report(path, ReviewSet if _holds_key(path, "reviews") else ReviewReport)
-    reviews = loaded.reviews if isinstance(loaded, ReviewSet) else [loaded]
+    if _holds_key(path, "reviews"):
+        reviews = load_report(path, ReviewSet).reviews
+    else:
+        reviews = [load_report(path, ReviewReport)]
     for report in reviews:
         if report.target == target:
             return report
