@@ -130,13 +130,14 @@ def getPrice(item):
     """Return the price of one item."""
     return {"apple": 1.0}[item]
 '''
+# No tests: what is learned does not depend on them, and a run without them is quick.
 SHOP = {
     "pyproject.toml": PYPROJECT,
     "shop/__init__.py": '"""A shop."""\n',
     "shop/pricing.py": PRICING,
-    "tests/test_pricing.py": (
-        "from shop.pricing import getPrice\n\n\n"
-        'def test_price():\n    assert getPrice("apple") == 1.0\n'
+    "shop/cart.py": (
+        '"""A cart."""\nfrom shop.pricing import getPrice\n\n\n'
+        'def total(items):\n    """Return the total."""\n    return sum(map(getPrice, items))\n'
     ),
 }
 
@@ -203,17 +204,15 @@ def test_past_feedback_on_a_file_reaches_its_generation(make_repo, tmp_path):
         made = candidates_of(graph, "r3")
     (renamed, *_) = [c for c in made if c.engine.startswith("rename")]
     assert "def price_of(item):" in renamed.content_of("shop/pricing.py")
-    assert "from shop.pricing import price_of" in renamed.content_of("tests/test_pricing.py")
+    assert "from shop.pricing import price_of" in renamed.content_of("shop/cart.py")
 
 
 def test_findings_the_human_keeps_rejecting_are_left_alone_while_others_are_fixed(
     make_repo, tmp_path
 ):
     typed = '"""Stock."""\nimport os\nfrom typing import Dict\n\nSTOCK: Dict[str, int] = {}\n'
-    repo = make_repo({**SHOP, "shop/pricing.py": typed,
-                      "pyproject.toml": PYPROJECT.replace('"F", "N"', '"F", "UP"'),
-                      "tests/test_pricing.py": "import shop.pricing\n\n\ndef test_it():\n"
-                                               "    assert shop.pricing.STOCK == {}\n"})
+    repo = make_repo({**SHOP, "shop/pricing.py": typed, "shop/cart.py": '"""A cart."""\n',
+                      "pyproject.toml": PYPROJECT.replace('"F", "N"', '"F", "UP"')})
     with graph_with_memory(repo, tmp_path) as (graph, store):
         DecisionLog(store, repo).add([
             record("rejected", ["lint-fix"], ["F401", "UP006", "UP035"], "shop/pricing.py", n=1),

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-PYPROJECT = (
-    '[tool.pytest.ini_options]\npythonpath = ["."]\n\n[tool.ruff.lint]\nselect = ["F", "N"]\n'
-)
+# No tests: learning does not depend on them, and runs without them are quick.
+PYPROJECT = '[tool.ruff.lint]\nselect = ["F", "N"]\n'
 
 
 def module(name: str) -> str:
@@ -26,11 +25,8 @@ FILES = {
     "pkg/__init__.py": '"""Package."""\n',
     "pkg/alpha.py": module("alpha"),
     "pkg/beta.py": module("beta"),
-    "tests/test_pkg.py": (
-        "from pkg.alpha import getAlpha\nfrom pkg.beta import getBeta\n\n\n"
-        "def test_alpha():\n    assert getAlpha(1) == 1\n\n\n"
-        "def test_beta():\n    assert getBeta(2) == 2\n"
-    ),
+    "pkg/app.py": '"""Uses both."""\nfrom pkg.alpha import getAlpha\nfrom pkg.beta import getBeta\n'
+    "\nVALUES = (getAlpha(1), getBeta(2))\n",
 }
 
 

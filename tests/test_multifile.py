@@ -134,6 +134,17 @@ def test_a_requested_rename_is_carried_to_every_call_site_and_evaluated(make_rep
         # The call sites' own tests ran too, with every edit of the change in place.
         assert {"tests/test_cart.py::test_total", "tests/test_pricing.py::test_price"} <= (
             evaluation.tests.passed)
+        # The same rename without its call sites breaks the dependents: the API gate says so.
+        values = graph.get_state(config).values
+        renamed = values["originals"]["shop/pricing.py"].replace("getPrice", "get_price")
+        alone = Candidate(id="c99", target="shop/pricing.py", engine="test", iteration=1,
+                          changes=[FileChange(path="shop/pricing.py", content=renamed)])
+        update = evaluate({**values, "candidates": [*values["candidates"], alone.dump()]},
+                          SimpleNamespace(context=OFFLINE))
+        (uncarried,) = [Evaluation.model_validate(e) for e in update["evaluations"]]
+        gate = next(g for g in uncarried.gates if g.name == "api_compatible")
+        assert not gate.passed and "getPrice" in gate.detail
+        assert uncarried.score == 0.0
         result = resume(graph, config, {"action": "approve"})
     assert result["status"] == "accepted"
     assert sorted(Path(p).relative_to(repo).as_posix() for p in result["written"]) == [
@@ -143,32 +154,11 @@ def test_a_requested_rename_is_carried_to_every_call_site_and_evaluated(make_rep
     assert suite_passes(repo)
 
 
-def test_a_rename_without_its_call_sites_fails_the_api_gate(make_repo, checkpoints):
-    repo = make_repo(SHOP)
-    with paused(
-        repo, checkpoints, ["shop/pricing.py"], "uncarried"
-    ) as (graph, config, payload):
-        values = graph.get_state(config).values
-        renamed = values["originals"]["shop/pricing.py"].replace("getPrice", "fetch")
-        alone = Candidate(id="c99", target="shop/pricing.py", engine="test", iteration=1,
-                          changes=[FileChange(path="shop/pricing.py", content=renamed)])
-        update = evaluate({**values, "candidates": [*values["candidates"], alone.dump()]},
-                          SimpleNamespace(context=OFFLINE))
-    (evaluation,) = [Evaluation.model_validate(e) for e in update["evaluations"]]
-    gate = next(g for g in evaluation.gates if g.name == "api_compatible")
-    assert not gate.passed and "getPrice" in gate.detail
-    assert evaluation.score == 0.0
-
-
+# Two targets that do not touch each other, and no tests: the decisions are the point.
 INDEPENDENT = {
-    "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
     "pkg/__init__.py": '"""Package."""\n',
     "pkg/one.py": '"""One."""\nimport os\n\n\ndef one():\n    """Return 1."""\n    return 1\n',
     "pkg/two.py": '"""Two."""\nimport sys\n\n\ndef two():\n    """Return 2."""\n    return 2\n',
-    "tests/test_pkg.py": (
-        "from pkg.one import one\nfrom pkg.two import two\n\n\n"
-        "def test_one():\n    assert one() == 1\n\n\ndef test_two():\n    assert two() == 2\n"
-    ),
 }
 
 
@@ -207,7 +197,8 @@ def test_a_fix_that_clashes_with_another_targets_change_builds_on_it(make_repo, 
     # round builds the cart's fix on top of it, and the two are approved together.
     shared_line = CART.replace("from shop.pricing import getPrice",
                                "from shop.pricing import PRICES, getPrice")
-    repo = make_repo({**SHOP, "shop/cart.py": shared_line})
+    untested = {k: v for k, v in SHOP.items() if not k.startswith("tests/")}
+    repo = make_repo({**untested, "shop/cart.py": shared_line})
     with paused(
         repo, checkpoints, ["shop/pricing.py", "shop/cart.py"], "clash"
     ) as (graph, config, payload):
@@ -230,4 +221,5 @@ def test_a_fix_that_clashes_with_another_targets_change_builds_on_it(make_repo, 
         result = resume(graph, config, {"action": "approve"})
     assert result["status"] == "accepted"
     assert "from shop.pricing import get_price\n" in (repo / "shop/cart.py").read_text()
-    assert suite_passes(repo)
+    check = "from shop.cart import total; assert total(['apple', 'pear']) == 3.0"
+    assert subprocess.run([sys.executable, "-c", check], cwd=repo, check=False).returncode == 0

@@ -12,17 +12,13 @@ from healloop.main import app
 runner = CliRunner()
 
 FILES = {
-    "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
     ".gitignore": "pkg/generated.py\n",
     "pkg/__init__.py": "",
     "pkg/one.py": '"""One."""\nimport os\n\n\ndef one():\n    """Return 1."""\n    return 1\n',
     "pkg/two.py": '"""Two."""\nimport sys\n\n\ndef two():\n    """Return 2."""\n    return 2\n',
     "pkg/generated.py": "import os\n",
     "pkg/data.txt": "not python\n",
-    "tests/test_pkg.py": (
-        "from pkg.one import one\nfrom pkg.two import two\n\n\n"
-        "def test_one():\n    assert one() == 1\n\n\ndef test_two():\n    assert two() == 2\n"
-    ),
+    "tools/check.py": "from pkg.one import one\n\nassert one() == 1\n",
 }
 
 
@@ -39,7 +35,7 @@ def test_path_outside_git_skips_hidden_and_virtualenv_folders(make_repo):
     assert "pkg/one.py" in found and "pkg/generated.py" in found
     assert not any(".cache" in f for f in found)
     assert targets_under(repo, repo) == sorted(
-        ["pkg/generated.py", "pkg/one.py", "pkg/two.py", "tests/test_pkg.py"])
+        ["pkg/generated.py", "pkg/one.py", "pkg/two.py", "tools/check.py"])
 
 
 def test_a_path_without_python_files_is_an_input_error(make_repo):
