@@ -79,6 +79,7 @@ def _for_target(
     job = _job(state, target, source, ctx, iteration, profile, drafts.notes)
     seen = {c.content_of(target) for c in known.values() if c.target == target}
     seen.add(state["originals"][target])
+    findings = reviews_of(state)[target].findings  # all of them, also those left alone
     fresh: list[Candidate] = []
     for proposal in _proposals(job, engines_for(ctx)):
         if proposal.content in seen:
@@ -90,9 +91,7 @@ def _for_target(
             changes=[FileChange(path=target, content=proposal.content), *also],
             summary=proposal.summary, edits=proposal.edits, stats=proposal.stats,
             kinds=edit_kinds(proposal.engine, proposal.edits),
-            addresses=addressed(
-                job.review.findings, static_findings(job.repo, target, proposal.content)
-            ),
+            addresses=addressed(findings, static_findings(job.repo, target, proposal.content)),
             built_on=built_on,
         ))
     ranking = rank(fresh, profile)
