@@ -8,6 +8,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from healloop.concurrency import serialise_parsing
 from healloop.context import RunContext
 from healloop.sandbox import Limits
 from healloop.state import (
@@ -18,6 +19,9 @@ from healloop.state import (
     Request,
     ReviewReport,
 )
+
+# Nodes run in threads (the fan-out, --jobs): parsing must not race on CPython < 3.13.
+serialise_parsing()
 
 
 def context_of(runtime: Runtime[RunContext] | None) -> RunContext:
