@@ -111,6 +111,8 @@ def run_tests(
     cmd = [
         interpreter_for(workspace.repo), "-m", "pytest", "-q", "-p", "healloop_sandbox_plugin",
         "-p", "no:cacheprovider", "--no-header", "-rN", "--color=no",
+        # LangSmith's pytest plugin, installed beside langchain, costs 1.5 s per start.
+        "-p", "no:langsmith_plugin",
         *(extra_args or []), *(tests or []),
     ]
     # Bookkeeping lives outside the scratch folder: tests cannot write there, and
