@@ -615,6 +615,10 @@ def _finish(outcome: Outcome, repo: Path, as_json: bool) -> None:
         score = "-" if outcome.score is None else f"{outcome.score:.2f}"
         _stderr(f"{outcome.status}: score {score} (threshold {outcome.threshold:.2f}) "
                 f"{outcome.reason}")
+        if outcome.usage.get("calls"):
+            u = outcome.usage
+            _stderr(f"model: {u['calls']:.0f} calls, {u.get('tokens_in', 0):.0f} tokens in, "
+                    f"{u.get('tokens_out', 0):.0f} out, ${u.get('cost', 0):.4f}")
         for path in outcome.written:
             _stderr(f"wrote {path}")
     if as_json:

@@ -51,7 +51,9 @@ class Outcome:
     targets: list[dict[str, Any]] = field(default_factory=list)
     request: ApprovalRequest | None = None
     notes: list[str] = field(default_factory=list)
-    """What the run did differently because of past decisions."""
+    """What the run did differently because of past decisions, and model notes."""
+    usage: dict[str, float] = field(default_factory=dict)
+    """Model calls, tokens in and out, and cost of the run."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the outcome as the JSON object `--json` prints."""
@@ -236,6 +238,7 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         targets=targets,
         request=pending,
         notes=list(dict.fromkeys(values.get("notes", []))),
+        usage=dict(values.get("usage", {})),
     )
 
 

@@ -25,6 +25,8 @@ from healloop.context import RunContext
 from healloop.engines.rename import renamed_symbols
 from healloop.evaluation.measure import measure
 from healloop.evaluation.score import feedback, score
+from healloop.evaluation.score import gates as gates_of
+from healloop.llm.factory import model_wanted
 from healloop.nodes._common import (
     baseline_of,
     blast_of,
@@ -53,14 +55,39 @@ def evaluate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if not fresh:
         return {"evaluations": [], "best": best}
     size = min(workers(ctx), max(1, len(fresh)))
+    judge = _judge(state, ctx)
     with _workspaces(repo_of(state), size) as pool, ThreadPoolExecutor(size) as threads:
         for wave in _waves(state, fresh):
             others = [candidates[cid] for cid in best.values()]
             evaluations += threads.map(
-                lambda c, others=others: _evaluate_one(state, ctx, pool, c, others), wave
+                lambda c, others=others: _evaluate_one(state, ctx, pool, c, others, judge), wave
             )
             best = _best(state, evaluations)
-    return {"evaluations": [e.dump() for e in evaluations[len(done):]], "best": best}
+    update = {"evaluations": [e.dump() for e in evaluations[len(done):]], "best": best}
+    return {**update, **(judge.meter.state_update() if judge else {})}
+
+
+class _Judge:
+    """The optional LLM judge term, metered against the run's model budget."""
+
+    def __init__(self, ctx: RunContext, meter: Any) -> None:
+        self.ctx = ctx
+        self.meter = meter
+
+    def __call__(self, target: str, original: str, content: str, m: Any) -> float | None:
+        from healloop.llm.judge import llm_judge
+
+        verdict = llm_judge(target, original, content, m.findings, self.ctx, meter=self.meter)
+        return verdict.score if verdict else None
+
+
+def _judge(state: HealState, ctx: RunContext) -> _Judge | None:
+    """Return the judge when the run asks for one and has a model."""
+    if not (ctx.judge and model_wanted(ctx)):
+        return None
+    from healloop.llm.budget import Meter
+
+    return _Judge(ctx, Meter.for_run(ctx, state.get("usage")))
 
 
 def _evaluate_one(
@@ -69,6 +96,7 @@ def _evaluate_one(
     pool: queue.Queue[Workspace],
     candidate: Candidate,
     others: list[Candidate],
+    judge: _Judge | None = None,
 ) -> Evaluation:
     """Measure one candidate with the other targets' best candidates alongside."""
     target = candidate.target
@@ -95,6 +123,8 @@ def _evaluate_one(
     finally:
         pool.put(workspace)
     m.api_breaks = _api_breaks(state, candidate, content)
+    if judge is not None and all(g.passed for g in gates_of(m)):
+        m.judge = judge(target, bar, content, m)
     value, gates, terms = score(m)
     return Evaluation(candidate_id=candidate.id, target=target, score=value, gates=gates,
                       terms=terms, tests=m.tests, feedback=feedback(m, gates))

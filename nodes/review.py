@@ -18,6 +18,7 @@ from healloop.analysis.tests_for import tests_for
 from healloop.context import RunContext
 from healloop.evaluation.measure import measure
 from healloop.evaluation.score import feedback, score
+from healloop.llm.factory import model_wanted
 from healloop.nodes._common import context_of, limits_of
 from healloop.sandbox import Workspace
 from healloop.state import Evaluation, Finding, ReviewReport, TargetTask
@@ -34,9 +35,20 @@ class Reviewed(NamedTuple):
 def review(state: TargetTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Review the target the fan-out sent: findings, metrics, the tests that reach it."""
     target = state["target"]
-    done = review_target(Path(state["request"]["repo"]), target, context_of(runtime))
-    return {"review": {target: done.report.dump()}, "baseline": {target: done.baseline.dump()},
-            "originals": {target: done.source}}
+    ctx = context_of(runtime)
+    done = review_target(Path(state["request"]["repo"]), target, ctx)
+    update: dict[str, Any] = {"baseline": {target: done.baseline.dump()},
+                              "originals": {target: done.source}}
+    report = done.report
+    if model_wanted(ctx):
+        from healloop.llm.budget import Meter
+        from healloop.llm.review import llm_review
+
+        meter = Meter.for_run(ctx)
+        findings = llm_review(report, done.source, ctx, meter=meter)
+        report = report.model_copy(update={"findings": findings})
+        update.update(meter.state_update())
+    return {**update, "review": {target: report.dump()}}
 
 
 def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:

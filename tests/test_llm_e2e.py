@@ -96,6 +96,7 @@ def test_the_models_fix_is_accepted_because_the_tests_measured_it(shop_repo, mon
     assert {t["name"]: t["value"] for t in target["terms"]}["tests"] == 1.0
     assert target["original_score"] < data["threshold"] <= data["score"]
     assert "-    for price in prices[1:]:" in data["diff"]
+    assert data["usage"]["calls"] >= 1 and data["usage"]["tokens_in"] > 0
     assert server.headers[0]["authorization"] == f"Bearer {SECRET}"
     stored = b"".join(p.read_bytes() for p in (shop_repo / ".healloop").rglob("*") if p.is_file())
     assert SECRET.encode() not in stored, "the key never reaches the checkpoints"
