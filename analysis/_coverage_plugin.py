@@ -2,7 +2,8 @@
 
 Loaded with ``-p _healloop_coverage_plugin`` from the root of the copy; it measures
 the copy only and switches the coverage context to each test's node id, then writes
-``healloop-coverage.json`` (file -> node ids) beside the copy.
+``healloop-coverage.json`` beside the copy: the node ids, and per file and line the
+indices of the tests that ran it (-1: run while importing, outside any test).
 """
 
 from __future__ import annotations
@@ -31,14 +32,16 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  #
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Write file -> node ids of the tests that ran a line of it."""
+    """Write, per file, the tests that ran each line ("" for lines run at import)."""
     _cov.stop()
     data = _cov.get_data()
-    out = {}
+    tests: dict[str, int] = {}
+    files = {}
     for path in data.measured_files():
-        tests: set[str] = set()
-        for contexts in data.contexts_by_lineno(path).values():
-            tests.update(c for c in contexts if c)
-        if tests:
-            out[path] = sorted(tests)
+        lines = {}
+        for line, contexts in data.contexts_by_lineno(path).items():
+            ids = sorted({-1 if not c else tests.setdefault(c, len(tests)) for c in contexts})
+            lines[line] = ids
+        files[path] = lines
+    out = {"tests": sorted(tests, key=tests.__getitem__), "files": files}
     (_ROOT.parent / "healloop-coverage.json").write_text(json.dumps(out), encoding="utf-8")

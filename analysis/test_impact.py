@@ -12,6 +12,8 @@ run, so it is collected on request and cached per commit under
 
 from __future__ import annotations
 
+import ast
+import difflib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -70,8 +72,43 @@ def _map_file(repo: Path, head: str) -> Path:
     return cache_dir(repo) / f"coverage-{head}.json"
 
 
-def load_coverage_map(repo: Path) -> tuple[dict[str, list[str]] | None, str]:
-    """Return (repo file -> test node ids that ran it, HEAD) for the current commit."""
+@dataclass
+class CoverageMap:
+    """Which test ran which line of which file, recorded at one commit."""
+
+    head: str
+    tests: list[str]
+    """Node ids; lines refer to them by index."""
+    lines: dict[str, dict[int, list[int]]]
+    """File -> line -> indices of the tests that ran it (-1: at import time)."""
+
+    def ran(self, path: str) -> list[str]:
+        """Return the node ids of the tests that ran any line of path."""
+        ids = {i for tests in self.lines.get(path, {}).values() for i in tests if i >= 0}
+        return sorted(self.tests[i] for i in ids)
+
+    def ran_lines(self, path: str, lines: set[int]) -> list[str] | None:
+        """Return the tests that ran these lines of path; None when one runs at import.
+
+        A line run while the module is imported (a definition, a constant) can affect
+        every test that imports it, so line-level selection does not apply.
+        """
+        recorded = self.lines.get(path, {})
+        ids: set[int] = set()
+        for line in lines:
+            tests = recorded.get(line, [])
+            if -1 in tests:
+                return None
+            ids.update(tests)
+        return sorted(self.tests[i] for i in ids)
+
+    def files_seen(self) -> set[str]:
+        """Return the test files the map knows."""
+        return {t.split("::", 1)[0] for t in self.tests}
+
+
+def load_coverage_map(repo: Path) -> tuple[CoverageMap | None, str]:
+    """Return the coverage map recorded at the current commit (or None), and HEAD."""
     head, _ = git_history.git_state(repo)
     if head is None:
         return None, ""
@@ -79,20 +116,24 @@ def load_coverage_map(repo: Path) -> tuple[dict[str, list[str]] | None, str]:
     if not path.exists():
         return None, head
     try:
-        return json.loads(path.read_text(encoding="utf-8"))["files"], head
-    except (json.JSONDecodeError, KeyError, UnicodeDecodeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        lines = {f: {int(n): ids for n, ids in per_line.items()}
+                 for f, per_line in data["files"].items()}
+        return CoverageMap(data["head"], data["tests"], lines), head
+    except (json.JSONDecodeError, KeyError, UnicodeDecodeError, ValueError):
         return None, head
 
 
 def collect_coverage_map(repo: Path, *, limits: object | None = None,
-                         extra_args: list[str] | None = None) -> dict[str, list[str]]:
-    """Run the whole suite once under coverage and cache which tests ran which files.
+                         extra_args: list[str] | None = None) -> CoverageMap:
+    """Run the whole suite once under coverage and cache which tests ran which lines.
 
-    The run happens in a scratch copy; the map is stored per commit. Returns the map
-    (repo-relative file -> sorted test node ids).
+    The run happens in a scratch copy; the map is stored per commit under
+    ``<repo>/.healloop/cache/``.
 
     Raises:
-        InputError: repo is not a git repository with commits (no commit to key on).
+        InputError: repo is not a git repository with commits (no commit to key on),
+            or the run recorded nothing (coverage missing from its interpreter).
 
     """
     from healloop.errors import InputError
@@ -114,12 +155,13 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
         raw = json.loads(out.read_text(encoding="utf-8"))
     prefix = str(workspace.path) + "/"
     files = {
-        path[len(prefix):]: sorted(tests) for path, tests in raw.items()
+        path[len(prefix):]: per_line for path, per_line in raw["files"].items()
         if path.startswith(prefix) and not path.endswith("_healloop_coverage_plugin.py")
     }
-    _map_file(repo, head).write_text(json.dumps({"head": head, "files": files}),
-                                     encoding="utf-8")
-    return files
+    _map_file(repo, head).write_text(
+        json.dumps({"head": head, "tests": raw["tests"], "files": files}), encoding="utf-8")
+    lines = {f: {int(n): ids for n, ids in per_line.items()} for f, per_line in files.items()}
+    return CoverageMap(head, raw["tests"], lines)
 
 
 def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[str, int]
@@ -132,10 +174,10 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
         why = "no git commit" if not head else f"no coverage map for {head[:10]}"
         selection.notes.append(f"tests selected from imports only ({why})")
         return selection
-    ran = coverage.get(target, [])
+    ran = coverage.ran(target)
     dynamic_files = {nodeid.split("::", 1)[0] for nodeid in ran}
     added = sorted(dynamic_files - set(files))
-    mapped = {nodeid.split("::", 1)[0] for tests in coverage.values() for nodeid in tests}
+    mapped = coverage.files_seen()
     # Test files the map has never seen (new since it was recorded) run whole.
     unmapped = sorted(f for f in files if f not in mapped)
     selection.files = sorted(set(files) | dynamic_files)
@@ -148,13 +190,55 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
     return selection
 
 
-def affected_tests(radius: BlastRadius) -> list[str]:
+def changed_lines(old: str, new: str) -> set[int]:
+    """Return the lines of old that new changes or deletes, or next to which it inserts."""
+    out: set[int] = set()
+    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(),
+                                      autojunk=False)
+    for tag, i1, i2, _, _ in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if i2 > i1:
+            out.update(range(i1 + 1, i2 + 1))
+        else:  # an insertion between lines i1 and i1 + 1 (1-based)
+            out.update({i1, i1 + 1} - {0})
+    return out
+
+
+def function_body_lines(source: str) -> set[int]:
+    """Return the lines inside function bodies: they run only when the function runs."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno:
+            lines.update(range(node.body[0].lineno, node.end_lineno + 1))
+    return lines
+
+
+def affected_tests(radius: BlastRadius, *, repo: Path | None = None,
+                   old: str | None = None, new: str | None = None) -> list[str]:
     """Return what to run to test a change to the radius' target: node ids or files.
 
-    With a coverage map, the tests that ran the target (plus test files the map has
-    not seen); from imports alone, every test file reaching the target, whole,
-    since a test may exercise the target through modules in between.
+    With a coverage map and the change itself (repo, old and new content), the tests
+    that ran the changed lines; with a map only, the tests that ran the target; from
+    imports alone, every test file reaching the target, whole, since a test may
+    exercise the target through modules in between. Test files the map has not seen
+    (added since it was recorded) always run whole.
     """
-    if radius.test_source == "coverage":
-        return list(radius.test_functions)
-    return list(radius.tests)
+    if radius.test_source != "coverage":
+        return list(radius.tests)
+    if repo is not None and old is not None and new is not None:
+        coverage, _ = load_coverage_map(repo)
+        changed = changed_lines(old, new)
+        # A change outside function bodies (a signature, a constant, an import) runs
+        # at import time, once per process, in whichever test imported first: the
+        # tests that ran it are not all the tests it affects.
+        if coverage is not None and changed <= function_body_lines(old):
+            chosen = coverage.ran_lines(radius.target, changed)
+            if chosen is not None:
+                seen = coverage.files_seen()
+                return sorted(set(chosen) | {f for f in radius.tests if f not in seen})
+    return list(radius.test_functions)

@@ -52,10 +52,34 @@ def test_without_a_map_tests_come_from_imports_and_run_whole(repo: Path) -> None
 
 def test_coverage_map_adds_the_test_that_loads_the_target_by_name(repo: Path) -> None:
     covered = collect_coverage_map(repo)
-    assert covered["pkg/core.py"] == ["tests/test_core.py::test_area",
+    assert covered.ran("pkg/core.py") == ["tests/test_core.py::test_area",
                                       "tests/test_plugins.py::test_loads_core_by_name"]
     radius = analyse(repo, "pkg/core.py")
     assert radius.test_source == "coverage"
     assert affected_tests(radius) == ["tests/test_core.py::test_area",
                                     "tests/test_plugins.py::test_loads_core_by_name"]
     assert any("found beyond imports: tests/test_plugins.py" in n for n in radius.notes)
+
+
+def test_a_change_inside_a_function_runs_only_the_tests_that_ran_its_lines(
+    repo: Path,
+) -> None:
+    (repo / "pkg/core.py").write_text(
+        "def area(w, h):\n    return w * h\n\n\ndef unused(x):\n    return x\n")
+    (repo / "tests/test_core.py").write_text(
+        "from pkg.core import area, unused\n\n\ndef test_area():\n"
+        "    assert area(2, 3) == 6\n\n\ndef test_unused():\n    assert unused(1) == 1\n")
+    subprocess.run(["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.com",
+                    "commit", "-qam", "more"], cwd=repo, check=True)
+    collect_coverage_map(repo)
+    radius = analyse(repo, "pkg/core.py")
+    old = (repo / "pkg/core.py").read_text()
+    in_area = old.replace("return w * h", "return w + h")
+    assert affected_tests(radius, repo=repo, old=old, new=in_area) == [
+        "tests/test_core.py::test_area", "tests/test_plugins.py::test_loads_core_by_name"]
+    in_unused = old.replace("return x", "return -x")
+    assert affected_tests(radius, repo=repo, old=old, new=in_unused) == [
+        "tests/test_core.py::test_unused"]
+    # A new default is evaluated at import time: every test that ran the file.
+    signature = old.replace("def area(w, h):", "def area(w, h=1):")
+    assert affected_tests(radius, repo=repo, old=old, new=signature) == radius.test_functions

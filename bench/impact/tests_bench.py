@@ -1,0 +1,153 @@
+"""Test impact: run only the affected tests, and still catch what the full suite catches.
+
+On a temporary clone of PATH (psf/requests), with a virtualenv that has its test
+dependencies (VENV), for each target:
+1. the full suite runs once (the baseline) and once under coverage, which records
+   the map of which test ran which file;
+2. regressions are seeded in the target (a comparison flipped, a return value lost;
+   sites spread over the file), and for each mutant ``affected_tests`` selects, from
+   ``analyse()`` and the change itself, the tests to run: those that ran the changed
+   lines, or every test that ran the file when the change runs at import time;
+3. for each mutant the full suite and the selection run: the selection must fail
+   wherever the suite does, and the speed-up is the ratio of their durations.
+
+Usage: uv run python bench/impact/tests_bench.py PATH --venv VENV [--targets a.py b.py]
+       [--mutants 3]
+Every run goes through healloop's sandbox (a scratch copy, limits, no network).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from healloop.analysis.blast import analyse
+from healloop.analysis.test_impact import affected_tests, collect_coverage_map
+from healloop.sandbox.pytest_run import run_tests
+from healloop.sandbox.workspace import Workspace
+from healloop.state import FileChange, TestRun
+
+TARGETS = [
+    "src/requests/sessions.py", "src/requests/models.py", "src/requests/adapters.py",
+    "src/requests/cookies.py", "src/requests/auth.py", "src/requests/utils.py",
+]
+ARGS = ["-o", "pythonpath=src", "-p", "no:randomly", "-o", "addopts="]
+
+
+def clone(source: Path, into: Path, venv: Path) -> Path:
+    work = into / "work"
+    subprocess.run(["git", "clone", "-q", str(source), str(work)], check=True)
+    (work / ".venv").symlink_to(venv.resolve())
+    return work
+
+
+_SWAP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In,
+         ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.Lt: ast.GtE, ast.Gt: ast.LtE}
+
+
+def _sites(tree: ast.AST) -> list[tuple[ast.AST, str, str]]:
+    """Return (node, replacement source, description) for every seedable regression."""
+    sites = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and type(node.ops[0]) in _SWAP:
+            flipped = ast.Compare(node.left, [_SWAP[type(node.ops[0])](), *node.ops[1:]],
+                                  node.comparators)
+            sites.append((node, ast.unparse(flipped),
+                          f"line {node.lineno}: flipped {type(node.ops[0]).__name__}"))
+        elif isinstance(node, ast.Return) and node.value is not None:
+            sites.append((node, "return None",
+                          f"line {node.lineno}: return None instead of a value"))
+    return sorted(sites, key=lambda s: (s[0].lineno, s[0].col_offset))
+
+
+def mutants(source: str, count: int) -> list[tuple[str, str]]:
+    """Return up to count (description, mutated source), sites spread over the file.
+
+    Only the node's own text changes, so the diff touches the lines of that node.
+    """
+    sites = _sites(ast.parse(source))
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line.encode("utf-8")))
+    data = source.encode("utf-8")
+    out = []
+    picks = sorted({round(k * (len(sites) - 1) / max(1, count - 1)) for k in range(count)})
+    for i in picks if sites else []:
+        node, text, what = sites[i]
+        start = offsets[node.lineno - 1] + node.col_offset
+        end = offsets[node.end_lineno - 1] + node.end_col_offset
+        mutated = (data[:start] + text.encode("utf-8") + data[end:]).decode("utf-8")
+        out.append((what, mutated))
+    return out
+
+
+def run(work: Path, tests: list[str] | None, change: FileChange | None = None) -> TestRun:
+    with Workspace(work) as workspace:
+        if change is not None:
+            workspace.apply([change])
+        return run_tests(workspace, tests, extra_args=ARGS)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repo", type=Path)
+    parser.add_argument("--venv", type=Path, required=True)
+    parser.add_argument("--targets", nargs="*", default=TARGETS)
+    parser.add_argument("--mutants", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="healloop-tests-") as tmp:
+        work = clone(args.repo.resolve(), Path(tmp), args.venv)
+        full = run(work, None)
+        base_failing = full.failing
+        print(f"full suite: {len(full.results)} tests, {full.duration:.1f} s, "
+              f"{len(base_failing)} failing before any change", file=sys.stderr)
+        collect_coverage_map(work, extra_args=ARGS)
+        print("| target | seeded | tests run (file level) | tests run (changed lines) | "
+              "full s | selection s | speed-up | caught by suite | caught by selection |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        speedups, cases, missed = [], [], 0
+        for target in args.targets:
+            radius = analyse(work, target, knowledge_graph=False)
+            source = (work / target).read_text(encoding="utf-8")
+            seeded = suite_caught = chosen_caught = 0
+            sizes, full_s, chosen_s = [], [], []
+            for what, mutated in mutants(source, args.mutants):
+                selection = affected_tests(radius, repo=work, old=source, new=mutated)
+                change = FileChange(path=target, content=mutated)
+                suite = run(work, None, change)
+                chosen = run(work, selection, change) if selection else TestRun()
+                by_suite = suite.failing - base_failing
+                by_chosen = chosen.failing - base_failing
+                seeded += 1
+                suite_caught += bool(by_suite)
+                chosen_caught += bool(by_chosen)
+                missed += bool(by_suite and not by_chosen)
+                sizes.append(len(chosen.results))
+                full_s.append(suite.duration)
+                chosen_s.append(chosen.duration)
+                speedups.append(suite.duration / max(chosen.duration, 0.01))
+                cases.append(f"`{target}` {what}: the suite fails {len(by_suite)} test(s), "
+                             f"the selection ({len(chosen.results)} tests) fails "
+                             f"{len(by_chosen)}")
+            print(f"| {target} | {seeded} | {len(affected_tests(radius))} | "
+                  f"{statistics.median(sizes):.0f} | {statistics.median(full_s):.1f} | "
+                  f"{statistics.median(chosen_s):.1f} | "
+                  f"{statistics.median(full_s) / max(statistics.median(chosen_s), 0.01):.1f}x | "
+                  f"{suite_caught} | {chosen_caught} |")
+        print("\nSeeded cases:")
+        for case in cases:
+            print(f"- {case}")
+        print(f"\nselected tests median {statistics.median(speedups):.1f}x faster than the "
+              f"full suite ({full.duration:.1f} s unchanged); regressions the suite caught "
+              f"and the selection missed: {missed} of {len(cases)} seeded")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
