@@ -8,6 +8,7 @@ from healloop.context import RunContext
 from healloop.engines.base import Engine
 from healloop.engines.lint_fix import LintFixEngine
 from healloop.engines.rename import RenameEngine
+from healloop.engines.test_repair import TestRepairEngine
 from healloop.llm.factory import model_wanted
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ def engines_for(context: RunContext, *, meter: Meter | None = None) -> list[Engi
     if context.engine in ("offline", "auto"):
         engines.append(LintFixEngine())
         engines.append(RenameEngine())
+        engines.append(TestRepairEngine())
     if model_wanted(context):
         from healloop.engines.llm import LLMEngine
 

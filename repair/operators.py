@@ -478,6 +478,8 @@ def _slices(make: Edits, node: ast.AST, line: int) -> Iterator[Edit | None]:
         options.append((build(lower, upper, None), 0.4))
     if node.lower is not None and node.upper is not None:
         options.append((build(upper, lower, step), 0.3))
+    elif node.lower is not None or node.upper is not None:
+        options.append((build(upper, lower, step), 0.5))  # `xs[:-n]` where `xs[-n:]` was meant
     for text, weight in options:
         yield make.span_edit(start, end, text, "slice", weight, line)
 
@@ -597,6 +599,9 @@ def condition_pool(program: Program, scope: Scope, *, exclude: str = "") -> list
         if isinstance(cond, ast.UnaryOp) and isinstance(cond.op, ast.Not):
             continue
         add(negate_text(cond, text))
+    for item, collection in _memberships(scope):
+        add(f"{item} not in {collection}")
+        add(f"{item} in {collection}")
     function = scope.node
     if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
         for arg in function.args.args:
@@ -610,6 +615,26 @@ def condition_pool(program: Program, scope: Scope, *, exclude: str = "") -> list
             else:
                 add(f"{arg.arg} is None")
     return seen
+
+
+def _memberships(scope: Scope) -> list[tuple[str, str]]:
+    """Return (item, collection) pairs where code puts a name into a collection.
+
+    `seen.add(x)` or `out.append(x)` suggests the missing check `x not in seen`.
+    """
+    pairs: list[tuple[str, str]] = []
+    root = scope.node
+    for node in ast.walk(root):
+        if (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("add", "append", "appendleft", "insert")
+            and isinstance(node.func.value, ast.Name) and node.args
+            and isinstance(node.args[-1], ast.Name)
+        ):
+            pair = (node.args[-1].id, node.func.value.id)
+            if pair not in pairs:
+                pairs.append(pair)
+    return pairs[:4]
 
 
 def negate_text(cond: ast.expr, text: str) -> str:

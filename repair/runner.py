@@ -2,7 +2,8 @@
 
 A pytest process per candidate costs half a second; repair checks hundreds. The
 runner starts ``worker.py`` once in the scratch copy, under the repository's own
-interpreter and the sandbox's limits, and asks it for one test run per candidate.
+interpreter, confined like every test run (``healloop.sandbox.ConfinedProcess``),
+and asks it for one test run per candidate.
 The worker forks a child per run, so a candidate that loops, crashes or exits costs
 at most its per-test timeout and leaves nothing behind.
 """
@@ -12,20 +13,21 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
-from healloop.sandbox import Limits, Workspace
-from healloop.sandbox.limits import scrubbed_env
+from healloop.sandbox import ConfinedProcess, Limits, Workspace
 from healloop.sandbox.pytest_run import interpreter_for
 
 _WORKER = Path(__file__).with_name("worker.py")
 RunnerMode = Literal["hot", "fresh"]
-PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "--no-header", "--color=no"]
+# As healloop.sandbox.run_tests does, minus its results plugin; LangSmith's plugin,
+# installed beside langchain, costs 1.5 s per start.
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-p", "no:langsmith_plugin", "--no-header",
+               "--color=no"]
 
 
 @dataclass
@@ -69,19 +71,11 @@ class CandidateRunner:
         self.limits = limits or Limits()
         self.collected: set[str] = set()
         self.errors: list[str] = []
-        env = scrubbed_env(self.limits.pass_env)
-        env.update(
-            PYTHONPATH=os.pathsep.join([str(workspace.path), env.get("PYTHONPATH", "")]).rstrip(
-                os.pathsep
-            ),
-            PYTHONDONTWRITEBYTECODE="1",
-            HOME=str(workspace.path.parent),
-            TMPDIR=str(workspace.path.parent),
-        )
-        self._proc = subprocess.Popen(
-            [interpreter_for(workspace.repo), str(_WORKER)],
-            cwd=workspace.path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, preexec_fn=lambda: _limit(self.limits),
+        self._closed = False
+        self._proc = ConfinedProcess(
+            workspace, [interpreter_for(workspace.repo), str(_WORKER)], self.limits,
+            env={"PYTHONPATH": _pythonpath(workspace)}, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         config = {"root": str(workspace.path), "target": target, "tests": tests,
                   "mode": mode, "pytest_args": PYTEST_ARGS}
@@ -113,20 +107,18 @@ class CandidateRunner:
 
     def close(self) -> None:
         """Stop the worker and everything it started."""
-        if self._proc.poll() is None:
+        if self._closed:
+            return
+        self._closed = True
+        stdin = self._proc.popen.stdin
+        if not self._proc.exited() and stdin is not None:
             try:
-                assert self._proc.stdin is not None
-                self._proc.stdin.write('{"quit": true}\n')
-                self._proc.stdin.flush()
-                self._proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
+                stdin.write('{"quit": true}\n')
+                stdin.flush()
+            except OSError:
                 pass
-        if self._proc.poll() is None:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-            self._proc.wait()
-        for stream in (self._proc.stdin, self._proc.stdout):
-            if stream is not None:
-                stream.close()
+            self._proc.wait(time.monotonic() + 5)
+        self._proc.stop()
 
     def __enter__(self) -> CandidateRunner:
         """Use as a context manager that stops the worker on exit."""
@@ -137,7 +129,7 @@ class CandidateRunner:
         self.close()
 
     def _ask(self, message: dict[str, object], *, timeout: float) -> dict[str, object]:
-        stdin, stdout = self._proc.stdin, self._proc.stdout
+        stdin, stdout = self._proc.popen.stdin, self._proc.popen.stdout
         assert stdin is not None and stdout is not None
         try:
             stdin.write(json.dumps(message) + "\n")
@@ -163,11 +155,13 @@ def _readline(stream: IO[str], timeout: float) -> str:
             return stream.readline()
 
 
-def _limit(limits: Limits) -> None:
-    import resource
-
-    os.setsid()
-    mb = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2)
+def _pythonpath(workspace: Workspace) -> str:
+    """Return the import path of the copy: a src layout's folder first, then the root."""
+    parts = []
+    src = workspace.path / "src"
+    if src.is_dir() and not (src / "__init__.py").exists():
+        parts.append(str(src))
+    parts.append(str(workspace.path))
+    if existing := os.environ.get("PYTHONPATH"):
+        parts.append(existing)
+    return os.pathsep.join(parts)

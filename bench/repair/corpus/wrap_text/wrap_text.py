@@ -1,0 +1,16 @@
+"""Greedy word wrapping."""
+
+
+def wrap(text, width):
+    """Split text into lines of at most width characters, breaking between words."""
+    lines = []
+    current = ""
+    for word in text.split():
+        if current and len(current) + 1 + len(word) > width + 1:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        lines.append(current)
+    return lines

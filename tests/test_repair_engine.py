@@ -1,0 +1,124 @@
+"""The repair engine heals failing tests, and leaves working code alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from healloop.context import RunContext
+from healloop.engines import engines_for
+from healloop.engines.base import GenerationJob
+from healloop.engines.lint_fix import LintFixEngine
+from healloop.engines.test_repair import TestRepairEngine
+from healloop.sandbox import Workspace, run_tests
+from healloop.state import ReviewReport, TestResult, TestRun
+
+MODULE = """\
+def last_index(items, x):
+    \"\"\"Return the index of the last occurrence of x in items, or -1.\"\"\"
+    for i in range(len(items) - 1, 0, -1):
+        if items[i] == x:
+            return i
+    return -1
+"""
+TESTS = """\
+from finder import last_index
+
+
+def test_found_at_end():
+    assert last_index([1, 2, 3], 3) == 2
+
+
+def test_found_twice():
+    assert last_index([4, 1, 4], 4) == 2
+
+
+def test_missing():
+    assert last_index([1, 2], 9) == -1
+
+
+def test_found_at_start():
+    assert last_index([7, 1, 2], 7) == 0
+"""
+
+
+def make_repo(root: Path, module: str = MODULE) -> Path:
+    repo = root / "repo"
+    repo.mkdir()
+    (repo / "finder.py").write_text(module)
+    (repo / "test_finder.py").write_text(TESTS)
+    return repo
+
+
+def job_for(repo: Path, run: TestRun | None, **context: float) -> GenerationJob:
+    source = (repo / "finder.py").read_text()
+    return GenerationJob(
+        repo=repo, target="finder.py", source=source, original=source,
+        review=ReviewReport(target="finder.py", tests=run), blast_radius=None, iteration=1,
+        context=RunContext(engine="offline", **context),  # type: ignore[arg-type]
+    )
+
+
+def reviewed(repo: Path) -> TestRun:
+    with Workspace(repo) as workspace:
+        return run_tests(workspace, ["test_finder.py"])
+
+
+@pytest.mark.slow
+def test_failing_test_is_healed_with_a_small_edit(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    run = reviewed(repo)
+    assert run.failing == {"test_finder.py::test_found_at_start"}
+
+    proposals = TestRepairEngine().propose(job_for(repo, run, repair_seconds=60))
+
+    assert len(proposals) == 1
+    best = proposals[0]
+    assert best.engine == "repair"
+    assert best.summary == "line 3: `0` → `-1`"
+    assert best.content == MODULE.replace("- 1, 0, -1)", "- 1, -1, -1)")
+    assert "turns green: test_finder.py::test_found_at_start" in best.edits
+    assert best.stats["fixed_tests"] == 1
+    assert best.stats["tried"] >= 1 and best.stats["plausible"] >= 1
+    assert (repo / "finder.py").read_text() == MODULE  # the user's tree is untouched
+    with Workspace(repo) as workspace:
+        (workspace.path / "finder.py").write_text(best.content)
+        assert run_tests(workspace, ["test_finder.py"]).failing == set()
+
+
+@pytest.mark.slow
+def test_working_code_is_left_alone(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, MODULE.replace("- 1, 0, -1)", "- 1, -1, -1)"))
+    run = reviewed(repo)
+    assert run.failing == set()
+    assert TestRepairEngine().propose(job_for(repo, run)) == []
+
+
+def test_no_tests_means_no_repair(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    assert TestRepairEngine().propose(job_for(repo, None)) == []
+    assert TestRepairEngine().propose(job_for(repo, TestRun())) == []
+
+
+def test_only_passing_tests_means_no_repair(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    run = TestRun(results=[TestResult(nodeid="test_finder.py::test_missing", outcome="passed")])
+    assert TestRepairEngine().propose(job_for(repo, run)) == []
+
+
+@pytest.mark.slow
+def test_an_unrepairable_failure_yields_nothing(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "def last_index(items, x):\n    return 'nope'\n")
+    run = reviewed(repo)
+    assert run.failing
+    assert TestRepairEngine().propose(job_for(repo, run, repair_seconds=5)) == []
+
+
+@pytest.mark.parametrize(("engine", "has_repair"), [("offline", True), ("auto", True),
+                                                    ("llm", False)])
+def test_offline_and_auto_runs_include_repair_after_ruff(engine: str, has_repair: bool) -> None:
+    names = [e.name for e in engines_for(RunContext(engine=engine, api_key="k"))]  # type: ignore[arg-type]
+    assert ("repair" in names) == has_repair
+    if has_repair:
+        assert names.index("repair") > names.index(LintFixEngine.name)

@@ -1,0 +1,183 @@
+"""Each kind of edit the repair search tries, on the kind of bug it is meant for."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from healloop.repair.edits import Edit, apply, changed_tokens
+from healloop.repair.operators import expression_edits
+from healloop.repair.program import Program
+from healloop.repair.statements import statement_edits
+
+
+def edits_at(source: str, line: int) -> list[Edit]:
+    program = Program(source)
+    found: list[Edit] = []
+    for stmt in program.statements:
+        if stmt.lineno == line:
+            scope = program.scope_of(stmt)
+            found += expression_edits(program, stmt, scope)
+            found += statement_edits(program, stmt, scope)
+    return found
+
+
+def variants(source: str, line: int) -> dict[str, Edit]:
+    """Map each candidate source (normalised by the parser) to the edit making it."""
+    out: dict[str, Edit] = {}
+    for edit in edits_at(source, line):
+        text = apply(source, [edit])
+        try:
+            out.setdefault(ast.unparse(ast.parse(text)), edit)
+        except SyntaxError:
+            continue
+    return out
+
+
+def norm(source: str) -> str:
+    return ast.unparse(ast.parse(textwrap.dedent(source)))
+
+
+CASES = [
+    pytest.param(
+        "def f(lo, hi):\n    while lo < hi:\n        lo += 1\n    return lo\n", 2,
+        "def f(lo, hi):\n    while lo <= hi:\n        lo += 1\n    return lo\n",
+        "operator", id="comparison"),
+    pytest.param(
+        "def f(a, b):\n    return a + b\n", 2, "def f(a, b):\n    return a - b\n",
+        "operator", id="arithmetic"),
+    pytest.param(
+        "def f(n):\n    return n | 1\n", 2, "def f(n):\n    return n & 1\n",
+        "operator", id="bitwise"),
+    pytest.param(
+        "def f(a, b):\n    return a and b\n", 2, "def f(a, b):\n    return a or b\n",
+        "operator", id="boolean"),
+    pytest.param(
+        "def f(t, x):\n    t -= x\n    return t\n", 2, "def f(t, x):\n    t += x\n    return t\n",
+        "operator", id="augmented-assignment"),
+    pytest.param(
+        "def f(xs):\n    if xs:\n        return 1\n    return 0\n", 2,
+        "def f(xs):\n    if not xs:\n        return 1\n    return 0\n",
+        "negation", id="negation-added"),
+    pytest.param(
+        "def f(xs):\n    if not xs:\n        return 1\n    return 0\n", 2,
+        "def f(xs):\n    if xs:\n        return 1\n    return 0\n",
+        "negation", id="negation-removed"),
+    pytest.param(
+        "def f(n):\n    return n % 25\n", 2, "def f(n):\n    return n % 26\n",
+        "constant", id="integer-plus-one"),
+    pytest.param(
+        "def f():\n    flag = False\n    return flag\n", 2,
+        "def f():\n    flag = True\n    return flag\n", "constant", id="boolean-constant"),
+    pytest.param(
+        "def f(xs, i):\n    return xs[i]\n", 2, "def f(xs, i):\n    return xs[i - 1]\n",
+        "off_by_one", id="index-minus-one"),
+    pytest.param(
+        "def f(n):\n    return list(range(n))\n", 2,
+        "def f(n):\n    return list(range(n + 1))\n", "off_by_one", id="range-bound"),
+    pytest.param(
+        "def f(lo, mid):\n    hi = mid - 1\n    return hi\n", 2,
+        "def f(lo, mid):\n    hi = mid\n    return hi\n", "off_by_one", id="drop-minus-one"),
+    pytest.param(
+        "def f(a, b):\n    n = a * 2\n    m = b * 2\n    return n - n\n", 4,
+        "def f(a, b):\n    n = a * 2\n    m = b * 2\n    return n - m\n",
+        "identifier", id="variable"),
+    pytest.param(
+        "def f(node):\n    return node.left.key, node.right\n", 2,
+        "def f(node):\n    return node.right.key, node.right\n", "identifier",
+        id="attribute"),
+    pytest.param(
+        "def f(xs):\n    return max(xs)\n", 2, "def f(xs):\n    return min(xs)\n",
+        "identifier", id="function"),
+    pytest.param(
+        "def f(s):\n    return s.startswith('x')\n", 2,
+        "def f(s):\n    return s.endswith('x')\n", "identifier", id="method"),
+    pytest.param(
+        "def f(t, w):\n    return t.replace('*', w)\n", 2,
+        "def f(t, w):\n    return t.replace(w, '*')\n", "swap", id="call-arguments"),
+    pytest.param(
+        "def f(a, b):\n    return b % a\n", 2, "def f(a, b):\n    return a % b\n",
+        "swap", id="binary-operands"),
+    pytest.param(
+        "def f(xs, n):\n    return xs[:-n]\n", 2, "def f(xs, n):\n    return xs[-n:]\n",
+        "slice", id="slice-bound-moved"),
+    pytest.param(
+        "def f(xs, i):\n    return xs[i:]\n", 2, "def f(xs, i):\n    return xs[:]\n",
+        "slice", id="slice-bound-dropped"),
+    pytest.param(
+        "def f(a, b):\n    d = a - b\n    return d\n", 2,
+        "def f(a, b):\n    d = abs(a - b)\n    return d\n", "wrap", id="wrap-abs"),
+    pytest.param(
+        "def f(a, b):\n    return abs(a - b)\n", 2, "def f(a, b):\n    return a - b\n",
+        "wrap", id="unwrap"),
+    pytest.param(
+        "def f(a, b):\n    if a > 0:\n        return a\n    if b:\n        return b\n", 4,
+        "def f(a, b):\n    if a > 0:\n        return a\n    if b and a > 0:\n        return b\n",
+        "condition", id="condition-narrowed"),
+    pytest.param(
+        "def f(xs):\n    out = []\n    seen = set()\n    for x in xs:\n"
+        "        out.append(x)\n        seen.add(x)\n    return out\n", 5,
+        "def f(xs):\n    out = []\n    seen = set()\n    for x in xs:\n"
+        "        if x not in seen:\n            out.append(x)\n        seen.add(x)\n"
+        "    return out\n", "condition", id="statement-put-under-a-condition"),
+    pytest.param(
+        "def f(xs):\n    t = 0\n    for x in xs:\n        t = 0\n        t += x\n    return t\n", 4,
+        "def f(xs):\n    t = 0\n    for x in xs:\n        t += x\n    return t\n",
+        "delete", id="statement-deleted"),
+    pytest.param(
+        "def f(xs):\n    best = xs[0]\n    return best\n", 2,
+        "def f(xs):\n    if not xs:\n        return None\n    best = xs[0]\n    return best\n",
+        "guard", id="guard-added"),
+    pytest.param(
+        "def f(s):\n    i = 0\n    while i < len(s):\n        if s[i] == ' ':\n"
+        "            pass\n        else:\n            i += 1\n    return i\n", 5,
+        "def f(s):\n    i = 0\n    while i < len(s):\n        if s[i] == ' ':\n"
+        "            i += 1\n            pass\n        else:\n            i += 1\n    return i\n",
+        "insert", id="statement-copied"),
+]
+
+
+@pytest.mark.parametrize(("source", "line", "fixed", "kind"), CASES)
+def test_edit_kind_produces_the_fix(source: str, line: int, fixed: str, kind: str) -> None:
+    found = variants(source, line)
+    assert norm(fixed) in found, sorted(found)
+    assert found[norm(fixed)].kind == kind
+
+
+def test_replacement_is_parenthesised_where_precedence_needs_it() -> None:
+    source = "def f(a, i):\n    return a * i\n"
+    texts = {apply(source, [e]) for e in edits_at(source, 2)}
+    assert "def f(a, i):\n    return a * (i + 1)\n" not in texts  # `i` is no index here
+    source = "def f(a, i):\n    return a[i] * 2\n"
+    texts = {apply(source, [e]) for e in edits_at(source, 2)}
+    assert "def f(a, i):\n    return a[i + 1] * 2\n" in texts
+    source = "def f(a, b, c):\n    return a - b - c\n"
+    texts = {apply(source, [e]) for e in edits_at(source, 2)}
+    assert "def f(a, b, c):\n    return c - (a - b)\n" in texts
+
+
+def test_edits_keep_comments_and_layout() -> None:
+    source = "def f(n):  # count down\n    while n >= 0:   # keep going\n        n -= 1\n"
+    edit = next(e for e in edits_at(source, 2) if e.text == ">")
+    assert apply(source, [edit]) == (
+        "def f(n):  # count down\n    while n > 0:   # keep going\n        n -= 1\n"
+    )
+    assert edit.describe() == "line 2: `>=` → `>`"
+
+
+def test_edit_descriptions_name_deletions_and_insertions() -> None:
+    source = (
+        "def f(xs):\n    t = 0\n    for x in xs:\n        t = 0\n        t += x\n    return t\n"
+    )
+    deletion = next(e for e in edits_at(source, 4) if e.kind == "delete")
+    assert deletion.describe() == "line 4: delete `t = 0`"
+    guard = next(e for e in edits_at(source, 2) if e.kind == "guard")
+    assert guard.describe().startswith("line 2: insert `if ")
+
+
+def test_changed_tokens_counts_the_difference_only() -> None:
+    assert changed_tokens("x = a < b\n", "x = a <= b\n") == 1
+    assert changed_tokens("x = a[i]\n", "x = a[i + 1]\n") == 2
+    assert changed_tokens("x = 1  # note\n", "x = 1\n") == 0

@@ -1,0 +1,115 @@
+"""The fork server runs the target's tests against candidate sources, safely and fast."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from healloop.repair.runner import CandidateRunner
+from healloop.sandbox import Limits, Workspace
+
+pytestmark = pytest.mark.slow
+
+MODULE = """\
+def clamp(x, lo, hi):
+    if x < lo:
+        return lo
+    if x > hi:
+        return lo
+    return x
+"""
+FIXED = MODULE.replace("        return lo\n    return x", "        return hi\n    return x")
+TESTS = """\
+from clamp import clamp
+
+
+def test_inside():
+    assert clamp(5, 0, 10) == 5
+
+
+def test_below():
+    assert clamp(-1, 0, 10) == 0
+
+
+def test_above():
+    assert clamp(11, 0, 10) == 10
+"""
+INSIDE, BELOW, ABOVE = (f"test_clamp.py::test_{n}" for n in ("inside", "below", "above"))
+ALL = [INSIDE, BELOW, ABOVE]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    repo: Path = tmp_path_factory.mktemp("repo")
+    (repo / "clamp.py").write_text(MODULE)
+    (repo / "test_clamp.py").write_text(TESTS)
+    with Workspace(repo) as ws:
+        yield ws
+
+
+@pytest.fixture(scope="module")
+def runner(workspace: Workspace) -> Iterator[CandidateRunner]:
+    with CandidateRunner(workspace, "clamp.py", ALL, limits=Limits(test_timeout=5)) as r:
+        yield r
+
+
+def test_runner_collects_the_tests(runner: CandidateRunner) -> None:
+    assert runner.ready
+    assert runner.collected == set(ALL)
+
+
+def test_outcomes_follow_the_candidate(runner: CandidateRunner) -> None:
+    buggy = runner.run(MODULE, ALL, timeout=2)
+    fixed = runner.run(FIXED, ALL, timeout=2)
+    assert buggy.outcomes == {INSIDE: "passed", BELOW: "passed", ABOVE: "failed"}
+    assert fixed.all_passed(ALL)
+
+
+def test_names_imported_by_tests_see_the_candidate(runner: CandidateRunner) -> None:
+    # test_clamp.py did `from clamp import clamp` once, at collection.
+    renamed = FIXED.replace("def clamp(", "def clamp(*a):\n    return 7\n\n\ndef old(")
+    assert runner.run(renamed, [INSIDE], timeout=2).outcomes == {INSIDE: "failed"}
+    assert runner.run(FIXED, [INSIDE], timeout=2).outcomes == {INSIDE: "passed"}
+
+
+def test_trace_records_the_lines_each_test_ran(runner: CandidateRunner) -> None:
+    check = runner.run(MODULE, ALL, timeout=2, trace=True)
+    assert set(check.lines[INSIDE]) == {2, 4, 6}
+    assert set(check.lines[BELOW]) == {2, 3}
+    assert set(check.lines[ABOVE]) == {2, 4, 5}
+
+
+def test_a_looping_candidate_times_out_and_the_runner_goes_on(runner: CandidateRunner) -> None:
+    looping = MODULE.replace("    if x < lo:", "    while True:\n        pass\n    if x < lo:")
+    check = runner.run(looping, [INSIDE, BELOW], timeout=0.5)
+    assert check.outcomes == {INSIDE: "timeout", BELOW: "timeout"}
+    assert runner.run(FIXED, [ABOVE], timeout=2).outcomes == {ABOVE: "passed"}
+
+
+def test_a_candidate_that_kills_its_process_fails_its_test(runner: CandidateRunner) -> None:
+    dying = MODULE.replace("    if x < lo:", "    import os\n    os._exit(3)\n    if x < lo:")
+    check = runner.run(dying, [INSIDE, BELOW], timeout=2)
+    assert check.outcomes[INSIDE] == "error"
+    assert check.outcomes[BELOW] == "not_run"
+    assert check.crashed
+
+
+def test_stop_on_fail_skips_the_rest(runner: CandidateRunner) -> None:
+    check = runner.run(MODULE, [ABOVE, INSIDE], timeout=2, stop_on_fail=True)
+    assert check.outcomes == {ABOVE: "failed", INSIDE: "not_run"}
+
+
+def test_unknown_tests_are_reported_missing(runner: CandidateRunner) -> None:
+    check = runner.run(FIXED, ["test_clamp.py::test_nothing"], timeout=2)
+    assert check.outcomes == {"test_clamp.py::test_nothing": "missing"}
+
+
+def test_fresh_mode_agrees_with_hot_mode(workspace: Workspace) -> None:
+    with CandidateRunner(workspace, "clamp.py", ALL, mode="fresh") as fresh:
+        buggy = fresh.run(MODULE, ALL, timeout=5, trace=True)
+        fixed = fresh.run(FIXED, ALL, timeout=5)
+    assert buggy.outcomes == {INSIDE: "passed", BELOW: "passed", ABOVE: "failed"}
+    assert set(buggy.lines[ABOVE]) == {2, 4, 5}
+    assert fixed.all_passed(ALL)

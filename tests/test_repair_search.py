@@ -1,0 +1,155 @@
+"""The search tries likely edits first, never runs junk, and prefers small patches."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from healloop.repair.runner import CandidateRunner, Check
+from healloop.repair.search import Budget, Outcome, search
+from healloop.sandbox import Workspace
+
+pytestmark = pytest.mark.slow
+
+BSEARCH = """\
+def bsearch(xs, target):
+    lo, hi = 0, len(xs) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if xs[mid] == target:
+            return mid
+        if xs[mid] < target:
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return -1
+"""
+BSEARCH_TESTS = """\
+from bsearch import bsearch
+
+
+def test_middle():
+    assert bsearch([1, 3, 5, 7, 9], 5) == 2
+
+
+def test_missing():
+    assert bsearch([1, 3, 5], 4) == -1
+
+
+def test_last():
+    assert bsearch([1, 3, 5, 7], 7) == 3
+
+
+def test_single():
+    assert bsearch([4], 4) == 0
+"""
+TWO_BUGS = """\
+def scale(x):
+    return x * 3
+
+
+def shift(x):
+    return x + 2
+
+
+def both(x):
+    return shift(scale(x))
+"""
+TWO_BUGS_TESTS = """\
+from units import both, scale, shift
+
+
+def test_scale():
+    assert scale(2) == 4
+
+
+def test_shift():
+    assert shift(5) == 3
+
+
+def test_both():
+    assert both(3) == 4
+"""
+
+
+class Recorder:
+    """Runs candidates for real and remembers what it was asked to run."""
+
+    def __init__(self, runner: CandidateRunner) -> None:
+        self.runner = runner
+        self.sources: list[str] = []
+
+    def __call__(self, source: str, tests: list[str], stop_on_fail: bool) -> Check:
+        self.sources.append(source)
+        return self.runner.run(source, tests, timeout=1.0, stop_on_fail=stop_on_fail)
+
+
+def project(root: Path, module: str, source: str, tests: str) -> Iterator[CandidateRunner]:
+    root.mkdir()
+    (root / module).write_text(source)
+    (root / "test_it.py").write_text(tests)
+    nodeids = [
+        f"test_it.py::{n.name}" for n in ast.parse(tests).body if isinstance(n, ast.FunctionDef)
+    ]
+    with Workspace(root) as workspace, CandidateRunner(workspace, module, nodeids) as runner:
+        yield runner
+
+
+def run_search(runner: CandidateRunner, source: str, budget: Budget) -> tuple[Outcome, Recorder]:
+    tests = sorted(runner.collected)
+    baseline = runner.run(source, tests, timeout=1.0, trace=True)
+    failing = [t for t in tests if not baseline.passed(t)]
+    passing = [t for t in tests if baseline.passed(t)]
+    recorder = Recorder(runner)
+    outcome = search(source, recorder, failing, passing, baseline.lines, budget)
+    return outcome, recorder
+
+
+@pytest.fixture(scope="module")
+def bsearch_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CandidateRunner]:
+    yield from project(tmp_path_factory.mktemp("b") / "repo", "bsearch.py", BSEARCH,
+                       BSEARCH_TESTS)
+
+
+def test_the_smallest_likeliest_patch_wins(bsearch_runner: CandidateRunner) -> None:
+    outcome, _ = run_search(bsearch_runner, BSEARCH, Budget(seconds=60))
+    assert outcome.plausible, "no plausible patch"
+    assert outcome.plausible[0].summary == "line 3: `<` → `<=`"
+    assert outcome.plausible[0].tokens == 1
+    assert len(outcome.plausible) >= 2  # `len(xs) - 1` → `len(xs)` passes these tests too
+    assert outcome.tried >= len(outcome.plausible)
+
+
+def test_junk_and_duplicates_never_reach_the_tests(bsearch_runner: CandidateRunner) -> None:
+    _, recorder = run_search(bsearch_runner, BSEARCH, Budget(seconds=60))
+    trees = []
+    for source in recorder.sources:
+        tree = ast.dump(ast.parse(source))  # every candidate run parses
+        trees.append(tree)
+    distinct = set(trees)
+    assert ast.dump(ast.parse(BSEARCH)) not in distinct
+    # a candidate may be run twice (failing tests, then passing ones), never more
+    assert all(trees.count(t) <= 2 for t in distinct)
+
+
+def test_the_candidate_budget_is_respected(bsearch_runner: CandidateRunner) -> None:
+    outcome, recorder = run_search(bsearch_runner, BSEARCH, Budget(max_candidates=3))
+    assert outcome.tried == 3
+    assert len({ast.dump(ast.parse(s)) for s in recorder.sources}) == 3
+
+
+@pytest.fixture(scope="module")
+def two_bug_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CandidateRunner]:
+    yield from project(tmp_path_factory.mktemp("t") / "repo", "units.py", TWO_BUGS,
+                       TWO_BUGS_TESTS)
+
+
+def test_two_edits_are_combined_when_each_fixes_part(two_bug_runner: CandidateRunner) -> None:
+    outcome, _ = run_search(two_bug_runner, TWO_BUGS, Budget(seconds=60))
+    assert outcome.partial, "single edits should each fix one test"
+    best = outcome.plausible[0]
+    assert len(best.edits) == 2
+    assert best.source == TWO_BUGS.replace("x * 3", "x * 2").replace("x + 2", "x - 2")
