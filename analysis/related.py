@@ -19,17 +19,21 @@ from healloop.analysis.history import History
 from healloop.analysis.imports import ImportGraph, is_test_file
 
 WEIGHTS: dict[str, float] = {
-    "confidence": 1.0,
+    "confidence": 2.0,
     "recent_cochange": 1.0,
-    "importer": 0.25,
-    "imported": 0.2,
-    "indirect": 0.05,
-    "test_pair": 0.5,
+    "test_pair": 0.75,
+    "importer": 0.5,
     "working_set": 0.3,
+    "activity": 0.2,
+    "reverse_confidence": 0.2,
+    "indirect": 0.2,
+    "imported": 0.1,
+    "shared_imports": 0.1,
     "same_dir": 0.05,
+    "shared_importers": -0.2,
 }
-BIAS = 0.0
-"""Intercept of the logistic model (see related_files)."""
+BIAS = -2.0
+"""Intercept: a file with no evidence scores about 0.12 (it orders nothing)."""
 WORKING_SET = 10
 """How many of the latest commits count as the work in progress."""
 
@@ -127,8 +131,8 @@ def related_files(graph: ImportGraph | None, history: History | None, target: st
                   ) -> list[Related]:
     """Return the files likeliest to change with target, best first.
 
-    The score is a logistic model of the evidence: the probability-like chance that
-    the file changes in the same commit, in [0, 1].
+    The score is a logistic function of the weighted evidence, in [0, 1]: it orders
+    files by how likely they change in the same commit, but it is not calibrated.
     """
     weights = weights or WEIGHTS
     ranked = []
