@@ -127,14 +127,17 @@ def ensure_graph(repo: Path, *, build: bool = True, commits: int = BUILD_COMMITS
         "HOME": str(arc_dir(repo) / "home"),  # workaround 2
         "PYTHONHASHSEED": "0",  # workaround 6
         "ARC_DB_PATH": str(db_path(repo)),
+        # The repository's own packages must not shadow arc-memory's imports (a repo
+        # named requests would replace the requests library it uses).
+        "PYTHONSAFEPATH": "1",
     }
     arc_dir(repo).mkdir(parents=True, exist_ok=True)  # workaround 3
     _ignore(repo)
     cmd = [sys.executable, "-m", "healloop.analysis.arc_adapter", "build", str(repo),
            "--commits", str(commits)]
     try:
-        proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        proc = subprocess.run(cmd, cwd=arc_dir(repo), env=env, capture_output=True,
+                              text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return GraphStatus(False, state, note=f"knowledge graph build timed out after "
                                               f"{timeout:.0f} s")

@@ -48,7 +48,9 @@ def built(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
     repo = tmp_path_factory.mktemp("proj")
     git(repo, "init", "-q", "-b", "main")
     commit(repo, "Add core", {"app/__init__.py": "", "app/core.py": "def area(w, h):\n"
-                              "    return w * h\n", "app/settings.py": "SCALE = 1\n"})
+                              "    return w * h\n", "app/settings.py": "SCALE = 1\n",
+                              # A package named like a library arc-memory imports.
+                              "requests/__init__.py": "raise ImportError('shadowed')\n"})
     commit(repo, "Scale", {"app/core.py": "def area(w, h, s=1):\n    return w * h * s\n",
                            "app/settings.py": "SCALE = 2\n"})
     commit(repo, "Use core", {"app/view.py": "from app.core import area\n\narea(1, 2)\n",
@@ -62,6 +64,10 @@ def built(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
 
 
 # -- behaviour
+
+
+def test_repository_packages_do_not_shadow_arc_memory_imports(built: Path) -> None:
+    assert arc_adapter.read_state(built) is not None
 
 
 def test_graph_is_built_inside_the_repository_never_in_home(built: Path, home: Path) -> None:
