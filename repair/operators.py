@@ -138,7 +138,11 @@ class Edits:
             return None
         src = self.p.source
         already = start > 0 and src[start - 1] == "(" and end < len(src) and src[end] == ")"
-        if precedence(new) < _required(self.p, node) and not already:
+        operand = isinstance(self.p.parents.get(node), ast.BinOp | ast.UnaryOp | ast.BoolOp |
+                             ast.Compare)
+        if already and operand and precedence(new) >= 15:
+            start, end = start - 1, end + 1  # `(a - b)` → `abs(a - b)`, not `(abs(a - b))`
+        elif precedence(new) < _required(self.p, node) and not already:
             text = f"({text})"
         return Edit(kind, start, end, text, line, src[start:end], weight)
 
@@ -301,12 +305,16 @@ def _constants(make: Edits, program: Program, node: ast.AST, line: int) -> Itera
         return
     if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub):
         return  # handled at the minus sign, as one constant
-    in_sum = isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add | ast.Sub)
+    arithmetic = parent.op if isinstance(parent, ast.BinOp | ast.AugAssign) else None
+    in_sum = isinstance(arithmetic, ast.Add | ast.Sub)
+    in_product = isinstance(arithmetic, ast.Mult | ast.Div | ast.FloorDiv)
     for new in (value - 1, value + 1):
-        if in_sum and new == 0:
-            continue  # `x + 0` is `x`, which the off-by-one operator writes plainly
+        if (in_sum and new == 0) or (in_product and new == 1):
+            # `x + 0` is `x` (written plainly by the off-by-one operator), and
+            # `n -= 0` is a deletion in disguise (the delete operator's job).
+            continue
         yield make.replace(node, str(new), "constant", 0.85, line)
-    if value not in (-1, 0, 1, 2) and not in_sum:
+    if value not in (-1, 0, 1, 2) and not in_sum and not in_product:
         yield make.replace(node, "0", "constant", 0.3, line)
 
 
@@ -501,6 +509,12 @@ def _wraps(
         or (isinstance(parent, ast.Call) and node in parent.args)
         or (isinstance(parent, ast.Subscript) and node is parent.slice)
     )
+    if (
+        isinstance(parent, ast.BinOp) and isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Sub) and isinstance(parent.op, ast.Add | ast.Sub)
+    ):
+        # a sum of distances where one difference lost its abs()
+        yield make.replace(node, f"abs({program.text(node)})", "wrap", 0.3, line)
     if not context or (isinstance(parent, ast.For | ast.comprehension) and node is not getattr(
         parent, "iter", None
     )):

@@ -47,6 +47,8 @@ class Patch:
     """Passing tests it turned red (empty for plausible patches)."""
     tokens: int = 0
     """Tokens changed against the searched source."""
+    orphans: int = 0
+    """Variables the patch leaves defined but never read: a sign of a wrong fix."""
 
     @property
     def summary(self) -> str:
@@ -125,6 +127,7 @@ class _Search:
     def run(self) -> Outcome:
         program = Program(self.source)
         self.seen.add(_key(program.tree))
+        self.read_names = _read_names(program.tree)
         scores = line_scores(self.coverage, set(self.failing), set(self.passing))
         suspects = rank(program, scores)
         top = max((s.score for s in suspects), default=0.0) or 1.0
@@ -180,7 +183,8 @@ class _Search:
         if broken:
             return None
         patch = Patch(candidate, edits, priority, fixed=fixed,
-                      tokens=changed_tokens(self.source, candidate))
+                      tokens=changed_tokens(self.source, candidate),
+                      orphans=len(self.read_names - _read_names(tree)))
         if len(fixed) == len(self.failing):
             self.plausible.append(patch)
             if self.first_plausible is None:
@@ -232,7 +236,22 @@ def _key(tree: ast.AST) -> str:
     return ast.dump(tree)
 
 
-def _preference(patch: Patch) -> tuple[int, float]:
-    """Order patches: fewer edits, then likelier, discounted by the tokens they change."""
-    extra_tokens = max(0, patch.tokens - len(patch.edits))
-    return (len(patch.edits), -patch.priority / (1 + 0.25 * extra_tokens))
+def _read_names(tree: ast.AST) -> set[str]:
+    """Return the names a module both defines and reads."""
+    stored, loaded = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)
+        elif isinstance(node, ast.arg):
+            stored.add(node.arg)
+    return stored & loaded
+
+
+def _preference(patch: Patch) -> tuple[int, bool, int, float]:
+    """Order patches: fewest edits, then fewest changed tokens, then the likeliest.
+
+    A patch after which a variable is still assigned but never read comes after the
+    others of its size: the author meant that variable to be used, so the fix
+    probably belongs elsewhere.
+    """
+    return (len(patch.edits), patch.orphans > 0, patch.tokens, -patch.priority)

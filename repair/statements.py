@@ -10,6 +10,7 @@ and the patches recognisable.
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Iterator
 
 from healloop.repair.edits import Edit, EditKind
@@ -154,25 +155,73 @@ def _guards(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
 
 
 def _copies(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
-    """Insert a copy of another simple statement of the function before or after stmt."""
-    if program.function_of(stmt) is None:
+    """Insert a copy of another simple statement before or after stmt.
+
+    Statements come from the same function first, then from the other methods of its
+    class (`self.data.move_to_end(key)` forgotten in one of two methods), as long as
+    every name they read is defined where they land.
+    """
+    function = program.function_of(stmt)
+    if function is None:
         return
     indent = program.indent_of(stmt)
     start, end = _full_span(program, stmt)
-    seen: set[str] = set()
-    for other in scope.statements:
+    # After a loop is fine (flushing the last item is a classic omission); after a
+    # return or inside the tail of an if/try is not.
+    ends_flow = isinstance(stmt, ast.Return | ast.Break | ast.Continue | ast.Raise) or (
+        isinstance(stmt, ast.If | ast.With | ast.Try)
+    )
+    seen = {program.text(stmt)}
+    pool = [(other, 0.25) for other in scope.statements]
+    pool += [(other, 0.2) for other in _sibling_statements(program, function)]
+    for other, weight in pool:
         if other is stmt or other.lineno != other.end_lineno:
             continue
         text = program.text(other)
-        if text in seen or text == program.text(stmt):
+        if text in seen or not _names_defined(other, scope, program):
             continue
         seen.add(text)
-        yield _edit(program, start, start, f"{indent}{text}\n", "insert", 0.25, stmt.lineno)
-        if not isinstance(stmt, ast.Return | ast.Break | ast.Continue | ast.Raise) and not (
-            isinstance(stmt, ast.If | ast.For | ast.While | ast.With | ast.Try)
-        ):
-            yield _edit(program, end, end, f"{indent}{text}\n", "insert", 0.25, stmt.lineno)
-    # The last statement of a loop body also gets copies appended after it.
+        yield _edit(program, start, start, f"{indent}{text}\n", "insert", weight, stmt.lineno)
+        if not ends_flow:
+            yield _edit(program, end, end, f"{indent}{text}\n", "insert", weight, stmt.lineno)
+
+
+def _sibling_statements(
+    program: Program, function: ast.FunctionDef | ast.AsyncFunctionDef
+) -> list[ast.stmt]:
+    """Return the simple statements of the other methods of function's class."""
+    owner = program.parents.get(function)
+    if not isinstance(owner, ast.ClassDef):
+        return []
+    found: list[ast.stmt] = []
+    for method in owner.body:
+        if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef) and method is not function:
+            found += program.scope_of(method).statements
+    return found
+
+
+def _names_defined(stmt: ast.stmt, scope: Scope, program: Program) -> bool:
+    """Return whether every name stmt reads exists in scope (or is a builtin or global)."""
+    known = set(scope.names) | scope.functions | {"self", "cls"} | _module_names(program)
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id not in known and not hasattr(builtins, node.id):
+                return False
+    return True
+
+
+def _module_names(program: Program) -> set[str]:
+    names: set[str] = set()
+    for node in program.tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        else:
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    names.add(sub.id)
+    return names
 
 
 def _wrap_in_if(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
