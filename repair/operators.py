@@ -338,8 +338,13 @@ def _off_by_one(
     if isinstance(node, ast.Slice | ast.Tuple | ast.Starred):
         return
     weight = 0.0
+    grand = program.parents.get(parent) if parent is not None else None
     if isinstance(parent, ast.Subscript) and node is parent.slice:
         weight = 0.75
+    elif isinstance(parent, ast.Tuple) and isinstance(grand, ast.Subscript) and (
+        parent is grand.slice
+    ):
+        weight = 0.7  # one index of `grid[i, j]`
     elif isinstance(parent, ast.Slice):
         weight = 0.7
     elif isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and (
@@ -356,12 +361,20 @@ def _off_by_one(
         node, ast.Name | ast.Call
     ):
         weight = 0.3
+    elif isinstance(parent, ast.BinOp) and _is_len_call(node):
+        weight = 0.35  # `len(xs) * [0]` one too long
     if weight and not isinstance(node, ast.BinOp):
         text = program.text(node)
         if precedence(node) <= 10:
             text = f"({text})"
         yield make.replace(node, f"{text} + 1", "off_by_one", weight, line)
         yield make.replace(node, f"{text} - 1", "off_by_one", weight, line)
+
+
+def _is_len_call(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+        node.func.id == "len"
+    )
 
 
 def _numeric(node: ast.AST, scope: Scope) -> bool:
@@ -448,7 +461,9 @@ def _swaps(make: Edits, program: Program, node: ast.AST, line: int) -> Iterator[
                 rel = (b[0] - a[0], b[1] - a[0])
                 swapped = other + swapped[len(text): rel[0]] + text
                 yield make.span_edit(a[0], b[1], swapped, "swap", 0.5, line)
-    elif isinstance(node, ast.BinOp) and isinstance(node.op, _NON_COMMUTATIVE):
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, (*_NON_COMMUTATIVE, ast.Add)):
+        # `+` commutes for numbers but not for strings and lists: `s + c` vs `c + s`.
+        weight = 0.3 if isinstance(node.op, ast.Add) else 0.5
         left, right = program.text(node.left), program.text(node.right)
         op = _BINOP_TEXT[type(node.op)]
         p = _PREC_BINOP[type(node.op)]
@@ -458,7 +473,7 @@ def _swaps(make: Edits, program: Program, node: ast.AST, line: int) -> Iterator[
             right = f"({right})"
         if precedence(node.left) <= p:
             left = f"({left})"
-        yield make.replace(node, f"{right} {op} {left}", "swap", 0.5, line)
+        yield make.replace(node, f"{right} {op} {left}", "swap", weight, line)
 
 
 def _slices(make: Edits, node: ast.AST, line: int) -> Iterator[Edit | None]:
@@ -574,6 +589,11 @@ def _conditions(
         elif isinstance(node, ast.comprehension):
             tests.extend(node.ifs)
     for test in tests:
+        if isinstance(test, ast.Constant) and test.value is True:
+            # `while True:` that should have been `while queue:`
+            for name, kinds in scope.names.items():
+                if "seq" in kinds:
+                    yield make.replace(test, name, "condition", 0.4, line)
         if isinstance(test, ast.BoolOp):
             for value in test.values:
                 rest = [program.text(v) for v in test.values if v is not value]

@@ -136,6 +136,34 @@ CASES = [
         "def f(s):\n    i = 0\n    while i < len(s):\n        if s[i] == ' ':\n"
         "            i += 1\n            pass\n        else:\n            i += 1\n    return i\n",
         "insert", id="statement-copied"),
+    pytest.param(
+        "class C:\n    def get(self, k):\n        v = self.d[k]\n        return v\n\n"
+        "    def put(self, k, v):\n        self.d.move_to_end(k)\n        self.d[k] = v\n", 3,
+        "class C:\n    def get(self, k):\n        self.d.move_to_end(k)\n        v = self.d[k]\n"
+        "        return v\n\n    def put(self, k, v):\n        self.d.move_to_end(k)\n"
+        "        self.d[k] = v\n", "insert", id="statement-copied-from-a-sibling-method"),
+    pytest.param(
+        "def f(xs):\n    out, run = [], []\n    for x in xs:\n        if x:\n"
+        "            run.append(x)\n        else:\n            out.append(run)\n"
+        "    return out\n", 3,
+        "def f(xs):\n    out, run = [], []\n    for x in xs:\n        if x:\n"
+        "            run.append(x)\n        else:\n            out.append(run)\n"
+        "    out.append(run)\n    return out\n", "insert", id="statement-copied-after-a-loop"),
+    pytest.param(
+        "def f(p, q):\n    return abs(p[0] - q[0]) + (p[1] - q[1])\n", 2,
+        "def f(p, q):\n    return abs(p[0] - q[0]) + abs(p[1] - q[1])\n", "wrap",
+        id="abs-of-a-difference-in-a-sum"),
+    pytest.param(
+        "def f(dp, i, j):\n    return dp[i - 1, j] + 1\n", 2,
+        "def f(dp, i, j):\n    return dp[i - 1, j - 1] + 1\n", "off_by_one",
+        id="tuple-index"),
+    pytest.param(
+        "def f(s, c):\n    s = s + c\n    return s\n", 2,
+        "def f(s, c):\n    s = c + s\n    return s\n", "swap", id="concatenation-order"),
+    pytest.param(
+        "def f(queue):\n    while True:\n        queue.pop()\n", 2,
+        "def f(queue):\n    while queue:\n        queue.pop()\n", "condition",
+        id="endless-loop-bounded-by-a-collection"),
 ]
 
 

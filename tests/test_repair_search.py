@@ -153,3 +153,54 @@ def test_two_edits_are_combined_when_each_fixes_part(two_bug_runner: CandidateRu
     best = outcome.plausible[0]
     assert len(best.edits) == 2
     assert best.source == TWO_BUGS.replace("x * 3", "x * 2").replace("x + 2", "x - 2")
+
+
+CYCLE = """\
+WHITE, GRAY, BLACK = 0, 1, 2
+
+
+def has_cycle(graph):
+    color = {node: WHITE for node in graph}
+
+    def visit(node):
+        color[node] = GRAY
+        for nxt in graph.get(node, []):
+            state = color.get(nxt, WHITE)
+            if state == BLACK:
+                return True
+            if state == WHITE and visit(nxt):
+                return True
+        color[node] = BLACK
+        return False
+
+    return any(color[node] == WHITE and visit(node) for node in graph)
+"""
+CYCLE_TESTS = """\
+from cycle import has_cycle
+
+
+def test_empty():
+    assert not has_cycle({})
+
+
+def test_self_loop():
+    assert has_cycle({"a": ["a"]})
+
+
+def test_two_node_cycle():
+    assert has_cycle({"a": ["b"], "b": ["a"]})
+
+
+def test_chain():
+    assert not has_cycle({"a": ["b"], "b": ["c"], "c": []})
+"""
+
+
+def test_a_patch_that_leaves_a_variable_unread_loses(tmp_path: Path) -> None:
+    # Marking nodes BLACK on entry also passes these tests, but leaves GRAY unread.
+    for runner in project(tmp_path / "repo", "cycle.py", CYCLE, CYCLE_TESTS):
+        outcome, _ = run_search(runner, CYCLE, Budget(seconds=60))
+        summaries = [p.summary for p in outcome.plausible]
+        assert "line 8: `GRAY` → `BLACK`" in summaries
+        assert outcome.plausible[0].summary == "line 11: `BLACK` → `GRAY`"
+        assert outcome.plausible[0].orphans == 0

@@ -84,44 +84,33 @@ def make_repo(entry: Path, module: str, root: Path) -> Path:
     return repo
 
 
-def heal_cli(repo: Path, module: str, out: Path, seconds: float | None) -> tuple[str, int]:
-    """Heal through the CLI; return the healed source and the candidates tried."""
+def heal_cli(repo: Path, module: str, root: Path) -> tuple[str, int, str]:
+    """Heal through the CLI; return the healed source, candidates tried and the edit."""
+    out = root / f"{repo.name}-healed.py"
+    report = root / f"{repo.name}-report.json"
     cmd = ["uv", "run", "--no-sync", "healloop", "run", "--repo", str(repo), "--file", module,
-           "--engine", "offline", "--yes", "--output", str(out)]
-    if seconds is not None:
-        cmd += ["--repair-seconds", str(seconds)]
+           "--engine", "offline", "--yes", "--output", str(out), "--report", str(report)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
                           cwd=Path(__file__).resolve().parents[2])
-    healed = (repo / module).read_text()
-    tried = _tried_from_report(out)
     if proc.returncode not in (0, 1):
         print(f"  {repo.name}: exit {proc.returncode}: {proc.stderr.strip()[-300:]}",
               file=sys.stderr)
-    return healed, tried
+    healed = out.read_text() if out.exists() else (repo / module).read_text()
+    tried, summary = _from_report(report)
+    return healed, tried, summary
 
 
-def _tried_from_report(out: Path) -> int:
-    """Find the repair engine's candidate count in the run's JSON report."""
-    files = [out] if out.is_file() else sorted(out.rglob("*.json")) if out.exists() else []
-    for path in files:
-        try:
-            data = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            continue
-        tried = _find_tried(data)
-        if tried:
-            return tried
-    return 0
-
-
-def _find_tried(data: object) -> int:
-    if isinstance(data, dict):
-        if data.get("engine", "").startswith("repair") and isinstance(data.get("stats"), dict):
-            return int(data["stats"].get("tried", 0))
-        return max((_find_tried(v) for v in data.values()), default=0)
-    if isinstance(data, list):
-        return max((_find_tried(v) for v in data), default=0)
-    return 0
+def _from_report(report: Path) -> tuple[int, str]:
+    """Return the repair engine's candidate count and the chosen edit from the report."""
+    if not report.exists():
+        return 0, ""
+    data = json.loads(report.read_text())
+    repairs = [c for c in data.get("candidates", []) if c.get("engine", "").startswith("repair")]
+    tried = max((int(c.get("stats", {}).get("tried", 0)) for c in repairs), default=0)
+    best = set(data.get("best", {}).values())
+    chosen = [c for c in data.get("candidates", []) if c.get("id") in best]
+    summary = "; ".join(f"{c.get('engine')}: {c.get('summary', '')}" for c in chosen)
+    return tried, summary
 
 
 def heal_direct(repo: Path, module: str, seconds: float | None) -> tuple[str, int, str]:
@@ -169,7 +158,8 @@ def main() -> int:
     parser.add_argument("--direct", action="store_true", help="call the engine in-process")
     parser.add_argument("--check", action="store_true", help="check the corpus, heal nothing")
     parser.add_argument("--only", action="append", default=[], help="run only this bug")
-    parser.add_argument("--seconds", type=float, default=None, help="repair time budget")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="repair time budget (--direct only)")
     args = parser.parse_args()
     chosen = entries(args.only)
     if args.check:
@@ -195,7 +185,7 @@ def main() -> int:
             if args.direct:
                 healed, tried, summary = heal_direct(repo, module, args.seconds)
             else:
-                healed, tried = heal_cli(repo, module, root / f"{entry.name}-out", args.seconds)
+                healed, tried, summary = heal_cli(repo, module, root)
             seconds = time.perf_counter() - start
             plausible = tests_pass(healed, module, entry / "test_visible.py")
             correct = plausible and tests_pass(healed, module, entry / "test_heldout.py")
