@@ -9,6 +9,7 @@ start from nothing).
 
 from __future__ import annotations
 
+import ast
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,6 +56,10 @@ def heal(
     tests are run again on source first. Returns an empty Repair when no test fails.
     """
     started = time.monotonic()
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return Repair()  # edits need a syntax tree; syntax errors are the linter's
     nodeids = [r.nodeid for r in tests.results if r.outcome != "skipped"]
     with Workspace(repo) as workspace, _Validator(repo, target, nodeids, limits) as validator:
         workspace.apply([FileChange(path=target, content=source)])

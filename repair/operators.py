@@ -218,11 +218,12 @@ def _operators(make: Edits, node: ast.AST, line: int) -> Iterator[Edit | None]:
     elif isinstance(node, ast.BoolOp):
         old, new = ("and", "or") if isinstance(node.op, ast.And) else ("or", "and")
         pairs = zip(node.values, node.values[1:], strict=False)
-        spans = [make.between(a, b, old) for a, b in pairs]
-        if all(spans):
+        found = [make.between(a, b, old) for a, b in pairs]
+        spans = [span for span in found if span is not None]
+        if len(spans) == len(found):
             text = make.p.text(node)
             start = make.p.span(node)[0]
-            for span in sorted(spans, reverse=True):  # type: ignore[arg-type]
+            for span in sorted(spans, reverse=True):
                 s, e = span[0] - start, span[1] - start
                 text = text[:s] + new + text[e:]
             yield make.replace(node, text, "operator", 0.8, line)

@@ -166,9 +166,9 @@ class Program:
             else:
                 for target in _assigned(node):
                     scope.names.setdefault(target, set())
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.ClassDef):
-                scope.functions.add(node.name)
+        for sub in ast.walk(self.tree):
+            if isinstance(sub, ast.ClassDef):
+                scope.functions.add(sub.name)
         _collect(scope, self.tree, self)
         return scope
 

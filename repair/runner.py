@@ -15,9 +15,10 @@ import os
 import select
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from healloop.sandbox import ConfinedProcess, Limits, Workspace
 from healloop.sandbox.pytest_run import interpreter_for
@@ -128,7 +129,7 @@ class CandidateRunner:
         """Stop the worker."""
         self.close()
 
-    def _ask(self, message: dict[str, object], *, timeout: float) -> dict[str, object]:
+    def _ask(self, message: Mapping[str, object], *, timeout: float) -> dict[str, Any]:
         stdin, stdout = self._proc.popen.stdin, self._proc.popen.stdout
         assert stdin is not None and stdout is not None
         try:
@@ -140,7 +141,7 @@ class CandidateRunner:
         if not line:
             self.close()
             raise WorkerError("the repair worker stopped answering")
-        answer: dict[str, object] = json.loads(line)
+        answer: dict[str, Any] = json.loads(line)
         return answer
 
 

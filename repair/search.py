@@ -217,11 +217,17 @@ class _Search:
             self._try(edits, priority)
 
 
+_MAX_EDITS = 30_000
+"""Candidate edits generated at most, most suspicious statements first."""
+
+
 def _candidates(
     program: Program, suspects: Iterable[Suspect], top: float
 ) -> list[tuple[float, Edit]]:
     found: list[tuple[float, Edit]] = []
     for suspect in suspects:
+        if len(found) >= _MAX_EDITS:
+            break
         scope = program.scope_of(suspect.stmt)
         weight = suspect.score / top
         for edit in expression_edits(program, suspect.stmt, scope):
@@ -238,7 +244,8 @@ def _key(tree: ast.AST) -> str:
 
 def _read_names(tree: ast.AST) -> set[str]:
     """Return the names a module both defines and reads."""
-    stored, loaded = set(), set()
+    stored: set[str] = set()
+    loaded: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)

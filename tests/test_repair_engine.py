@@ -107,6 +107,12 @@ def test_only_passing_tests_means_no_repair(tmp_path: Path) -> None:
     assert TestRepairEngine().propose(job_for(repo, run)) == []
 
 
+def test_source_that_does_not_parse_is_left_to_other_engines(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "def last_index(items, x:\n    return -1\n")
+    run = TestRun(results=[TestResult(nodeid="test_finder.py::test_missing", outcome="error")])
+    assert TestRepairEngine().propose(job_for(repo, run)) == []
+
+
 @pytest.mark.slow
 def test_an_unrepairable_failure_yields_nothing(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, "def last_index(items, x):\n    return 'nope'\n")
