@@ -461,13 +461,20 @@ def demo(
     root = prepare(keep)
     _stderr(f"demo repository: {root}")
     from healloop import session
-    from healloop.state import Request
+    from healloop.state import ApprovalDecision, Request
+
+    def show_and_approve(request: ApprovalRequest) -> ApprovalDecision:
+        if not as_json:
+            _show_request(request)
+        return ApprovalDecision(action="approve")
 
     request = Request(repo=str(root), files=["inventory/pricing.py"], output=None, apply=True)
     outcome = session.start(
         request, _context("offline", "gpt-4.1", None, None), thread_id=None,
-        checkpointer=None, approver=_approver(True), progress=_progress,
+        checkpointer=None, approver=show_and_approve, progress=_progress,
     )
+    for suffix in ("md", "html"):
+        _report(root / ".healloop" / f"report.{suffix}", root, None, outcome)
     _finish(outcome, root, as_json)
 
 
