@@ -21,6 +21,7 @@ except ImportError:  # older typer runs on click itself
     import click  # type: ignore[no-redef]
 from typer.core import TyperGroup
 
+from healloop import console
 from healloop.errors import HealloopError, UsageError
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from healloop.session import Outcome
     from healloop.state import ApprovalDecision, ApprovalRequest
 
-EXIT = {"accepted": 0, "no_improvement": 1, "rejected": 1, "awaiting_approval": 3, "error": 2}
 
 
 class _OneLineErrors(TyperGroup):
@@ -42,21 +42,16 @@ class _OneLineErrors(TyperGroup):
             typer.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
             sys.exit(2)
         except click.ClickException as exc:
-            typer.echo(f"healloop: error: {_one_line(exc.format_message())}", err=True)
+            typer.echo(f"healloop: error: {console.one_line(exc.format_message())}", err=True)
             sys.exit(2)
         except typer.Abort:
             typer.echo("healloop: aborted", err=True)
             sys.exit(1)
         except HealloopError as exc:
-            typer.echo(f"healloop: error: {_one_line(str(exc))}", err=True)
+            typer.echo(f"healloop: error: {console.one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
 
-
-
-def _one_line(message: str) -> str:
-    """Return the message on one line: the promise is one line per error."""
-    return " ".join(message.split())
 
 
 app = typer.Typer(
@@ -180,10 +175,10 @@ def run(
 
     outcome = session.start(
         request, ctx, thread_id=thread_id, checkpointer=checkpointer,
-        approver=_approver(yes), progress=_noting(inputs.history_note(root)),
+        approver=console.approver(yes), progress=console.noting(inputs.history_note(root)),
     )
     _report(report, root, checkpointer, outcome)
-    _finish(outcome, root, as_json)
+    console.finish(outcome, root, as_json)
 
 
 @app.command()
@@ -222,11 +217,11 @@ def resume(
     from healloop import session
 
     outcome = session.resume(
-        thread_id, root, decision, checkpointer=checkpointer, approver=_approver(False),
-        progress=_progress, api_key=api_key or os.environ.get("OPENAI_API_KEY"),
+        thread_id, root, decision, checkpointer=checkpointer, approver=console.approver(False),
+        progress=console.progress, api_key=api_key or os.environ.get("OPENAI_API_KEY"),
     )
     _report(report, root, checkpointer, outcome)
-    _finish(outcome, root, as_json)
+    console.finish(outcome, root, as_json)
 
 
 @app.command()
@@ -403,21 +398,21 @@ def generate(
     result = agents.generate(root, target, found, radius, ctx)
     best = result.best
     for note in result.notes:
-        _stderr(f"healloop: note: {note}")
+        console.stderr(f"healloop: note: {note}")
     summary = result.to_json()
     if best is None:
-        _stderr(f"nothing beat the original {target} (score {result.baseline.score:.2f}) "
+        console.stderr(f"nothing beat the original {target} (score {result.baseline.score:.2f}) "
                 f"among {len(result.attempts)} proposals")
     elif output is not None:
         agents.write_output(output, best.proposal.content)
         summary["written"] = str(output)
-        _stderr(f"wrote {output}: score {best.evaluation.score:.2f} (original "
+        console.stderr(f"wrote {output}: score {best.evaluation.score:.2f} (original "
                 f"{result.baseline.score:.2f}) by {best.proposal.engine}: {best.proposal.summary}")
     else:
         summary["diff"] = result.diff()
         if not as_json:
             typer.echo(summary["diff"], nl=False)
-        _stderr(f"score {best.evaluation.score:.2f} (original {result.baseline.score:.2f}) "
+        console.stderr(f"score {best.evaluation.score:.2f} (original {result.baseline.score:.2f}) "
                 f"by {best.proposal.engine}: {best.proposal.summary}")
     if as_json:
         typer.echo(json.dumps(summary))
@@ -432,7 +427,7 @@ def _emit(output: Path | None, text: str) -> None:
     from healloop import agents
 
     agents.write_output(output, text)
-    _stderr(f"wrote {output}")
+    console.stderr(f"wrote {output}")
 
 
 @app.command()
@@ -459,23 +454,23 @@ def demo(
     from healloop.demo import prepare
 
     root = prepare(keep)
-    _stderr(f"demo repository: {root}")
+    console.stderr(f"demo repository: {root}")
     from healloop import session
     from healloop.state import ApprovalDecision, Request
 
     def show_and_approve(request: ApprovalRequest) -> ApprovalDecision:
         if not as_json:
-            _show_request(request)
+            console.show_request(request)
         return ApprovalDecision(action="approve")
 
     request = Request(repo=str(root), files=["inventory/pricing.py"], output=None, apply=True)
     outcome = session.start(
         request, _context("offline", "gpt-4.1", None, None), thread_id=None,
-        checkpointer=None, approver=show_and_approve, progress=_progress,
+        checkpointer=None, approver=show_and_approve, progress=console.progress,
     )
     for suffix in ("md", "html"):
         _report(root / ".healloop" / f"report.{suffix}", root, None, outcome)
-    _finish(outcome, root, as_json)
+    console.finish(outcome, root, as_json)
 
 
 def _check_report(path: Path | None) -> None:
@@ -491,7 +486,7 @@ def _report(path: Path | None, repo: Path, checkpointer: str | None, outcome: Ou
     from healloop.reports import write_run_report
 
     write_run_report(path, repo, checkpointer, outcome.thread_id, status=outcome.status)
-    _stderr(f"report: {path}")
+    console.stderr(f"report: {path}")
 
 
 def _context(
@@ -505,132 +500,6 @@ def _context(
         base_url=base_url or os.environ.get("OPENAI_BASE_URL"),
         **extra,
     )
-
-
-def _approver(yes: bool) -> Any:
-    from healloop.state import ApprovalDecision
-
-    def approver(request: ApprovalRequest) -> ApprovalDecision | None:
-        if yes:
-            return ApprovalDecision(action="approve")
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            return None
-        return _ask(request)
-
-    return approver
-
-
-def _ask(request: ApprovalRequest) -> ApprovalDecision | None:
-    from healloop.state import ApprovalDecision
-
-    _show_request(request)
-    several = len(request.proposals) > 1
-    choice = typer.prompt(
-        "approve (a), reject (r), reject with feedback (f), "
-        + ("approve some (s), feedback for one target (t), " if several else "")
-        + "or leave paused (q)",
-        default="q",
-    ).strip().lower()
-    if choice.startswith("a"):
-        return ApprovalDecision(action="approve")
-    if choice.startswith("r"):
-        return ApprovalDecision(action="reject")
-    if choice.startswith("f"):
-        return ApprovalDecision(action="reject", feedback=typer.prompt("feedback"))
-    if several and choice.startswith("s"):
-        chosen = typer.prompt("targets to approve, separated by commas")
-        return ApprovalDecision(action="approve",
-                                targets=[t.strip() for t in chosen.split(",") if t.strip()])
-    if several and choice.startswith("t"):
-        return ApprovalDecision(action="reject", targets=[typer.prompt("target").strip()],
-                                feedback=typer.prompt("feedback"))
-    return None
-
-
-def _show_request(request: ApprovalRequest) -> None:
-    if request.problem:
-        typer.echo(f"refused the last answer: {request.problem}")
-    for note in request.notes:
-        typer.echo(f"learned: {note}")
-    for p in request.proposals:
-        typer.echo(p.diff)
-        typer.echo(f"{p.target}: score {p.score:.2f} (original {p.original_score:.2f}, "
-                   f"threshold {request.threshold:.2f}) by {p.engine}: {p.summary}")
-        if len(p.files) > 1:
-            typer.echo(f"  one change to {len(p.files)} files: {', '.join(p.files)}")
-        if p.needs:
-            typer.echo(f"  builds on the change to {', '.join(p.needs)}: approve together")
-        for t in p.terms:
-            typer.echo(f"  {t.name:<11} {t.value:.2f} x {t.weight:.2f}  {t.detail}")
-        typer.echo(f"  blast radius: {p.blast_radius}")
-
-
-def _stderr(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _progress(node: str, update: dict[str, Any]) -> None:
-    detail = ""
-    if node == "generate":
-        detail = f"round {update.get('iteration')}: {len(update.get('candidates', []))} new"
-        detail += "".join(f"; {note}" for note in dict.fromkeys(update.get("notes", [])))
-    elif node == "evaluate":
-        scores = [e["score"] for e in update.get("evaluations", [])]
-        detail = f"scores {', '.join(f'{s:.2f}' for s in scores) or '-'}"
-    elif node == "review":
-        detail = ", ".join(f"{t} original {b['score']:.2f}"
-                           for t, b in update.get("baseline", {}).items())
-    elif node == "blast_radius":
-        detail = ", ".join(f"{t}: {len(b['dependents'])} dependents, {len(b['tests'])} test files"
-                           for t, b in update.get("blast_radius", {}).items())
-    elif update.get("reason"):
-        detail = update["reason"]
-    from rich.console import Console
-    from rich.markup import escape
-
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold cyan]healloop[/] [bold]{node:<12}[/] {escape(detail)}"
-    )
-
-
-def _noting(note: str | None) -> Any:
-    """Return the progress printer, saying note first once the run is under way."""
-    pending = [note] if note else []
-
-    def progress(node: str, update: dict[str, Any]) -> None:
-        while pending:
-            _stderr(f"healloop: note: {pending.pop()}")
-        _progress(node, update)
-
-    return progress
-
-
-def _finish(outcome: Outcome, repo: Path, as_json: bool) -> None:
-    if outcome.status == "awaiting_approval" and outcome.request and not as_json:
-        _show_request(outcome.request)
-    if not as_json and outcome.status == "accepted" and not outcome.written:
-        typer.echo(outcome.diff)
-    if outcome.status == "awaiting_approval":
-        _stderr(f"paused for approval: thread {outcome.thread_id}")
-        _stderr(f"  healloop resume {outcome.thread_id} --repo {repo} --approve")
-        _stderr(f"  healloop resume {outcome.thread_id} --repo {repo} --reject --feedback TEXT")
-        if len(outcome.targets) > 1:
-            _stderr("  add --target FILE (repeatable) to decide on some targets only")
-    elif outcome.status == "error":
-        _stderr(f"healloop: error: {_one_line(outcome.reason)}")
-    else:
-        score = "-" if outcome.score is None else f"{outcome.score:.2f}"
-        _stderr(f"{outcome.status}: score {score} (threshold {outcome.threshold:.2f}) "
-                f"{outcome.reason}")
-        if outcome.usage.get("calls"):
-            u = outcome.usage
-            _stderr(f"model: {u['calls']:.0f} calls, {u.get('tokens_in', 0):.0f} tokens in, "
-                    f"{u.get('tokens_out', 0):.0f} out, ${u.get('cost', 0):.4f}")
-        for path in outcome.written:
-            _stderr(f"wrote {path}")
-    if as_json:
-        typer.echo(json.dumps(outcome.to_json()))
-    raise typer.Exit(EXIT[outcome.status])
 
 
 def cli() -> None:

@@ -1,0 +1,158 @@
+"""What the user sees of a run on the terminal: progress, approval, the outcome.
+
+stdout carries results (diffs, JSON); stderr carries progress and messages, so
+``--json`` output stays machine-readable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from healloop.session import Outcome
+    from healloop.state import ApprovalDecision, ApprovalRequest
+
+EXIT = {"accepted": 0, "no_improvement": 1, "rejected": 1, "awaiting_approval": 3, "error": 2}
+"""Exit code of the CLI for each final status."""
+
+
+def one_line(message: str) -> str:
+    """Return the message on one line: the promise is one line per error."""
+    return " ".join(message.split())
+
+
+def approver(yes: bool) -> Any:
+    """Return the approver: automatic with yes, a prompt on a terminal, else none."""
+    from healloop.state import ApprovalDecision
+
+    def approver(request: ApprovalRequest) -> ApprovalDecision | None:
+        if yes:
+            return ApprovalDecision(action="approve")
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            return None
+        return ask(request)
+
+    return approver
+
+
+def ask(request: ApprovalRequest) -> ApprovalDecision | None:
+    """Show the proposal and ask for a decision; None leaves the run paused."""
+    from healloop.state import ApprovalDecision
+
+    show_request(request)
+    several = len(request.proposals) > 1
+    choice = typer.prompt(
+        "approve (a), reject (r), reject with feedback (f), "
+        + ("approve some (s), feedback for one target (t), " if several else "")
+        + "or leave paused (q)",
+        default="q",
+    ).strip().lower()
+    if choice.startswith("a"):
+        return ApprovalDecision(action="approve")
+    if choice.startswith("r"):
+        return ApprovalDecision(action="reject")
+    if choice.startswith("f"):
+        return ApprovalDecision(action="reject", feedback=typer.prompt("feedback"))
+    if several and choice.startswith("s"):
+        chosen = typer.prompt("targets to approve, separated by commas")
+        return ApprovalDecision(action="approve",
+                                targets=[t.strip() for t in chosen.split(",") if t.strip()])
+    if several and choice.startswith("t"):
+        return ApprovalDecision(action="reject", targets=[typer.prompt("target").strip()],
+                                feedback=typer.prompt("feedback"))
+    return None
+
+
+def show_request(request: ApprovalRequest) -> None:
+    """Print every proposal: diff, score and its terms, blast radius."""
+    if request.problem:
+        typer.echo(f"refused the last answer: {request.problem}")
+    for note in request.notes:
+        typer.echo(f"learned: {note}")
+    for p in request.proposals:
+        typer.echo(p.diff)
+        typer.echo(f"{p.target}: score {p.score:.2f} (original {p.original_score:.2f}, "
+                   f"threshold {request.threshold:.2f}) by {p.engine}: {p.summary}")
+        if len(p.files) > 1:
+            typer.echo(f"  one change to {len(p.files)} files: {', '.join(p.files)}")
+        if p.needs:
+            typer.echo(f"  builds on the change to {', '.join(p.needs)}: approve together")
+        for t in p.terms:
+            typer.echo(f"  {t.name:<11} {t.value:.2f} x {t.weight:.2f}  {t.detail}")
+        typer.echo(f"  blast radius: {p.blast_radius}")
+
+
+def stderr(message: str) -> None:
+    """Print a message for the user on stderr."""
+    typer.echo(message, err=True)
+
+
+def progress(node: str, update: dict[str, Any]) -> None:
+    """Print one line on stderr for a node that finished."""
+    detail = ""
+    if node == "generate":
+        detail = f"round {update.get('iteration')}: {len(update.get('candidates', []))} new"
+        detail += "".join(f"; {note}" for note in dict.fromkeys(update.get("notes", [])))
+    elif node == "evaluate":
+        scores = [e["score"] for e in update.get("evaluations", [])]
+        detail = f"scores {', '.join(f'{s:.2f}' for s in scores) or '-'}"
+    elif node == "review":
+        detail = ", ".join(f"{t} original {b['score']:.2f}"
+                           for t, b in update.get("baseline", {}).items())
+    elif node == "blast_radius":
+        detail = ", ".join(f"{t}: {len(b['dependents'])} dependents, {len(b['tests'])} test files"
+                           for t, b in update.get("blast_radius", {}).items())
+    elif update.get("reason"):
+        detail = update["reason"]
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[bold cyan]healloop[/] [bold]{node:<12}[/] {escape(detail)}"
+    )
+
+
+def noting(note: str | None) -> Any:
+    """Return the progress printer, saying note first once the run is under way."""
+    pending = [note] if note else []
+
+    def noted(node: str, update: dict[str, Any]) -> None:
+        while pending:
+            stderr(f"healloop: note: {pending.pop()}")
+        progress(node, update)
+
+    return noted
+
+
+def finish(outcome: Outcome, repo: Path, as_json: bool) -> None:
+    """Print the outcome (and how to resume a paused run), then exit with its code."""
+    if outcome.status == "awaiting_approval" and outcome.request and not as_json:
+        show_request(outcome.request)
+    if not as_json and outcome.status == "accepted" and not outcome.written:
+        typer.echo(outcome.diff)
+    if outcome.status == "awaiting_approval":
+        stderr(f"paused for approval: thread {outcome.thread_id}")
+        stderr(f"  healloop resume {outcome.thread_id} --repo {repo} --approve")
+        stderr(f"  healloop resume {outcome.thread_id} --repo {repo} --reject --feedback TEXT")
+        if len(outcome.targets) > 1:
+            stderr("  add --target FILE (repeatable) to decide on some targets only")
+    elif outcome.status == "error":
+        stderr(f"healloop: error: {one_line(outcome.reason)}")
+    else:
+        score = "-" if outcome.score is None else f"{outcome.score:.2f}"
+        stderr(f"{outcome.status}: score {score} (threshold {outcome.threshold:.2f}) "
+                f"{outcome.reason}")
+        if outcome.usage.get("calls"):
+            u = outcome.usage
+            stderr(f"model: {u['calls']:.0f} calls, {u.get('tokens_in', 0):.0f} tokens in, "
+                    f"{u.get('tokens_out', 0):.0f} out, ${u.get('cost', 0):.4f}")
+        for path in outcome.written:
+            stderr(f"wrote {path}")
+    if as_json:
+        typer.echo(json.dumps(outcome.to_json()))
+    raise typer.Exit(EXIT[outcome.status])
