@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 from pathlib import Path
 
 from healloop.analysis import history as git_history
@@ -224,7 +226,7 @@ def _store_result(repo: Path, rel: str, key: str, radius: BlastRadius) -> None:
     path = _result_file(repo, rel)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps({"key": key, "radius": radius.dump()}), encoding="utf-8")
         tmp.replace(path)
     except OSError:

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import subprocess
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -206,7 +207,7 @@ def _read_cache(path: Path | None, head: str) -> dict | None:
 def _write_cache(path: Path | None, data: dict) -> None:
     if path is None:
         return
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         tmp.write_text(json.dumps(data), encoding="utf-8")
         tmp.replace(path)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import threading
 import tomllib
 from collections import deque
 from dataclasses import dataclass, field
@@ -472,7 +473,7 @@ def save_graph(graph: ImportGraph) -> None:
         return
     files = {rel: [graph.stamps[rel], s.module, _head_to_json(s)]
              for rel, s in graph.files.items()}
-    tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+    tmp = cache_file.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         tmp.write_text(json.dumps({"version": CACHE_VERSION, "files": files}),
                        encoding="utf-8")

@@ -192,3 +192,13 @@ def test_cache_notices_edited_files(repo: Path) -> None:
     assert symbols(repo, "pkg/plain.py") == ["area"]
     write(repo, {"pkg/plain.py": "import pkg.core\n\npkg.core.Shape()\n# longer now\n"})
     assert symbols(repo, "pkg/plain.py") == ["Shape"]
+
+
+def test_concurrent_analyses_share_the_cache_safely(repo: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    targets = ["pkg/core.py", "pkg/alias.py", "pkg/chain.py", "pkg/core.py"]
+    with ThreadPoolExecutor(4) as pool:
+        radii = list(pool.map(lambda t: analyse(repo, t, history=False), targets))
+    assert radii[0] == radii[3]
+    assert analyse(repo, "pkg/core.py", history=False) == radii[0]
