@@ -35,6 +35,7 @@ plain ``sqlite3`` on the graph it wrote.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
@@ -122,6 +123,20 @@ def ensure_graph(repo: Path, *, build: bool = True, commits: int = BUILD_COMMITS
         return GraphStatus(True, state)
     if state is None and not build:
         return GraphStatus(False, note="knowledge graph not built (opt in to build it)")
+    arc_dir(repo).mkdir(parents=True, exist_ok=True)  # workaround 3
+    # One build at a time per repository: parallel nodes (one per target) would
+    # otherwise ingest into the same database at once.
+    with open(arc_dir(repo) / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        state = read_state(repo)
+        if state is not None and state.head == head:
+            return GraphStatus(True, state)
+        return _run_build(repo, state, commits, timeout)
+
+
+def _run_build(repo: Path, state: GraphState | None, commits: int, timeout: float
+               ) -> GraphStatus:
+    """Build or refresh the graph in a child process; return the outcome."""
     env = {
         **os.environ,
         "HOME": str(arc_dir(repo) / "home"),  # workaround 2
@@ -131,7 +146,6 @@ def ensure_graph(repo: Path, *, build: bool = True, commits: int = BUILD_COMMITS
         # named requests would replace the requests library it uses).
         "PYTHONSAFEPATH": "1",
     }
-    arc_dir(repo).mkdir(parents=True, exist_ok=True)  # workaround 3
     _ignore(repo)
     cmd = [sys.executable, "-m", "healloop.analysis.arc_adapter", "build", str(repo),
            "--commits", str(commits)]
