@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import replace
+from typing import TypeVar
 
 from healloop.engines.base import GenerationJob, Proposal
 from healloop.repair.heal import Repair, heal
 from healloop.repair.search import Patch
 from healloop.sandbox import Limits
 
-_CACHE: OrderedDict[tuple[str, str, str, tuple[str, ...]], list[Proposal]] = OrderedDict()
+_Key = tuple[str, str, str, tuple[str, ...]]
+_V = TypeVar("_V")
+_CACHE: OrderedDict[_Key, list[Proposal]] = OrderedDict()
+_FRUITLESS: OrderedDict[_Key, int] = OrderedDict()
 _CACHE_SIZE = 32
 
 
@@ -30,23 +34,35 @@ class TestRepairEngine:
         """Return the best validated patch, or nothing when no test fails or none is found.
 
         A later round on the same source and failures returns the same answer without
-        searching again: the search is deterministic for a given budget.
+        searching again: the search is deterministic for a given budget. After a
+        search found nothing, a search for the same failures on another version of
+        the target (say, with ruff's fixes) gets a quarter of the budget: the fault
+        and the tests are the same, so the outcome rarely is different.
         """
         run = job.review.tests
         if run is None or not run.failing:
             return []
-        key = (str(job.repo), job.target, job.source, tuple(sorted(run.failing)))
+        failing = tuple(sorted(run.failing))
+        key = (str(job.repo), job.target, job.source, failing)
+        origin = (str(job.repo), job.target, job.original, failing)
         if key not in _CACHE:
             ctx = job.context
             limits = Limits(test_timeout=ctx.test_timeout, run_timeout=ctx.run_timeout,
                             pass_env=tuple(ctx.pass_env))
+            seconds = ctx.repair_seconds / 4 ** min(_FRUITLESS.get(origin, 0), 1)
             repair = heal(job.repo, job.target, job.source, run,
                           measured_on_source=job.source == job.original, limits=limits,
-                          seconds=ctx.repair_seconds)
-            _CACHE[key] = [_proposal(p, repair) for p in repair.patches]
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
+                          seconds=seconds)
+            _remember(_CACHE, key, [_proposal(p, repair) for p in repair.patches])
+            if not repair.patches:
+                _remember(_FRUITLESS, origin, _FRUITLESS.get(origin, 0) + 1)
         return [replace(p) for p in _CACHE[key]]
+
+
+def _remember(cache: OrderedDict[_Key, _V], key: _Key, value: _V) -> None:
+    cache[key] = value
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
 
 
 def _proposal(patch: Patch, repair: Repair) -> Proposal:

@@ -514,6 +514,11 @@ def _wraps(
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         if node.func.id in _UNWRAP and len(node.args) == 1:
             yield make.replace(node, program.text(node.args[0]), "wrap", 0.45, line)
+        elif node.func.id in scope.functions and len(node.args) == 1 and not isinstance(
+            node.args[0], ast.Starred
+        ):
+            # `yield flatten(x)` where the item itself was meant
+            yield make.replace(node, program.text(node.args[0]), "wrap", 0.25, line)
         elif node.func.id in ("min", "max") and len(node.args) == 2:
             for arg in node.args:
                 yield make.replace(node, program.text(arg), "wrap", 0.45, line)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from healloop.repair.edits import Edit, EditKind
 from healloop.repair.operators import condition_pool
-from healloop.repair.program import Program, Scope
+from healloop.repair.program import Program, Scope, compatible
 
 _LITERAL_RETURNS = ("None", "0", "-1", "[]", "False", "True", '""')
 
@@ -46,6 +46,11 @@ def _full_span(program: Program, stmt: ast.stmt) -> tuple[int, int]:
     end = program.span(stmt)[1]
     newline = program.source.find("\n", end)
     return start, len(program.source) if newline < 0 else newline + 1
+
+
+def _after(stmt: ast.stmt) -> int:
+    """Return the line an insertion after stmt lands on."""
+    return (stmt.end_lineno or stmt.lineno) + 1
 
 
 def _edit(
@@ -151,7 +156,7 @@ def _guards(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
         if name in {a.arg for a in function.args.args}:
             continue
         text = f"{indent}return {name}\n"
-        yield _edit(program, end, end, text, "guard", 0.3, stmt.lineno)
+        yield _edit(program, end, end, text, "guard", 0.3, _after(stmt))
 
 
 def _copies(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
@@ -183,7 +188,31 @@ def _copies(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
         seen.add(text)
         yield _edit(program, start, start, f"{indent}{text}\n", "insert", weight, stmt.lineno)
         if not ends_flow:
-            yield _edit(program, end, end, f"{indent}{text}\n", "insert", weight, stmt.lineno)
+            yield _edit(program, end, end, f"{indent}{text}\n", "insert", weight, _after(stmt))
+        if isinstance(stmt, ast.For | ast.While) and weight >= 0.25:
+            # After a loop, the copy often needs another variable: the loop appended
+            # each `line`, the tail still to append is `text`.
+            for variant in _adapted(program, other, scope):
+                if variant not in seen:
+                    seen.add(variant)
+                    yield _edit(program, end, end, f"{indent}{variant}\n", "insert", 0.12,
+                                _after(stmt))
+
+
+def _adapted(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[str]:
+    """Yield stmt's text with one variable it reads replaced by another of its kind."""
+    start = program.span(stmt)[0]
+    text = program.text(stmt)
+    for node in ast.walk(stmt):
+        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+            continue
+        kinds = scope.names.get(node.id)
+        if kinds is None:
+            continue
+        a, b = program.span(node)
+        for other, other_kinds in scope.names.items():
+            if other != node.id and compatible(kinds, other_kinds):
+                yield text[: a - start] + other + text[b - start:]
 
 
 def _sibling_statements(

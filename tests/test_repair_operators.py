@@ -161,6 +161,20 @@ CASES = [
         "def f(s, c):\n    s = s + c\n    return s\n", 2,
         "def f(s, c):\n    s = c + s\n    return s\n", "swap", id="concatenation-order"),
     pytest.param(
+        "def flat(xs):\n    for x in xs:\n        if isinstance(x, list):\n"
+        "            yield from flat(x)\n        else:\n            yield flat(x)\n", 6,
+        "def flat(xs):\n    for x in xs:\n        if isinstance(x, list):\n"
+        "            yield from flat(x)\n        else:\n            yield x\n", "wrap",
+        id="unwrap-a-call-of-our-own-function"),
+    pytest.param(
+        "def wrap(text, cols):\n    lines = []\n    while len(text) > cols:\n"
+        "        line, text = text[:cols], text[cols:]\n        lines.append(line)\n"
+        "    return lines\n", 3,
+        "def wrap(text, cols):\n    lines = []\n    while len(text) > cols:\n"
+        "        line, text = text[:cols], text[cols:]\n        lines.append(line)\n"
+        "    lines.append(text)\n    return lines\n", "insert",
+        id="copy-adapted-after-a-loop"),
+    pytest.param(
         "def f(queue):\n    while True:\n        queue.pop()\n", 2,
         "def f(queue):\n    while queue:\n        queue.pop()\n", "condition",
         id="endless-loop-bounded-by-a-collection"),

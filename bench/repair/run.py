@@ -49,8 +49,8 @@ class Row:
     summary: str
 
 
-def entries(only: list[str]) -> list[Path]:
-    found = sorted(p for p in CORPUS.iterdir() if (p / "meta.json").exists())
+def entries(only: list[str], corpus: Path = CORPUS) -> list[Path]:
+    found = sorted(p for p in corpus.iterdir() if (p / "meta.json").exists())
     return [p for p in found if not only or p.name in only]
 
 
@@ -158,10 +158,11 @@ def main() -> int:
     parser.add_argument("--direct", action="store_true", help="call the engine in-process")
     parser.add_argument("--check", action="store_true", help="check the corpus, heal nothing")
     parser.add_argument("--only", action="append", default=[], help="run only this bug")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="another corpus folder")
     parser.add_argument("--seconds", type=float, default=None,
                         help="repair time budget (--direct only)")
     args = parser.parse_args()
-    chosen = entries(args.only)
+    chosen = entries(args.only, args.corpus)
     if args.check:
         bad = 0
         for entry in chosen:
