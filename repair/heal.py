@@ -81,7 +81,9 @@ def heal(
             _log.debug("repair of %s: runner (%s) ready after %.2fs", target, runner.mode, spent)
 
             def check(candidate: str, selected: list[str], stop_on_fail: bool) -> Check:
-                return runner.run(candidate, selected, timeout=timeout, stop_on_fail=stop_on_fail)
+                # One test that loops is verdict enough: the rest would loop too.
+                return runner.run(candidate, selected, timeout=timeout, stop_on_fail=stop_on_fail,
+                                  stop_on_timeout=True)
 
             outcome = search(source, check, failing, passing, baseline.lines, budget,
                              on_plausible=validator.start)

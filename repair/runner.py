@@ -93,12 +93,13 @@ class CandidateRunner:
         timeout: float,
         trace: bool = False,
         stop_on_fail: bool = False,
+        stop_on_timeout: bool = False,
     ) -> Check:
         """Run tests against source (None: the file as it is), each within timeout seconds."""
         if not tests:
             return Check(outcomes={})
         request = {"source": source, "tests": tests, "timeout": timeout, "trace": trace,
-                   "stop_on_fail": stop_on_fail}
+                   "stop_on_fail": stop_on_fail, "stop_on_timeout": stop_on_timeout}
         # The worker kills a child that overruns; this bound only catches a stuck worker.
         answer = self._ask(request, timeout=len(tests) * (timeout + 3.0) + 30.0)
         return Check(

@@ -102,6 +102,7 @@ class Reporter:
         self.timeout = 0.0
         self.tracer = None
         self.stop_on_fail = False
+        self.stop_on_timeout = False
         self.expected = 0
         self.worst = {}
         self.done = 0
@@ -143,6 +144,8 @@ class Reporter:
         # Leaving at once also skips pytest's unconfigure, a tenth of a second of gc.
         if self.done >= self.expected or (
             self.stop_on_fail and outcome not in ("passed", "skipped")
+        ) or (
+            self.stop_on_timeout and outcome == "timeout"
         ):
             _finish(self)
 
@@ -287,6 +290,7 @@ class Server:
         reporter.fd = fd
         reporter.timeout = timeout
         reporter.stop_on_fail = bool(request.get("stop_on_fail"))
+        reporter.stop_on_timeout = bool(request.get("stop_on_timeout"))
         reporter.expected = len(tests)
         reporter.tracer = LineTracer(self.target) if request.get("trace") else None
         if reporter.tracer is not None:

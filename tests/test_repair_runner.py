@@ -85,6 +85,8 @@ def test_a_looping_candidate_times_out_and_the_runner_goes_on(runner: CandidateR
     looping = MODULE.replace("    if x < lo:", "    while True:\n        pass\n    if x < lo:")
     check = runner.run(looping, [INSIDE, BELOW], timeout=0.5)
     assert check.outcomes == {INSIDE: "timeout", BELOW: "timeout"}
+    check = runner.run(looping, [INSIDE, BELOW], timeout=0.5, stop_on_timeout=True)
+    assert check.outcomes == {INSIDE: "timeout", BELOW: "not_run"}
     assert runner.run(FIXED, [ABOVE], timeout=2).outcomes == {ABOVE: "passed"}
 
 
