@@ -75,16 +75,10 @@ def heal(
             _log.info("repair of %s: no test runner agrees with pytest", target)
             return Repair(failing=failing, seconds=time.monotonic() - started)
         runner, baseline = started_runner
-        with runner:
-            spent = time.monotonic() - started
-            budget = Budget(seconds=max(1.0, seconds - spent - _reserve(reference)))
-            _log.debug("repair of %s: runner (%s) ready after %.2fs", target, runner.mode, spent)
-
-            def check(candidate: str, selected: list[str], stop_on_fail: bool) -> Check:
-                # One test that loops is verdict enough: the rest would loop too.
-                return runner.run(candidate, selected, timeout=timeout, stop_on_fail=stop_on_fail,
-                                  stop_on_timeout=True)
-
+        spent = time.monotonic() - started
+        budget = Budget(seconds=max(1.0, seconds - spent - _reserve(reference)))
+        _log.debug("repair of %s: runner (%s) ready after %.2fs", target, runner.mode, spent)
+        with _Checker(runner, workspace, target, source, nodeids, limits, timeout) as check:
             outcome = search(source, check, failing, passing, baseline.lines, budget,
                              on_plausible=validator.start)
         _log.debug("search: %d tried, %d plausible, %d partial in %.2fs", outcome.tried,
@@ -131,6 +125,47 @@ def _start_runner(
         runner.close()
         _log.debug("repair of %s: %s runner disagrees with pytest", target, mode)
     return None
+
+
+class _Checker:
+    """Run candidates through the runner, starting a new one if a candidate kills it."""
+
+    _RESTARTS = 3
+
+    def __init__(
+        self, runner: CandidateRunner, workspace: Workspace, target: str, source: str,
+        tests: list[str], limits: Limits, timeout: float,
+    ) -> None:
+        self.runner, self.workspace, self.target = runner, workspace, target
+        self.source = source
+        self.tests, self.limits, self.timeout = tests, limits, timeout
+        self.restarts = 0
+
+    def __call__(self, candidate: str, selected: list[str], stop_on_fail: bool) -> Check:
+        while True:
+            try:
+                # One test that loops is verdict enough: the rest would loop too.
+                return self.runner.run(candidate, selected, timeout=self.timeout,
+                                       stop_on_fail=stop_on_fail, stop_on_timeout=True)
+            except WorkerError:
+                self.runner.close()
+                if self.restarts >= self._RESTARTS:
+                    return Check(outcomes=dict.fromkeys(selected, "error"), crashed=True)
+                self.restarts += 1
+                _log.info("repair of %s: test runner died, restarting it", self.target)
+                # The dead runner left its last candidate on disk; collect the original.
+                self.workspace.apply([FileChange(path=self.target, content=self.source)])
+                try:
+                    self.runner = CandidateRunner(self.workspace, self.target, self.tests,
+                                                  limits=self.limits, mode=self.runner.mode)
+                except WorkerError:
+                    self.restarts = self._RESTARTS
+
+    def __enter__(self) -> _Checker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.runner.close()
 
 
 def _validated(

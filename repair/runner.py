@@ -132,11 +132,13 @@ class CandidateRunner:
 
     def _ask(self, message: Mapping[str, object], *, timeout: float) -> dict[str, Any]:
         stdin, stdout = self._proc.popen.stdin, self._proc.popen.stdout
-        assert stdin is not None and stdout is not None
+        if self._closed or stdin is None or stdout is None:
+            raise WorkerError("the repair worker was stopped")
         try:
             stdin.write(json.dumps(message) + "\n")
             stdin.flush()
         except BrokenPipeError:
+            self.close()
             raise WorkerError("the repair worker exited") from None
         line = _readline(stdout, timeout)
         if not line:

@@ -154,7 +154,7 @@ class _Search:
             return False
         # Keep looking a little past the first plausible patch for a likelier one.
         first_priority, first_time = self.first_plausible
-        grace = max(3.0, first_time - self.start)
+        grace = min(max(3.0, 0.5 * (first_time - self.start)), 20.0)
         return priority < 0.5 * first_priority or time.monotonic() > first_time + grace
 
     def _try(self, edits: tuple[Edit, ...], priority: float) -> Patch | None:

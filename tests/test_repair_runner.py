@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from healloop.repair.runner import CandidateRunner
+from healloop.repair.runner import CandidateRunner, WorkerError
 from healloop.sandbox import Limits, Workspace
 
 pytestmark = pytest.mark.slow
@@ -115,3 +115,15 @@ def test_fresh_mode_agrees_with_hot_mode(workspace: Workspace) -> None:
     assert buggy.outcomes == {INSIDE: "passed", BELOW: "passed", ABOVE: "failed"}
     assert set(buggy.lines[ABOVE]) == {2, 4, 5}
     assert fixed.all_passed(ALL)
+
+
+def test_a_candidate_that_kills_the_server_is_reported(workspace: Workspace) -> None:
+    killer = MODULE.replace(
+        "    if x < lo:", "    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+        "    if x < lo:",
+    )
+    with CandidateRunner(workspace, "clamp.py", ALL) as doomed:
+        with pytest.raises(WorkerError):
+            doomed.run(killer, [INSIDE], timeout=2)
+        with pytest.raises(WorkerError):
+            doomed.run(FIXED, [INSIDE], timeout=2)  # stays dead, says so
