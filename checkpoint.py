@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from healloop.errors import CheckpointError
@@ -115,19 +115,10 @@ def open_checkpointer(url_or_path: str | None, repo: Path) -> Iterator[BaseCheck
         CheckpointError: The location is malformed, unreachable or corrupt.
 
     """
-    location = resolve_location(url_or_path, repo)
-    with ExitStack() as stack:
-        if location.backend == "postgres":
-            from langgraph.checkpoint.postgres import PostgresSaver
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from langgraph.checkpoint.sqlite import SqliteSaver
 
-            conn = stack.enter_context(_connect_postgres(location))
-            saver: BaseCheckpointSaver = PostgresSaver(conn)
-        else:
-            from langgraph.checkpoint.sqlite import SqliteSaver
-
-            conn_sqlite = stack.enter_context(_connect_sqlite(location))
-            saver = SqliteSaver(conn_sqlite)
-        _setup(saver, location)
+    with _opened(url_or_path, repo, PostgresSaver, SqliteSaver) as saver:
         yield saver
 
 
@@ -146,20 +137,26 @@ def open_store(url_or_path: str | None, repo: Path) -> Iterator[BaseStore]:
         CheckpointError: The location is malformed, unreachable or corrupt.
 
     """
+    from langgraph.store.postgres import PostgresStore
+    from langgraph.store.sqlite import SqliteStore
+
+    with _opened(url_or_path, repo, PostgresStore, SqliteStore, autocommit=True) as store:
+        yield store
+
+
+@contextmanager
+def _opened(
+    url_or_path: str | None, repo: Path, postgres: Any, sqlite: Any, *, autocommit: bool = False
+) -> Iterator[Any]:
+    """Open a saver or store class on the resolved location, its tables set up."""
     location = resolve_location(url_or_path, repo)
     with ExitStack() as stack:
         if location.backend == "postgres":
-            from langgraph.store.postgres import PostgresStore
-
-            conn = stack.enter_context(_connect_postgres(location))
-            store: BaseStore = PostgresStore(conn)
+            target = postgres(stack.enter_context(_connect_postgres(location)))
         else:
-            from langgraph.store.sqlite import SqliteStore
-
-            conn_sqlite = stack.enter_context(_connect_sqlite(location, autocommit=True))
-            store = SqliteStore(conn_sqlite)
-        _setup(store, location)
-        yield store
+            target = sqlite(stack.enter_context(_connect_sqlite(location, autocommit=autocommit)))
+        _setup(target, location)
+        yield target
 
 
 def _setup(target: BaseCheckpointSaver | BaseStore, location: Location) -> None:
