@@ -9,14 +9,15 @@ repository, heals it through the real CLI:
 
     healloop run --repo <copy> --file <module> --engine offline --yes --output <out>
 
-and runs the visible tests (plausible) and the held-out tests (correct) against the
-result. It prints one row per bug, the totals, the median time, and on the last line
-the figure.
+(plus --report, to read the candidates tried), and runs the visible tests (plausible)
+and the held-out tests (correct) against the result. It prints one row per bug, the
+totals, the median time, and on the last line the figure.
 
     uv run python bench/repair/run.py               # every bug, through the CLI
     uv run python bench/repair/run.py --direct      # call the engine in-process
     uv run python bench/repair/run.py --only gcd --only lcs
     uv run python bench/repair/run.py --check       # the corpus itself is sound
+    uv run python bench/repair/run.py --corpus DIR  # another corpus, same layout
 """
 
 from __future__ import annotations
