@@ -120,6 +120,12 @@ class CandidateRunner:
             except OSError:
                 pass
             self._proc.wait(time.monotonic() + 5)
+        for stream in (stdin, self._proc.popen.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass  # a dead worker cannot take the quit message still buffered
         self._proc.stop()
 
     def __enter__(self) -> CandidateRunner:
