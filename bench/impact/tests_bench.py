@@ -12,7 +12,7 @@ dependencies (VENV), for each target:
    wherever the suite does, and the speed-up is the ratio of their durations.
 
 Usage: uv run python bench/impact/tests_bench.py PATH --venv VENV [--targets a.py b.py]
-       [--mutants 3]
+       [--mutants 3] [--package src/requests]
 Every run goes through healloop's sandbox (a scratch copy, limits, no network).
 """
 
@@ -32,10 +32,8 @@ from healloop.sandbox.pytest_run import run_tests
 from healloop.sandbox.workspace import Workspace
 from healloop.state import FileChange, TestRun
 
-TARGETS = [
-    "src/requests/sessions.py", "src/requests/models.py", "src/requests/adapters.py",
-    "src/requests/cookies.py", "src/requests/auth.py", "src/requests/utils.py",
-]
+PACKAGE = "src/requests"
+"""Every module of it with a site to seed is a target, unless --targets names some."""
 ARGS = ["-o", "pythonpath=src", "-p", "no:randomly", "-o", "addopts="]
 
 
@@ -98,7 +96,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo", type=Path)
     parser.add_argument("--venv", type=Path, required=True)
-    parser.add_argument("--targets", nargs="*", default=TARGETS)
+    parser.add_argument("--targets", nargs="*", default=None)
+    parser.add_argument("--package", default=PACKAGE)
     parser.add_argument("--mutants", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="healloop-tests-") as tmp:
@@ -110,13 +109,20 @@ def main() -> int:
         collect_coverage_map(work, extra_args=ARGS)
         print("| target | seeded | tests run (file level) | tests run (changed lines) | "
               "full s | selection s | speed-up | caught by suite | caught by selection |")
+        # full s and selection s add up the seeded changes that some test runs.
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         speedups, per_target, cases, missed = [], [], [], 0
-        for target in args.targets:
-            radius = analyse(work, target, knowledge_graph=False)
+        targets = args.targets or sorted(
+            str(p.relative_to(work)) for p in (work / args.package).glob("*.py"))
+        for target in targets:
             source = (work / target).read_text(encoding="utf-8")
+            if not mutants(source, 1):
+                print(f"| {target} | 0 | no comparison or return value to seed |"
+                      + " |" * 6)
+                continue
+            radius = analyse(work, target, knowledge_graph=False)
             seeded = suite_caught = chosen_caught = 0
-            sizes, full_s, chosen_s = [], [], []
+            sizes, timed = [], []
             for what, mutated in mutants(source, args.mutants):
                 selection = affected_tests(radius, repo=work, old=source, new=mutated)
                 change = FileChange(path=target, content=mutated)
@@ -129,24 +135,28 @@ def main() -> int:
                 chosen_caught += bool(by_chosen)
                 missed += bool(by_suite and not by_chosen)
                 sizes.append(len(chosen.results))
-                full_s.append(suite.duration)
-                chosen_s.append(chosen.duration)
                 if selection:  # no test runs the changed line: nothing to time
+                    timed.append((suite.duration, chosen.duration))
                     speedups.append(suite.duration / max(chosen.duration, 0.01))
                 cases.append(f"`{target}` {what}: the suite fails {len(by_suite)} test(s), "
                              f"the selection ({len(chosen.results)} tests) fails "
                              f"{len(by_chosen)}")
-            per_target.append(statistics.median(full_s) / max(statistics.median(chosen_s), 0.01))
+            if timed:
+                full_s = sum(f for f, _ in timed)
+                chosen_s = sum(c for _, c in timed)
+                per_target.append(full_s / max(chosen_s, 0.01))
+                times = f"{full_s:.1f} | {chosen_s:.1f} | {per_target[-1]:.1f}x"
+            else:
+                times = "| | no test runs the seeded lines"
             print(f"| {target} | {seeded} | {len(affected_tests(radius))} | "
-                  f"{statistics.median(sizes):.0f} | {statistics.median(full_s):.1f} | "
-                  f"{statistics.median(chosen_s):.1f} | "
-                  f"{statistics.median(full_s) / max(statistics.median(chosen_s), 0.01):.1f}x | "
-                  f"{suite_caught} | {chosen_caught} |")
+                  f"{statistics.median(sizes):.0f} | {times} | {suite_caught} | "
+                  f"{chosen_caught} |")
         print("\nSeeded cases:")
         for case in cases:
             print(f"- {case}")
         print(f"\nselected tests faster than the full suite ({full.duration:.1f} s unchanged):"
-              f" median per target {statistics.median(per_target):.1f}x, per seeded change "
+              f" median per target {statistics.median(per_target):.1f}x over {len(per_target)} "
+              f"targets, per seeded change "
               f"{statistics.median(speedups):.1f}x (changes no test runs left out); "
               f"regressions the suite caught and the selection missed: {missed} of "
               f"{len(cases)} seeded")
