@@ -8,7 +8,7 @@ from healloop.nodes._common import healed, proposable, request_of
 from healloop.state import HealState
 
 AfterEvaluate = Literal["generate", "approve", "conclude"]
-AfterApprove = Literal["apply", "generate", "conclude"]
+AfterApprove = Literal["apply", "generate", "approve", "conclude"]
 
 
 def after_evaluate(state: HealState) -> AfterEvaluate:
@@ -27,7 +27,11 @@ def after_evaluate(state: HealState) -> AfterEvaluate:
 
 
 def after_approve(state: HealState) -> AfterApprove:
-    """Apply what was approved; loop back on rejection with feedback and budget."""
+    """Apply what was approved; loop back on rejection with feedback and budget.
+
+    Rejecting some targets without sending them back decides nothing about the
+    others: they are asked about again.
+    """
     decision = state.get("decision")
     if not decision:
         raise ValueError("approve finished without a decision")
@@ -35,4 +39,6 @@ def after_approve(state: HealState) -> AfterApprove:
         return "apply"
     if decision.get("feedback") and state.get("iteration", 0) < request_of(state).iterations:
         return "generate"
+    if decision.get("targets") and proposable(state):
+        return "approve"
     return "conclude"

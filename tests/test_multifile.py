@@ -175,6 +175,23 @@ def test_approving_a_subset_writes_only_the_chosen_targets(make_repo, checkpoint
     assert (repo / "pkg/two.py").read_text() == before
 
 
+def test_rejecting_one_target_asks_again_about_the_others(make_repo, checkpoints):
+    repo = make_repo(INDEPENDENT)
+    before = (repo / "pkg/two.py").read_text()
+    with paused(
+        repo, checkpoints, ["pkg/one.py", "pkg/two.py"], "reject-one"
+    ) as (graph, config, _):
+        resume(graph, config, {"action": "reject", "targets": ["pkg/two.py"]})
+        snapshot = graph.get_state(config)
+        assert snapshot.next == ("approve",)
+        again = ApprovalRequest.model_validate(snapshot.tasks[0].interrupts[0].value)
+        assert [p.target for p in again.proposals] == ["pkg/one.py"]
+        result = resume(graph, config, {"action": "approve"})
+    assert result["status"] == "accepted"
+    assert "import os" not in (repo / "pkg/one.py").read_text()
+    assert (repo / "pkg/two.py").read_text() == before
+
+
 def test_feedback_for_one_target_goes_to_that_targets_generation_only(make_repo, checkpoints):
     repo = make_repo(INDEPENDENT)
     with paused(

@@ -56,6 +56,17 @@ def test_after_approve(decision, iteration, expected):
     assert after_approve(state(iteration=iteration, decision=decision)) == expected
 
 
+@pytest.mark.parametrize(
+    ("best", "expected"),
+    [({"t.py": "c1"}, "approve"), ({}, "conclude")],
+    ids=["others-still-undecided", "nothing-left"],
+)
+def test_rejecting_some_targets_asks_again_about_the_rest(best, expected):
+    decision = {"action": "reject", "targets": ["u.py"]}
+    case = state(best=best, scores={"c1": 0.9}, decision=decision)
+    assert after_approve(case) == expected
+
+
 def test_routing_refuses_an_impossible_state():
     with pytest.raises(ValueError, match="baseline"):
         after_evaluate({"request": {"repo": "/r", "files": ["t.py"]}})
