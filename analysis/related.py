@@ -13,29 +13,44 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
+from collections import Counter
 from dataclasses import dataclass, field
 
 from healloop.analysis.history import History
 from healloop.analysis.imports import ImportGraph, is_test_file
+from healloop.analysis.vocab import Vocabulary, build_vocabulary
 
 WEIGHTS: dict[str, float] = {
-    "confidence": 2.0,
-    "recent_cochange": 1.0,
-    "test_pair": 0.75,
-    "importer": 0.5,
-    "working_set": 0.3,
-    "activity": 0.2,
+    "confidence": 3.0,
+    "vocabulary": 2.0,
+    "pair_share": 1.0,
+    "recent_cochange": 0.75,
+    "folder_cochange": 0.5,
+    "indirect": 0.5,
+    "working_set": 0.5,
+    "test_pair": 0.35,
+    "importer": 0.2,
+    "mentions": 0.2,
     "reverse_confidence": 0.2,
-    "indirect": 0.2,
+    "activity": 0.1,
     "imported": 0.1,
-    "shared_imports": 0.1,
-    "same_dir": 0.05,
+    "last_together": 0.1,
+    "recent_activity": 0.1,
+    "transitive": 0.1,
     "shared_importers": -0.2,
 }
+"""Fitted by tune.py on older commits than the benchmark's; parts not named weigh 0."""
 BIAS = -2.0
 """Intercept: a file with no evidence scores about 0.12 (it orders nothing)."""
 WORKING_SET = 10
 """How many of the latest commits count as the work in progress."""
+PARTNERS = 10
+"""How many of the target's strongest co-change partners lend theirs (transitive)."""
+SIMILAR = 30
+"""How many of the files likest the target in vocabulary become candidates."""
+_VOCABULARIES: weakref.WeakKeyDictionary[ImportGraph, Vocabulary] = (
+    weakref.WeakKeyDictionary())
 
 
 @dataclass
@@ -66,6 +81,27 @@ def _path_similarity(a: str, b: str) -> float:
     return common / max(len(pa), len(pb), 1)
 
 
+def _vocabulary(graph: ImportGraph) -> Vocabulary:
+    """Return the vocabulary of the graph's files, built once per graph."""
+    if graph not in _VOCABULARIES:
+        stamps = graph.stamps or {rel: [0, 0] for rel in graph.files}
+        _VOCABULARIES[graph] = build_vocabulary(
+            graph.repo, {rel: stamps.get(rel, [0, 0]) for rel in graph.files},
+            cache=graph.cache_file is not None)
+    return _VOCABULARIES[graph]
+
+
+def _transitive(history: History, target: str) -> dict[str, float]:
+    """Return how often each file changes with the target's strongest partners."""
+    partners = history.co_changes(target, top=PARTNERS, min_support=2)
+    total = sum(p.confidence for p in partners)
+    out: Counter[str] = Counter()
+    for partner in partners:
+        for rule in history.co_changes(partner.file, top=100, min_support=1):
+            out[rule.file] += partner.confidence * rule.confidence / total
+    return dict(out)
+
+
 def features(graph: ImportGraph | None, history: History | None, target: str
              ) -> dict[str, dict[str, float]]:
     """Return each candidate file's evidence, every part in [0, 1]."""
@@ -76,8 +112,9 @@ def features(graph: ImportGraph | None, history: History | None, target: str
             slot = out.setdefault(path, {})
             slot[name] = max(slot.get(name, 0.0), min(1.0, value))
 
+    mine = history.changes(target) if history is not None else 0
+    folders: Counter[str] = Counter()
     if history is not None:
-        mine = history.changes(target)
         if mine:
             for rule in history.co_changes(target, top=300, min_support=1):
                 put(rule.file, "confidence", rule.confidence)
@@ -88,6 +125,17 @@ def features(graph: ImportGraph | None, history: History | None, target: str
             top = max(weighted.values(), default=0.0)
             for path, value in weighted.items():
                 put(path, "recent_cochange", value / top if top else 0.0)
+            share: Counter[str] = Counter()
+            for index in history.by_file.get(target, []):
+                files = history.commits[index].files
+                for path in files:
+                    put(path, "last_together", 0.5 ** (index / 100))
+                    share[path] += 1 / max(1, len(files) - 1) / mine
+                folders.update({_folder(f) for f in files if f != target})
+            for path, value in share.items():
+                put(path, "pair_share", value)
+            for path, value in _transitive(history, target).items():
+                put(path, "transitive", value)
         for age, commit in enumerate(history.commits[:WORKING_SET]):
             if len(commit.files) <= 30:
                 for path in commit.files:
@@ -107,11 +155,21 @@ def features(graph: ImportGraph | None, history: History | None, target: str
                 put(path, "test_pair", 1.0)
             elif _folder(path) == folder and path != target:
                 put(path, "same_dir", 1.0)
+        vocabulary = _vocabulary(graph)
+        similar = vocabulary.similar(target)
+        for path in sorted(similar, key=lambda p: (-similar[p], p))[:SIMILAR]:
+            put(path, "vocabulary", math.sqrt(similar[path]))
+        names = [n for n in graph.files[target].definitions if not n.startswith("_")]
         importers = graph.importers()
         mine_users = importers.get(module, set()) - {target}
         for path, parts in out.items():
             if path not in graph.files:
                 continue
+            if similar.get(path):
+                parts["vocabulary"] = min(1.0, math.sqrt(similar[path]))
+            mentioned = vocabulary.mentions(names, path) if names else 0.0
+            if mentioned:
+                parts["mentions"] = mentioned
             theirs = importers.get(graph.files[path].module, set()) - {path}
             if mine_users and theirs:
                 parts["shared_importers"] = len(mine_users & theirs) / len(mine_users | theirs)
@@ -119,10 +177,15 @@ def features(graph: ImportGraph | None, history: History | None, target: str
             if mine_imports and their_imports:
                 parts["shared_imports"] = (len(mine_imports & their_imports)
                                            / len(mine_imports | their_imports))
+    recent = Counter(f for c in history.commits[:100] if len(c.files) <= 30
+                     for f in c.files) if history is not None else Counter()
     for path, parts in out.items():
         parts["path_similarity"] = _path_similarity(target, path)
         if history is not None:
             parts["activity"] = min(1.0, history.changes(path) / 50)
+            parts["recent_activity"] = min(1.0, recent.get(path, 0) / 10)
+            if mine and folders.get(_folder(path)):
+                parts["folder_cochange"] = folders[_folder(path)] / mine
     return out
 
 

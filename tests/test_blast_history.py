@@ -9,6 +9,9 @@ import pytest
 
 from healloop.analysis.blast import analyse
 from healloop.analysis.history import History, follow_renames, read_log
+from healloop.analysis.imports import build_graph
+from healloop.analysis.related import related_files
+from healloop.analysis.vocab import build_vocabulary
 
 
 def git(repo: Path, *args: str) -> str:
@@ -81,9 +84,11 @@ def test_uncommitted_lines_are_noted(repo: Path) -> None:
 
 def test_related_files_combine_structure_and_history(repo: Path) -> None:
     radius = analyse(repo, "app/core.py")
-    ranked = [r.file for r in radius.related]
-    assert ranked[:2] == ["app/settings.py", "app/view.py"]
-    assert radius.related[1].reasons["importer"] == 1.0
+    reasons = {r.file: r.reasons for r in radius.related}
+    assert [r.file for r in radius.related][:2] in (["app/settings.py", "app/view.py"],
+                                                    ["app/view.py", "app/settings.py"])
+    assert reasons["app/view.py"]["importer"] == 1.0
+    assert reasons["app/settings.py"]["confidence"] == 1.0
 
 
 def test_risk_is_explained_by_its_parts(repo: Path) -> None:
@@ -117,3 +122,63 @@ def test_renamed_files_keep_their_history(repo: Path) -> None:
     assert history.changes("app/config.py") == 4
     assert {c.file for c in history.co_changes("app/core.py")} == {"app/config.py",
                                                                    "app/view.py"}
+
+
+SHAPES = (
+    "def rectangle_area(width, height):\n    return width * height\n\n\n"
+    "def triangle_area(base, height):\n    return base * height / 2\n"
+)
+FILLERS = {
+    f"app/filler_{i}.py": f"def helper_{i}(value):\n    return value + {i}\n"
+    for i in range(6)
+}
+
+
+def _related(root: Path, target: str) -> dict[str, dict[str, float]]:
+    graph = build_graph(root)
+    history = History(follow_renames(read_log(root)))
+    return {r.file: r.parts for r in related_files(graph, history, target, top=50)}
+
+
+def test_a_file_that_speaks_of_the_target_is_related_without_import_or_history(
+        tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    commit(root, "Shapes, a script that checks them by name, and helpers", {
+        "app/__init__.py": "",
+        "app/shapes.py": SHAPES,
+        "scripts/check.py": "NAMES = ['rectangle_area', 'triangle_area']\n",
+        **FILLERS,
+    })
+    parts = _related(root, "app/shapes.py")
+    assert parts["scripts/check.py"]["vocabulary"] > 0.5
+    assert parts["scripts/check.py"]["mentions"] == 1.0
+    assert "importer" not in parts["scripts/check.py"]
+    assert "app/filler_1.py" not in parts or "vocabulary" not in parts["app/filler_1.py"]
+
+
+def test_partners_of_partners_are_related_transitively(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    commit(root, "start", {"a.py": "A = 0\n", "b.py": "B = 0\n", "c.py": "C = 0\n"})
+    for i in range(1, 4):
+        commit(root, f"a and b {i}", {"a.py": f"A = {i}\n", "b.py": f"B = {i}\n"})
+        commit(root, f"b and c {i}", {"b.py": f"B = {i}0\n", "c.py": f"C = {i}\n"})
+    parts = _related(root, "a.py")
+    assert parts["b.py"]["confidence"] == 1.0
+    assert parts["c.py"]["transitive"] > 0.5
+    assert parts["c.py"]["confidence"] == 0.25  # only the first commit touched a and c
+
+
+def test_vocabulary_rereads_only_changed_files(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("alpha_value = 1\n")
+    (tmp_path / "b.py").write_text("beta_value = 2\n")
+    stamps = {"a.py": [1, 1], "b.py": [1, 1]}
+    first = build_vocabulary(tmp_path, stamps)
+    (tmp_path / "a.py").write_text("gamma_value = 3\n")
+    cached = build_vocabulary(tmp_path, stamps)
+    fresh = build_vocabulary(tmp_path, {"a.py": [2, 2], "b.py": [1, 1]})
+    assert first.tokens["a.py"] == cached.tokens["a.py"] == {"alpha_value"}
+    assert fresh.tokens["a.py"] == {"gamma_value"}
