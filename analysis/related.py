@@ -2,10 +2,12 @@
 
 Neither structure nor history is enough alone: the import graph knows who *can*
 break but not who usually has to change, and co-change knows what moved together
-but nothing of code that is new or rarely touched. This module scores every file
-with evidence from either (importers and imports, the target's tests, files that
-changed with it, recency-weighted, and the files of the work in progress) and
-explains each score by its parts. The weights were tuned by commit replay on an
+but nothing of code that is new or rarely touched, and neither sees the test or the
+sibling module that only speaks of the same things. This module scores every file
+with evidence from all three (importers and imports, the target's tests, files that
+changed with it or with its partners, recency-weighted, the files of the work in
+progress, and the identifiers it shares with the target, see ``vocab``) and explains
+each score by its parts. The weights were tuned by commit replay on an
 older window of history than the one the benchmark reports (see bench/impact/).
 """
 
@@ -84,10 +86,9 @@ def _path_similarity(a: str, b: str) -> float:
 def _vocabulary(graph: ImportGraph) -> Vocabulary:
     """Return the vocabulary of the graph's files, built once per graph."""
     if graph not in _VOCABULARIES:
-        stamps = graph.stamps or {rel: [0, 0] for rel in graph.files}
-        _VOCABULARIES[graph] = build_vocabulary(
-            graph.repo, {rel: stamps.get(rel, [0, 0]) for rel in graph.files},
-            cache=graph.cache_file is not None)
+        stamps = {rel: graph.stamps.get(rel, [0, 0]) for rel in graph.files}
+        _VOCABULARIES[graph] = build_vocabulary(graph.repo, stamps,
+                                                cache=graph.cache_file is not None)
     return _VOCABULARIES[graph]
 
 
