@@ -226,7 +226,8 @@ def affected_tests(radius: BlastRadius, *, repo: Path | None = None,
     that ran the changed lines; with a map only, the tests that ran the target; from
     imports alone, every test file reaching the target, whole, since a test may
     exercise the target through modules in between. Test files the map has not seen
-    (added since it was recorded) always run whole.
+    (added since it was recorded) always run whole, and so does every test file that
+    reaches the target when the change runs at import time.
     """
     if radius.test_source != "coverage":
         return list(radius.tests)
@@ -241,4 +242,7 @@ def affected_tests(radius: BlastRadius, *, repo: Path | None = None,
             if chosen is not None:
                 seen = coverage.files_seen()
                 return sorted(set(chosen) | {f for f in radius.tests if f not in seen})
+        # Import-time code runs before any test and sets what every later test sees,
+        # through whichever module reads it: no test's coverage shows who depends on it.
+        return list(radius.tests)
     return list(radius.test_functions)

@@ -80,6 +80,29 @@ def test_a_change_inside_a_function_runs_only_the_tests_that_ran_its_lines(
     in_unused = old.replace("return x", "return -x")
     assert affected_tests(radius, repo=repo, old=old, new=in_unused) == [
         "tests/test_core.py::test_unused"]
-    # A new default is evaluated at import time: every test that ran the file.
+    # A new default is evaluated at import time: every test file that reaches the file.
     signature = old.replace("def area(w, h):", "def area(w, h=1):")
-    assert affected_tests(radius, repo=repo, old=old, new=signature) == radius.test_functions
+    assert affected_tests(radius, repo=repo, old=old, new=signature) == [
+        "tests/test_core.py", "tests/test_plugins.py"]
+
+
+def test_a_change_to_code_run_at_import_runs_every_test_file_that_reaches_it(
+    repo: Path,
+) -> None:
+    # CODES is filled by a function called at import, before any test starts: no
+    # test's coverage shows the line, yet the test of the module reading CODES fails.
+    (repo / "pkg/codes.py").write_text(
+        "CODES = {}\n\n\ndef _init():\n    CODES['ok'] = 200\n\n\n_init()\n")
+    (repo / "pkg/client.py").write_text(
+        "from pkg.codes import CODES\n\n\ndef ok():\n    return CODES['ok']\n")
+    (repo / "tests/test_client.py").write_text(
+        "from pkg.client import ok\n\n\ndef test_ok():\n    assert ok() == 200\n")
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.com",
+                    "commit", "-qm", "codes"], cwd=repo, check=True)
+    collect_coverage_map(repo)
+    radius = analyse(repo, "pkg/codes.py")
+    old = (repo / "pkg/codes.py").read_text()
+    changed = old.replace("= 200", "= 201")
+    assert affected_tests(radius, repo=repo, old=old, new=changed) == [
+        "tests/test_client.py"]
