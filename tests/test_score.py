@@ -62,9 +62,9 @@ def test_changed_lines_counts_removed_and_added_lines():
 
 
 def measured(**overrides) -> Measurement:
-    base = dict(parses=True, findings=[], metrics=Metrics(code_lines=20, max_complexity=2),
-                tests=run_of(a="passed", b="passed"), passed_before={"a", "b"},
-                changed_lines=1, original_lines=20)
+    base = {"parses": True, "findings": [], "metrics": Metrics(code_lines=20, max_complexity=2),
+            "tests": run_of(a="passed", b="passed"), "passed_before": {"a", "b"},
+            "changed_lines": 1, "original_lines": 20}
     return Measurement(**{**base, **overrides})
 
 
