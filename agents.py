@@ -155,14 +155,19 @@ def _holds_key(path: Path, key: str) -> bool:
 # impact
 
 
-def impact(repo: Path, target: str, fmt: ImpactFormat = "json") -> str:
-    """Return the blast radius of target as JSON, Markdown, HTML or Mermaid."""
+def impact(repo: Path, target: str, fmt: ImpactFormat = "json", *,
+           knowledge_graph: bool | None = None) -> str:
+    """Return the blast radius of target as JSON, Markdown, HTML or Mermaid.
+
+    ``knowledge_graph=True`` builds arc-memory's graph when there is none; None uses
+    one that exists (see ``analyse``).
+    """
     from healloop.analysis.blast import analyse
     from healloop.reports.impact import render
 
     if fmt not in IMPACT_SUFFIXES.values():
         raise UsageError(f"unknown impact format {fmt!r}: use json, md, html or mermaid")
-    return render(analyse(repo, target), fmt)
+    return render(analyse(repo, target, knowledge_graph=knowledge_graph), fmt)
 
 
 def load_impact(path: Path, target: str) -> BlastRadius:

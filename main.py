@@ -344,6 +344,13 @@ def impact(
                      "--impact reads; md with a Mermaid graph; html, one offline page; "
                      "mermaid alone. Default json."),
     ] = None,
+    knowledge_graph: Annotated[
+        bool,
+        typer.Option("--knowledge-graph", help="Build arc-memory's knowledge graph of the "
+                     "repository under .healloop/ if there is none (minutes on a long "
+                     "history); once built, every run uses it and refreshes it when HEAD "
+                     "moves."),
+    ] = False,
 ) -> None:
     """Work out what a change to one file can break: dependents, tests, history."""
     from healloop import agents, inputs
@@ -353,7 +360,8 @@ def impact(
     if output is not None:
         agents.check_output(output, [root / target])
     _emit(output, agents.impact(
-        root, target, fmt or agents.output_format(output, agents.IMPACT_SUFFIXES)
+        root, target, fmt or agents.output_format(output, agents.IMPACT_SUFFIXES),
+        knowledge_graph=knowledge_graph or None,
     ))
 
 

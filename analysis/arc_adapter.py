@@ -122,7 +122,8 @@ def ensure_graph(repo: Path, *, build: bool = True, commits: int = BUILD_COMMITS
     if state is not None and state.head == head:
         return GraphStatus(True, state)
     if state is None and not build:
-        return GraphStatus(False, note="knowledge graph not built (opt in to build it)")
+        return GraphStatus(
+            False, note="knowledge graph not built (healloop impact --knowledge-graph builds it)")
     arc_dir(repo).mkdir(parents=True, exist_ok=True)  # workaround 3
     # One build at a time per repository: parallel nodes (one per target) would
     # otherwise ingest into the same database at once.

@@ -130,8 +130,32 @@ def test_unbuilt_graph_is_only_built_on_request(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q")
     commit(tmp_path, "one", {"a.py": "A = 1\n"})
     radius = analyse(tmp_path, "a.py")
-    assert "knowledge graph not built (opt in to build it)" in radius.notes
+    assert "knowledge graph not built (healloop impact --knowledge-graph builds it)" \
+        in radius.notes
     assert not arc_adapter.db_path(tmp_path).exists()
+
+
+def test_impact_builds_the_graph_on_request_and_later_calls_use_it(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from healloop.main import app
+
+    git(tmp_path, "init", "-q")
+    commit(tmp_path, "Add a", {"a.py": "A = 1\n"})
+    commit(tmp_path, "Change a", {"a.py": "A = 2\n"})
+
+    def notes(*flags: str) -> list[str]:
+        result = CliRunner().invoke(app, ["impact", "a.py", "--repo", str(tmp_path), *flags])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["notes"]
+
+    built = notes("--knowledge-graph")
+    assert any(n.startswith("knowledge graph at") and "built in" in n for n in built), built
+    assert arc_adapter.db_path(tmp_path).exists()
+    again = notes()
+    assert any("2 commit(s) modified a.py" in n for n in again), again
 
 
 def test_component_impact_works_from_another_thread(built: Path) -> None:
