@@ -11,16 +11,14 @@ directory, so the answers never depend on where healloop was started.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import os
 import subprocess
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from healloop.analysis.cache import cache_file, read_json, write_json
 from healloop.state import CoChange, Decision
 
 LOG_LIMIT = 3000
@@ -185,57 +183,32 @@ def decisions(repo: Path, path: str, *, top: int = 10) -> tuple[list[Decision], 
 
 
 
-def _cache_file(repo: Path, name: str) -> Path | None:
-    from healloop.analysis.imports import cache_dir
-
-    try:
-        return cache_dir(repo) / name
-    except OSError:
-        return None
-
-
 def _read_cache(path: Path | None, head: str) -> dict | None:
-    if path is None or not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
+    data = read_json(path)
     return data if data.get("head") == head else None
-
-
-def _write_cache(path: Path | None, data: dict) -> None:
-    if path is None:
-        return
-    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
 
 
 def load_history(repo: Path, head: str, *, limit: int = LOG_LIMIT) -> History:
     """Return the co-change history of the last commits before head, cached per head."""
-    path = _cache_file(repo, "history.json")
+    path = cache_file(repo, "history.json")
     data = _read_cache(path, head)
     if data is None or data.get("limit") != limit:
         commits = follow_renames(read_log(repo, head, limit))
         data = {"head": head, "limit": limit,
                 "commits": [[c.sha, c.time, c.files] for c in commits]}
-        _write_cache(path, data)
+        write_json(path, data)
     return History([Commit(sha, stamp, files) for sha, stamp, files in data["commits"]])
 
 
 def load_decisions(repo: Path, head: str, path: str) -> tuple[list[Decision], int]:
     """Return decisions(repo, path), cached per head and content of path."""
-    cache = _cache_file(repo, "decisions.json")
+    cache = cache_file(repo, "decisions.json")
     data = _read_cache(cache, head) or {"head": head, "files": {}}
     content = (repo / path).read_bytes()
     key = f"{path}@{hashlib.sha1(content).hexdigest()}"
     if key not in data["files"]:
         found, uncommitted = decisions(repo, path)
         data["files"][key] = [[d.dump() for d in found], uncommitted]
-        _write_cache(cache, data)
+        write_json(cache, data)
     found_raw, uncommitted = data["files"][key]
     return [Decision.model_validate(d) for d in found_raw], uncommitted

@@ -15,14 +15,13 @@ re-parses only the files that changed.
 from __future__ import annotations
 
 import ast
-import json
 import os
-import threading
 import tomllib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from healloop.analysis import cache as caches
 from healloop.analysis.scan import ImportRef, read_refs, scan
 from healloop.state import SymbolKind
 
@@ -387,16 +386,6 @@ class ImportGraph:
 # Building, with a cache
 
 
-def cache_dir(repo: Path) -> Path:
-    """Return the folder of healloop's caches in repo, creating it (git-ignored)."""
-    folder = repo / ".healloop" / "cache"
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = repo / ".healloop" / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n", encoding="utf-8")
-    return folder
-
-
 def _head_to_json(summary: FileSummary) -> list:
     imports = [[r.bound, r.module, r.attr, r.line, r.top] for r in summary.imports]
     return [imports, summary.definitions, summary.all_names]
@@ -431,20 +420,10 @@ def build_graph(repo: Path, *, cache: bool = True,
     stamps = stamps or source_stamps(repo)
     files = sorted(stamps)
     names = module_names(repo, files)
-    cached: dict[str, list] = {}
-    cache_file = None
-    if cache:
-        try:
-            cache_file = cache_dir(repo) / _CACHE_NAME
-        except OSError:
-            cache_file = None
-    if cache_file is not None and cache_file.exists():
-        try:
-            data = json.loads(cache_file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            data = {}
-        if data.get("version") == CACHE_VERSION:
-            cached = data.get("files", {})
+    cache_file = caches.cache_file(repo, _CACHE_NAME) if cache else None
+    data = caches.read_json(cache_file)
+    cached: dict[str, list] = data.get("files", {}) if data.get("version") == CACHE_VERSION \
+        else {}
     summaries: dict[str, FileSummary] = {}
     changed = len(cached) != len(files)
     for rel in files:
@@ -473,11 +452,5 @@ def save_graph(graph: ImportGraph) -> None:
         return
     files = {rel: [graph.stamps[rel], s.module, _head_to_json(s)]
              for rel, s in graph.files.items()}
-    tmp = cache_file.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        tmp.write_text(json.dumps({"version": CACHE_VERSION, "files": files}),
-                       encoding="utf-8")
-        tmp.replace(cache_file)
+    if caches.write_json(cache_file, {"version": CACHE_VERSION, "files": files}):
         graph.dirty = False
-    except OSError:
-        tmp.unlink(missing_ok=True)

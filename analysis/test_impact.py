@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Literal
 
 from healloop.analysis import history as git_history
-from healloop.analysis.imports import ImportGraph, cache_dir, is_test_file
+from healloop.analysis.cache import cache_dir
+from healloop.analysis.imports import ImportGraph, is_test_file
 from healloop.state import BlastRadius
 
 _PLUGIN = Path(__file__).with_name("_coverage_plugin.py")

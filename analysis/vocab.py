@@ -16,15 +16,12 @@ graph's summaries are: a warm index re-reads only the files that changed.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import re
-import threading
 from collections import Counter
 from pathlib import Path
 
-from healloop.analysis.imports import cache_dir
+from healloop.analysis.cache import cache_file, read_json, write_json
 
 CACHE_VERSION = 1
 _CACHE_NAME = "vocab.json"
@@ -84,20 +81,10 @@ class Vocabulary:
 def build_vocabulary(repo: Path, stamps: dict[str, list[int]], *, cache: bool = True
                      ) -> Vocabulary:
     """Read (or load from the cache) the identifiers of every file in stamps."""
-    cache_file = None
-    cached: dict[str, list] = {}
-    if cache:
-        try:
-            cache_file = cache_dir(repo) / _CACHE_NAME
-        except OSError:
-            cache_file = None
-    if cache_file is not None and cache_file.exists():
-        try:
-            data = json.loads(cache_file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            data = {}
-        if data.get("version") == CACHE_VERSION:
-            cached = data.get("files", {})
+    path = cache_file(repo, _CACHE_NAME) if cache else None
+    data = read_json(path)
+    cached: dict[str, list] = data.get("files", {}) if data.get("version") == CACHE_VERSION \
+        else {}
     tokens: dict[str, frozenset[str]] = {}
     changed = len(cached) != len(stamps)
     for rel, stamp in stamps.items():
@@ -110,13 +97,7 @@ def build_vocabulary(repo: Path, stamps: dict[str, list[int]], *, cache: bool = 
         except OSError:
             tokens[rel] = frozenset()
         changed = True
-    if cache_file is not None and changed:
+    if changed:
         files = {rel: [stamps[rel], sorted(words)] for rel, words in tokens.items()}
-        tmp = cache_file.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            tmp.write_text(json.dumps({"version": CACHE_VERSION, "files": files}),
-                           encoding="utf-8")
-            tmp.replace(cache_file)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        write_json(path, {"version": CACHE_VERSION, "files": files})
     return Vocabulary(tokens)
