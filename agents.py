@@ -156,17 +156,22 @@ def _holds_key(path: Path, key: str) -> bool:
 
 
 def impact(repo: Path, target: str, fmt: ImpactFormat = "json", *,
-           knowledge_graph: bool | None = None) -> str:
+           knowledge_graph: bool | None = None, coverage: bool = False) -> str:
     """Return the blast radius of target as JSON, Markdown, HTML or Mermaid.
 
     ``knowledge_graph=True`` builds arc-memory's graph when there is none; None uses
-    one that exists (see ``analyse``).
+    one that exists (see ``analyse``). ``coverage=True`` first records the coverage
+    map of the current commit, which later runs use to select tests.
     """
     from healloop.analysis.blast import analyse
     from healloop.reports.impact import render
 
     if fmt not in IMPACT_SUFFIXES.values():
         raise UsageError(f"unknown impact format {fmt!r}: use json, md, html or mermaid")
+    if coverage:
+        from healloop.analysis.test_impact import collect_coverage_map
+
+        collect_coverage_map(repo)
     return render(analyse(repo, target, knowledge_graph=knowledge_graph), fmt)
 
 

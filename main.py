@@ -351,6 +351,12 @@ def impact(
                      "history); once built, every run uses it and refreshes it when HEAD "
                      "moves."),
     ] = False,
+    coverage: Annotated[
+        bool,
+        typer.Option("--coverage", help="Run the whole test suite once under coverage "
+                     "first and keep which test ran which line at this commit (under "
+                     ".healloop/); the blast radius then finds tests no import shows."),
+    ] = False,
 ) -> None:
     """Work out what a change to one file can break: dependents, tests, history."""
     from healloop import agents, inputs
@@ -361,7 +367,7 @@ def impact(
         agents.check_output(output, [root / target])
     _emit(output, agents.impact(
         root, target, fmt or agents.output_format(output, agents.IMPACT_SUFFIXES),
-        knowledge_graph=knowledge_graph or None,
+        knowledge_graph=knowledge_graph or None, coverage=coverage,
     ))
 
 

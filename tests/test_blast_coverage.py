@@ -106,3 +106,22 @@ def test_a_change_to_code_run_at_import_runs_every_test_file_that_reaches_it(
     changed = old.replace("= 200", "= 201")
     assert affected_tests(radius, repo=repo, old=old, new=changed) == [
         "tests/test_client.py"]
+
+
+def test_impact_records_the_map_on_request_and_later_calls_use_it(repo: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from healloop.main import app
+
+    def radius(*flags: str) -> dict:
+        result = CliRunner().invoke(app, ["impact", "pkg/core.py", "--repo", str(repo), *flags])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    assert radius()["tests"] == ["tests/test_core.py"]
+    recorded = radius("--coverage")
+    assert recorded["test_source"] == "coverage"
+    assert recorded["tests"] == ["tests/test_core.py", "tests/test_plugins.py"]
+    assert radius()["test_source"] == "coverage"
