@@ -219,6 +219,12 @@ def function_body_lines(source: str) -> set[int]:
     return lines
 
 
+def _as_committed(repo: Path, path: str, content: str) -> bool:
+    """Return whether content is path as HEAD has it (the coverage map's lines)."""
+    committed = git_history.git(repo, "show", f"HEAD:{path}", check=False)
+    return committed.replace("\r\n", "\n") == content.replace("\r\n", "\n")
+
+
 def affected_tests(radius: BlastRadius, *, repo: Path | None = None,
                    old: str | None = None, new: str | None = None) -> list[str]:
     """Return what to run to test a change to the radius' target: node ids or files.
@@ -228,7 +234,8 @@ def affected_tests(radius: BlastRadius, *, repo: Path | None = None,
     imports alone, every test file reaching the target, whole, since a test may
     exercise the target through modules in between. Test files the map has not seen
     (added since it was recorded) always run whole, and so does every test file that
-    reaches the target when the change runs at import time.
+    reaches the target when the change runs at import time or the target differs
+    from the commit the map was recorded at.
     """
     if radius.test_source != "coverage":
         return list(radius.tests)
@@ -237,8 +244,10 @@ def affected_tests(radius: BlastRadius, *, repo: Path | None = None,
         changed = changed_lines(old, new)
         # A change outside function bodies (a signature, a constant, an import) runs
         # at import time, once per process, in whichever test imported first: the
-        # tests that ran it are not all the tests it affects.
-        if coverage is not None and changed <= function_body_lines(old):
+        # tests that ran it are not all the tests it affects. And the map's line
+        # numbers are those of the commit it was recorded at.
+        if (coverage is not None and changed <= function_body_lines(old)
+                and _as_committed(repo, radius.target, old)):
             chosen = coverage.ran_lines(radius.target, changed)
             if chosen is not None:
                 seen = coverage.files_seen()

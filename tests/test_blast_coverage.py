@@ -125,3 +125,16 @@ def test_impact_records_the_map_on_request_and_later_calls_use_it(repo: Path) ->
     assert recorded["test_source"] == "coverage"
     assert recorded["tests"] == ["tests/test_core.py", "tests/test_plugins.py"]
     assert radius()["test_source"] == "coverage"
+
+
+def test_a_target_changed_since_the_map_was_recorded_runs_its_test_files_whole(
+    repo: Path,
+) -> None:
+    collect_coverage_map(repo)
+    # Uncommitted lines move the function: the map's line numbers no longer match.
+    moved = '"""Areas."""\n\n\n' + (repo / "pkg/core.py").read_text()
+    (repo / "pkg/core.py").write_text(moved)
+    radius = analyse(repo, "pkg/core.py")
+    changed = moved.replace("return w * h", "return w + h")
+    assert affected_tests(radius, repo=repo, old=moved, new=changed) == [
+        "tests/test_core.py", "tests/test_plugins.py"]
