@@ -19,6 +19,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from healloop.analysis.api import api_breaks, used_by
+from healloop.analysis.test_impact import affected_tests
 from healloop.analysis.tests_for import tests_for
 from healloop.changeset import compose
 from healloop.context import RunContext
@@ -41,7 +42,7 @@ from healloop.nodes._common import (
     workers,
 )
 from healloop.sandbox import Workspace
-from healloop.state import Candidate, Evaluation, Gate, HealState
+from healloop.state import Candidate, Evaluation, Gate, HealState, TestRun
 
 
 def evaluate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -113,6 +114,11 @@ def _evaluate_one(
     without = compose(alongside, lambda path: original_of(state, path))
     bar = without.content_of(target) or state["originals"][target]
     tests, passed_before = _tests(state, candidate)
+    # Other targets' candidates alongside can change what the left-out tests see.
+    alone = all(c.path == target for c in tree.changes)
+    picked = _picked(state, candidate, bar, content) if alone else None
+    if picked is not None:
+        tests = picked
     workspace = pool.get()
     try:
         m = measure(
@@ -122,6 +128,8 @@ def _evaluate_one(
         )
     finally:
         pool.put(workspace)
+    if picked is not None and m.tests is not None:
+        m.tests = _with_unaffected(m.tests, reviews_of(state)[target].tests)
     m.api_breaks = _api_breaks(state, candidate, content)
     if judge is not None and all(g.passed for g in gates_of(m)):
         m.judge = judge(target, bar, content, m)
@@ -143,6 +151,37 @@ def _tests(state: HealState, candidate: Candidate) -> tuple[list[str], set[str]]
         else:
             tests += tests_for(repo_of(state), change.path)
     return list(dict.fromkeys(tests)), passed
+
+
+def _picked(state: HealState, candidate: Candidate, old: str, new: str) -> list[str] | None:
+    """Return the only tests a one-file change can affect, or None to run them all.
+
+    With a coverage map of the target as committed, a change inside function bodies
+    reaches only the tests that ran the lines it touches (``affected_tests``); the
+    tests failing before run too, so a fix is always seen. None when the selection
+    would be whole files anyway, or is empty (the score needs a run to compare).
+    """
+    target = candidate.target
+    radius = blast_of(state, target)
+    review = reviews_of(state).get(target)
+    if (len(candidate.changes) != 1 or radius is None or radius.test_source != "coverage"
+            or review is None or review.tests is None):
+        return None
+    chosen = affected_tests(radius, repo=Path(repo_of(state)), old=old, new=new)
+    if not chosen or any("::" not in t for t in chosen):
+        return None
+    return list(dict.fromkeys([*chosen, *sorted(review.tests.failing)]))
+
+
+def _with_unaffected(run: TestRun, before: TestRun) -> TestRun:
+    """Return run completed with the earlier results of the tests it left out.
+
+    Those tests never ran a line the change touches, so their outcome is the one the
+    review measured; ``selected`` still says which tests ran.
+    """
+    ran = {r.nodeid for r in run.results}
+    kept = [r for r in before.results if r.nodeid not in ran]
+    return run.model_copy(update={"results": [*run.results, *kept]})
 
 
 def _waves(state: HealState, fresh: list[Candidate]) -> Iterator[list[Candidate]]:

@@ -138,3 +138,52 @@ def test_a_target_changed_since_the_map_was_recorded_runs_its_test_files_whole(
     changed = moved.replace("return w * h", "return w + h")
     assert affected_tests(radius, repo=repo, old=moved, new=changed) == [
         "tests/test_core.py", "tests/test_plugins.py"]
+
+
+def test_evaluate_runs_only_the_tests_that_ran_the_changed_lines(tmp_path: Path) -> None:
+    from healloop.checkpoint import open_checkpointer
+    from healloop.context import RunContext
+    from healloop.graph import build_graph
+    from healloop.state import Evaluation, Request
+
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/core.py": (
+            '"""Shapes."""\n\n\ndef area(w, h):\n    """Return the area."""\n'
+            "    return w + h\n\n\ndef perimeter(w, h):\n"
+            '    """Return the perimeter."""\n    return 2 * (w + h)\n'
+        ),
+        "tests/test_core.py": (
+            "from pkg.core import area, perimeter\n\n\ndef test_area():\n"
+            "    assert area(2, 3) == 6\n\n\ndef test_perimeter():\n"
+            "    assert perimeter(2, 3) == 10\n"
+        ),
+        "tests/test_more.py": (
+            "from pkg.core import perimeter\n\n\ndef test_square():\n"
+            "    assert perimeter(1, 1) == 4\n"
+        ),
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
+    subprocess.run(["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.com",
+                    "commit", "-q", "-m", "init"], cwd=tmp_path, check=True)
+    collect_coverage_map(tmp_path)
+    with open_checkpointer(str(tmp_path.parent / "cp.sqlite"), tmp_path) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = {"configurable": {"thread_id": "picked"}}
+        request = Request(repo=str(tmp_path), files=["pkg/core.py"])
+        graph.invoke({"request": request.dump()}, config, context=RunContext(engine="offline"))
+        values = graph.get_state(config).values
+    evaluations = [Evaluation.model_validate(e) for e in values["evaluations"]]
+    picked = [e for e in evaluations if e.tests and e.tests.selected
+              == ["tests/test_core.py::test_area"]]
+    assert picked, [e.tests.selected for e in evaluations if e.tests]
+    # The tests left out keep the review's results, so the score is a full run's.
+    assert {r.nodeid for r in picked[0].tests.results} == {
+        "tests/test_core.py::test_area", "tests/test_core.py::test_perimeter",
+        "tests/test_more.py::test_square"}
+    assert picked[0].tests.failing == set()
+    assert max(e.score for e in picked) > 0.9
