@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import git_commit, write_repo
 
 from healloop.analysis.blast import analyse
 from healloop.analysis.test_impact import affected_tests, collect_coverage_map
@@ -32,14 +32,7 @@ FILES = {
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    for rel, text in FILES.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text, encoding="utf-8")
-    run = ["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.com"]
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
-    subprocess.run([*run, "commit", "-q", "-m", "init"], cwd=tmp_path, check=True)
-    return tmp_path
+    return write_repo(tmp_path, FILES)
 
 
 def test_without_a_map_tests_come_from_imports_and_run_whole(repo: Path) -> None:
@@ -69,8 +62,7 @@ def test_a_change_inside_a_function_runs_only_the_tests_that_ran_its_lines(
     (repo / "tests/test_core.py").write_text(
         "from pkg.core import area, unused\n\n\ndef test_area():\n"
         "    assert area(2, 3) == 6\n\n\ndef test_unused():\n    assert unused(1) == 1\n")
-    subprocess.run(["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.com",
-                    "commit", "-qam", "more"], cwd=repo, check=True)
+    git_commit(repo, "more")
     collect_coverage_map(repo)
     radius = analyse(repo, "pkg/core.py")
     old = (repo / "pkg/core.py").read_text()
@@ -97,9 +89,7 @@ def test_a_change_to_code_run_at_import_runs_every_test_file_that_reaches_it(
         "from pkg.codes import CODES\n\n\ndef ok():\n    return CODES['ok']\n")
     (repo / "tests/test_client.py").write_text(
         "from pkg.client import ok\n\n\ndef test_ok():\n    assert ok() == 200\n")
-    subprocess.run(["git", "add", "."], cwd=repo, check=True)
-    subprocess.run(["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.com",
-                    "commit", "-qm", "codes"], cwd=repo, check=True)
+    git_commit(repo, "codes")
     collect_coverage_map(repo)
     radius = analyse(repo, "pkg/codes.py")
     old = (repo / "pkg/codes.py").read_text()
@@ -163,13 +153,7 @@ def test_evaluate_runs_only_the_tests_that_ran_the_changed_lines(tmp_path: Path)
             "    assert perimeter(1, 1) == 4\n"
         ),
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text, encoding="utf-8")
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
-    subprocess.run(["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.com",
-                    "commit", "-q", "-m", "init"], cwd=tmp_path, check=True)
+    write_repo(tmp_path, files)
     collect_coverage_map(tmp_path)
     with open_checkpointer(str(tmp_path.parent / "cp.sqlite"), tmp_path) as saver:
         graph = build_graph(checkpointer=saver)
