@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -114,15 +115,30 @@ def load_coverage_map(repo: Path) -> tuple[CoverageMap | None, str]:
     if head is None:
         return None, ""
     path = repo / ".healloop" / "cache" / f"coverage-{head}.json"
-    if not path.exists():
-        return None, head
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        lines = {f: {int(n): ids for n, ids in per_line.items()}
-                 for f, per_line in data["files"].items()}
-        return CoverageMap(data["head"], data["tests"], lines), head
-    except (json.JSONDecodeError, KeyError, UnicodeDecodeError, ValueError):
+        stat = path.stat()
+    except OSError:
         return None, head
+    return _read_map(str(path), stat.st_mtime_ns, stat.st_size), head
+
+
+@functools.lru_cache(maxsize=4)
+def _read_map(path: str, mtime_ns: int, size: int) -> CoverageMap | None:
+    """Parse a stored map once per version of its file.
+
+    Review, blast radius and every evaluated candidate read the same map, and a
+    suite's map runs to megabytes.
+    """
+    try:
+        return _parsed(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError, KeyError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _parsed(data: dict) -> CoverageMap:
+    lines = {f: {int(n): ids for n, ids in per_line.items()}
+             for f, per_line in data["files"].items()}
+    return CoverageMap(data["head"], data["tests"], lines)
 
 
 def collect_coverage_map(repo: Path, *, limits: object | None = None,
@@ -159,10 +175,9 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
         path[len(prefix):]: per_line for path, per_line in raw["files"].items()
         if path.startswith(prefix) and not path.endswith("_healloop_coverage_plugin.py")
     }
-    _map_file(repo, head).write_text(
-        json.dumps({"head": head, "tests": raw["tests"], "files": files}), encoding="utf-8")
-    lines = {f: {int(n): ids for n, ids in per_line.items()} for f, per_line in files.items()}
-    return CoverageMap(head, raw["tests"], lines)
+    data = {"head": head, "tests": raw["tests"], "files": files}
+    _map_file(repo, head).write_text(json.dumps(data), encoding="utf-8")
+    return _parsed(data)
 
 
 def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[str, int]
