@@ -27,6 +27,13 @@ day upstream fixes one, so the workaround can go):
    blame with ``cwd=repo`` and walk the graph from the commit ourselves.
 10. SQLite connections are bound to the thread that opened them, and LangGraph runs
     nodes in worker threads: reads open their own connection per call.
+11. The git ingestor reads GitPython's ``Commit.stats`` 2 + 2 x (files changed) times
+    per commit and the change-pattern ingestor 3 times for each of the last 1,000
+    commits, and ``stats`` is an uncached property that runs one ``git diff`` per
+    read: on sqlalchemy, 3,000 commits cost ~60,000 ``git`` processes (~1,600 s).
+    The child reads the same stats for the commits both ingestors walk from a single
+    ``git log`` and makes ``stats`` return them (other commits are computed once
+    each, the upstream way); the graph is the same, built in a fraction of the time.
 
 Importing arc-memory takes seconds (it imports openai and more), so nothing here
 imports it at module level; the builder runs in a child process, and reads use
@@ -180,6 +187,7 @@ def _build(repo: Path, commits: int) -> GraphState:
     import arc_memory.sql.db as arc_db
     from arc_memory.auto_refresh.core import refresh_knowledge_graph
     from arc_memory.ingest.git import GitIngestor
+    from git.objects.commit import Commit
 
     db = db_path(repo)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -187,6 +195,10 @@ def _build(repo: Path, commits: int) -> GraphState:
     defaults = list(GitIngestor.ingest.__defaults__ or ())
     GitIngestor.ingest.__defaults__ = (commits, 365 * 100, *defaults[2:])  # workaround 5
     previous = read_state(repo)
+    # Workaround 11: the git ingestor walks up to `commits` commits on a full build
+    # (those since the last build on a refresh), the change-pattern one the last 1,000.
+    walked = CHANGE_PATTERN_COMMITS if previous else max(commits, CHANGE_PATTERN_COMMITS)
+    setattr(Commit, "stats", _cached_stats(_commit_stats(repo, walked)))  # noqa: B010
     head = git_history.git(repo, "rev-parse", "HEAD").strip()
     start = time.perf_counter()
     result = refresh_knowledge_graph(
@@ -202,6 +214,63 @@ def _build(repo: Path, commits: int) -> GraphState:
     del result
     (db.parent / "state.json").write_text(json.dumps(asdict(state)), encoding="utf-8")
     return state
+
+
+CHANGE_PATTERN_COMMITS = 1000
+"""Commits arc-memory's change-pattern ingestor reads from HEAD on every build."""
+
+
+def _commit_stats(repo: Path, count: int) -> dict[str, Any]:
+    """Return sha -> GitPython ``Stats`` of the last count commits of HEAD (workaround 11).
+
+    One ``git log`` yields, for every commit, the lines GitPython's ``Commit.stats``
+    gets from its own ``git diff --numstat --no-renames --raw`` (first parent; the root
+    commit against the empty tree), and they go through the same parsing. {} when git
+    cannot (the ingestors then compute stats the upstream way).
+    """
+    from git import Repo
+    from git.util import Stats
+
+    try:
+        git_repo = Repo(repo)
+        out = git_repo.git.log(
+            f"--max-count={count}", "--no-renames", "--raw", "--numstat", "--root",
+            "--diff-merges=first-parent", "--no-color", "--no-ext-diff",
+            "--format=format:%x01%H", "HEAD")
+    except Exception:  # noqa: BLE001 - an optimisation only: fall back to upstream
+        return {}
+    lines_of: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in out.splitlines():
+        if line.startswith("\x01"):
+            current = lines_of.setdefault(line[1:], [])
+        elif line:
+            current.append(line)
+    stats = {}
+    for sha, lines in lines_of.items():
+        # As GitPython's Commit.stats: the --raw lines, then the --numstat ones.
+        text = ""
+        for file_info, line in zip(lines, lines[len(lines) // 2:], strict=False):
+            change_type = file_info.split("\t")[0][-1]
+            insertions, deletions, filename = line.split("\t")
+            text += f"{change_type}\t{insertions}\t{deletions}\t{filename}\n"
+        stats[sha] = Stats._list_from_string(git_repo, text)
+    return stats
+
+
+def _cached_stats(known: dict[str, Any]) -> property:
+    """Return a ``Commit.stats`` that reads known, computing the rest once each."""
+    from git.objects.commit import Commit
+
+    upstream = Commit.__dict__["stats"]
+
+    def stats(commit: Any) -> Any:
+        found = known.get(commit.hexsha)
+        if found is None:
+            found = known[commit.hexsha] = upstream.fget(commit)
+        return found
+
+    return property(stats, doc=upstream.__doc__)
 
 
 def _repo_id(repo: Path) -> str:

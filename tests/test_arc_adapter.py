@@ -10,6 +10,7 @@ import inspect
 import sqlite3
 import subprocess
 import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -282,3 +283,101 @@ def test_defect_10_sdk_connection_is_bound_to_its_thread(built: Path) -> None:
     worker.join()
     adapter.disconnect()
     assert errors and "thread" in str(errors[0])
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Commits of every shape a diff has: root, binary, mode change, deletion, rename,
+    odd names, an empty commit and a merge whose first-parent diff is not its own."""
+    repo = tmp_path_factory.mktemp("history")
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, "Root", {"a.py": "A = 1\n", "b.py": "B = 1\n", "docs/x y.txt": "x\n"})
+    (repo / "logo.bin").write_bytes(bytes(range(256)))
+    (repo / "b.py").chmod(0o755)
+    commit(repo, "Binary and mode", {"a.py": "A = 2\nA2 = 3\n", "naïve café.py": "N = 1\n",
+                                     "tab\there.py": "T = 1\n"})
+    git(repo, "add", "logo.bin", "b.py")
+    git(repo, "commit", "-q", "-m", "Binary and mode, staged")
+    git(repo, "mv", "docs/x y.txt", "docs/moved.txt")
+    git(repo, "rm", "-q", "b.py")
+    git(repo, "commit", "-q", "-m", "Rename and delete")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "Empty")
+    git(repo, "checkout", "-q", "-b", "side")
+    commit(repo, "Side 1", {"side.py": "S = 1\n"})
+    commit(repo, "Side 2", {"side.py": "S = 2\n", "a.py": "A = 3\n"})
+    git(repo, "checkout", "-q", "main")
+    commit(repo, "Main", {"main.py": "M = 1\n"})
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge side", "side")
+    return repo
+
+
+def _reads_of_stats(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count upstream Commit.stats computations (each one runs git) from now on."""
+    from git.objects.commit import Commit
+
+    upstream = Commit.__dict__["stats"]
+    reads: list[str] = []
+
+    def counting(commit: object) -> object:
+        reads.append(commit.hexsha)  # type: ignore[attr-defined]
+        return upstream.fget(commit)
+
+    monkeypatch.setattr(Commit, "stats", property(counting))
+    return reads
+
+
+def test_defect_11_git_ingestors_run_git_for_every_read_of_commit_stats(
+    history: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arc_memory.ingest.change_patterns import ChangePatternIngestor
+    from arc_memory.ingest.git import GitIngestor
+    from git import Repo
+
+    commits = list(Repo(history).iter_commits())
+    assert commits[0].stats is not commits[0].stats  # GitPython: uncached, one git each
+    files = {c.hexsha: len(c.stats.files) for c in commits}
+    reads = _reads_of_stats(monkeypatch)
+    GitIngestor().ingest(history, max_commits=100, days=36500)
+    assert Counter(reads) == {sha: 2 + 2 * n for sha, n in files.items()}
+    reads.clear()
+    ChangePatternIngestor()._get_commit_history(history)
+    assert Counter(reads) == dict.fromkeys(files, 3)
+    # The adapter's prefill assumes this window.
+    assert f"max_count={arc_adapter.CHANGE_PATTERN_COMMITS})" in inspect.getsource(
+        ChangePatternIngestor._get_commit_history)
+
+
+def test_batched_commit_stats_are_gitpython_s_own(history: Path) -> None:
+    from git import Repo
+
+    batched = arc_adapter._commit_stats(history, 100)
+    commits = list(Repo(history).iter_commits())
+    assert set(batched) == {c.hexsha for c in commits}
+    for c in commits:
+        assert (batched[c.hexsha].total, batched[c.hexsha].files) == \
+            (c.stats.total, c.stats.files), c.summary
+    merge = commits[0]
+    assert set(batched[merge.hexsha].files) == {"side.py", "a.py"}
+    assert set(arc_adapter._commit_stats(history, 2)) == {merge.hexsha, commits[1].hexsha}
+
+
+def test_ingestors_read_batched_stats_and_build_the_same_graph(
+    history: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arc_memory.ingest.change_patterns import ChangePatternIngestor
+    from arc_memory.ingest.git import GitIngestor
+    from git.objects.commit import Commit
+
+    def ingest() -> tuple[list, list, list]:
+        nodes, edges, _ = GitIngestor().ingest(history, max_commits=100, days=36500)
+        patterns = ChangePatternIngestor()._get_commit_history(history)
+        return ([n.model_dump() for n in nodes], [e.model_dump() for e in edges],
+                patterns)
+
+    upstream = ingest()
+    reads = _reads_of_stats(monkeypatch)
+    # All but the oldest commit batched: that one is computed upstream's way, once.
+    monkeypatch.setattr(Commit, "stats", arc_adapter._cached_stats(
+        arc_adapter._commit_stats(history, 8)))
+    assert ingest() == upstream
+    assert len(reads) == 1
