@@ -240,34 +240,81 @@ def _as_committed(repo: Path, path: str, content: str) -> bool:
     return committed.replace("\r\n", "\n") == content.replace("\r\n", "\n")
 
 
+def line_tests(coverage: CoverageMap, repo: Path, path: str, old: str, new: str
+               ) -> list[str] | None:
+    """Return the tests that ran the lines of path that new changes; None if lines cannot tell.
+
+    A change outside function bodies (a signature, a constant, an import) runs at
+    import time, once per process, in whichever test imported first: the tests that
+    ran it are not all the tests it affects. The map's line numbers are those of the
+    commit it was recorded at. And a file the map has no line of never ran under the
+    suite or is no Python module (data a test reads): its lines say nothing either.
+    """
+    changed = changed_lines(old, new)
+    if (path not in coverage.lines or not changed <= function_body_lines(old)
+            or not _as_committed(repo, path, old)):
+        return None
+    return coverage.ran_lines(path, changed)
+
+
+def affected_by(repo: Path, changes: dict[str, tuple[str, str]],
+                reaching: dict[str, list[str]]) -> list[str] | None:
+    """Return what to run to test changes to several files: each file's tests, together.
+
+    A file adds the tests that ran its changed lines (``line_tests``), and the test
+    files reaching it that the map has not seen (added since it was recorded), whole;
+    when its lines cannot tell, every test file reaching it, whole: import-time code
+    runs before any test and sets what every later test sees, through whichever module
+    reads it, so no test's coverage shows who depends on it.
+
+    Args:
+        repo: The repository, at the commit whose coverage map is read.
+        changes: Per changed file, its content before and after the change.
+        reaching: Per changed file, the test files that reach it (``select_tests``).
+
+    Returns:
+        Node ids and whole test files, or None to run every test: there is no map
+        for HEAD, or a file whose lines cannot tell has no test file known to reach it.
+
+    """
+    coverage, _ = load_coverage_map(repo)
+    if coverage is None:
+        return None
+    seen = coverage.files_seen()
+    chosen: list[str] = []
+    for path, (old, new) in changes.items():
+        files = reaching.get(path, [])
+        lines = line_tests(coverage, repo, path, old, new)
+        if lines is None and not files:
+            return None
+        chosen += files if lines is None else [*lines, *(f for f in files if f not in seen)]
+    return sorted(runnable(chosen))
+
+
+def runnable(tests: list[str]) -> list[str]:
+    """Return tests once each, without the node ids of test files that run whole.
+
+    pytest given a file and a node id in it runs that test twice.
+    """
+    whole = {t for t in tests if "::" not in t}
+    return list(dict.fromkeys(t for t in tests if t in whole or t.split("::", 1)[0] not in whole))
+
+
 def affected_tests(radius: BlastRadius, *, repo: Path | None = None,
                    old: str | None = None, new: str | None = None) -> list[str]:
     """Return what to run to test a change to the radius' target: node ids or files.
 
     With a coverage map and the change itself (repo, old and new content), the tests
-    that ran the changed lines; with a map only, the tests that ran the target; from
-    imports alone, every test file reaching the target, whole, since a test may
-    exercise the target through modules in between. Test files the map has not seen
-    (added since it was recorded) always run whole, and so does every test file that
-    reaches the target when the change runs at import time or the target differs
-    from the commit the map was recorded at.
+    that ran the changed lines (``affected_by``); with a map only, the tests that ran
+    the target; from imports alone, every test file reaching the target, whole, since
+    a test may exercise the target through modules in between. Test files the map has
+    not seen (added since it was recorded) always run whole, and so does every test
+    file that reaches the target when the change runs at import time, the target
+    differs from the commit the map was recorded at, or the map has no line of it.
     """
     if radius.test_source != "coverage":
         return list(radius.tests)
     if repo is not None and old is not None and new is not None:
-        coverage, _ = load_coverage_map(repo)
-        changed = changed_lines(old, new)
-        # A change outside function bodies (a signature, a constant, an import) runs
-        # at import time, once per process, in whichever test imported first: the
-        # tests that ran it are not all the tests it affects. And the map's line
-        # numbers are those of the commit it was recorded at.
-        if (coverage is not None and changed <= function_body_lines(old)
-                and _as_committed(repo, radius.target, old)):
-            chosen = coverage.ran_lines(radius.target, changed)
-            if chosen is not None:
-                seen = coverage.files_seen()
-                return sorted(set(chosen) | {f for f in radius.tests if f not in seen})
-        # Import-time code runs before any test and sets what every later test sees,
-        # through whichever module reads it: no test's coverage shows who depends on it.
-        return list(radius.tests)
+        chosen = affected_by(repo, {radius.target: (old, new)}, {radius.target: radius.tests})
+        return list(radius.tests) if chosen is None else chosen
     return list(radius.test_functions)

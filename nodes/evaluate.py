@@ -19,9 +19,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from healloop.analysis.api import api_breaks, used_by
-from healloop.analysis.test_impact import affected_tests
+from healloop.analysis.test_impact import affected_by, runnable
 from healloop.analysis.tests_for import tests_for
-from healloop.changeset import compose
+from healloop.changeset import Composition, compose
 from healloop.context import RunContext
 from healloop.engines.rename import renamed_symbols
 from healloop.evaluation.measure import measure
@@ -114,9 +114,8 @@ def _evaluate_one(
     without = compose(alongside, lambda path: original_of(state, path))
     bar = without.content_of(target) or state["originals"][target]
     tests, passed_before = _tests(state, candidate)
-    # Other targets' candidates alongside can change what the left-out tests see.
-    alone = all(c.path == target for c in tree.changes)
-    picked = _picked(state, candidate, bar, content) if alone else None
+    before = _before(state, candidate)
+    picked = _picked(state, candidate, tree, tests, before)
     if picked is not None:
         tests = picked
     workspace = pool.get()
@@ -128,8 +127,8 @@ def _evaluate_one(
         )
     finally:
         pool.put(workspace)
-    if picked is not None and m.tests is not None:
-        m.tests = _with_unaffected(m.tests, reviews_of(state)[target].tests)
+    if picked is not None and before is not None and m.tests is not None:
+        m.tests = _with_unaffected(m.tests, before)
     m.api_breaks = _api_breaks(state, candidate, content)
     if judge is not None and all(g.passed for g in gates_of(m)):
         m.judge = judge(target, bar, content, m)
@@ -153,31 +152,56 @@ def _tests(state: HealState, candidate: Candidate) -> tuple[list[str], set[str]]
     return list(dict.fromkeys(tests)), passed
 
 
-def _picked(state: HealState, candidate: Candidate, old: str, new: str) -> list[str] | None:
-    """Return the only tests a one-file change can affect, or None to run them all.
+def _before(state: HealState, candidate: Candidate) -> TestRun | None:
+    """Return the reviews' runs of the targets the candidate changes, as one run."""
+    reviews = reviews_of(state)
+    runs = [r.tests for c in candidate.changes if (r := reviews.get(c.path)) and r.tests]
+    if not runs:
+        return None
+    results = {r.nodeid: r for run in runs for r in run.results}
+    return TestRun(results=list(results.values()))
 
-    With a coverage map of the target as committed, a change inside function bodies
-    reaches only the tests that ran the lines it touches (``affected_tests``); the
-    tests failing before run too, so a fix is always seen. None when the selection
-    would be whole files anyway, or is empty (the score needs a run to compare).
+
+def _picked(state: HealState, candidate: Candidate, tree: Composition, tests: list[str],
+            before: TestRun | None) -> list[str] | None:
+    """Return the only tests of a full run the tree's changes can affect, or None.
+
+    With a coverage map, a change inside function bodies reaches only the tests that
+    ran the lines it touches (``affected_by``): those of every file the tree changes,
+    the other targets' edits alongside included, since they change what the tests
+    left out would see. The tests failing before run too, so a fix is always seen,
+    and so do test files no review ran: no earlier result stands in for theirs. None
+    when the selection is every test file, whole, or is empty (the score needs a run
+    to compare).
     """
-    target = candidate.target
-    radius = blast_of(state, target)
-    review = reviews_of(state).get(target)
-    if (len(candidate.changes) != 1 or radius is None or radius.test_source != "coverage"
-            or review is None or review.tests is None):
+    radius = blast_of(state, candidate.target)
+    if radius is None or radius.test_source != "coverage" or before is None:
         return None
-    chosen = affected_tests(radius, repo=Path(repo_of(state)), old=old, new=new)
-    if not chosen or any("::" not in t for t in chosen):
+    changes = {c.path: (original_of(state, c.path), c.content) for c in tree.changes}
+    reaching = {path: _reaching(state, path) for path in changes}
+    chosen = affected_by(repo_of(state), changes, reaching)
+    if chosen is None:
         return None
-    return list(dict.fromkeys([*chosen, *sorted(review.tests.failing)]))
+    reviewed = {r.nodeid.split("::", 1)[0] for r in before.results}
+    # A full run runs the tests reaching the candidate's own files, no others.
+    chosen = [t for t in chosen if t.split("::", 1)[0] in tests]
+    chosen += [f for f in tests if f not in reviewed]
+    if not chosen or set(tests) <= set(chosen):
+        return None
+    return runnable([*chosen, *sorted(before.failing)])
+
+
+def _reaching(state: HealState, path: str) -> list[str]:
+    """Return the test files that reach path: its blast radius', or worked out now."""
+    radius = blast_of(state, path)
+    return radius.tests if radius is not None else tests_for(repo_of(state), path)
 
 
 def _with_unaffected(run: TestRun, before: TestRun) -> TestRun:
     """Return run completed with the earlier results of the tests it left out.
 
-    Those tests never ran a line the change touches, so their outcome is the one the
-    review measured; ``selected`` still says which tests ran.
+    Those tests never ran a line the tree changes, so their outcome is the one the
+    reviews measured; ``selected`` still says which tests ran.
     """
     ran = {r.nodeid for r in run.results}
     kept = [r for r in before.results if r.nodeid not in ran]

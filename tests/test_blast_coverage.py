@@ -8,7 +8,8 @@ import pytest
 from conftest import git_commit, write_repo
 
 from healloop.analysis.blast import analyse
-from healloop.analysis.test_impact import affected_tests, collect_coverage_map
+from healloop.analysis.test_impact import affected_by, affected_tests, collect_coverage_map
+from healloop.state import Evaluation
 
 pytestmark = pytest.mark.slow
 
@@ -171,3 +172,177 @@ def test_evaluate_runs_only_the_tests_that_ran_the_changed_lines(tmp_path: Path)
         "tests/test_more.py::test_square"}
     assert picked[0].tests.failing == set()
     assert max(e.score for e in picked) > 0.9
+
+
+def test_changes_to_several_files_run_the_tests_that_ran_the_lines_of_any(repo: Path) -> None:
+    collect_coverage_map(repo)
+    core = (repo / "pkg/core.py").read_text()
+    plugins = (repo / "pkg/plugins.py").read_text()
+    changes = {
+        "pkg/core.py": (core, core.replace("return w * h", "return h * w")),
+        "pkg/plugins.py": (plugins, plugins.replace("(name)\n", "(name, None)\n")),
+    }
+    reaching = {"pkg/core.py": ["tests/test_core.py", "tests/test_plugins.py"],
+                "pkg/plugins.py": ["tests/test_plugins.py"]}
+    assert affected_by(repo, changes, reaching) == [
+        "tests/test_core.py::test_area", "tests/test_plugins.py::test_loads_core_by_name",
+        "tests/test_plugins.py::test_loads_os"]
+    # A file the map never ran (data a test reads) runs the test files reaching it,
+    # whole; when none is known to, nothing can be left out.
+    data = {**changes, "pkg/sizes.json": ("[1]\n", "[2]\n")}
+    assert affected_by(repo, data, {**reaching, "pkg/sizes.json": ["tests/test_core.py"]}) == [
+        "tests/test_core.py", "tests/test_plugins.py::test_loads_core_by_name",
+        "tests/test_plugins.py::test_loads_os"]
+    assert affected_by(repo, data, reaching) is None
+
+
+SHAPES = (
+    '"""Shapes."""\n\n\ndef area(w, h):\n    """Return the area."""\n    return w * h\n\n\n'
+    'def perimeter(w, h):\n    """Return the perimeter."""\n    return 2 * (w + h)\n'
+)
+UNITS = (
+    '"""Units."""\n\n\ndef cm(m):\n    """Return metres in centimetres."""\n'
+    "    return m * 100\n\n\n"
+    'def km(m):\n    """Return metres in kilometres."""\n    return m / 1000\n'
+)
+TWO_FILES = {
+    "pkg/__init__.py": "",
+    "pkg/shapes.py": SHAPES,
+    "pkg/units.py": UNITS,
+    "tests/test_shapes.py": (
+        "from pkg.shapes import area, perimeter\n\n\ndef test_area():\n"
+        "    assert area(2, 3) == 6\n\n\ndef test_perimeter():\n"
+        "    assert perimeter(2, 3) == 10\n"
+    ),
+    "tests/test_units.py": (
+        "from pkg.units import cm, km\n\n\ndef test_cm():\n    assert cm(2) == 200\n\n\n"
+        "def test_km():\n    assert km(3000) == 3\n"
+    ),
+}
+EVERY_TEST = {"tests/test_shapes.py::test_area", "tests/test_shapes.py::test_perimeter",
+              "tests/test_units.py::test_cm", "tests/test_units.py::test_km"}
+
+
+def evaluated(repo: Path, units: dict[str, str]) -> dict[str, Evaluation]:
+    """Evaluate candidates that change area's body and, as given, pkg/units.py."""
+    from types import SimpleNamespace
+
+    from healloop.context import RunContext
+    from healloop.nodes.blast_radius import blast_radius
+    from healloop.nodes.evaluate import evaluate
+    from healloop.nodes.review import review
+    from healloop.state import Candidate, FileChange, Request
+
+    runtime = SimpleNamespace(context=RunContext(engine="offline"))
+    state: dict = {"request": Request(repo=str(repo), files=["pkg/shapes.py", "pkg/units.py"]
+                                      ).dump(), "iteration": 1}
+    for target in ("pkg/shapes.py", "pkg/units.py"):
+        task = {**state, "target": target}
+        for update in (review(task, runtime), blast_radius(task)):
+            for key, value in update.items():
+                state[key] = {**state.get(key, {}), **value}
+    area = SHAPES.replace("return w * h", "return h * w")
+    state["candidates"] = [
+        Candidate(id=cid, target="pkg/shapes.py", engine="test", iteration=1,
+                  changes=[FileChange(path="pkg/shapes.py", content=area),
+                           FileChange(path="pkg/units.py", content=content)]).dump()
+        for cid, content in units.items()
+    ]
+    update = evaluate(state, runtime)
+    return {e["candidate_id"]: Evaluation.model_validate(e) for e in update["evaluations"]}
+
+
+def test_evaluate_runs_only_the_tests_that_ran_the_changed_lines_of_either_file(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path, TWO_FILES)
+    collect_coverage_map(repo)
+    scores = evaluated(repo, {
+        "same": UNITS.replace("return m / 1000", "return m / 1e3"),
+        "broken": UNITS.replace("return m * 100", "return m * 10"),
+        "at_import": UNITS.replace('"""Units."""\n', '"""Units."""\n\nCENTI = 100\n')
+                          .replace("return m * 100", "return m * CENTI"),
+    })
+    same = scores["same"].tests
+    assert same.selected == ["tests/test_shapes.py::test_area", "tests/test_units.py::test_km"]
+    # The tests left out keep the review's results, so the score is a full run's.
+    assert same.passed == EVERY_TEST
+    assert scores["same"].passed_gates
+    # A regression in the second file runs the test that ran its line, and fails it.
+    broken = scores["broken"]
+    assert broken.tests.selected == ["tests/test_shapes.py::test_area",
+                                     "tests/test_units.py::test_cm"]
+    assert broken.tests.failing == {"tests/test_units.py::test_cm"}
+    assert not broken.passed_gates and broken.score == 0.0
+    # Code run at import in the second file: every test file reaching it, whole.
+    at_import = scores["at_import"].tests
+    assert at_import.selected == ["tests/test_shapes.py::test_area", "tests/test_units.py"]
+    assert at_import.passed == EVERY_TEST
+
+
+def test_evaluate_runs_a_file_changed_since_the_map_was_recorded_with_its_test_files_whole(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path, TWO_FILES)
+    collect_coverage_map(repo)
+    # Uncommitted lines move km: the map's line numbers no longer match.
+    moved = '"""Units."""\n\n\nMETRE = 1\n' + UNITS.removeprefix('"""Units."""\n')
+    (repo / "pkg/units.py").write_text(moved)
+    scores = evaluated(repo, {"km": moved.replace("return m / 1000", "return m / 1e3")})
+    assert scores["km"].tests.selected == ["tests/test_shapes.py::test_area",
+                                           "tests/test_units.py"]
+    assert scores["km"].tests.passed == EVERY_TEST
+
+
+def test_evaluate_with_another_targets_fix_alongside_runs_the_tests_of_either_fixs_lines(
+    tmp_path: Path,
+) -> None:
+    from healloop.checkpoint import open_checkpointer
+    from healloop.context import RunContext
+    from healloop.graph import build_graph
+    from healloop.state import Request
+
+    # sizes imports core, so its candidates are measured with core's best alongside;
+    # each file has an f-string without placeholders inside a function, for ruff to fix.
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/core.py": (
+            '"""Shapes."""\n\n\ndef area(w, h):\n    """Return the area."""\n'
+            "    return w * h\n\n\n"
+            'def label(w, h):\n    """Return the label of a w by h room."""\n'
+            '    return f"room " + f"{w}x{h}"\n'
+        ),
+        "pkg/sizes.py": (
+            '"""Sizes."""\n\nfrom pkg.core import area, label\n\n\n'
+            'def floor(w, h):\n    """Return the floor of a w by h room."""\n'
+            "    return area(w, h)\n\n\n"
+            'def tag(w, h):\n    """Return the tag of a w by h room."""\n'
+            "    return label(w, h)\n\n\n"
+            'def door():\n    """Return what a door says."""\n    return f"door"\n'
+        ),
+        "tests/test_sizes.py": (
+            "from pkg.sizes import door, floor, tag\n\n\n"
+            "def test_floor():\n    assert floor(2, 3) == 6\n\n\n"
+            'def test_tag():\n    assert tag(2, 3) == "room 2x3"\n\n\n'
+            'def test_door():\n    assert door() == "door"\n'
+        ),
+    }
+    write_repo(tmp_path, files)
+    collect_coverage_map(tmp_path)
+    with open_checkpointer(str(tmp_path.parent / "cp.sqlite"), tmp_path) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = {"configurable": {"thread_id": "picked-two"}}
+        request = Request(repo=str(tmp_path), files=["pkg/core.py", "pkg/sizes.py"],
+                          iterations=1)
+        graph.invoke({"request": request.dump()}, config, context=RunContext(engine="offline"))
+        values = graph.get_state(config).values
+    evaluations = [Evaluation.model_validate(e) for e in values["evaluations"]]
+    # test_tag ran only the line core's fix alongside changes; test_floor ran neither.
+    picked = [e for e in evaluations if e.target == "pkg/sizes.py" and e.tests
+              and e.tests.selected == ["tests/test_sizes.py::test_door",
+                                       "tests/test_sizes.py::test_tag"]]
+    assert picked, [(e.target, e.tests.selected) for e in evaluations if e.tests]
+    assert picked[0].tests.passed == {
+        "tests/test_sizes.py::test_floor", "tests/test_sizes.py::test_tag",
+        "tests/test_sizes.py::test_door"}
+    assert picked[0].passed_gates
