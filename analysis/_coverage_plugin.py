@@ -4,6 +4,11 @@ Loaded with ``-p _healloop_coverage_plugin`` from the root of the copy; it measu
 the copy only and switches the coverage context to each test's node id, then writes
 ``healloop-coverage.json`` beside the copy: the node ids, and per file and line the
 indices of the tests that ran it (-1: run while importing, outside any test).
+
+Measuring starts when pytest imports the plugin, which ``-p`` does before it loads any
+``conftest.py``: a conftest that imports the package under test runs its import-time
+code (constants, registries filled by a function the module calls) before the first
+test, and a map that missed it would show those lines as run by no test at all.
 """
 
 from __future__ import annotations
@@ -16,11 +21,7 @@ import pytest
 
 _ROOT = Path(__file__).resolve().parent
 _cov = coverage.Coverage(data_file=None, source=[str(_ROOT)], config_file=False)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Start measuring before the first test module is imported."""
-    _cov.start()
+_cov.start()
 
 
 @pytest.hookimpl(hookwrapper=True)

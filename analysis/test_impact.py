@@ -93,9 +93,14 @@ class CoverageMap:
         """Return the tests that ran these lines of path; None when one runs at import.
 
         A line run while the module is imported (a definition, a constant) can affect
-        every test that imports it, so line-level selection does not apply.
+        every test that imports it, so line-level selection does not apply. Nor does
+        it when no line of path ran at import: the module was imported before the
+        map's measuring began (or first inside a test), so the map cannot tell which
+        of its lines run at import, and a line it shows as run by no test may be one.
         """
         recorded = self.lines.get(path, {})
+        if not any(-1 in tests for tests in recorded.values()):
+            return None
         ids: set[int] = set()
         for line in lines:
             tests = recorded.get(line, [])

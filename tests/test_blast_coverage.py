@@ -99,6 +99,42 @@ def test_a_change_to_code_run_at_import_runs_every_test_file_that_reaches_it(
         "tests/test_client.py"]
 
 
+def test_code_a_conftest_imports_before_the_first_test_still_counts_as_run_at_import(
+    repo: Path,
+) -> None:
+    # The root conftest imports the package while pytest starts, before any test
+    # module: a map that began measuring later shows _init's line as run by no test.
+    (repo / "conftest.py").write_text("import pkg.client  # noqa: F401\n")
+    (repo / "pkg/codes.py").write_text(
+        "CODES = {}\n\n\ndef _init():\n    CODES['ok'] = 200\n\n\n_init()\n")
+    (repo / "pkg/client.py").write_text(
+        "from pkg.codes import CODES\n\n\ndef ok():\n    return CODES['ok']\n")
+    (repo / "tests/test_client.py").write_text(
+        "from pkg.client import ok\n\n\ndef test_ok():\n    assert ok() == 200\n")
+    git_commit(repo, "codes")
+    covered = collect_coverage_map(repo)
+    assert -1 in covered.lines["pkg/codes.py"][5]
+    radius = analyse(repo, "pkg/codes.py")
+    old = (repo / "pkg/codes.py").read_text()
+    changed = old.replace("= 200", "= 201")
+    # Every test file sits under the conftest that imports codes: all of them.
+    assert affected_tests(radius, repo=repo, old=old, new=changed) == [
+        "tests/test_client.py", "tests/test_core.py", "tests/test_plugins.py"]
+
+
+def test_a_file_with_no_line_run_at_import_cannot_say_which_lines_no_test_ran() -> None:
+    from healloop.analysis.test_impact import CoverageMap
+
+    # Imported before measuring began: its definitions have no record, only the
+    # lines tests ran inside functions do.
+    late = CoverageMap("c0ffee", ["t.py::test_a"], {"pkg/m.py": {2: [0]}})
+    assert late.ran_lines("pkg/m.py", {2}) is None
+    assert late.ran_lines("pkg/m.py", {9}) is None
+    measured = CoverageMap("c0ffee", ["t.py::test_a"], {"pkg/m.py": {1: [-1], 2: [0]}})
+    assert measured.ran_lines("pkg/m.py", {2}) == ["t.py::test_a"]
+    assert measured.ran_lines("pkg/m.py", {9}) == []
+
+
 def test_impact_records_the_map_on_request_and_later_calls_use_it(repo: Path) -> None:
     import json
 
