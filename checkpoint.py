@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -163,7 +164,11 @@ def _setup(target: BaseCheckpointSaver | BaseStore, location: Location) -> None:
     """Create or migrate the tables, turning driver errors into a CheckpointError."""
     if location.backend == "sqlite":
         try:
-            target.setup()  # type: ignore[union-attr]
+            # langgraph reads the schema version, migrates, then records the version:
+            # two first runs at once both record it and one fails on its primary key.
+            with _file_lock(Path(location.target).with_name(
+                    Path(location.target).name + ".setup-lock")):
+                target.setup()  # type: ignore[union-attr]
         except sqlite3.DatabaseError as exc:
             raise CheckpointError(
                 f"checkpointer {location} is not a usable SQLite file: {exc}"
@@ -183,6 +188,21 @@ def _setup(target: BaseCheckpointSaver | BaseStore, location: Location) -> None:
         raise CheckpointError(
             f"checkpointer {location} cannot be set up: {_first_line(exc)}"
         ) from None
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on path, across processes, for the block (waits for it)."""
+    with open(path, "a+b") as handle:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
 
 
 @contextmanager

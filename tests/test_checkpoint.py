@@ -140,3 +140,32 @@ def test_store_shares_the_checkpointer_file(tmp_path):
     with closing(sqlite3.connect(path)) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert {"checkpoints", "store"} <= tables
+
+
+def _open_store_after(barrier, path) -> str:
+    barrier.wait()
+    try:
+        with open_store(str(path), path.parent):
+            return "ok"
+    except CheckpointError as exc:
+        return str(exc)
+
+
+@pytest.mark.slow
+def test_first_runs_opening_a_new_store_at_once_both_open_it(tmp_path, monkeypatch):
+    import multiprocessing
+    from functools import partial
+
+    from langgraph.store.sqlite import SqliteStore
+
+    # A first migration that takes a second: without one setup at a time, both
+    # processes read "no version yet", migrate, and record version 0 twice.
+    slow = ("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+            "WHERE x < 3000000) SELECT count(*) FROM n;\n")
+    monkeypatch.setattr(SqliteStore, "MIGRATIONS",
+                        [slow + SqliteStore.MIGRATIONS[0], *SqliteStore.MIGRATIONS[1:]])
+    context = multiprocessing.get_context("fork")
+    with context.Manager() as manager, context.Pool(2) as pool:
+        barrier = manager.Barrier(2)
+        opened = pool.map(partial(_open_store_after, barrier), [tmp_path / "cp.sqlite"] * 2)
+    assert opened == ["ok", "ok"]
