@@ -167,12 +167,27 @@ def test_a_target_changed_since_the_map_was_recorded_runs_its_test_files_whole(
         "tests/test_core.py", "tests/test_plugins.py"]
 
 
-def test_evaluate_runs_only_the_tests_that_ran_the_changed_lines(tmp_path: Path) -> None:
+def graph_evaluations(repo: Path, files: dict[str, str], targets: list[str],
+                      **request: object) -> list[Evaluation]:
+    """Write files, record their coverage map, run the graph offline to approval."""
     from healloop.checkpoint import open_checkpointer
     from healloop.context import RunContext
     from healloop.graph import build_graph
-    from healloop.state import Evaluation, Request
+    from healloop.state import Request
 
+    write_repo(repo, files)
+    collect_coverage_map(repo)
+    # Beside the repository, not in it: the tree stays as the map's commit has it.
+    with open_checkpointer(str(repo.parent / f"{repo.name}.sqlite"), repo) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = {"configurable": {"thread_id": repo.name}}
+        asked = Request(repo=str(repo), files=targets, **request)
+        graph.invoke({"request": asked.dump()}, config, context=RunContext(engine="offline"))
+        values = graph.get_state(config).values
+    return [Evaluation.model_validate(e) for e in values["evaluations"]]
+
+
+def test_evaluate_runs_only_the_tests_that_ran_the_changed_lines(tmp_path: Path) -> None:
     files = {
         "pkg/__init__.py": "",
         "pkg/core.py": (
@@ -190,15 +205,7 @@ def test_evaluate_runs_only_the_tests_that_ran_the_changed_lines(tmp_path: Path)
             "    assert perimeter(1, 1) == 4\n"
         ),
     }
-    write_repo(tmp_path, files)
-    collect_coverage_map(tmp_path)
-    with open_checkpointer(str(tmp_path.parent / "cp.sqlite"), tmp_path) as saver:
-        graph = build_graph(checkpointer=saver)
-        config = {"configurable": {"thread_id": "picked"}}
-        request = Request(repo=str(tmp_path), files=["pkg/core.py"])
-        graph.invoke({"request": request.dump()}, config, context=RunContext(engine="offline"))
-        values = graph.get_state(config).values
-    evaluations = [Evaluation.model_validate(e) for e in values["evaluations"]]
+    evaluations = graph_evaluations(tmp_path, files, ["pkg/core.py"])
     picked = [e for e in evaluations if e.tests and e.tests.selected
               == ["tests/test_core.py::test_area"]]
     assert picked, [e.tests.selected for e in evaluations if e.tests]
@@ -333,11 +340,6 @@ def test_evaluate_runs_a_file_changed_since_the_map_was_recorded_with_its_test_f
 def test_evaluate_with_another_targets_fix_alongside_runs_the_tests_of_either_fixs_lines(
     tmp_path: Path,
 ) -> None:
-    from healloop.checkpoint import open_checkpointer
-    from healloop.context import RunContext
-    from healloop.graph import build_graph
-    from healloop.state import Request
-
     # sizes imports core, so its candidates are measured with core's best alongside;
     # each file has an f-string without placeholders inside a function, for ruff to fix.
     files = {
@@ -363,16 +365,8 @@ def test_evaluate_with_another_targets_fix_alongside_runs_the_tests_of_either_fi
             'def test_door():\n    assert door() == "door"\n'
         ),
     }
-    write_repo(tmp_path, files)
-    collect_coverage_map(tmp_path)
-    with open_checkpointer(str(tmp_path.parent / "cp.sqlite"), tmp_path) as saver:
-        graph = build_graph(checkpointer=saver)
-        config = {"configurable": {"thread_id": "picked-two"}}
-        request = Request(repo=str(tmp_path), files=["pkg/core.py", "pkg/sizes.py"],
-                          iterations=1)
-        graph.invoke({"request": request.dump()}, config, context=RunContext(engine="offline"))
-        values = graph.get_state(config).values
-    evaluations = [Evaluation.model_validate(e) for e in values["evaluations"]]
+    evaluations = graph_evaluations(tmp_path, files, ["pkg/core.py", "pkg/sizes.py"],
+                                    iterations=1)
     # test_tag ran only the line core's fix alongside changes; test_floor ran neither.
     picked = [e for e in evaluations if e.target == "pkg/sizes.py" and e.tests
               and e.tests.selected == ["tests/test_sizes.py::test_door",
