@@ -79,32 +79,21 @@ def test_a_change_inside_a_function_runs_only_the_tests_that_ran_its_lines(
         "tests/test_core.py", "tests/test_plugins.py"]
 
 
+@pytest.mark.parametrize(("conftest", "expected"), [
+    (None, ["tests/test_client.py"]),
+    # A root conftest imports the package while pytest starts, before any test
+    # module, and every test file sits under it: a map that began measuring later
+    # would show _init's line as run by no test, and select nothing.
+    ("import pkg.client  # noqa: F401\n",
+     ["tests/test_client.py", "tests/test_core.py", "tests/test_plugins.py"]),
+])
 def test_a_change_to_code_run_at_import_runs_every_test_file_that_reaches_it(
-    repo: Path,
+    repo: Path, conftest: str | None, expected: list[str],
 ) -> None:
     # CODES is filled by a function called at import, before any test starts: no
     # test's coverage shows the line, yet the test of the module reading CODES fails.
-    (repo / "pkg/codes.py").write_text(
-        "CODES = {}\n\n\ndef _init():\n    CODES['ok'] = 200\n\n\n_init()\n")
-    (repo / "pkg/client.py").write_text(
-        "from pkg.codes import CODES\n\n\ndef ok():\n    return CODES['ok']\n")
-    (repo / "tests/test_client.py").write_text(
-        "from pkg.client import ok\n\n\ndef test_ok():\n    assert ok() == 200\n")
-    git_commit(repo, "codes")
-    collect_coverage_map(repo)
-    radius = analyse(repo, "pkg/codes.py")
-    old = (repo / "pkg/codes.py").read_text()
-    changed = old.replace("= 200", "= 201")
-    assert affected_tests(radius, repo=repo, old=old, new=changed) == [
-        "tests/test_client.py"]
-
-
-def test_code_a_conftest_imports_before_the_first_test_still_counts_as_run_at_import(
-    repo: Path,
-) -> None:
-    # The root conftest imports the package while pytest starts, before any test
-    # module: a map that began measuring later shows _init's line as run by no test.
-    (repo / "conftest.py").write_text("import pkg.client  # noqa: F401\n")
+    if conftest:
+        (repo / "conftest.py").write_text(conftest)
     (repo / "pkg/codes.py").write_text(
         "CODES = {}\n\n\ndef _init():\n    CODES['ok'] = 200\n\n\n_init()\n")
     (repo / "pkg/client.py").write_text(
@@ -117,9 +106,7 @@ def test_code_a_conftest_imports_before_the_first_test_still_counts_as_run_at_im
     radius = analyse(repo, "pkg/codes.py")
     old = (repo / "pkg/codes.py").read_text()
     changed = old.replace("= 200", "= 201")
-    # Every test file sits under the conftest that imports codes: all of them.
-    assert affected_tests(radius, repo=repo, old=old, new=changed) == [
-        "tests/test_client.py", "tests/test_core.py", "tests/test_plugins.py"]
+    assert affected_tests(radius, repo=repo, old=old, new=changed) == expected
 
 
 def test_a_file_with_no_line_run_at_import_cannot_say_which_lines_no_test_ran() -> None:
