@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from healloop.errors import CheckpointError
+from healloop.locks import held
 
 if TYPE_CHECKING:
     import psycopg
@@ -166,8 +166,8 @@ def _setup(target: BaseCheckpointSaver | BaseStore, location: Location) -> None:
         try:
             # langgraph reads the schema version, migrates, then records the version:
             # two first runs at once both record it and one fails on its primary key.
-            with _file_lock(Path(location.target).with_name(
-                    Path(location.target).name + ".setup-lock")):
+            db = Path(location.target)
+            with held(db.with_name(db.name + ".setup-lock")):
                 target.setup()  # type: ignore[union-attr]
         except sqlite3.DatabaseError as exc:
             raise CheckpointError(
@@ -188,21 +188,6 @@ def _setup(target: BaseCheckpointSaver | BaseStore, location: Location) -> None:
         raise CheckpointError(
             f"checkpointer {location} cannot be set up: {_first_line(exc)}"
         ) from None
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on path, across processes, for the block (waits for it)."""
-    with open(path, "a+b") as handle:
-        if sys.platform == "win32":
-            import msvcrt
-
-            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        yield  # closing the file releases the lock
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from typing import IO
 
 from healloop.checkpoint import state_folder
 from healloop.errors import ApplyConflictError
+from healloop.locks import POLL, try_lock
 
 LOCK_WAIT = 2.0
 """Seconds to wait for another run to finish writing a file before giving up."""
@@ -125,31 +126,11 @@ def _sync_folder(folder: Path) -> None:
 
 def _acquire(handle: IO[bytes], path: Path, wait: float) -> None:
     deadline = time.monotonic() + wait
-    while not _try_lock(handle):
+    while not try_lock(handle):
         if time.monotonic() >= deadline:
             raise ApplyConflictError(
                 f"another healloop run is writing {path} right now; nothing written "
                 "(resume this run to try again)"
             )
-        time.sleep(0.05)
+        time.sleep(POLL)
 
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _try_lock(handle: IO[bytes]) -> bool:
-        try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-else:
-    import fcntl
-
-    def _try_lock(handle: IO[bytes]) -> bool:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True

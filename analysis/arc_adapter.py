@@ -42,7 +42,6 @@ plain ``sqlite3`` on the graph it wrote.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
@@ -55,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from healloop.analysis import history as git_history
+from healloop.locks import held
 
 BUILD_COMMITS = 3000
 """Commits the git ingestor reads on a full build (upstream: the last 365 days)."""
@@ -134,8 +134,7 @@ def ensure_graph(repo: Path, *, build: bool = True, commits: int = BUILD_COMMITS
     arc_dir(repo).mkdir(parents=True, exist_ok=True)  # workaround 3
     # One build at a time per repository: parallel nodes (one per target) would
     # otherwise ingest into the same database at once.
-    with open(arc_dir(repo) / "build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with held(arc_dir(repo) / "build.lock"):
         state = read_state(repo)
         if state is not None and state.head == head:
             return GraphStatus(True, state)
