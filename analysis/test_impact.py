@@ -251,15 +251,18 @@ def line_tests(coverage: CoverageMap, repo: Path, path: str, old: str, new: str
 
     A change outside function bodies (a signature, a constant, an import) runs at
     import time, once per process, in whichever test imported first: the tests that
-    ran it are not all the tests it affects. The map's line numbers are those of the
-    commit it was recorded at. And a file the map has no line of never ran under the
-    suite or is no Python module (data a test reads): its lines say nothing either.
+    ran it are not all the tests it affects. The map must know when path's lines ran
+    (``CoverageMap.ran_lines``: a file it has no line of never ran under the suite,
+    or is no Python module a test imported). And the map's line numbers are those of
+    the commit it was recorded at.
     """
     changed = changed_lines(old, new)
-    if (path not in coverage.lines or not changed <= function_body_lines(old)
-            or not _as_committed(repo, path, old)):
+    if not changed <= function_body_lines(old):
         return None
-    return coverage.ran_lines(path, changed)
+    chosen = coverage.ran_lines(path, changed)
+    if chosen is None or not _as_committed(repo, path, old):
+        return None
+    return chosen
 
 
 def affected_by(repo: Path, changes: dict[str, tuple[str, str]],
