@@ -226,14 +226,11 @@ def state_folder(repo: Path) -> Path:
 
 def _make_folder(folder: Path) -> None:
     """Create the folder; healloop's own state folder also ignores itself in git."""
-    if folder.name != STATE_DIR:
-        folder.mkdir(parents=True, exist_ok=True)
-        return
-    try:
-        folder.mkdir(parents=True)
-    except FileExistsError:  # there already, maybe made by a concurrent run
-        return
-    (folder / ".gitignore").write_text("*\n", encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if folder.name == STATE_DIR and not ignore.exists():
+        # Concurrent runs may both write it: the same two bytes.
+        ignore.write_text("*\n", encoding="utf-8")
 
 
 @contextmanager

@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from healloop.analysis import history as git_history
+from healloop.checkpoint import state_folder
 from healloop.locks import held
 
 BUILD_COMMITS = 3000
@@ -131,7 +132,8 @@ def ensure_graph(repo: Path, *, build: bool = True, commits: int = BUILD_COMMITS
     if state is None and not build:
         return GraphStatus(
             False, note="knowledge graph not built (healloop impact --knowledge-graph builds it)")
-    arc_dir(repo).mkdir(parents=True, exist_ok=True)  # workaround 3
+    state_folder(repo)  # healloop's folder, git-ignored
+    arc_dir(repo).mkdir(exist_ok=True)  # workaround 3
     # One build at a time per repository: parallel nodes (one per target) would
     # otherwise ingest into the same database at once.
     with held(arc_dir(repo) / "build.lock"):
@@ -153,7 +155,6 @@ def _run_build(repo: Path, state: GraphState | None, commits: int, timeout: floa
         # named requests would replace the requests library it uses).
         "PYTHONSAFEPATH": "1",
     }
-    _ignore(repo)
     cmd = [sys.executable, "-m", "healloop.analysis.arc_adapter", "build", str(repo),
            "--commits", str(commits)]
     try:
@@ -169,12 +170,6 @@ def _run_build(repo: Path, state: GraphState | None, commits: int, timeout: floa
     if new is None:
         return GraphStatus(False, note="knowledge graph build left no state")
     return GraphStatus(True, new, rebuilt=True)
-
-
-def _ignore(repo: Path) -> None:
-    ignore = repo / ".healloop" / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n", encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------

@@ -13,14 +13,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from healloop.checkpoint import state_folder
+
 
 def cache_dir(repo: Path) -> Path:
     """Return the folder of healloop's caches in repo, creating it (git-ignored)."""
-    folder = repo / ".healloop" / "cache"
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = repo / ".healloop" / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n", encoding="utf-8")
+    folder = state_folder(repo) / "cache"
+    folder.mkdir(exist_ok=True)
     return folder
 
 
