@@ -58,3 +58,17 @@ def write_json(path: Path | None, data: dict[str, Any]) -> bool:
         tmp.unlink(missing_ok=True)
         return False
     return True
+
+
+def read_per_file(path: Path | None, version: int) -> dict[str, list]:
+    """Return the per-file entries of a cache written by ``write_per_file`` at version.
+
+    A cache of another version (its format changed) is empty: every file is read anew.
+    """
+    data = read_json(path)
+    return data.get("files", {}) if data.get("version") == version else {}
+
+
+def write_per_file(path: Path | None, version: int, files: dict[str, list]) -> bool:
+    """Replace the per-file cache at path; return whether it was written."""
+    return write_json(path, {"version": version, "files": files})

@@ -421,9 +421,7 @@ def build_graph(repo: Path, *, cache: bool = True,
     files = sorted(stamps)
     names = module_names(repo, files)
     cache_file = caches.cache_file(repo, _CACHE_NAME) if cache else None
-    data = caches.read_json(cache_file)
-    cached: dict[str, list] = data.get("files", {}) if data.get("version") == CACHE_VERSION \
-        else {}
+    cached = caches.read_per_file(cache_file, CACHE_VERSION)
     summaries: dict[str, FileSummary] = {}
     changed = len(cached) != len(files)
     for rel in files:
@@ -452,5 +450,5 @@ def save_graph(graph: ImportGraph) -> None:
         return
     files = {rel: [graph.stamps[rel], s.module, _head_to_json(s)]
              for rel, s in graph.files.items()}
-    if caches.write_json(cache_file, {"version": CACHE_VERSION, "files": files}):
+    if caches.write_per_file(cache_file, CACHE_VERSION, files):
         graph.dirty = False

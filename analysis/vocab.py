@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from healloop.analysis.cache import cache_file, read_json, write_json
+from healloop.analysis.cache import cache_file, read_per_file, write_per_file
 
 CACHE_VERSION = 1
 _CACHE_NAME = "vocab.json"
@@ -82,9 +82,7 @@ def build_vocabulary(repo: Path, stamps: dict[str, list[int]], *, cache: bool = 
                      ) -> Vocabulary:
     """Read (or load from the cache) the identifiers of every file in stamps."""
     path = cache_file(repo, _CACHE_NAME) if cache else None
-    data = read_json(path)
-    cached: dict[str, list] = data.get("files", {}) if data.get("version") == CACHE_VERSION \
-        else {}
+    cached = read_per_file(path, CACHE_VERSION)
     tokens: dict[str, frozenset[str]] = {}
     changed = len(cached) != len(stamps)
     for rel, stamp in stamps.items():
@@ -99,5 +97,5 @@ def build_vocabulary(repo: Path, stamps: dict[str, list[int]], *, cache: bool = 
         changed = True
     if changed:
         files = {rel: [stamps[rel], sorted(words)] for rel, words in tokens.items()}
-        write_json(path, {"version": CACHE_VERSION, "files": files})
+        write_per_file(path, CACHE_VERSION, files)
     return Vocabulary(tokens)
