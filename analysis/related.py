@@ -19,7 +19,7 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 
-from healloop.analysis.history import History
+from healloop.analysis.history import LARGE_COMMIT, History
 from healloop.analysis.imports import ImportGraph, is_test_file
 from healloop.analysis.vocab import Vocabulary, build_vocabulary
 
@@ -138,7 +138,7 @@ def features(graph: ImportGraph | None, history: History | None, target: str
             for path, value in _transitive(history, target).items():
                 put(path, "transitive", value)
         for age, commit in enumerate(history.commits[:WORKING_SET]):
-            if len(commit.files) <= 30:
+            if len(commit.files) <= LARGE_COMMIT:
                 for path in commit.files:
                     put(path, "working_set", 0.5 ** (age / 3))
     if graph is not None and target in graph.files:
@@ -178,7 +178,7 @@ def features(graph: ImportGraph | None, history: History | None, target: str
             if mine_imports and their_imports:
                 parts["shared_imports"] = (len(mine_imports & their_imports)
                                            / len(mine_imports | their_imports))
-    recent = Counter(f for c in history.commits[:100] if len(c.files) <= 30
+    recent = Counter(f for c in history.commits[:100] if len(c.files) <= LARGE_COMMIT
                      for f in c.files) if history is not None else Counter()
     for path, parts in out.items():
         parts["path_similarity"] = _path_similarity(target, path)
