@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Literal
 
 from healloop.analysis import history as git_history
+from healloop.analysis import import_time
 from healloop.analysis.cache import cache_dir
+from healloop.analysis.import_time import ImportTimeEffect
 from healloop.analysis.imports import ImportGraph, is_test_file
 from healloop.state import BlastRadius
 
@@ -89,25 +91,20 @@ class CoverageMap:
         ids = {i for tests in self.lines.get(path, {}).values() for i in tests if i >= 0}
         return sorted(self.tests[i] for i in ids)
 
-    def ran_lines(self, path: str, lines: set[int]) -> list[str] | None:
-        """Return the tests that ran these lines of path; None when one runs at import.
+    def imported_before_tests(self, path: str) -> bool:
+        """Return whether the map saw path's import, outside any test.
 
-        A line run while the module is imported (a definition, a constant) can affect
-        every test that imports it, so line-level selection does not apply. Nor does
-        it when no line of path ran at import: the module was imported before the
-        map's measuring began (or first inside a test), so the map cannot tell which
-        of its lines run at import, and a line it shows as run by no test may be one.
+        A module imported before measuring began, or first inside a test, shows its
+        top level as run by no test or by that one test only: the map cannot tell
+        which of its lines run at import, and a line it shows as run by no test may
+        be one.
         """
+        return any(-1 in tests for tests in self.lines.get(path, {}).values())
+
+    def ids(self, path: str, lines: range | set[int]) -> set[int]:
+        """Return the indices of the tests that ran any of these lines (-1: at import)."""
         recorded = self.lines.get(path, {})
-        if not any(-1 in tests for tests in recorded.values()):
-            return None
-        ids: set[int] = set()
-        for line in lines:
-            tests = recorded.get(line, [])
-            if -1 in tests:
-                return None
-            ids.update(tests)
-        return sorted(self.tests[i] for i in ids)
+        return {i for line in lines for i in recorded.get(line, ())}
 
     def files_seen(self) -> set[str]:
         """Return the test files the map knows."""
@@ -211,8 +208,11 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
     return selection
 
 
-def changed_lines(old: str, new: str) -> set[int]:
-    """Return the lines of old that new changes or deletes, or next to which it inserts."""
+def changed_lines(old: str, new: str, *, insertions: bool = True) -> set[int]:
+    """Return the lines of old that new changes or deletes, or next to which it inserts.
+
+    Without insertions, only the lines new changes or deletes.
+    """
     out: set[int] = set()
     matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(),
                                       autojunk=False)
@@ -221,7 +221,7 @@ def changed_lines(old: str, new: str) -> set[int]:
             continue
         if i2 > i1:
             out.update(range(i1 + 1, i2 + 1))
-        else:  # an insertion between lines i1 and i1 + 1 (1-based)
+        elif insertions:  # between lines i1 and i1 + 1 (1-based)
             out.update({i1, i1 + 1} - {0})
     return out
 
@@ -245,24 +245,93 @@ def _as_committed(repo: Path, path: str, content: str) -> bool:
     return committed.replace("\r\n", "\n") == content.replace("\r\n", "\n")
 
 
-def line_tests(coverage: CoverageMap, repo: Path, path: str, old: str, new: str
-               ) -> list[str] | None:
+def line_tests(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
+               reaching: list[str] | None = None) -> list[str] | None:
     """Return the tests that ran the lines of path that new changes; None if lines cannot tell.
 
-    A change outside function bodies (a signature, a constant, an import) runs at
-    import time, once per process, in whichever test imported first: the tests that
-    ran it are not all the tests it affects. The map must know when path's lines ran
-    (``CoverageMap.ran_lines``: a file it has no line of never ran under the suite,
-    or is no Python module a test imported). And the map's line numbers are those of
+    A change inside a function body runs the tests that ran its lines. A change to
+    code run at import (a constant, an import, a signature) runs before any test, in
+    whichever imported first, so it runs the tests that ran a line reading a name it
+    binds, and one test of a file reaching path (``reaching``), since the change may
+    break the import itself (``import_time``); None when such code does more than
+    bind names. The map must know when path's lines ran
+    (``CoverageMap.imported_before_tests``). And the map's line numbers are those of
     the commit it was recorded at.
     """
-    changed = changed_lines(old, new)
-    if not changed <= function_body_lines(old):
+    if not coverage.imported_before_tests(path) or not _as_committed(repo, path, old):
         return None
-    chosen = coverage.ran_lines(path, changed)
-    if chosen is None or not _as_committed(repo, path, old):
+    try:
+        return _reached(coverage, repo, path, old, new, reaching or [])
+    except ImportTimeEffect:
         return None
-    return chosen
+
+
+def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
+             reaching: list[str]) -> list[str]:
+    try:
+        before, after = ast.parse(old), ast.parse(new)
+    except (SyntaxError, ValueError) as exc:
+        raise ImportTimeEffect(f"{path} does not parse") from exc
+    if ast.dump(before) == ast.dump(after):
+        return []  # comments, blank lines, layout: the same code
+    ids: set[int] = set()
+    names: set[str] = set()
+    # Statements either version changes; the one next to an insertion did not change.
+    for tree, lines, recorded in ((before, changed_lines(old, new, insertions=False), True),
+                                  (after, changed_lines(new, old, insertions=False), False)):
+        for where in import_time.changed_sites(tree, lines):
+            if where.kind == "body":  # by line, below: the old version's are the map's
+                continue
+            names |= where.binds()
+            if recorded:
+                ran = coverage.ids(path, where.span())
+                if ran and -1 not in ran:
+                    raise ImportTimeEffect(f"{path} was imported inside a test")
+                ids |= coverage.ids(path, where.body()) - {-1}
+    for line in changed_lines(old, new) & function_body_lines(old):
+        ran = coverage.ids(path, range(line, line + 1))
+        if -1 in ran:
+            raise ImportTimeEffect(f"{path}:{line} runs in a function called at import")
+        ids |= ran
+    chosen = {coverage.tests[i] for i in ids}
+    if names:
+        reach = import_time.readers(names, *_measured(coverage, repo, path, old))
+        chosen |= {coverage.tests[i] for i in reach.tests} | reach.files
+        chosen.add(_canary(coverage, path, reaching))
+    return sorted(chosen)
+
+
+def _canary(coverage: CoverageMap, path: str, reaching: list[str]) -> str:
+    """Return one test that imports path: a change at its top level may break the import.
+
+    A test of a file reaching path through imports, which pytest imports to collect
+    it, else one that ran a line of path.
+    """
+    for test_file in reaching:
+        for nodeid in coverage.tests:
+            if nodeid.split("::", 1)[0] == test_file:
+                return nodeid
+    ran = coverage.ran(path)
+    if ran:
+        return ran[0]
+    if reaching:
+        return reaching[0]
+    raise ImportTimeEffect(f"no test is known to import {path}")
+
+
+def _measured(coverage: CoverageMap, repo: Path, path: str, old: str
+              ) -> tuple[dict[str, str], import_time.Ran, frozenset[str]]:
+    """Return the measured files' texts, a reader of the map, and the files changed since."""
+    texts = {}
+    for rel in coverage.lines:
+        try:
+            texts[rel] = old if rel == path else (repo / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    status = git_history.git(repo, "status", "--porcelain", "--untracked-files=no",
+                             check=False)
+    stale = frozenset(line[3:].split(" -> ")[-1] for line in status.splitlines()) - {path}
+    return texts, coverage.ids, stale
 
 
 def affected_by(repo: Path, changes: dict[str, tuple[str, str]],
@@ -292,7 +361,7 @@ def affected_by(repo: Path, changes: dict[str, tuple[str, str]],
     chosen: list[str] = []
     for path, (old, new) in changes.items():
         files = reaching.get(path, [])
-        lines = line_tests(coverage, repo, path, old, new)
+        lines = line_tests(coverage, repo, path, old, new, files)
         if lines is None and not files:
             return None
         chosen += files if lines is None else [*lines, *(f for f in files if f not in seen)]

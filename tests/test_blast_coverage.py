@@ -73,10 +73,11 @@ def test_a_change_inside_a_function_runs_only_the_tests_that_ran_its_lines(
     in_unused = old.replace("return x", "return -x")
     assert affected_tests(radius, repo=repo, old=old, new=in_unused) == [
         "tests/test_core.py::test_unused"]
-    # A new default is evaluated at import time: every test file that reaches the file.
+    # A new default is evaluated at import time: the tests that ran a line naming
+    # area (test_core imports it at collection: the whole file) or its body.
     signature = old.replace("def area(w, h):", "def area(w, h=1):")
     assert affected_tests(radius, repo=repo, old=old, new=signature) == [
-        "tests/test_core.py", "tests/test_plugins.py"]
+        "tests/test_core.py", "tests/test_plugins.py::test_loads_core_by_name"]
 
 
 @pytest.mark.parametrize(("conftest", "expected"), [
@@ -115,11 +116,11 @@ def test_a_file_with_no_line_run_at_import_cannot_say_which_lines_no_test_ran() 
     # Imported before measuring began: its definitions have no record, only the
     # lines tests ran inside functions do.
     late = CoverageMap("c0ffee", ["t.py::test_a"], {"pkg/m.py": {2: [0]}})
-    assert late.ran_lines("pkg/m.py", {2}) is None
-    assert late.ran_lines("pkg/m.py", {9}) is None
+    assert not late.imported_before_tests("pkg/m.py")
+    assert not late.imported_before_tests("pkg/other.py")
     measured = CoverageMap("c0ffee", ["t.py::test_a"], {"pkg/m.py": {1: [-1], 2: [0]}})
-    assert measured.ran_lines("pkg/m.py", {2}) == ["t.py::test_a"]
-    assert measured.ran_lines("pkg/m.py", {9}) == []
+    assert measured.imported_before_tests("pkg/m.py")
+    assert measured.ids("pkg/m.py", {1, 2, 9}) == {-1, 0}
 
 
 def test_impact_records_the_map_on_request_and_later_calls_use_it(repo: Path) -> None:
@@ -290,8 +291,10 @@ def test_evaluate_runs_only_the_tests_that_ran_the_changed_lines_of_either_file(
     scores = evaluated(repo, {
         "same": UNITS.replace("return m / 1000", "return m / 1e3"),
         "broken": UNITS.replace("return m * 100", "return m * 10"),
-        "at_import": UNITS.replace('"""Units."""\n', '"""Units."""\n\nCENTI = 100\n')
-                          .replace("return m * 100", "return m * CENTI"),
+        "constant": UNITS.replace('"""Units."""\n', '"""Units."""\n\nCENTI = 100\n')
+                         .replace("return m * 100", "return m * CENTI"),
+        "at_import": UNITS.replace('"""Units."""\n',
+                                   '"""Units."""\n\nimport sys\n\nsys.setrecursionlimit(2000)\n'),
     })
     same = scores["same"].tests
     assert same.selected == ["tests/test_shapes.py::test_area", "tests/test_units.py::test_km"]
@@ -304,7 +307,12 @@ def test_evaluate_runs_only_the_tests_that_ran_the_changed_lines_of_either_file(
                                      "tests/test_units.py::test_cm"]
     assert broken.tests.failing == {"tests/test_units.py::test_cm"}
     assert not broken.passed_gates and broken.score == 0.0
-    # Code run at import in the second file: every test file reaching it, whole.
+    # A new constant binds a name no line read before: the tests of the line that
+    # reads it now, and one test of the module, for an import the change may break.
+    constant = scores["constant"].tests
+    assert constant.selected == ["tests/test_shapes.py::test_area",
+                                 "tests/test_units.py::test_cm"]
+    # Code run at import for its effect: every test file reaching the file, whole.
     at_import = scores["at_import"].tests
     assert at_import.selected == ["tests/test_shapes.py::test_area", "tests/test_units.py"]
     assert at_import.passed == EVERY_TEST

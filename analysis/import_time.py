@@ -1,0 +1,251 @@
+"""What a change to import-time code reaches: the names it binds, and who reads them.
+
+A module's top-level code runs once, when it is imported, before the first test, so a
+coverage map attributes it to no test. Most of it only binds names: imports,
+constants, definitions, a switch on the platform. A change there reaches a test in two
+ways only: through a line that reads one of those names, or by making the import fail,
+which any test that runs the module's code shows. So the tests to run are those that
+ran a line naming a bound name, in any measured file (matched as text, so
+``getattr(module, "NAME")`` counts and a name shared by chance only adds tests), and
+one test that ran the module. A changed definition also runs the tests that ran its
+body, since operators and protocols call dunders by no name.
+
+A reading line that itself runs at import binds names in turn, and those are followed
+(``from a import X``, ``DEFAULT = X + 1``); in a test module it runs the file whole,
+since pytest reads marks and parameters there. Anything else makes the reach unknown
+(``ImportTimeEffect``) and the caller runs every test file reaching the module: a call
+made for its effect, an attribute or item assigned (a registry, ``sys.modules``), a
+star import, ``__all__``, a function run at import that reads a bound name, a module
+imported inside a test rather than at collection, a file changed since the map.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from healloop.analysis.imports import is_test_file
+
+_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.TryStar, ast.With,
+             ast.AsyncWith)
+_NEUTRAL = (ast.Pass, ast.Global, ast.Nonlocal, ast.Assert, ast.Raise, ast.Break,
+            ast.Continue)
+
+
+class ImportTimeEffect(Exception):
+    """Import-time code does more than bind names: what it reaches cannot be told."""
+
+
+def _names(target: ast.expr) -> set[str]:
+    """Return the names an assignment target binds; raise on an attribute or an item."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_names(e) for e in target.elts))
+    if isinstance(target, ast.Starred):
+        return _names(target.value)
+    raise ImportTimeEffect(f"line {target.lineno} changes an object other code holds")
+
+
+def _children(stmt: ast.stmt) -> list[ast.stmt]:
+    """Return the statements nested in a compound statement, every branch."""
+    nested = [*getattr(stmt, "body", []), *getattr(stmt, "orelse", []),
+              *getattr(stmt, "finalbody", [])]
+    for handler in getattr(stmt, "handlers", []):
+        nested.extend(handler.body)
+    return nested
+
+
+def binds(stmt: ast.stmt) -> set[str]:
+    """Return the names an import-time statement binds, in every branch it has.
+
+    Raises:
+        ImportTimeEffect: the statement does more than bind names.
+
+    """
+    if isinstance(stmt, ast.Import):
+        return {a.asname or a.name.split(".")[0] for a in stmt.names}
+    if isinstance(stmt, ast.ImportFrom):
+        if any(a.name == "*" for a in stmt.names):
+            raise ImportTimeEffect(f"line {stmt.lineno} is a star import")
+        return {a.asname or a.name for a in stmt.names}
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {stmt.name}
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+        return {"__doc__"}
+    if isinstance(stmt, _NEUTRAL):
+        return set()
+    names: set[str] = set()
+    if isinstance(stmt, (ast.Assign, ast.Delete)):
+        for target in stmt.targets:
+            names |= _names(target)
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        names = _names(stmt.target)
+    elif isinstance(stmt, _COMPOUND):
+        if isinstance(stmt, (ast.For, ast.AsyncFor)):
+            names |= _names(stmt.target)
+        for item in getattr(stmt, "items", []):
+            if item.optional_vars is not None:
+                names |= _names(item.optional_vars)
+        names |= {h.name for h in getattr(stmt, "handlers", []) if h.name}
+        for child in _children(stmt):
+            names |= binds(child)
+    else:
+        raise ImportTimeEffect(f"line {stmt.lineno} runs for its effect at import")
+    if "__all__" in names:
+        raise ImportTimeEffect(f"line {stmt.lineno} changes __all__, which star imports read")
+    return names
+
+
+@dataclass
+class Site:
+    """Where a line sits: what kind of code, which statement, in which classes."""
+
+    kind: str
+    """"body" (runs when a function runs), "def" or "class" (a definition's header,
+    decorators included), or "stmt" (other import-time code)."""
+    stmt: ast.stmt
+    classes: list[ast.ClassDef] = field(default_factory=list)
+
+    def span(self) -> range:
+        """Return the lines whose coverage says whether the site ran.
+
+        The whole statement, or a definition's or compound statement's header.
+        """
+        stmt = self.stmt
+        if self.kind in ("def", "class") or isinstance(stmt, _COMPOUND):
+            return range(_start(stmt), stmt.body[0].lineno)
+        return range(_start(stmt), (stmt.end_lineno or stmt.lineno) + 1)
+
+    def body(self) -> range:
+        """Return the lines of a definition's body (empty for other sites)."""
+        if self.kind not in ("def", "class"):
+            return range(0)
+        return range(self.stmt.body[0].lineno, (self.stmt.end_lineno or 0) + 1)
+
+    def binds(self, name: str | None = None) -> set[str]:
+        """Return the names the site binds; of an import, only name's alias if given."""
+        stmt = self.stmt
+        if name is not None and isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            bound = {a.asname or a.name.split(".")[0] if isinstance(stmt, ast.Import)
+                     else a.asname or a.name
+                     for a in stmt.names if name in (a.name, a.asname)}
+            return bound or {name}
+        names = binds(stmt)
+        # A class attribute or a method can change how the class is built (a
+        # dataclass's fields, a metaclass): whoever names the class may see it.
+        if self.kind != "def":
+            names |= {c.name for c in self.classes}
+        return names
+
+
+def _start(stmt: ast.stmt) -> int:
+    return min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+
+
+def site(stmts: list[ast.stmt], line: int, classes: list[ast.ClassDef] | None = None
+         ) -> Site | None:
+    """Return the site of line among stmts (a module's body), or None between statements."""
+    classes = classes or []
+    for stmt in stmts:
+        if not _start(stmt) <= line <= (stmt.end_lineno or stmt.lineno):
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return Site("body" if line >= stmt.body[0].lineno else "def", stmt, classes)
+        if isinstance(stmt, ast.ClassDef):
+            if line >= stmt.body[0].lineno:
+                return site(stmt.body, line, [*classes, stmt]) or Site("class", stmt, classes)
+            return Site("class", stmt, classes)
+        if isinstance(stmt, _COMPOUND):
+            inner = site(_children(stmt), line, classes)
+            if inner is not None and inner.kind != "stmt":
+                return inner
+        return Site("stmt", stmt, classes)
+    return None
+
+
+def changed_sites(tree: ast.Module, lines: set[int]) -> list[Site]:
+    """Return the sites of the changed lines, each once."""
+    found: dict[int, Site] = {}
+    for line in sorted(lines):
+        where = site(tree.body, line)
+        if where is not None:
+            found.setdefault(id(where.stmt) * 4 + ("body", "def", "class", "stmt").index(
+                where.kind), where)
+    return list(found.values())
+
+
+Ran = Callable[[str, range], set[int]]
+"""(file, lines) -> indices of the tests that ran any of them (-1: at import time)."""
+
+
+@dataclass
+class Reach:
+    """The tests an import-time change reaches: node indices, and test files whole."""
+
+    tests: set[int] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)
+
+
+def _words(text: str, name: str) -> Iterator[int]:
+    """Yield the lines of text where name appears as a word, in code, strings or comments."""
+    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if name in line and pattern.search(line):
+            yield number
+
+
+def readers(names: set[str], texts: dict[str, str], ran: Ran,
+            stale: frozenset[str] = frozenset()) -> Reach:
+    """Return the tests that ran a line reading any of names, followed through import time.
+
+    Args:
+        names: Names the change binds (before or after it).
+        texts: Every measured file's text, as the map recorded it.
+        ran: Which tests ran lines of a file.
+        stale: Files changed since the map was recorded: its lines are not theirs.
+
+    Raises:
+        ImportTimeEffect: a reading line runs at import where its effect cannot be
+            followed (a function run at import, a statement that does more than bind,
+            a module imported by a test rather than at collection), or a file that
+            names one does not parse or changed since the map.
+
+    """
+    reach = Reach()
+    pending, seen = set(names), set()
+    trees: dict[str, ast.Module] = {}
+    while pending:
+        name = pending.pop()
+        seen.add(name)
+        for path, text in texts.items():
+            if name not in text:
+                continue
+            for line in _words(text, name):
+                if path in stale:
+                    raise ImportTimeEffect(f"{path} names {name} and changed since the map")
+                if path not in trees:
+                    try:
+                        trees[path] = ast.parse(text)
+                    except (SyntaxError, ValueError) as exc:
+                        raise ImportTimeEffect(f"{path} does not parse") from exc
+                where = site(trees[path].body, line)
+                if where is None:
+                    continue
+                lines = range(line, line + 1) if where.kind == "body" else where.span()
+                tests = ran(path, lines)
+                if -1 not in tests:
+                    if tests and where.kind != "body":
+                        raise ImportTimeEffect(f"{path} ran its top level inside a test")
+                    reach.tests |= tests
+                elif where.kind == "body":
+                    raise ImportTimeEffect(f"{path}:{line} reads {name} in a function run "
+                                           "at import")
+                elif is_test_file(path):
+                    reach.files.add(path)
+                else:
+                    pending |= where.binds(name) - seen
+                    reach.tests |= ran(path, where.body()) - {-1}
+    return reach

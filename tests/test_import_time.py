@@ -1,0 +1,225 @@
+"""A change to code run at import reaches the tests that read the names it binds."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from conftest import git_commit, write_repo
+
+from healloop.analysis.blast import analyse
+from healloop.analysis.import_time import ImportTimeEffect, binds, site
+from healloop.analysis.test_impact import affected_tests, collect_coverage_map
+
+
+def statement(source: str) -> ast.stmt:
+    return ast.parse(source).body[0]
+
+
+@pytest.mark.parametrize(("source", "names"), [
+    ("import os.path as osp\n", {"osp"}),
+    ("import os.path\n", {"os"}),
+    ("from .compat import urljoin, quote as q\n", {"urljoin", "q"}),
+    ("a, (b, *c) = 1, (2, 3)\n", {"a", "b", "c"}),
+    ("TIMEOUT: float = 5\n", {"TIMEOUT"}),
+    ("COUNT += 1\n", {"COUNT"}),
+    ('"""The module\'s docstring."""\n', {"__doc__"}),
+    ("if sys.platform == 'win32':\n    def clock(): ...\nelse:\n    clock = time.time\n",
+     {"clock"}),
+    ("try:\n    import simplejson as json\nexcept ImportError as exc:\n    import json\n",
+     {"json", "exc"}),
+    ("with open('f') as f:\n    DATA = f.read()\n", {"f", "DATA"}),
+    ("for _n in range(3):\n    LAST = _n\n", {"_n", "LAST"}),
+    ("@decorate\nclass Session(Base):\n    timeout = 5\n", {"Session"}),
+])
+def test_import_time_statements_that_only_bind_names(source: str, names: set[str]) -> None:
+    assert binds(statement(source)) == names
+
+
+@pytest.mark.parametrize("source", [
+    "sys.setrecursionlimit(2000)\n",                      # a call made for its effect
+    "CODES['ok'] = 200\n",                                # an item of a shared object
+    "sys.modules['requests.packages.urllib3'] = urllib3\n",
+    "config.timeout = 5\n",                               # an attribute of one
+    "from .compat import *\n",                            # names nobody can list
+    "__all__ = ['get']\n",                                # what star imports take
+    "if DEBUG:\n    logging.basicConfig()\n",             # an effect in a branch
+])
+def test_import_time_statements_that_do_more_than_bind_reach_what_cannot_be_told(
+    source: str,
+) -> None:
+    with pytest.raises(ImportTimeEffect):
+        binds(statement(source))
+
+
+MODULE = '''\
+import time
+
+
+@cached
+def area(w, h=1):
+    return w * h
+
+
+class Shape:
+    sides = 4
+
+    def __eq__(self, other):
+        return True
+
+
+if DEBUG:
+    LEVEL = 10
+'''
+
+
+@pytest.mark.parametrize(("line", "kind", "bound"), [
+    (1, "stmt", {"time"}),
+    (4, "def", {"area"}),                  # a decorator is the definition's header
+    (5, "def", {"area"}),
+    (6, "body", None),
+    (9, "class", {"Shape"}),
+    (10, "stmt", {"sides", "Shape"}),      # a class attribute: whoever names the class
+    (12, "def", {"__eq__"}),
+    (13, "body", None),
+    (17, "stmt", {"LEVEL"}),               # a branch binds for its whole statement
+])
+def test_each_line_has_a_site_that_says_what_it_binds(
+    line: int, kind: str, bound: set[str] | None,
+) -> None:
+    where = site(ast.parse(MODULE).body, line)
+    assert where is not None and where.kind == kind
+    if bound is not None:
+        assert where.binds() == bound
+    assert site(ast.parse(MODULE).body, 2) is None  # between statements
+
+
+FILES = {
+    "pkg/__init__.py": "",
+    "pkg/config.py": (
+        "import sys\n"
+        "\n"
+        "TIMEOUT = 5\n"
+        "RETRIES = 3\n"
+        "\n"
+        "if sys.platform == 'win32':\n"
+        "    SEPARATOR = '\\\\'\n"
+        "else:\n"
+        "    SEPARATOR = '/'\n"
+    ),
+    "pkg/client.py": (
+        "from pkg.config import TIMEOUT as LIMIT\n"
+        "\n"
+        "DEFAULT = LIMIT * 2\n"
+        "\n"
+        "\n"
+        "def wait():\n"
+        "    return DEFAULT\n"
+    ),
+    "pkg/paths.py": (
+        "from pkg import config\n"
+        "\n"
+        "\n"
+        "def join(*parts):\n"
+        "    return config.SEPARATOR.join(parts)\n"
+    ),
+    "tests/test_client.py": (
+        "from pkg.client import wait\n\n\ndef test_wait():\n    assert wait() == 10\n"
+    ),
+    "tests/test_paths.py": (
+        "from pkg.paths import join\n\n\ndef test_join():\n    assert join('a', 'b') == 'a/b'\n\n\n"
+        "def test_nothing_joined():\n    assert join() == ''\n"
+    ),
+    "tests/test_retries.py": (
+        "import pytest\n\nfrom pkg.config import RETRIES\n\n\n"
+        "@pytest.mark.skipif(RETRIES > 5, reason='too many')\n"
+        "def test_few():\n    assert RETRIES < 5\n\n\n"
+        "def test_other():\n    assert True\n"
+    ),
+    "tests/test_unrelated.py": (
+        "import pkg.config\n\n\ndef test_config_imports():\n    assert pkg.config\n"
+    ),
+}
+CONFIG = FILES["pkg/config.py"]
+
+
+@pytest.fixture(scope="module")
+def mapped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = write_repo(tmp_path_factory.mktemp("import-time"), FILES)
+    collect_coverage_map(repo)
+    return repo
+
+
+def selected(repo: Path, new: str, target: str = "pkg/config.py") -> list[str]:
+    old = (repo / target).read_text()
+    return affected_tests(analyse(repo, target, knowledge_graph=False), repo=repo,
+                          old=old, new=new)
+
+
+# Every list holds tests/test_client.py::test_wait, one test of the first file that
+# imports the module: pytest imports it to collect it, so a broken import fails it.
+@pytest.mark.slow
+@pytest.mark.parametrize(("change", "expected"), [
+    # Read under an alias by another module's constant, read by a function: followed.
+    (CONFIG.replace("TIMEOUT = 5", "TIMEOUT = 6"), ["tests/test_client.py::test_wait"]),
+    # Read at import by a test module (a mark): that test file runs whole.
+    (CONFIG.replace("RETRIES = 3", "RETRIES = 9"),
+     ["tests/test_client.py::test_wait", "tests/test_retries.py"]),
+    # A platform switch: the tests that ran a line reading what it binds.
+    (CONFIG.replace("== 'win32'", "!= 'win32'"),
+     ["tests/test_client.py::test_wait", "tests/test_paths.py::test_join",
+      "tests/test_paths.py::test_nothing_joined"]),
+    # A name nothing reads yet: only the import is at stake.
+    (CONFIG + "\nUNUSED = 1\n", ["tests/test_client.py::test_wait"]),
+    # Comments and layout: the same code.
+    (CONFIG.replace("TIMEOUT = 5", "TIMEOUT = 5  # seconds"), []),
+])
+def test_a_change_to_names_bound_at_import_runs_the_tests_that_read_them(
+    mapped: Path, change: str, expected: list[str],
+) -> None:
+    assert selected(mapped, change) == expected
+
+
+EVERY_FILE = ["tests/test_client.py", "tests/test_paths.py", "tests/test_retries.py",
+              "tests/test_unrelated.py"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change", [
+    # Done for its effect: anything may see it.
+    CONFIG + "\nsys.setrecursionlimit(5000)\n",
+    # A registry filled in place.
+    CONFIG.replace("RETRIES = 3\n", "RETRIES = 3\nOPTIONS = {}\nOPTIONS['retries'] = 3\n"),
+])
+def test_a_change_at_import_that_does_more_than_bind_runs_every_test_file_reaching_it(
+    mapped: Path, change: str,
+) -> None:
+    assert selected(mapped, change) == EVERY_FILE
+
+
+@pytest.mark.slow
+def test_a_name_read_by_a_function_run_at_import_runs_every_test_file_reaching_it(
+    tmp_path: Path,
+) -> None:
+    files = dict(FILES)
+    files["pkg/client.py"] = (
+        "from pkg.config import TIMEOUT\n\n\ndef _default():\n    return TIMEOUT * 2\n\n\n"
+        "DEFAULT = _default()\n\n\ndef wait():\n    return DEFAULT\n"
+    )
+    repo = write_repo(tmp_path, files)
+    collect_coverage_map(repo)
+    assert selected(repo, CONFIG.replace("TIMEOUT = 5", "TIMEOUT = 6")) == EVERY_FILE
+
+
+@pytest.mark.slow
+def test_a_reading_file_changed_since_the_map_runs_every_test_file_reaching_it(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path, FILES)
+    collect_coverage_map(repo)
+    client = repo / "pkg/client.py"
+    client.write_text("\n\n" + client.read_text())  # its lines moved: the map's are not
+    assert selected(repo, CONFIG.replace("TIMEOUT = 5", "TIMEOUT = 6")) == EVERY_FILE
+    git_commit(repo, "moved")  # a new commit has no map: imports alone
+    assert selected(repo, CONFIG.replace("TIMEOUT = 5", "TIMEOUT = 6")) == EVERY_FILE
