@@ -22,6 +22,7 @@ imported inside a test rather than at collection, a file changed since the map.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -177,6 +178,15 @@ def changed_sites(tree: ast.Module, lines: set[int]) -> list[Site]:
     return list(found.values())
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(path: str, text: str) -> ast.Module:
+    """Parse a file once per content: every candidate of a run asks about the same files."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError) as exc:
+        raise ImportTimeEffect(f"{path} does not parse") from exc
+
+
 Ran = Callable[[str, range], set[int]]
 """(file, lines) -> indices of the tests that ran any of them (-1: at import time)."""
 
@@ -216,7 +226,6 @@ def readers(names: set[str], texts: dict[str, str], ran: Ran,
     """
     reach = Reach()
     pending, seen = set(names), set()
-    trees: dict[str, ast.Module] = {}
     while pending:
         name = pending.pop()
         seen.add(name)
@@ -226,12 +235,9 @@ def readers(names: set[str], texts: dict[str, str], ran: Ran,
             for line in _words(text, name):
                 if path in stale:
                     raise ImportTimeEffect(f"{path} names {name} and changed since the map")
-                if path not in trees:
-                    try:
-                        trees[path] = ast.parse(text)
-                    except (SyntaxError, ValueError) as exc:
-                        raise ImportTimeEffect(f"{path} does not parse") from exc
-                where = site(trees[path].body, line)
+                if not ran(path, range(1, text.count("\n") + 2)):
+                    break  # no line of it ever ran: nothing there reads anything
+                where = site(_parsed(path, text).body, line)
                 if where is None:
                     continue
                 lines = range(line, line + 1) if where.kind == "body" else where.span()

@@ -104,7 +104,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="healloop-tests-") as tmp:
         work = clone(args.repo.resolve(), Path(tmp), args.venv)
         full = run(work, None)
-        base_failing = full.failing
+        base_failing, base_errors = full.failing, set(full.errors)
         print(f"full suite: {len(full.results)} tests, {full.duration:.1f} s, "
               f"{len(base_failing)} failing before any change", file=sys.stderr)
         collect_coverage_map(work, extra_args=ARGS)
@@ -129,8 +129,9 @@ def main() -> int:
                 change = FileChange(path=target, content=mutated)
                 suite = run(work, None, change)
                 chosen = run(work, selection, change) if selection else TestRun()
-                by_suite = suite.failing - base_failing
-                by_chosen = chosen.failing - base_failing
+                # A broken import fails no test: pytest reports the files it cannot collect.
+                by_suite = (suite.failing - base_failing) | (set(suite.errors) - base_errors)
+                by_chosen = (chosen.failing - base_failing) | (set(chosen.errors) - base_errors)
                 seeded += 1
                 suite_caught += bool(by_suite)
                 chosen_caught += bool(by_chosen)
