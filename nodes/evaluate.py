@@ -167,7 +167,8 @@ def _picked(state: HealState, candidate: Candidate, tree: Composition, tests: li
     """Return the only tests of a full run the tree's changes can affect, or None.
 
     With a coverage map, a change inside function bodies reaches only the tests that
-    ran the lines it touches (``affected_by``): those of every file the tree changes,
+    ran the lines it touches, and one to code run at import only the tests that read
+    the names it binds (``affected_by``): those of every file the tree changes,
     the other targets' edits alongside included, since they change what the tests
     left out would see. The tests failing before run too, so a fix is always seen,
     and so do test files no review ran: no earlier result stands in for theirs. None

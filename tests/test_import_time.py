@@ -223,3 +223,21 @@ def test_a_reading_file_changed_since_the_map_runs_every_test_file_reaching_it(
     assert selected(repo, CONFIG.replace("TIMEOUT = 5", "TIMEOUT = 6")) == EVERY_FILE
     git_commit(repo, "moved")  # a new commit has no map: imports alone
     assert selected(repo, CONFIG.replace("TIMEOUT = 5", "TIMEOUT = 6")) == EVERY_FILE
+
+
+@pytest.mark.slow
+def test_a_change_that_breaks_the_import_fails_the_one_test_of_the_module_it_runs(
+    mapped: Path,
+) -> None:
+    from healloop.sandbox.pytest_run import run_tests
+    from healloop.sandbox.workspace import Workspace
+    from healloop.state import FileChange
+
+    broken = CONFIG.replace("RETRIES = 3", "RETRIES = int('three')")
+    chosen = selected(mapped, broken)
+    assert "tests/test_client.py::test_wait" in chosen
+    with Workspace(mapped) as workspace:
+        workspace.apply([FileChange(path="pkg/config.py", content=broken)])
+        run = run_tests(workspace, chosen)
+    assert not run.passed
+    assert any("invalid literal for int()" in error for error in run.errors)
