@@ -103,12 +103,20 @@ def skipped(name: str, is_top: bool, is_dir: bool, path: str, pattern: re.Patter
 
 
 def rmtree(path: Path) -> None:
-    """Delete a tree even where a candidate took away our permissions."""
+    """Delete a tree even where a candidate took away our permissions.
+
+    Permissions are given back inside the tree only: the folder holding it (the
+    system's temporary folder, say) is never touched, even when the tree is already
+    gone because another process swept it first.
+    """
+    root = os.path.abspath(path)
 
     def fix(func: Callable[..., object], failed: str, _exc: object) -> None:
-        parent = os.path.dirname(failed)
+        if not os.path.lexists(failed):
+            return  # removed meanwhile, by another process's sweep
         try:
-            os.chmod(parent, stat.S_IRWXU)
+            if os.path.abspath(failed) != root:
+                os.chmod(os.path.dirname(failed), stat.S_IRWXU)
             if os.path.isdir(failed) and not os.path.islink(failed):
                 os.chmod(failed, stat.S_IRWXU)
             func(failed)

@@ -179,6 +179,23 @@ def test_close_deletes_the_scratch_folder_even_when_permissions_were_taken(repo:
     assert not ws.root.exists()
 
 
+def test_deleting_a_tree_never_changes_the_folder_that_holds_it(tmp_path: Path) -> None:
+    from healloop.sandbox.snapshot import rmtree
+
+    # Two processes sweep the same dead scratch folder: the second finds it gone.
+    # It once gave the holding folder (the system's /tmp) mode 0700 on the way.
+    holder = tmp_path / "tmp"
+    holder.mkdir(mode=0o1777)
+    holder.chmod(0o1777)
+    rmtree(holder / "healloop-gone")
+    scratch = holder / "healloop-locked"
+    (scratch / "pkg").mkdir(parents=True)
+    os.chmod(scratch / "pkg", 0)
+    rmtree(scratch)
+    assert not scratch.exists()
+    assert stat.S_IMODE(holder.stat().st_mode) == 0o1777
+
+
 def test_a_pool_hands_out_the_same_copy_again_reset(repo: Path) -> None:
     with WorkspacePool(repo, size=1) as pool:
         with pool.workspace() as ws:
