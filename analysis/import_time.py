@@ -14,7 +14,8 @@ A reading line that itself runs at import binds names in turn, and those are fol
 (``from a import X``, ``DEFAULT = X + 1``); in a test module it runs the file whole,
 since pytest reads marks and parameters there. Anything else makes the reach unknown
 (``ImportTimeEffect``) and the caller runs every test file reaching the module: a call
-made for its effect, an attribute or item assigned (a registry, ``sys.modules``), a
+made for its effect, a decorator that may register what it decorates (a route, a
+fixture), an attribute or item assigned (a registry, ``sys.modules``), a
 star import, ``__all__``, a function run at import that reads a bound name, a module
 imported inside a test rather than at collection, a file changed since the map.
 """
@@ -31,6 +32,14 @@ from healloop.analysis.imports import is_test_file
 
 _COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.TryStar, ast.With,
              ast.AsyncWith)
+_PURE_DECORATORS = frozenset({
+    "property", "cached_property", "setter", "getter", "deleter", "staticmethod",
+    "classmethod", "abstractmethod", "overload", "override", "final", "wraps", "cache",
+    "lru_cache", "contextmanager", "asynccontextmanager", "dataclass", "total_ordering",
+    "runtime_checkable",
+})
+"""Decorators that only wrap or describe what they decorate: others may register it
+(a route, a fixture, a plugin), which no name shows."""
 _NEUTRAL = (ast.Pass, ast.Global, ast.Nonlocal, ast.Assert, ast.Raise, ast.Break,
             ast.Continue)
 
@@ -167,12 +176,35 @@ def site(stmts: list[ast.stmt], line: int, classes: list[ast.ClassDef] | None = 
     return None
 
 
+def _decorator_name(node: ast.expr) -> str:
+    node = node.func if isinstance(node, ast.Call) else node
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def check_decorators(where: Site, line: int) -> None:
+    """Raise when line is part of a decorator that may register what it decorates."""
+    for decorator in getattr(where.stmt, "decorator_list", []):
+        if decorator.lineno <= line <= (decorator.end_lineno or decorator.lineno) and \
+                _decorator_name(decorator) not in _PURE_DECORATORS:
+            raise ImportTimeEffect(f"line {line} changes a decorator that may register "
+                                   f"{getattr(where.stmt, 'name', '')}")
+
+
 def changed_sites(tree: ast.Module, lines: set[int]) -> list[Site]:
-    """Return the sites of the changed lines, each once."""
+    """Return the sites of the changed lines, each once.
+
+    Raises:
+        ImportTimeEffect: a line is part of a decorator that may register what it
+            decorates.
+
+    """
     found: dict[int, Site] = {}
     for line in sorted(lines):
         where = site(tree.body, line)
         if where is not None:
+            check_decorators(where, line)
             found.setdefault(id(where.stmt) * 4 + ("body", "def", "class", "stmt").index(
                 where.kind), where)
     return list(found.values())
@@ -252,6 +284,7 @@ def readers(names: set[str], texts: dict[str, str], ran: Ran,
                 elif is_test_file(path):
                     reach.files.add(path)
                 else:
+                    check_decorators(where, line)
                     pending |= where.binds(name) - seen
                     reach.tests |= ran(path, where.body()) - {-1}
     return reach

@@ -9,7 +9,7 @@ import pytest
 from conftest import git_commit, write_repo
 
 from healloop.analysis.blast import analyse
-from healloop.analysis.import_time import ImportTimeEffect, binds, site
+from healloop.analysis.import_time import ImportTimeEffect, binds, changed_sites, site
 from healloop.analysis.test_impact import affected_tests, collect_coverage_map
 
 
@@ -93,6 +93,21 @@ def test_each_line_has_a_site_that_says_what_it_binds(
     if bound is not None:
         assert where.binds() == bound
     assert site(ast.parse(MODULE).body, 2) is None  # between statements
+
+
+ROUTES = (
+    "@app.route('/a')\ndef a():\n    return 1\n\n\n"
+    "@functools.lru_cache(maxsize=2)\ndef b():\n    return 2\n"
+)
+
+
+def test_a_decorator_that_may_register_what_it_decorates_reaches_what_cannot_be_told() -> None:
+    # The route moves: the tests asking for /b now reach a(), and no name says so.
+    with pytest.raises(ImportTimeEffect, match="may register a"):
+        changed_sites(ast.parse(ROUTES.replace("'/a'", "'/b'")), {1})
+    # A cache's size changes only what it wraps: whoever calls b() by name.
+    sites = changed_sites(ast.parse(ROUTES.replace("maxsize=2", "maxsize=4")), {6})
+    assert [(s.kind, s.binds()) for s in sites] == [("def", {"b"})]
 
 
 FILES = {
