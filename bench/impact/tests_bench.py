@@ -86,6 +86,13 @@ def mutants(source: str, count: int) -> list[tuple[str, str]]:
     return out
 
 
+def selected_time(durations: dict[str, float], selection: list[str]) -> float:
+    """Return how long the selected tests took in the full run (test files whole)."""
+    chosen = set(selection)
+    return sum(d for nodeid, d in durations.items()
+               if nodeid in chosen or nodeid.split("::", 1)[0] in chosen)
+
+
 def run(work: Path, tests: list[str] | None, change: FileChange | None = None) -> TestRun:
     with Workspace(work) as workspace:
         if change is not None:
@@ -105,14 +112,18 @@ def main() -> int:
         work = clone(args.repo.resolve(), Path(tmp), args.venv)
         full = run(work, None)
         base_failing, base_errors = full.failing, set(full.errors)
+        durations = {r.nodeid: r.duration for r in full.results}
         print(f"full suite: {len(full.results)} tests, {full.duration:.1f} s, "
               f"{len(base_failing)} failing before any change", file=sys.stderr)
         collect_coverage_map(work, extra_args=ARGS)
         print("| target | seeded | test files reaching it | tests run (changed lines) | "
-              "full s | selection s | speed-up | caught by suite | caught by selection |")
-        # full s and selection s add up the seeded changes that some test runs.
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        speedups, per_target, cases, missed = [], [], [], 0
+              "full s | selection s | speed-up | by test time | caught by suite | "
+              "caught by selection |")
+        # full s and selection s add up the seeded changes that some test runs; by test
+        # time compares the durations the tests had in the unchanged full run, which
+        # the order they run in does not move.
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        speedups, per_target, by_time, cases, missed = [], [], [], [], 0
         targets = args.targets or sorted(
             str(p.relative_to(work)) for p in (work / args.package).glob("*.py"))
         for target in targets:
@@ -123,7 +134,7 @@ def main() -> int:
                 continue
             radius = analyse(work, target, knowledge_graph=False)
             seeded = suite_caught = chosen_caught = 0
-            sizes, timed = [], []
+            sizes, timed, test_time = [], [], []
             for what, mutated in mutants(source, args.mutants):
                 selection = affected_tests(radius, repo=work, old=source, new=mutated)
                 change = FileChange(path=target, content=mutated)
@@ -139,6 +150,7 @@ def main() -> int:
                 sizes.append(len(chosen.results))
                 if selection:  # no test runs the changed line: nothing to time
                     timed.append((suite.duration, chosen.duration))
+                    test_time.append(selected_time(durations, selection))
                     speedups.append(suite.duration / max(chosen.duration, 0.01))
                 cases.append(f"`{target}` {what}: the suite fails {len(by_suite)} test(s), "
                              f"the selection ({len(chosen.results)} tests) fails "
@@ -147,15 +159,20 @@ def main() -> int:
                 full_s = sum(f for f, _ in timed)
                 chosen_s = sum(c for _, c in timed)
                 per_target.append(full_s / max(chosen_s, 0.01))
-                times = f"{full_s:.1f} | {chosen_s:.1f} | {per_target[-1]:.1f}x"
+                by_time.append(sum(durations.values()) * len(test_time)
+                               / max(sum(test_time), 0.01))
+                times = (f"{full_s:.1f} | {chosen_s:.1f} | {per_target[-1]:.1f}x | "
+                         f"{by_time[-1]:.1f}x")
             else:
-                times = "| | no test runs the seeded lines"
+                times = "| | | no test runs the seeded lines"
             print(f"| {target} | {seeded} | {len(radius.tests)} | "
                   f"{statistics.median(sizes):.0f} | {times} | {suite_caught} | "
                   f"{chosen_caught} |")
         print("\nSeeded cases:")
         for case in cases:
             print(f"- {case}")
+        print(f"\nby the tests' durations in the unchanged full run: median per target "
+              f"{statistics.median(by_time):.1f}x")
         print(f"\nselected tests faster than the full suite ({full.duration:.1f} s unchanged):"
               f" median per target {statistics.median(per_target):.1f}x over {len(per_target)} "
               f"targets, per seeded change "
