@@ -258,17 +258,21 @@ def readers(names: set[str], texts: dict[str, str], ran: Ran,
     """
     reach = Reach()
     pending, seen = set(names), set()
+    ever_ran: dict[str, bool] = {}
     while pending:
         name = pending.pop()
         seen.add(name)
         for path, text in texts.items():
-            if name not in text:
+            found = list(_words(text, name)) if name in text else []
+            if not found:
                 continue
-            for line in _words(text, name):
-                if path in stale:
-                    raise ImportTimeEffect(f"{path} names {name} and changed since the map")
-                if not ran(path, range(1, text.count("\n") + 2)):
-                    break  # no line of it ever ran: nothing there reads anything
+            if path in stale:
+                raise ImportTimeEffect(f"{path} names {name} and changed since the map")
+            if path not in ever_ran:
+                ever_ran[path] = bool(ran(path, range(1, text.count("\n") + 2)))
+            if not ever_ran[path]:
+                continue  # no line of it ever ran: nothing there reads anything
+            for line in found:
                 where = site(_parsed(path, text).body, line)
                 if where is None:
                     continue
