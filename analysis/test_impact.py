@@ -308,9 +308,9 @@ def _canary(coverage: CoverageMap, path: str, reaching: list[str]) -> str:
     it, else one that ran a line of path.
     """
     for test_file in reaching:
-        for nodeid in coverage.tests:
-            if nodeid.split("::", 1)[0] == test_file:
-                return nodeid
+        mapped = [t for t in coverage.tests if t.split("::", 1)[0] == test_file]
+        if mapped:
+            return min(mapped)  # the map lists tests in no set order
     ran = coverage.ran(path)
     if ran:
         return ran[0]
