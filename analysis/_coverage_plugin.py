@@ -22,21 +22,23 @@ import pytest
 _ROOT = Path(__file__).resolve().parent
 _cov = coverage.Coverage(data_file=None, source=[str(_ROOT)], config_file=False)
 _cov.start()
+_ran: list[str] = []
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # noqa: ANN201
     """Attribute every line the test runs (setup, call, teardown) to its node id."""
+    _ran.append(item.nodeid)
     _cov.switch_context(item.nodeid)
     yield
     _cov.switch_context("")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Write, per file, the tests that ran each line ("" for lines run at import)."""
+    """Write the tests in the order they ran, and who ran each line (-1: at import)."""
     _cov.stop()
     data = _cov.get_data()
-    tests: dict[str, int] = {}
+    tests = {nodeid: index for index, nodeid in enumerate(dict.fromkeys(_ran))}
     files = {}
     for path in data.measured_files():
         lines = {}

@@ -310,7 +310,7 @@ def _canary(coverage: CoverageMap, path: str, reaching: list[str]) -> str:
     for test_file in reaching:
         mapped = [t for t in coverage.tests if t.split("::", 1)[0] == test_file]
         if mapped:
-            return min(mapped)  # the map lists tests in no set order
+            return min(mapped)  # by node id: maps recorded before run order was kept had none
     ran = coverage.ran(path)
     if ran:
         return ran[0]

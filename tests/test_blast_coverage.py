@@ -55,6 +55,14 @@ def test_coverage_map_adds_the_test_that_loads_the_target_by_name(repo: Path) ->
     assert any("found beyond imports: tests/test_plugins.py" in n for n in radius.notes)
 
 
+def test_the_map_lists_every_test_in_the_order_the_suite_ran_them(repo: Path) -> None:
+    (repo / "tests/test_math.py").write_text("def test_sum():\n    assert 1 + 1 == 2\n")
+    git_commit(repo, "a test that runs none of the repository's lines")
+    assert collect_coverage_map(repo).tests == [
+        "tests/test_core.py::test_area", "tests/test_math.py::test_sum",
+        "tests/test_plugins.py::test_loads_core_by_name", "tests/test_plugins.py::test_loads_os"]
+
+
 def test_a_change_inside_a_function_runs_only_the_tests_that_ran_its_lines(
     repo: Path,
 ) -> None:
