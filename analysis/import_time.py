@@ -68,6 +68,13 @@ def _children(stmt: ast.stmt) -> list[ast.stmt]:
     return nested
 
 
+def _imported_as(stmt: ast.Import | ast.ImportFrom, alias: ast.alias) -> str:
+    """Return the name an import binds for one of its aliases (``import a.b`` binds a)."""
+    if alias.asname:
+        return alias.asname
+    return alias.name.split(".")[0] if isinstance(stmt, ast.Import) else alias.name
+
+
 def binds(stmt: ast.stmt) -> set[str]:
     """Return the names an import-time statement binds, in every branch it has.
 
@@ -75,12 +82,10 @@ def binds(stmt: ast.stmt) -> set[str]:
         ImportTimeEffect: the statement does more than bind names.
 
     """
-    if isinstance(stmt, ast.Import):
-        return {a.asname or a.name.split(".")[0] for a in stmt.names}
-    if isinstance(stmt, ast.ImportFrom):
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
         if any(a.name == "*" for a in stmt.names):
             raise ImportTimeEffect(f"line {stmt.lineno} is a star import")
-        return {a.asname or a.name for a in stmt.names}
+        return {_imported_as(stmt, a) for a in stmt.names}
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return {stmt.name}
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
@@ -139,9 +144,7 @@ class Site:
         """Return the names the site binds; of an import, only name's alias if given."""
         stmt = self.stmt
         if name is not None and isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            bound = {a.asname or a.name.split(".")[0] if isinstance(stmt, ast.Import)
-                     else a.asname or a.name
-                     for a in stmt.names if name in (a.name, a.asname)}
+            bound = {_imported_as(stmt, a) for a in stmt.names if name in (a.name, a.asname)}
             return bound or {name}
         names = binds(stmt)
         # A class attribute or a method can change how the class is built (a
@@ -200,13 +203,12 @@ def changed_sites(tree: ast.Module, lines: set[int]) -> list[Site]:
             decorates.
 
     """
-    found: dict[int, Site] = {}
+    found: dict[tuple[int, str], Site] = {}
     for line in sorted(lines):
         where = site(tree.body, line)
         if where is not None:
             check_decorators(where, line)
-            found.setdefault(id(where.stmt) * 4 + ("body", "def", "class", "stmt").index(
-                where.kind), where)
+            found.setdefault((id(where.stmt), where.kind), where)
     return list(found.values())
 
 

@@ -226,12 +226,8 @@ def changed_lines(old: str, new: str, *, insertions: bool = True) -> set[int]:
     return out
 
 
-def function_body_lines(source: str) -> set[int]:
+def function_body_lines(tree: ast.Module) -> set[int]:
     """Return the lines inside function bodies: they run only when the function runs."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return set()
     lines: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno:
@@ -288,7 +284,7 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
                 if ran and -1 not in ran:
                     raise ImportTimeEffect(f"{path} was imported inside a test")
                 ids |= coverage.ids(path, where.body()) - {-1}
-    for line in changed_lines(old, new) & function_body_lines(old):
+    for line in changed_lines(old, new) & function_body_lines(before):
         ran = coverage.ids(path, range(line, line + 1))
         if -1 in ran:
             raise ImportTimeEffect(f"{path}:{line} runs in a function called at import")
