@@ -120,8 +120,9 @@ def main() -> int:
               "full s | selection s | speed-up | by test time | caught by suite | "
               "caught by selection |")
         # full s and selection s add up the seeded changes that some test runs; by test
-        # time compares the durations the tests had in the unchanged full run, which
-        # the order they run in does not move.
+        # time compares the durations the selected tests had in the unchanged full run
+        # (the same run for every change; a duration there still includes the waits
+        # other tests caused).
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         speedups, per_target, by_time, cases, missed = [], [], [], [], 0
         targets = args.targets or sorted(
