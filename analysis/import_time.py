@@ -18,6 +18,11 @@ made for its effect, a decorator that may register what it decorates (a route, a
 fixture), an attribute or item assigned (a registry, ``sys.modules``), a
 star import, ``__all__``, a function run at import that reads a bound name, a module
 imported inside a test rather than at collection, a file changed since the map.
+
+A changed function that ran at import only while pytest collected some test files
+(a parameter built by calling it) runs those files whole, when what their collection
+built cannot outlive them (``collected_only``); run by other import-time code, it
+makes the reach unknown too.
 """
 
 from __future__ import annotations
@@ -68,6 +73,12 @@ def _children(stmt: ast.stmt) -> list[ast.stmt]:
     return nested
 
 
+def _calls(node: ast.AST) -> bool:
+    """Return whether evaluating node calls code (a call, an await, a yield)."""
+    return any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom))
+               for n in ast.walk(node))
+
+
 def _imported_as(stmt: ast.Import | ast.ImportFrom, alias: ast.alias) -> str:
     """Return the name an import binds for one of its aliases (``import a.b`` binds a)."""
     if alias.asname:
@@ -90,6 +101,8 @@ def binds(stmt: ast.stmt) -> set[str]:
         return {stmt.name}
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
         return {"__doc__"}
+    if isinstance(stmt, ast.Expr) and not _calls(stmt.value):
+        return set()  # a read, such as a feature test in a try: nothing to bind
     if isinstance(stmt, _NEUTRAL):
         return set()
     names: set[str] = set()
@@ -294,3 +307,76 @@ def readers(names: set[str], texts: dict[str, str], ran: Ran,
                     pending |= where.binds(name) - seen
                     reach.tests |= ran(path, where.body()) - {-1}
     return reach
+
+
+def _calls_at_import(tree: ast.Module) -> bool:
+    """Return whether a module calls anything at import: decorators and defaults count."""
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            stack.extend([*node.decorator_list, *node.args.defaults,
+                          *(d for d in node.args.kw_defaults if d is not None)])
+        elif isinstance(node, (ast.Call, ast.Await)):
+            return True
+        elif not isinstance(node, ast.Lambda):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _imports_module(tree: ast.Module, name: str) -> bool:
+    """Return whether a module imports one whose last dotted part is name."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == name:
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                alias.name.split(".")[-1] == name for alias in node.names):
+            return True
+    return False
+
+
+def _tree(path: str, texts: dict[str, str]) -> ast.Module:
+    if path not in texts:
+        raise ImportTimeEffect(f"{path} cannot be read")
+    return _parsed(path, texts[path])
+
+
+def collected_only(test_files: list[str], first_imports: dict[str, list[str]],
+                   texts: dict[str, str], where: str) -> set[str]:
+    """Return the test files to run whole for a function their collection alone ran.
+
+    pytest imports a test module to collect it, and a parameter or a constant built
+    there by calling the code under test holds what the function returned for that
+    file's tests only, as long as nothing else keeps it: the module's top level only
+    binds names, no other file imports the module, and the files its collection
+    imported first call nothing at import (they could have called the function and
+    kept the result for every test that imports them later).
+
+    Args:
+        test_files: The test files whose collection ran the function (empty: other
+            import-time code ran it too, ``CoverageMap.collected_by``).
+        first_imports: Per test file, the files its collection imported first.
+        texts: Every measured file's text, as the map recorded it.
+        where: The changed line, for the message.
+
+    Raises:
+        ImportTimeEffect: other import-time code ran the function, or what a test
+            file's collection built may outlive it.
+
+    """
+    if not test_files:
+        raise ImportTimeEffect(f"{where} runs in a function called at import")
+    for test_file in test_files:
+        for stmt in _tree(test_file, texts).body:
+            binds(stmt)
+        stem = test_file.rsplit("/", 1)[-1].removesuffix(".py")
+        for path, text in texts.items():
+            if path != test_file and stem in text and any(_words(text, stem)) and \
+                    _imports_module(_parsed(path, text), stem):
+                raise ImportTimeEffect(f"{path} imports {test_file}, whose collection "
+                                       f"ran {where}")
+        for path in first_imports.get(test_file, []):
+            if path != test_file and _calls_at_import(_tree(path, texts)):
+                raise ImportTimeEffect(f"{path}, imported while collecting {test_file}, "
+                                       f"calls code at import that may run {where}")
+    return set(test_files)

@@ -85,6 +85,11 @@ class CoverageMap:
     """Node ids; lines refer to them by index."""
     lines: dict[str, dict[int, list[int]]]
     """File -> line -> indices of the tests that ran it (-1: at import time)."""
+    outside: dict[str, dict[int, list[str]]] = field(default_factory=dict)
+    """File -> line run at import time while pytest collected test files -> those test
+    files ("": also other import-time code, such as a conftest's)."""
+    first_imports: dict[str, list[str]] = field(default_factory=dict)
+    """Test file -> the files its collection imported first (itself included)."""
 
     def ran(self, path: str) -> list[str]:
         """Return the node ids of the tests that ran any line of path."""
@@ -105,6 +110,14 @@ class CoverageMap:
         """Return the indices of the tests that ran any of these lines (-1: at import)."""
         recorded = self.lines.get(path, {})
         return {i for line in lines for i in recorded.get(line, ())}
+
+    def collected_by(self, path: str, line: int) -> list[str]:
+        """Return the test files whose collection alone ran line at import time.
+
+        Empty when other import-time code ran it too, or the map predates the record.
+        """
+        files = self.outside.get(path, {}).get(line, [])
+        return [] if "" in files else files
 
     def files_seen(self) -> set[str]:
         """Return the test files the map knows."""
@@ -140,7 +153,10 @@ def _read_map(path: str, mtime_ns: int, size: int) -> CoverageMap | None:
 def _parsed(data: dict) -> CoverageMap:
     lines = {f: {int(n): ids for n, ids in per_line.items()}
              for f, per_line in data["files"].items()}
-    return CoverageMap(data["head"], data["tests"], lines)
+    outside = {f: {int(n): files for n, files in per_line.items()}
+               for f, per_line in data.get("outside", {}).items()}
+    return CoverageMap(data["head"], data["tests"], lines, outside,
+                       data.get("first_imports", {}))
 
 
 def collect_coverage_map(repo: Path, *, limits: object | None = None,
@@ -177,7 +193,10 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
         path[len(prefix):]: per_line for path, per_line in raw["files"].items()
         if path.startswith(prefix) and not path.endswith("_healloop_coverage_plugin.py")
     }
-    data = {"head": head, "tests": raw["tests"], "files": files}
+    outside = {path[len(prefix):]: per_line for path, per_line in raw["outside"].items()
+               if path.startswith(prefix)}
+    data = {"head": head, "tests": raw["tests"], "files": files, "outside": outside,
+            "first_imports": raw["first_imports"]}
     _map_file(repo, head).write_text(json.dumps(data), encoding="utf-8")
     return _parsed(data)
 
@@ -272,6 +291,8 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
         return []  # comments, blank lines, layout: the same code
     ids: set[int] = set()
     names: set[str] = set()
+    whole: set[str] = set()
+    measured = functools.cache(lambda: _measured(coverage, repo, path, old))
     # Statements either version changes; the one next to an insertion did not change.
     for tree, lines, recorded in ((before, changed_lines(old, new, insertions=False), True),
                                   (after, changed_lines(new, old, insertions=False), False)):
@@ -286,12 +307,14 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
                 ids |= coverage.ids(path, where.body()) - {-1}
     for line in changed_lines(old, new) & function_body_lines(before):
         ran = coverage.ids(path, range(line, line + 1))
-        if -1 in ran:
-            raise ImportTimeEffect(f"{path}:{line} runs in a function called at import")
-        ids |= ran
-    chosen = {coverage.tests[i] for i in ids}
+        if -1 in ran:  # a parameter built by calling it, or code run at import
+            whole |= import_time.collected_only(coverage.collected_by(path, line),
+                                                coverage.first_imports, measured()[0],
+                                                f"{path}:{line}")
+        ids |= ran - {-1}
+    chosen = {coverage.tests[i] for i in ids} | whole
     if names:
-        reach = import_time.readers(names, *_measured(coverage, repo, path, old))
+        reach = import_time.readers(names, *measured())
         chosen |= {coverage.tests[i] for i in reach.tests} | reach.files
         chosen.add(_canary(coverage, path, reaching))
     return sorted(chosen)

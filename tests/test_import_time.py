@@ -10,7 +10,11 @@ from conftest import git_commit, write_repo
 
 from healloop.analysis.blast import analyse
 from healloop.analysis.import_time import ImportTimeEffect, binds, changed_sites, site
-from healloop.analysis.test_impact import affected_tests, collect_coverage_map
+from healloop.analysis.test_impact import (
+    affected_tests,
+    collect_coverage_map,
+    load_coverage_map,
+)
 
 
 def statement(source: str) -> ast.stmt:
@@ -32,6 +36,9 @@ def statement(source: str) -> ast.stmt:
     ("with open('f') as f:\n    DATA = f.read()\n", {"f", "DATA"}),
     ("for _n in range(3):\n    LAST = _n\n", {"_n", "LAST"}),
     ("@decorate\nclass Session(Base):\n    timeout = 5\n", {"Session"}),
+    # A feature test: reading an attribute calls nothing.
+    ("try:\n    ssl.SSLContext\n    MODERN = True\nexcept AttributeError:\n"
+     "    MODERN = False\n", {"MODERN"}),
 ])
 def test_import_time_statements_that_only_bind_names(source: str, names: set[str]) -> None:
     assert binds(statement(source)) == names
@@ -256,3 +263,67 @@ def test_a_change_that_breaks_the_import_fails_the_one_test_of_the_module_it_run
         run = run_tests(workspace, chosen)
     assert not run.passed
     assert any("invalid literal for int()" in error for error in run.errors)
+
+
+HOOKS = {
+    "pkg/__init__.py": "",
+    "pkg/hooks.py": "def default_hooks():\n    return {'response': []}\n",
+    "tests/test_params.py": (
+        "import pytest\n\nfrom pkg.hooks import default_hooks\n\n\n"
+        "@pytest.mark.parametrize('hooks', [default_hooks()])\n"
+        "def test_given(hooks):\n    assert hooks == {'response': []}\n\n\n"
+        "def test_other():\n    assert True\n"
+    ),
+    "tests/test_calls.py": (
+        "from pkg.hooks import default_hooks\n\n\n"
+        "def test_calls():\n    assert default_hooks() == {'response': []}\n"
+    ),
+    "tests/test_reaching.py": "import pkg.hooks\n\n\ndef test_imports():\n    assert pkg.hooks\n",
+}
+NO_HOOKS = HOOKS["pkg/hooks.py"].replace("[]", "None")
+EVERY_HOOKS_FILE = ["tests/test_calls.py", "tests/test_params.py", "tests/test_reaching.py"]
+
+
+def hooks_repo(tmp_path: Path, **changed: str) -> Path:
+    files = {**HOOKS, **{path.replace("__", "/") + ".py": text
+                         for path, text in changed.items()}}
+    repo = write_repo(tmp_path, files)
+    collect_coverage_map(repo)
+    return repo
+
+
+@pytest.mark.slow
+def test_a_function_a_test_module_calls_while_collected_runs_that_file_whole(
+    tmp_path: Path,
+) -> None:
+    repo = hooks_repo(tmp_path)
+    coverage, _ = load_coverage_map(repo)
+    assert coverage is not None
+    assert coverage.collected_by("pkg/hooks.py", 2) == ["tests/test_params.py"]
+    assert "tests/test_params.py" in coverage.first_imports["tests/test_params.py"]
+    # The parameter holds what it returned for test_params' tests, and test_calls
+    # calls it; test_reaching only imports the module.
+    assert selected(repo, NO_HOOKS, "pkg/hooks.py") == [
+        "tests/test_calls.py::test_calls", "tests/test_params.py"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("changed", [
+    # The test module keeps the result where every later test sees it.
+    {"tests__test_params": HOOKS["tests/test_params.py"] + "\nimport pkg\n"
+                                                           "pkg.SHARED = default_hooks()\n"},
+    # Another test module imports it, and what its collection built with it.
+    {"tests__test_reuse": "from test_params import test_given\n\n\n"
+                          "def test_reused():\n    assert test_given\n"},
+    # A module imported while collecting it calls the function at import and keeps it.
+    {"pkg__defaults": "from pkg.hooks import default_hooks\n\nDEFAULT = default_hooks()\n",
+     "tests__test_params": "from pkg.defaults import DEFAULT\n"
+                           + HOOKS["tests/test_params.py"]},
+])
+def test_a_function_run_while_collecting_whose_result_may_outlive_the_file_runs_every_file(
+    tmp_path: Path, changed: dict[str, str],
+) -> None:
+    repo = hooks_repo(tmp_path, **changed)
+    reaching = selected(repo, NO_HOOKS, "pkg/hooks.py")
+    assert set(EVERY_HOOKS_FILE) <= set(reaching)
+    assert all("::" not in test for test in reaching)

@@ -211,7 +211,7 @@ def main() -> int:
                     ranking = [f for f in ranking if f != q.target]
                     methods[name].add(ranking, q.expected)
                 if args.features:
-                    feature_rows.append({"expected": sorted(q.expected),
+                    feature_rows.append({"target": q.target, "expected": sorted(q.expected),
                                          "candidates": features(graph, history, q.target)})
                 if args.dump:
                     dump.append({"commit": q.commit, "target": q.target,
