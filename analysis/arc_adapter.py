@@ -457,8 +457,28 @@ class ComponentImpact:
         self._adapter._inner.conn.close()
 
 
+def exit_with_parent(poll: float = 1.0) -> None:
+    """End this process when the one that started it ends (a daemon thread watches).
+
+    The builder writes the repository's graph under a lock its parent holds: killed,
+    the parent frees the lock while an orphaned builder would go on writing, under
+    the next build.
+    """
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "build":
+        exit_with_parent()
         commits = int(argv[argv.index("--commits") + 1]) if "--commits" in argv else \
             BUILD_COMMITS
         state = _build(Path(argv[1]).resolve(), commits)

@@ -381,3 +381,33 @@ def test_ingestors_read_batched_stats_and_build_the_same_graph(
         arc_adapter._commit_stats(history, 8)))
     assert ingest() == upstream
     assert len(reads) == 1
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_builder_whose_parent_dies_stops_instead_of_writing_under_the_next_build() -> None:
+    import sys
+    import time
+
+    # The parent starts the child, waits until it watches, prints its pid and dies.
+    child = ("from healloop.analysis.arc_adapter import exit_with_parent; "
+             "exit_with_parent(0.05); print('watching', flush=True); "
+             "import time; time.sleep(60)")
+    parent = ("import subprocess, sys; "
+              f"p = subprocess.Popen([sys.executable, '-c', {child!r}], "
+              "stdout=subprocess.PIPE, stderr=subprocess.DEVNULL); "
+              "p.stdout.readline(); print(p.pid)")
+    pid = int(subprocess.run([sys.executable, "-c", parent], capture_output=True,
+                             text=True, check=True, timeout=30).stdout)
+    deadline = time.monotonic() + 20
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)

@@ -13,7 +13,7 @@ dependencies (VENV), for each target:
    wherever the suite does, and the speed-up is the ratio of their durations.
 
 Usage: uv run python bench/impact/tests_bench.py PATH --venv VENV [--targets a.py b.py]
-       [--mutants 3] [--package src/requests]
+       [--mutants 3] [--package src/requests] [--pytest-args="-m 'not stress'"]
 Every run goes through healloop's sandbox (a scratch copy, limits, no network).
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import shlex
 import statistics
 import subprocess
 import sys
@@ -100,6 +101,10 @@ def run(work: Path, tests: list[str] | None, change: FileChange | None = None) -
         return run_tests(workspace, tests, extra_args=ARGS)
 
 
+def _pytest_args(text: str) -> list[str]:
+    return shlex.split(text)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo", type=Path)
@@ -107,7 +112,10 @@ def main() -> int:
     parser.add_argument("--targets", nargs="*", default=None)
     parser.add_argument("--package", default=PACKAGE)
     parser.add_argument("--mutants", type=int, default=3)
+    parser.add_argument("--pytest-args", type=_pytest_args, default=[],
+                        help="more pytest arguments for every run (addopts are cleared)")
     args = parser.parse_args()
+    ARGS.extend(args.pytest_args)
     with tempfile.TemporaryDirectory(prefix="healloop-tests-") as tmp:
         work = clone(args.repo.resolve(), Path(tmp), args.venv)
         full = run(work, None)
