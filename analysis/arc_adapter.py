@@ -47,6 +47,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -464,8 +465,6 @@ def exit_with_parent(poll: float = 1.0) -> None:
     the parent frees the lock while an orphaned builder would go on writing, under
     the next build.
     """
-    import threading
-
     parent = os.getppid()
 
     def watch() -> None:

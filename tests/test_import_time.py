@@ -284,10 +284,8 @@ NO_HOOKS = HOOKS["pkg/hooks.py"].replace("[]", "None")
 EVERY_HOOKS_FILE = ["tests/test_calls.py", "tests/test_params.py", "tests/test_reaching.py"]
 
 
-def hooks_repo(tmp_path: Path, **changed: str) -> Path:
-    files = {**HOOKS, **{path.replace("__", "/") + ".py": text
-                         for path, text in changed.items()}}
-    repo = write_repo(tmp_path, files)
+def hooks_repo(tmp_path: Path, changed: dict[str, str] | None = None) -> Path:
+    repo = write_repo(tmp_path, {**HOOKS, **(changed or {})})
     collect_coverage_map(repo)
     return repo
 
@@ -310,20 +308,20 @@ def test_a_function_a_test_module_calls_while_collected_runs_that_file_whole(
 @pytest.mark.slow
 @pytest.mark.parametrize("changed", [
     # The test module keeps the result where every later test sees it.
-    {"tests__test_params": HOOKS["tests/test_params.py"] + "\nimport pkg\n"
-                                                           "pkg.SHARED = default_hooks()\n"},
+    {"tests/test_params.py": HOOKS["tests/test_params.py"] + "\nimport pkg\n"
+                             "pkg.SHARED = default_hooks()\n"},
     # Another test module imports it, and what its collection built with it.
-    {"tests__test_reuse": "from test_params import test_given\n\n\n"
-                          "def test_reused():\n    assert test_given\n"},
+    {"tests/test_reuse.py": "from test_params import test_given\n\n\n"
+                            "def test_reused():\n    assert test_given\n"},
     # A module imported while collecting it calls the function at import and keeps it.
-    {"pkg__defaults": "from pkg.hooks import default_hooks\n\nDEFAULT = default_hooks()\n",
-     "tests__test_params": "from pkg.defaults import DEFAULT\n"
-                           + HOOKS["tests/test_params.py"]},
+    {"pkg/defaults.py": "from pkg.hooks import default_hooks\n\nDEFAULT = default_hooks()\n",
+     "tests/test_params.py": "from pkg.defaults import DEFAULT\n"
+                             + HOOKS["tests/test_params.py"]},
 ])
 def test_a_function_run_while_collecting_whose_result_may_outlive_the_file_runs_every_file(
     tmp_path: Path, changed: dict[str, str],
 ) -> None:
-    repo = hooks_repo(tmp_path, **changed)
+    repo = hooks_repo(tmp_path, changed)
     reaching = selected(repo, NO_HOOKS, "pkg/hooks.py")
     assert set(EVERY_HOOKS_FILE) <= set(reaching)
     assert all("::" not in test for test in reaching)

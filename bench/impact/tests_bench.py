@@ -101,9 +101,6 @@ def run(work: Path, tests: list[str] | None, change: FileChange | None = None) -
         return run_tests(workspace, tests, extra_args=ARGS)
 
 
-def _pytest_args(text: str) -> list[str]:
-    return shlex.split(text)
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -112,7 +109,7 @@ def main() -> int:
     parser.add_argument("--targets", nargs="*", default=None)
     parser.add_argument("--package", default=PACKAGE)
     parser.add_argument("--mutants", type=int, default=3)
-    parser.add_argument("--pytest-args", type=_pytest_args, default=[],
+    parser.add_argument("--pytest-args", type=shlex.split, default=[],
                         help="more pytest arguments for every run (addopts are cleared)")
     args = parser.parse_args()
     ARGS.extend(args.pytest_args)
