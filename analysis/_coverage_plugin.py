@@ -10,6 +10,12 @@ calling the code under test) is told apart: per line, the test files whose colle
 ran it ("" for any other code run outside a test), and per test file, the modules of
 the copy its collection imported first.
 
+What a fixture of a wider scope than a test runs while it is set up (a session's
+client, a module's database) runs once, inside the first test that asks for it, but
+every test that asks for it gets what it built: its lines are attributed to every
+test whose fixtures include it (the fixture's name, under the folder, module or class
+that defines it), and to the test that set it up.
+
 Measuring starts when pytest imports the plugin, which ``-p`` does before it loads any
 ``conftest.py``: a conftest that imports the package under test runs its import-time
 code (constants, registries filled by a function the module calls) before the first
@@ -30,7 +36,24 @@ _cov = coverage.Coverage(data_file=None, source=[str(_ROOT)], config_file=False)
 _cov.start()
 _ran: list[str] = []
 _COLLECTING = "collect:"
+_FIXTURE = "fixture:"
 _first_imports: dict[str, list[str]] = {}
+_contexts: list[str] = [""]
+"""The coverage context of what runs now, innermost last."""
+_fixtures_used: dict[str, set[str]] = {}
+"""Node id -> the contexts of the fixtures the test gets, directly or through others."""
+_set_up_in: dict[str, set[str]] = {}
+"""Fixture context -> the tests running while it was set up."""
+
+
+def _enter(context: str) -> None:
+    _contexts.append(context)
+    _cov.switch_context(context)
+
+
+def _leave() -> None:
+    _contexts.pop()
+    _cov.switch_context(_contexts[-1])
 
 
 def _in_copy(module: object) -> str | None:
@@ -49,9 +72,9 @@ def pytest_make_collect_report(collector: pytest.Collector):  # noqa: ANN201
         return
     test_file = collector.nodeid.split("::", 1)[0]
     before = set(sys.modules)
-    _cov.switch_context(_COLLECTING + test_file)
+    _enter(_COLLECTING + test_file)
     yield
-    _cov.switch_context("")
+    _leave()
     first = (_in_copy(sys.modules.get(name)) for name in set(sys.modules) - before)
     _first_imports.setdefault(test_file, []).extend(sorted(f for f in first if f))
 
@@ -60,9 +83,55 @@ def pytest_make_collect_report(collector: pytest.Collector):  # noqa: ANN201
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # noqa: ANN201
     """Attribute every line the test runs (setup, call, teardown) to its node id."""
     _ran.append(item.nodeid)
-    _cov.switch_context(item.nodeid)
+    _fixtures_used[item.nodeid] = _fixtures_of(item)
+    _enter(item.nodeid)
     yield
-    _cov.switch_context("")
+    _leave()
+
+
+def _key(fixturedef: pytest.FixtureDef) -> str:
+    return f"{_FIXTURE}{fixturedef.baseid}::{fixturedef.argname}"
+
+
+def _fixtures_of(item: pytest.Item) -> set[str]:
+    """Return the contexts of the fixtures item gets.
+
+    For each name, the definition closest to the test, and the one it overrides when
+    it asks for its own name.
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:  # not a function, or a pytest without it: every fixture so named
+        return {f"{_FIXTURE}*::{name}" for name in getattr(item, "fixturenames", ())}
+    used = set()
+    for name, chain in info.name2fixturedefs.items():
+        for fixturedef in reversed(chain):
+            used.add(_key(fixturedef))
+            if name not in fixturedef.argnames:
+                break
+    return used
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest
+                         ):  # noqa: ANN201
+    """Attribute what setting up a fixture wider than a test runs to the fixture."""
+    if fixturedef.scope == "function":
+        yield
+        return
+    context = _key(fixturedef)
+    _set_up_in.setdefault(context, set()).add(_contexts[-1])
+    _enter(context)
+    try:
+        yield
+    finally:
+        _leave()
+
+
+def _users(context: str) -> set[str]:
+    """Return the tests that got what a fixture context built."""
+    anywhere = f"{_FIXTURE}*::{context.rsplit('::', 1)[1]}"
+    return {t for t in _set_up_in.get(context, ()) if t in _fixtures_used} | {
+        nodeid for nodeid, used in _fixtures_used.items() if context in used or anywhere in used}
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -70,14 +139,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _cov.stop()
     data = _cov.get_data()
     tests = {nodeid: index for index, nodeid in enumerate(dict.fromkeys(_ran))}
+    users = {c: {tests[t] for t in _users(c)} for c in data.measured_contexts()
+             if c.startswith(_FIXTURE)}
     files, outside = {}, {}
     for path in data.measured_files():
         lines, collected = {}, {}
         for line, contexts in data.contexts_by_lineno(path).items():
             outside_tests = {c.removeprefix(_COLLECTING) for c in contexts
                              if not c or c.startswith(_COLLECTING)}
-            ids = {tests.setdefault(c, len(tests)) for c in contexts
-                   if c and not c.startswith(_COLLECTING)}
+            ids = set().union(*(users[c] for c in contexts if c in users))
+            ids |= {tests.setdefault(c, len(tests)) for c in contexts
+                    if c and not c.startswith((_COLLECTING, _FIXTURE))}
             lines[line] = sorted(ids | ({-1} if outside_tests else set()))
             if outside_tests - {""}:
                 collected[line] = sorted(outside_tests)

@@ -26,11 +26,11 @@ from healloop.analysis.imports import (
 )
 from healloop.analysis.related import related_files
 from healloop.analysis.risk import change_risk, dependent_risk
-from healloop.analysis.test_impact import select_tests
+from healloop.analysis.test_impact import map_path, select_tests
 from healloop.errors import InputError
 from healloop.state import BlastRadius, CoChange, Dependent, RelatedFile, SymbolUse
 
-RESULT_VERSION = 2
+RESULT_VERSION = 3
 """Bump when the analysis changes, so cached results are recomputed."""
 
 
@@ -197,7 +197,11 @@ def _result_key(repo: Path, rel: str, stamps: dict[str, list[int]], history: boo
     """Return a key that changes whenever anything the analysis reads changes."""
     head, _ = git_history.git_state(repo) if history else (None, "")
     graph_state = arc_state(repo) if history and knowledge_graph is not False else None
-    coverage = (repo / ".healloop" / "cache" / f"coverage-{head}.json").exists()
+    try:
+        stat = map_path(repo, head).stat() if head else None
+    except OSError:
+        stat = None
+    coverage = [stat.st_mtime_ns, stat.st_size] if stat else None
     material = json.dumps([RESULT_VERSION, rel, history, knowledge_graph, head, coverage,
                            graph_state.head if graph_state else None, stamps],
                           sort_keys=True)

@@ -5,7 +5,8 @@ imports: a test module that imports the target, or a module that does, can break
 when the target changes, and so can every test under a ``conftest.py`` on that chain.
 Dynamic selection reads coverage contexts from a real run of the suite: the tests
 that executed a line of the target, including through fixtures, plugins and dynamic
-imports that no import statement shows. The dynamic map costs a full instrumented
+imports that no import statement shows (a fixture set up once for many tests counts
+for every test that gets it). The dynamic map costs a full instrumented
 run, so it is collected on request and cached per commit under
 ``<repo>/.healloop/cache/``; without it the selection is static, and says so.
 """
@@ -72,8 +73,16 @@ def static_tests(
 # Dynamic: coverage contexts
 
 
-def _map_file(repo: Path, head: str) -> Path:
-    return cache_dir(repo) / f"coverage-{head}.json"
+MAP_VERSION = 2
+"""What a stored map records; an older map is recorded again, not read.
+
+2: what a fixture wider than a test runs while set up counts for every test using it.
+"""
+
+
+def map_path(repo: Path, head: str) -> Path:
+    """Return where the coverage map recorded at head is kept (creating nothing)."""
+    return repo / ".healloop" / "cache" / f"coverage-{head}.json"
 
 
 @dataclass
@@ -129,7 +138,7 @@ def load_coverage_map(repo: Path) -> tuple[CoverageMap | None, str]:
     head, _ = git_history.git_state(repo)
     if head is None:
         return None, ""
-    path = repo / ".healloop" / "cache" / f"coverage-{head}.json"
+    path = map_path(repo, head)
     try:
         stat = path.stat()
     except OSError:
@@ -151,6 +160,8 @@ def _read_map(path: str, mtime_ns: int, size: int) -> CoverageMap | None:
 
 
 def _parsed(data: dict) -> CoverageMap:
+    if data.get("version") != MAP_VERSION:
+        raise ValueError(f"a coverage map of version {data.get('version', 1)}")
     lines = {f: {int(n): ids for n, ids in per_line.items()}
              for f, per_line in data["files"].items()}
     outside = {f: {int(n): files for n, files in per_line.items()}
@@ -195,9 +206,10 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
     }
     outside = {path[len(prefix):]: per_line for path, per_line in raw["outside"].items()
                if path.startswith(prefix)}
-    data = {"head": head, "tests": raw["tests"], "files": files, "outside": outside,
-            "first_imports": raw["first_imports"]}
-    _map_file(repo, head).write_text(json.dumps(data), encoding="utf-8")
+    data = {"version": MAP_VERSION, "head": head, "tests": raw["tests"], "files": files,
+            "outside": outside, "first_imports": raw["first_imports"]}
+    cache_dir(repo)
+    map_path(repo, head).write_text(json.dumps(data), encoding="utf-8")
     return _parsed(data)
 
 
@@ -209,6 +221,9 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
     coverage, head = load_coverage_map(repo)
     if coverage is None:
         why = "no git commit" if not head else f"no coverage map for {head[:10]}"
+        if head and map_path(repo, head).exists():
+            why = (f"the coverage map for {head[:10]} is an older healloop's or unreadable: "
+                   "`healloop impact --coverage` records it again")
         selection.notes.append(f"tests selected from imports only ({why})")
         return selection
     ran = coverage.ran(target)

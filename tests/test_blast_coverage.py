@@ -118,6 +118,83 @@ def test_a_change_to_code_run_at_import_runs_every_test_file_that_reaches_it(
     assert affected_tests(radius, repo=repo, old=old, new=changed) == expected
 
 
+SHARED_FIXTURES = {
+    "pkg/__init__.py": "",
+    "pkg/settings.py": (
+        "def default_timeout():\n    return 5\n\n\ndef retries():\n    return 3\n"
+    ),
+    "pkg/client.py": (
+        "class Client:\n    def __init__(self, timeout):\n        self.timeout = timeout\n"
+    ),
+    "tests/conftest.py": (
+        "import pytest\n\nfrom pkg.client import Client\nfrom pkg.settings import "
+        "default_timeout\n\n\n@pytest.fixture(scope='session')\ndef client():\n"
+        "    return Client(default_timeout())\n"
+    ),
+    "tests/test_a.py": (
+        "def test_one(client):\n    assert client.timeout == 5\n\n\n"
+        "def test_two(client):\n    assert client.timeout == 5\n"
+    ),
+    "tests/test_b.py": (
+        "import pytest\n\nfrom pkg.settings import retries\n\n\n"
+        "@pytest.fixture(scope='module')\ndef tries():\n    return retries()\n\n\n"
+        "def test_three(client):\n    assert client.timeout < 6\n\n\n"
+        "def test_tries(tries):\n    assert tries == 3\n\n\n"
+        "def test_tries_again(tries):\n    assert tries > 2\n"
+    ),
+    # setUpClass runs once for its class: pytest makes it a fixture of the class.
+    "tests/test_d.py": (
+        "import unittest\n\nfrom pkg.settings import retries\n\n\n"
+        "class TestRetries(unittest.TestCase):\n    @classmethod\n"
+        "    def setUpClass(cls):\n        cls.tries = retries()\n\n"
+        "    def test_first(self):\n        self.assertEqual(self.tries, 3)\n\n"
+        "    def test_second(self):\n        self.assertGreater(self.tries, 2)\n"
+    ),
+    # A fixture of the same name elsewhere is another fixture.
+    "tests/other/conftest.py": (
+        "import pytest\n\n\n@pytest.fixture\ndef client():\n    return None\n"
+    ),
+    "tests/other/test_c.py": "def test_own_client(client):\n    assert client is None\n",
+}
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    # Set up once, in test_one: every test asking for the session's client gets it.
+    ("return 5", "return 6", ["tests/test_a.py::test_one", "tests/test_a.py::test_two",
+                              "tests/test_b.py::test_three"]),
+    # A module's fixture: the tests of that module asking for it; a class's setup.
+    ("return 3", "return 4", ["tests/test_b.py::test_tries", "tests/test_b.py::test_tries_again",
+                              "tests/test_d.py::TestRetries::test_first",
+                              "tests/test_d.py::TestRetries::test_second"]),
+])
+def test_a_change_to_what_a_shared_fixture_builds_runs_every_test_using_it(
+    tmp_path: Path, old: str, new: str, expected: list[str],
+) -> None:
+    repo = write_repo(tmp_path, SHARED_FIXTURES)
+    collect_coverage_map(repo)
+    radius = analyse(repo, "pkg/settings.py")
+    text = (repo / "pkg/settings.py").read_text()
+    assert affected_tests(radius, repo=repo, old=text, new=text.replace(old, new)) == expected
+
+
+def test_a_map_recorded_before_fixtures_were_told_apart_is_not_read(repo: Path) -> None:
+    import json
+
+    from healloop.analysis.test_impact import load_coverage_map, map_path
+
+    collect_coverage_map(repo)
+    covered, head = load_coverage_map(repo)
+    assert covered is not None
+    path = map_path(repo, head)
+    data = json.loads(path.read_text())
+    del data["version"]
+    path.write_text(json.dumps(data))
+    assert load_coverage_map(repo) == (None, head)
+    radius = analyse(repo, "pkg/core.py")
+    assert radius.test_source == "imports"
+    assert any("an older healloop's" in note for note in radius.notes)
+
+
 def test_a_file_with_no_line_run_at_import_cannot_say_which_lines_no_test_ran() -> None:
     from healloop.analysis.test_impact import CoverageMap
 
@@ -148,6 +225,16 @@ def test_impact_records_the_map_on_request_and_later_calls_use_it(repo: Path) ->
     assert recorded["test_source"] == "coverage"
     assert recorded["tests"] == ["tests/test_core.py", "tests/test_plugins.py"]
     assert radius()["test_source"] == "coverage"
+
+
+def test_a_map_recorded_again_at_the_same_commit_is_what_the_next_analysis_reads(
+    repo: Path,
+) -> None:
+    collect_coverage_map(repo, extra_args=["-k", "test_area"])
+    assert analyse(repo, "pkg/core.py").test_functions == ["tests/test_core.py::test_area"]
+    collect_coverage_map(repo)
+    assert analyse(repo, "pkg/core.py").test_functions == [
+        "tests/test_core.py::test_area", "tests/test_plugins.py::test_loads_core_by_name"]
 
 
 def test_a_target_changed_since_the_map_was_recorded_runs_its_test_files_whole(
