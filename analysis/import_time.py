@@ -19,6 +19,9 @@ fixture), an attribute or item assigned (a registry, ``sys.modules``), a
 star import, ``__all__``, a function run at import that reads a bound name, a module
 imported inside a test rather than at collection, a file changed since the map.
 
+A change inside a cached function (``cached_names``) reaches whoever names it as
+well, since only its first caller runs the body.
+
 A changed function that ran at import only while pytest collected some test files
 (a parameter built by calling it) runs those files whole, when what their collection
 built cannot outlive them (``collected_only``); run by other import-time code, it
@@ -206,6 +209,26 @@ def check_decorators(where: Site, line: int) -> None:
                 _decorator_name(decorator) not in _PURE_DECORATORS:
             raise ImportTimeEffect(f"line {line} changes a decorator that may register "
                                    f"{getattr(where.stmt, 'name', '')}")
+
+
+def _caches(decorator: ast.expr) -> bool:
+    name = _decorator_name(decorator).lower()
+    return "cache" in name or "memo" in name
+
+
+def cached_names(tree: ast.Module, line: int) -> set[str]:
+    """Return the name of the cached function (or property) whose body line is in.
+
+    A cache runs the body for the first caller only (``lru_cache``, ``cache``,
+    ``cached_property``, any decorator named for a cache or a memo), and every later
+    one gets what it returned without running a line of it, so whoever names the
+    function depends on the changed line, not only the test that ran it.
+    """
+    where = site(tree.body, line)
+    if where is None or where.kind != "body":
+        return set()
+    return {where.stmt.name} if any(  # type: ignore[attr-defined]
+        _caches(d) for d in getattr(where.stmt, "decorator_list", [])) else set()
 
 
 def changed_sites(tree: ast.Module, lines: set[int]) -> list[Site]:

@@ -327,6 +327,7 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
                                                 coverage.first_imports, measured()[0],
                                                 f"{path}:{line}")
         ids |= ran - {-1}
+        names |= import_time.cached_names(before, line)
     chosen = {coverage.tests[i] for i in ids} | whole
     if names:
         reach = import_time.readers(names, *measured())

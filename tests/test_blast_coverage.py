@@ -177,6 +177,51 @@ def test_a_change_to_what_a_shared_fixture_builds_runs_every_test_using_it(
     assert affected_tests(radius, repo=repo, old=text, new=text.replace(old, new)) == expected
 
 
+CACHED = {
+    "pkg/__init__.py": "",
+    "pkg/settings.py": (
+        "import functools\n\n\n@functools.lru_cache(maxsize=None)\ndef load():\n"
+        "    return {'timeout': 5}\n\n\ndef timeout():\n    return load()['timeout']\n\n\n"
+        "def retries():\n    return 3\n"
+    ),
+    "pkg/client.py": (
+        "from functools import cached_property\n\n\nclass Client:\n    @cached_property\n"
+        "    def pool(self):\n        return ['connection'] * 2\n\n\nCLIENT = Client()\n"
+    ),
+    "tests/test_a.py": (
+        "from pkg import settings\n\n\n"
+        "def test_load():\n    assert settings.load()['timeout'] == 5\n\n\n"
+        "def test_timeout():\n    assert settings.timeout() == 5\n\n\n"
+        "def test_retries():\n    assert settings.retries() == 3\n"
+    ),
+    "tests/test_b.py": (
+        "from pkg.client import CLIENT\n\n\n"
+        "def test_pool():\n    assert len(CLIENT.pool) == 2\n\n\n"
+        "def test_pool_again():\n    assert CLIENT.pool[0] == 'connection'\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(("target", "old", "new", "expected"), [
+    # Run by test_load only: test_timeout gets the value it cached.
+    ("pkg/settings.py", "'timeout': 5", "'timeout': 6",
+     ["tests/test_a.py::test_load", "tests/test_a.py::test_timeout"]),
+    # Not cached: the tests that ran the line.
+    ("pkg/settings.py", "return 3", "return 4", ["tests/test_a.py::test_retries"]),
+    # A property cached on an object the tests share.
+    ("pkg/client.py", "* 2", "* 3",
+     ["tests/test_b.py::test_pool", "tests/test_b.py::test_pool_again"]),
+])
+def test_a_change_inside_a_cached_function_runs_every_test_that_calls_it(
+    tmp_path: Path, target: str, old: str, new: str, expected: list[str],
+) -> None:
+    repo = write_repo(tmp_path, CACHED)
+    collect_coverage_map(repo)
+    text = (repo / target).read_text()
+    assert affected_tests(analyse(repo, target), repo=repo, old=text,
+                          new=text.replace(old, new)) == expected
+
+
 def test_a_map_recorded_before_fixtures_were_told_apart_is_not_read(repo: Path) -> None:
     import json
 
