@@ -19,9 +19,6 @@ fixture), an attribute or item assigned (a registry, ``sys.modules``), a
 star import, ``__all__``, a function run at import that reads a bound name, a module
 imported inside a test rather than at collection, a file changed since the map.
 
-A change inside a cached function (``cached_names``) reaches whoever names it as
-well, since only its first caller runs the body.
-
 A changed function that ran at import only while pytest collected some test files
 (a parameter built by calling it) runs those files whole, when what their collection
 built cannot outlive them (``collected_only``); run by other import-time code, it
@@ -195,7 +192,8 @@ def site(stmts: list[ast.stmt], line: int, classes: list[ast.ClassDef] | None = 
     return None
 
 
-def _decorator_name(node: ast.expr) -> str:
+def decorator_name(node: ast.expr) -> str:
+    """Return the last name of a decorator (``app.route(...)``: route)."""
     node = node.func if isinstance(node, ast.Call) else node
     if isinstance(node, ast.Attribute):
         return node.attr
@@ -206,29 +204,9 @@ def check_decorators(where: Site, line: int) -> None:
     """Raise when line is part of a decorator that may register what it decorates."""
     for decorator in getattr(where.stmt, "decorator_list", []):
         if decorator.lineno <= line <= (decorator.end_lineno or decorator.lineno) and \
-                _decorator_name(decorator) not in _PURE_DECORATORS:
+                decorator_name(decorator) not in _PURE_DECORATORS:
             raise ImportTimeEffect(f"line {line} changes a decorator that may register "
                                    f"{getattr(where.stmt, 'name', '')}")
-
-
-def _caches(decorator: ast.expr) -> bool:
-    name = _decorator_name(decorator).lower()
-    return "cache" in name or "memo" in name
-
-
-def cached_names(tree: ast.Module, line: int) -> set[str]:
-    """Return the name of the cached function (or property) whose body line is in.
-
-    A cache runs the body for the first caller only (``lru_cache``, ``cache``,
-    ``cached_property``, any decorator named for a cache or a memo), and every later
-    one gets what it returned without running a line of it, so whoever names the
-    function depends on the changed line, not only the test that ran it.
-    """
-    where = site(tree.body, line)
-    if where is None or where.kind != "body":
-        return set()
-    return {where.stmt.name} if any(  # type: ignore[attr-defined]
-        _caches(d) for d in getattr(where.stmt, "decorator_list", [])) else set()
 
 
 def changed_sites(tree: ast.Module, lines: set[int]) -> list[Site]:
@@ -249,7 +227,7 @@ def changed_sites(tree: ast.Module, lines: set[int]) -> list[Site]:
 
 
 @functools.lru_cache(maxsize=256)
-def _parsed(path: str, text: str) -> ast.Module:
+def parsed(path: str, text: str) -> ast.Module:
     """Parse a file once per content: every candidate of a run asks about the same files."""
     try:
         return ast.parse(text)
@@ -269,7 +247,7 @@ class Reach:
     files: set[str] = field(default_factory=set)
 
 
-def _words(text: str, name: str) -> Iterator[int]:
+def words(text: str, name: str) -> Iterator[int]:
     """Yield the lines of text where name appears as a word, in code, strings or comments."""
     pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
     for number, line in enumerate(text.splitlines(), start=1):
@@ -301,7 +279,7 @@ def readers(names: set[str], texts: dict[str, str], ran: Ran,
         name = pending.pop()
         seen.add(name)
         for path, text in texts.items():
-            found = list(_words(text, name)) if name in text else []
+            found = list(words(text, name)) if name in text else []
             if not found:
                 continue
             if path in stale:
@@ -311,7 +289,7 @@ def readers(names: set[str], texts: dict[str, str], ran: Ran,
             if not ever_ran[path]:
                 continue  # no line of it ever ran: nothing there reads anything
             for line in found:
-                where = site(_parsed(path, text).body, line)
+                where = site(parsed(path, text).body, line)
                 if where is None:
                     continue
                 lines = range(line, line + 1) if where.kind == "body" else where.span()
@@ -361,7 +339,7 @@ def _imports_module(tree: ast.Module, name: str) -> bool:
 def _tree(path: str, texts: dict[str, str]) -> ast.Module:
     if path not in texts:
         raise ImportTimeEffect(f"{path} cannot be read")
-    return _parsed(path, texts[path])
+    return parsed(path, texts[path])
 
 
 def collected_only(test_files: list[str], first_imports: dict[str, list[str]],
@@ -394,8 +372,8 @@ def collected_only(test_files: list[str], first_imports: dict[str, list[str]],
             binds(stmt)
         stem = test_file.rsplit("/", 1)[-1].removesuffix(".py")
         for path, text in texts.items():
-            if path != test_file and stem in text and any(_words(text, stem)) and \
-                    _imports_module(_parsed(path, text), stem):
+            if path != test_file and stem in text and any(words(text, stem)) and \
+                    _imports_module(parsed(path, text), stem):
                 raise ImportTimeEffect(f"{path} imports {test_file}, whose collection "
                                        f"ran {where}")
         for path in first_imports.get(test_file, []):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from healloop.analysis import history as git_history
-from healloop.analysis import import_time
+from healloop.analysis import import_time, once
 from healloop.analysis.cache import cache_dir
 from healloop.analysis.import_time import ImportTimeEffect
 from healloop.analysis.imports import ImportGraph, is_test_file
@@ -306,6 +306,7 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
         return []  # comments, blank lines, layout: the same code
     ids: set[int] = set()
     names: set[str] = set()
+    stored: set[str] = set()
     whole: set[str] = set()
     measured = functools.cache(lambda: _measured(coverage, repo, path, old))
     # Statements either version changes; the one next to an insertion did not change.
@@ -327,7 +328,15 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
                                                 coverage.first_imports, measured()[0],
                                                 f"{path}:{line}")
         ids |= ran - {-1}
-        names |= import_time.cached_names(before, line)
+        keeps = once.kept(before, line)
+        if not keeps:
+            function = import_time.site(before.body, line)
+            if function is not None:
+                keeps = once.kept_by_callers(function.stmt.name, measured()[0])
+        names |= keeps.functions
+        stored |= keeps.stored
+    if stored:
+        ids |= once.readers(stored, *measured()[:2])
     chosen = {coverage.tests[i] for i in ids} | whole
     if names:
         reach = import_time.readers(names, *measured())

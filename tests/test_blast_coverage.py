@@ -199,6 +199,26 @@ CACHED = {
         "def test_pool():\n    assert len(CLIENT.pool) == 2\n\n\n"
         "def test_pool_again():\n    assert CLIENT.pool[0] == 'connection'\n"
     ),
+    # Kept by hand, the way click keeps a command's help option, built by a function
+    # of another module.
+    "pkg/options.py": "def help_option():\n    return ['--help']\n",
+    "pkg/command.py": (
+        "from pkg.options import help_option\n\n\nclass Command:\n"
+        "    def __init__(self):\n        self._help = None\n        self._names = {}\n\n"
+        "    def help(self):\n        if self._help is None:\n"
+        "            self._help = help_option()\n        return self._help\n\n"
+        "    def name(self, key):\n        if key not in self._names:\n"
+        "            self._names[key] = key.upper()\n        return self._names[key]\n\n"
+        "    def usage(self):\n        return 'usage'\n\n\nCOMMAND = Command()\n"
+    ),
+    "tests/test_command.py": (
+        "from pkg.command import COMMAND\n\n\n"
+        "def test_help():\n    assert COMMAND.help() == ['--help']\n\n\n"
+        "def test_help_again():\n    assert COMMAND.help()[0] == '--help'\n\n\n"
+        "def test_name():\n    assert COMMAND.name('a') == 'A'\n\n\n"
+        "def test_name_again():\n    assert COMMAND.name('a') == 'A'\n\n\n"
+        "def test_usage():\n    assert COMMAND.usage() == 'usage'\n"
+    ),
 }
 
 
@@ -211,6 +231,12 @@ CACHED = {
     # A property cached on an object the tests share.
     ("pkg/client.py", "* 2", "* 3",
      ["tests/test_b.py::test_pool", "tests/test_b.py::test_pool_again"]),
+    # Stored on first use: whoever reads what was stored.
+    ("pkg/command.py", "key.upper()", "key.lower()",
+     ["tests/test_command.py::test_name", "tests/test_command.py::test_name_again"]),
+    # A function the lazy initialisation calls runs for its first caller only too.
+    ("pkg/options.py", "'--help'", "'-h'",
+     ["tests/test_command.py::test_help", "tests/test_command.py::test_help_again"]),
 ])
 def test_a_change_inside_a_cached_function_runs_every_test_that_calls_it(
     tmp_path: Path, target: str, old: str, new: str, expected: list[str],

@@ -1,0 +1,178 @@
+"""Code that runs for its first caller only, and the names that keep what it made.
+
+A coverage map shows which tests ran a line. A cache (``lru_cache``,
+``cached_property``) or a lazy initialisation (``if self._parser is None:
+self._parser = build()``) runs its body for the first caller only: every later caller
+gets what was kept without running a line of it. So a change there, or in a function
+such code calls, reaches more than the tests that ran it: whoever calls the cached
+function, and whoever reads what the initialisation stored.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from healloop.analysis.import_time import Ran, decorator_name, parsed, site, words
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+@dataclass
+class Kept:
+    """What keeps the result of once-only code for later callers."""
+
+    functions: set[str] = field(default_factory=set)
+    """Cached functions and properties: whoever names one gets what it returned."""
+    stored: set[str] = field(default_factory=set)
+    """Attributes and module names a lazy initialisation stores."""
+
+    def __bool__(self) -> bool:
+        return bool(self.functions or self.stored)
+
+    def __ior__(self, other: Kept) -> Kept:
+        self.functions |= other.functions
+        self.stored |= other.stored
+        return self
+
+
+def _caches(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Return whether a decorator named for a cache or a memo wraps function."""
+    return any(word in decorator_name(d).lower() for d in function.decorator_list
+               for word in ("cache", "memo"))
+
+
+def _locals(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Return the names local to function: its parameters and what it assigns."""
+    args = function.args
+    names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    declared: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared.update(node.names)
+    return names - declared
+
+
+def _shared(node: ast.expr, local: set[str]) -> str | None:
+    """Return the attribute or module name an expression refers to, None for a local."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name) and node.id not in local:
+        return node.id
+    return None
+
+
+def _tested(test: ast.expr, local: set[str]) -> set[str]:
+    """Return the attributes and module names a condition reads (``hasattr``'s too)."""
+    names = {_shared(n, local) for n in ast.walk(test) if isinstance(n, ast.expr)}
+    names |= {n.value for n in ast.walk(test)
+              if isinstance(n, ast.Constant) and isinstance(n.value, str)
+              and n.value.isidentifier()}
+    return names - {None}  # type: ignore[return-value]
+
+
+def _stored(branch: list[ast.stmt], local: set[str]) -> set[str]:
+    """Return the attributes and module names a branch assigns (an item of one too)."""
+    names: set[str] = set()
+    for stmt in branch:
+        for node in ast.walk(stmt):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                targets = [node.target]
+            for target in targets:
+                for part in ast.walk(target):
+                    if isinstance(part, (ast.Attribute, ast.Subscript, ast.Name)) and \
+                            isinstance(part.ctx, ast.Store):
+                        name = _shared(part, local)
+                        if name:
+                            names.add(name)
+    return names
+
+
+def regions(tree: ast.Module) -> Iterator[tuple[list[ast.stmt], Kept]]:
+    """Yield each stretch of once-only code in a module, with what keeps its result.
+
+    The body of a cached function, and a branch that assigns an attribute or a module
+    name that its condition reads (``if self._x is None``, ``if key not in _cache``,
+    ``if not hasattr(self, "_x")``).
+    """
+    for function in ast.walk(tree):
+        if not isinstance(function, _FUNCTIONS):
+            continue
+        if _caches(function):
+            yield function.body, Kept(functions={function.name})
+        local = _locals(function)
+        for node in ast.walk(function):
+            if not isinstance(node, ast.If):
+                continue
+            tested = _tested(node.test, local)
+            for branch in (node.body, node.orelse):
+                stored = _stored(branch, local)
+                if branch and tested & stored:
+                    yield branch, Kept(stored=stored)
+
+
+def _within(branch: list[ast.stmt], line: int) -> bool:
+    return branch[0].lineno <= line <= (branch[-1].end_lineno or branch[-1].lineno)
+
+
+def kept(tree: ast.Module, line: int) -> Kept:
+    """Return what keeps the result of the once-only code that line is in (if any)."""
+    found = Kept()
+    for branch, keeps in regions(tree):
+        if _within(branch, line):
+            found |= keeps
+    return found
+
+
+def _names(branch: list[ast.stmt], name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name
+               or isinstance(n, ast.Attribute) and n.attr == name
+               for stmt in branch for n in ast.walk(stmt))
+
+
+@functools.lru_cache(maxsize=256)
+def _regions(path: str, text: str) -> list[tuple[list[ast.stmt], Kept]]:
+    return list(regions(parsed(path, text)))
+
+
+def kept_by_callers(name: str, texts: dict[str, str]) -> Kept:
+    """Return what keeps the results of once-only code that names the function name.
+
+    A function that a cache or a lazy initialisation calls runs for its first caller
+    only, too.
+    """
+    found = Kept()
+    for path, text in texts.items():
+        if name in text and any(words(text, name)):
+            for branch, keeps in _regions(path, text):
+                if _names(branch, name):
+                    found |= keeps
+    return found
+
+
+def readers(stored: set[str], texts: dict[str, str], ran: Ran) -> set[int]:
+    """Return the tests that ran a line of a function naming what was stored.
+
+    Runs at import are left out: code run at import that reads what once-only code
+    stored ran the once-only code at import too, and the caller handles that.
+    """
+    tests: set[int] = set()
+    for name in stored:
+        for path, text in texts.items():
+            if name not in text:
+                continue
+            for line in words(text, name):
+                where = site(parsed(path, text).body, line)
+                if where is not None and where.kind == "body":
+                    tests |= ran(path, range(line, line + 1))
+    return tests - {-1}
