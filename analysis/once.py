@@ -15,7 +15,15 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from healloop.analysis.import_time import Ran, decorator_name, parsed, site, words
+from healloop.analysis.import_time import (
+    ImportTimeEffect,
+    Ran,
+    Site,
+    decorator_name,
+    parsed,
+    site,
+    words,
+)
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -140,9 +148,28 @@ def _names(branch: list[ast.stmt], name: str) -> bool:
                for stmt in branch for n in ast.walk(stmt))
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=2048)
 def _regions(path: str, text: str) -> list[tuple[list[ast.stmt], Kept]]:
-    return list(regions(parsed(path, text)))
+    """Return a file's once-only code (only that is kept, not the whole tree)."""
+    try:
+        return list(regions(ast.parse(text)))
+    except (SyntaxError, ValueError) as exc:
+        raise ImportTimeEffect(f"{path} does not parse") from exc
+
+
+_BUILDERS = frozenset({"__init__", "__new__", "__post_init__"})
+
+
+def called_as(where: Site) -> str | None:
+    """Return the name callers use to run the function of a body line.
+
+    A constructor runs by its class's name; other dunders run by operators and
+    protocols, which name nothing (None).
+    """
+    name = getattr(where.stmt, "name", "")
+    if name in _BUILDERS and where.classes:
+        return where.classes[-1].name
+    return None if name.startswith("__") and name.endswith("__") else name or None
 
 
 def kept_by_callers(name: str, texts: dict[str, str]) -> Kept:

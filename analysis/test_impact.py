@@ -329,10 +329,9 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
                                                 f"{path}:{line}")
         ids |= ran - {-1}
         keeps = once.kept(before, line)
-        if not keeps:
-            function = import_time.site(before.body, line)
-            if function is not None:
-                keeps = once.kept_by_callers(function.stmt.name, measured()[0])
+        function = import_time.site(before.body, line)
+        if not keeps and function is not None and (name := once.called_as(function)):
+            keeps = once.kept_by_callers(name, measured()[0])
         names |= keeps.functions
         stored |= keeps.stored
     if stored:

@@ -6,7 +6,8 @@ import ast
 
 import pytest
 
-from healloop.analysis.once import Kept, kept, kept_by_callers
+from healloop.analysis.import_time import site
+from healloop.analysis.once import Kept, called_as, kept, kept_by_callers
 
 
 def kept_at(source: str, marker: str) -> Kept:
@@ -53,3 +54,11 @@ def test_a_function_once_only_code_calls_runs_for_the_first_caller_too() -> None
     texts = {"pkg/command.py": command, "pkg/other.py": "def f():\n    return help_option\n"}
     assert kept_by_callers("help_option", texts) == Kept(stored={"_help"})
     assert not kept_by_callers("usage", texts)
+
+
+def test_callers_run_a_constructor_by_its_class_name_and_operators_by_no_name() -> None:
+    tree = ast.parse("class Parser:\n    def __init__(self):\n        self.rules = []\n\n"
+                     "    def __eq__(self, other):\n        return True\n\n\n"
+                     "def parse():\n    return Parser()\n")
+    assert [called_as(site(tree.body, line)) for line in (3, 6, 10)] == [
+        "Parser", None, "parse"]
