@@ -26,6 +26,8 @@ from healloop.analysis.import_time import (
 )
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BUILDERS = frozenset({"__init__", "__new__", "__post_init__"})
+"""Constructors: called by their class's name, on an object new at every call."""
 
 
 @dataclass
@@ -77,13 +79,42 @@ def _shared(node: ast.expr, local: set[str]) -> str | None:
     return None
 
 
-def _tested(test: ast.expr, local: set[str]) -> set[str]:
-    """Return the attributes and module names a condition reads (``hasattr``'s too)."""
-    names = {_shared(n, local) for n in ast.walk(test) if isinstance(n, ast.expr)}
-    names |= {n.value for n in ast.walk(test)
-              if isinstance(n, ast.Constant) and isinstance(n.value, str)
-              and n.value.isidentifier()}
-    return names - {None}  # type: ignore[return-value]
+def _checks(test: ast.expr, local: set[str]) -> tuple[set[str], set[str]]:
+    """Return the attributes and module names a condition finds unset, and set.
+
+    Unset: ``x is None``, ``not x``, ``key not in x``, ``not hasattr(obj, "x")``;
+    set: their opposites. Other comparisons (a counter, a value) are neither.
+    """
+    unset: set[str] = set()
+    found: set[str] = set()
+
+    def visit(node: ast.expr, negated: bool) -> None:
+        name: str | None = None
+        empty = False
+        if isinstance(node, ast.BoolOp):
+            for value in node.values:
+                visit(value, negated)
+            return
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            visit(node.operand, not negated)
+            return
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            op, right = node.ops[0], node.comparators[0]
+            if isinstance(op, (ast.Is, ast.IsNot)) and isinstance(right, ast.Constant) \
+                    and right.value is None:
+                name, empty = _shared(node.left, local), isinstance(op, ast.Is)
+            elif isinstance(op, (ast.In, ast.NotIn)):
+                name, empty = _shared(right, local), isinstance(op, ast.NotIn)
+        elif isinstance(node, ast.Call) and decorator_name(node) == "hasattr" and \
+                len(node.args) == 2 and isinstance(node.args[1], ast.Constant):
+            name = str(node.args[1].value)
+        else:
+            name = _shared(node, local)  # truthy when set
+        if name:
+            (unset if empty != negated else found).add(name)
+
+    visit(test, False)
+    return unset, found
 
 
 def _stored(branch: list[ast.stmt], local: set[str]) -> set[str]:
@@ -109,23 +140,26 @@ def _stored(branch: list[ast.stmt], local: set[str]) -> set[str]:
 def regions(tree: ast.Module) -> Iterator[tuple[list[ast.stmt], Kept]]:
     """Yield each stretch of once-only code in a module, with what keeps its result.
 
-    The body of a cached function, and a branch that assigns an attribute or a module
-    name that its condition reads (``if self._x is None``, ``if key not in _cache``,
-    ``if not hasattr(self, "_x")``).
+    The body of a cached function, and a branch that runs when an attribute or a
+    module name is unset and assigns it (``if self._x is None``, ``if key not in
+    _cache``, ``if not hasattr(self, "_x")``, or the ``else`` of their opposites).
+    Not in a constructor: its object is new at every call.
     """
     for function in ast.walk(tree):
         if not isinstance(function, _FUNCTIONS):
             continue
         if _caches(function):
             yield function.body, Kept(functions={function.name})
+        if function.name in _BUILDERS:
+            continue
         local = _locals(function)
         for node in ast.walk(function):
             if not isinstance(node, ast.If):
                 continue
-            tested = _tested(node.test, local)
-            for branch in (node.body, node.orelse):
+            unset, found = _checks(node.test, local)
+            for branch, checked in ((node.body, unset), (node.orelse, found)):
                 stored = _stored(branch, local)
-                if branch and tested & stored:
+                if branch and checked & stored:
                     yield branch, Kept(stored=stored)
 
 
@@ -155,9 +189,6 @@ def _regions(path: str, text: str) -> list[tuple[list[ast.stmt], Kept]]:
         return list(regions(ast.parse(text)))
     except (SyntaxError, ValueError) as exc:
         raise ImportTimeEffect(f"{path} does not parse") from exc
-
-
-_BUILDERS = frozenset({"__init__", "__new__", "__post_init__"})
 
 
 def called_as(where: Site) -> str | None:

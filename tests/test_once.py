@@ -29,6 +29,9 @@ def kept_at(source: str, marker: str) -> Kept:
      "    return self._size\n", Kept(stored={"_size"})),
     ("def client():\n    global _client\n    if _client is None:\n"
      "        _client = Client()  # here\n    return _client\n", Kept(stored={"_client"})),
+    ("def parser(self):\n    if self._parser is not None:\n        return self._parser\n"
+     "    else:\n        self._parser = build()  # here\n        return self._parser\n",
+     Kept(stored={"_parser"})),
 ])
 def test_code_that_keeps_its_result_for_later_callers(source: str, expected: Kept) -> None:
     assert kept_at(source, "# here") == expected
@@ -40,6 +43,13 @@ def test_code_that_keeps_its_result_for_later_callers(source: str, expected: Kep
     "    return timeout\n",
     # A branch storing what its condition does not read.
     "def reset(self, hard):\n    if hard:\n        self.count = 0  # here\n",
+    # A counter, a normalisation: every call that meets the condition runs them.
+    "def retry(self):\n    if self.calls < 2:\n        self.calls += 1  # here\n",
+    "def prepare(self, method):\n    self.method = method\n    if self.method is not None:\n"
+    "        self.method = self.method.upper()  # here\n",
+    # A constructor's object is new at every call.
+    "def __init__(self, request=None):\n    self.request = request\n"
+    "    if not self.request:\n        self.request = make()  # here\n",
     # Not in the branch that stores.
     "def parser(self):\n    if self._parser is None:\n        self._parser = build()\n"
     "    return self._parser.parse()  # here\n",
