@@ -16,6 +16,13 @@ every test that asks for it gets what it built: its lines are attributed to ever
 test whose fixtures include it (the fixture's name, under the folder, module or class
 that defines it), and to the test that set it up.
 
+A test that runs the code in another Python process (``subprocess.run([sys.executable,
+"-m", "pkg.cli"])``) is measured there too: the plugin puts a ``sitecustomize`` on
+the ``PYTHONPATH`` its children inherit, which starts coverage in any child whose
+interpreter has it, under the context of the test (or fixture) running when it
+started. What children ran is kept apart ("subprocess"): a child imports the code
+afresh, so its run of a module's top level is an import, not a test's call.
+
 Measuring starts when pytest imports the plugin, which ``-p`` does before it loads any
 ``conftest.py``: a conftest that imports the package under test runs its import-time
 code (constants, registries filled by a function the module calls) before the first
@@ -25,6 +32,7 @@ test, and a map that missed it would show those lines as run by no test at all.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +42,14 @@ import pytest
 _ROOT = Path(__file__).resolve().parent
 _cov = coverage.Coverage(data_file=None, source=[str(_ROOT)], config_file=False)
 _cov.start()
+_CHILDREN = _ROOT.parent / "healloop-children"
+"""Where children's data files go, beside the ``sitecustomize`` that measures them
+(``_child_coverage.py``, put there by ``collect_coverage_map``)."""
+(_CHILDREN / "data").mkdir(parents=True, exist_ok=True)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(_CHILDREN), os.environ.get("PYTHONPATH")) if p)
+os.environ["HEALLOOP_COVERAGE_CHILDREN"] = str(_CHILDREN)
+os.environ["HEALLOOP_COVERAGE_SOURCE"] = str(_ROOT)
 _ran: list[str] = []
 _COLLECTING = "collect:"
 _FIXTURE = "fixture:"
@@ -48,12 +64,18 @@ _set_up_in: dict[str, set[str]] = {}
 
 def _enter(context: str) -> None:
     _contexts.append(context)
-    _cov.switch_context(context)
+    _switch(context)
 
 
 def _leave() -> None:
     _contexts.pop()
-    _cov.switch_context(_contexts[-1])
+    _switch(_contexts[-1])
+
+
+def _switch(context: str) -> None:
+    """Measure what runs from now on, here and in children started now, under context."""
+    _cov.switch_context(context)
+    os.environ["HEALLOOP_COVERAGE_CONTEXT"] = context
 
 
 def _in_copy(module: object) -> str | None:
@@ -134,12 +156,41 @@ def _users(context: str) -> set[str]:
         nodeid for nodeid, used in _fixtures_used.items() if context in used or anywhere in used}
 
 
+def _tests_of(context: str, tests: dict[str, int]) -> set[int]:
+    """Return the tests a context stands for: its test, a fixture's users, a file's tests."""
+    if context.startswith(_FIXTURE):
+        return {tests[t] for t in _users(context)}
+    if context.startswith(_COLLECTING):
+        prefix = context.removeprefix(_COLLECTING) + "::"
+        return {i for t, i in tests.items() if t.startswith(prefix)}
+    return {tests[context]} if context in tests else set()
+
+
+def _children_ran(tests: dict[str, int]) -> dict[str, dict[int, list[int]]]:
+    """Return per file and line the tests whose child processes ran it."""
+    ran: dict[str, dict[int, set[int]]] = {}
+    for data_file in sorted((_CHILDREN / "data").iterdir()):
+        data = coverage.CoverageData(basename=str(data_file))
+        try:
+            data.read()
+        except coverage.CoverageException:
+            continue  # a child killed while it saved
+        for path in data.measured_files():
+            for line, contexts in (data.contexts_by_lineno(path) or {}).items():
+                ids = set().union(*(_tests_of(c, tests) for c in contexts))
+                if ids:
+                    ran.setdefault(path, {}).setdefault(line, set()).update(ids)
+    return {path: {line: sorted(ids) for line, ids in lines.items()}
+            for path, lines in ran.items()}
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Write the tests in the order they ran, and who ran each line (-1: at import)."""
     _cov.stop()
+    os.environ.pop("HEALLOOP_COVERAGE_CONTEXT", None)
     data = _cov.get_data()
     tests = {nodeid: index for index, nodeid in enumerate(dict.fromkeys(_ran))}
-    users = {c: {tests[t] for t in _users(c)} for c in data.measured_contexts()
+    users = {c: _tests_of(c, tests) for c in data.measured_contexts()
              if c.startswith(_FIXTURE)}
     files, outside = {}, {}
     for path in data.measured_files():
@@ -157,5 +208,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         if collected:
             outside[path] = collected
     out = {"tests": sorted(tests, key=tests.__getitem__), "files": files,
-           "outside": outside, "first_imports": _first_imports}
+           "outside": outside, "first_imports": _first_imports,
+           "children": _children_ran(tests)}
     (_ROOT.parent / "healloop-coverage.json").write_text(json.dumps(out), encoding="utf-8")

@@ -30,6 +30,7 @@ from healloop.analysis.imports import ImportGraph, is_test_file
 from healloop.state import BlastRadius
 
 _PLUGIN = Path(__file__).with_name("_coverage_plugin.py")
+_CHILD_COVERAGE = Path(__file__).with_name("_child_coverage.py")
 
 
 @dataclass
@@ -73,10 +74,11 @@ def static_tests(
 # Dynamic: coverage contexts
 
 
-MAP_VERSION = 2
+MAP_VERSION = 3
 """What a stored map records; an older map is recorded again, not read.
 
 2: what a fixture wider than a test runs while set up counts for every test using it.
+3: what tests' child Python processes ran.
 """
 
 
@@ -99,11 +101,18 @@ class CoverageMap:
     files ("": also other import-time code, such as a conftest's)."""
     first_imports: dict[str, list[str]] = field(default_factory=dict)
     """Test file -> the files its collection imported first (itself included)."""
+    children: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+    """File -> line -> indices of the tests whose child Python processes ran it."""
 
     def ran(self, path: str) -> list[str]:
-        """Return the node ids of the tests that ran any line of path."""
+        """Return the node ids of the tests that ran any line of path, or whose children did."""
         ids = {i for tests in self.lines.get(path, {}).values() for i in tests if i >= 0}
+        ids |= self.imported_by_children(path)
         return sorted(self.tests[i] for i in ids)
+
+    def imported_by_children(self, path: str) -> set[int]:
+        """Return the tests whose child processes ran path: each imported it afresh."""
+        return {i for tests in self.children.get(path, {}).values() for i in tests}
 
     def imported_before_tests(self, path: str) -> bool:
         """Return whether the map saw path's import, outside any test.
@@ -118,6 +127,11 @@ class CoverageMap:
     def ids(self, path: str, lines: range | set[int]) -> set[int]:
         """Return the indices of the tests that ran any of these lines (-1: at import)."""
         recorded = self.lines.get(path, {})
+        return {i for line in lines for i in recorded.get(line, ())}
+
+    def children_ids(self, path: str, lines: range | set[int]) -> set[int]:
+        """Return the indices of the tests whose child processes ran any of these lines."""
+        recorded = self.children.get(path, {})
         return {i for line in lines for i in recorded.get(line, ())}
 
     def collected_by(self, path: str, line: int) -> list[str]:
@@ -162,12 +176,14 @@ def _read_map(path: str, mtime_ns: int, size: int) -> CoverageMap | None:
 def _parsed(data: dict) -> CoverageMap:
     if data.get("version") != MAP_VERSION:
         raise ValueError(f"a coverage map of version {data.get('version', 1)}")
-    lines = {f: {int(n): ids for n, ids in per_line.items()}
-             for f, per_line in data["files"].items()}
-    outside = {f: {int(n): files for n, files in per_line.items()}
-               for f, per_line in data.get("outside", {}).items()}
-    return CoverageMap(data["head"], data["tests"], lines, outside,
-                       data.get("first_imports", {}))
+    return CoverageMap(data["head"], data["tests"], _by_line(data["files"]),
+                       _by_line(data["outside"]), data["first_imports"],
+                       _by_line(data["children"]))
+
+
+def _by_line(per_file: dict[str, dict[str, list]]) -> dict[str, dict[int, list]]:
+    """Return per file and line what JSON keeps under line numbers written as text."""
+    return {f: {int(n): v for n, v in per_line.items()} for f, per_line in per_file.items()}
 
 
 def collect_coverage_map(repo: Path, *, limits: object | None = None,
@@ -192,6 +208,9 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
         raise InputError(f"{repo} has no git commit to key a coverage map on")
     with Workspace(repo) as workspace:
         shutil.copyfile(_PLUGIN, workspace.path / "_healloop_coverage_plugin.py")
+        children = workspace.path.parent / "healloop-children"
+        children.mkdir()
+        shutil.copyfile(_CHILD_COVERAGE, children / "sitecustomize.py")
         run = run_tests(workspace, None, limits=limits,  # type: ignore[arg-type]
                         extra_args=["-p", "_healloop_coverage_plugin", *(extra_args or [])])
         out = workspace.path.parent / "healloop-coverage.json"
@@ -204,10 +223,10 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
         path[len(prefix):]: per_line for path, per_line in raw["files"].items()
         if path.startswith(prefix) and not path.endswith("_healloop_coverage_plugin.py")
     }
-    outside = {path[len(prefix):]: per_line for path, per_line in raw["outside"].items()
-               if path.startswith(prefix)}
+    outside, children = ({path[len(prefix):]: per_line for path, per_line in raw[key].items()
+                          if path.startswith(prefix)} for key in ("outside", "children"))
     data = {"version": MAP_VERSION, "head": head, "tests": raw["tests"], "files": files,
-            "outside": outside, "first_imports": raw["first_imports"]}
+            "outside": outside, "first_imports": raw["first_imports"], "children": children}
     cache_dir(repo)
     map_path(repo, head).write_text(json.dumps(data), encoding="utf-8")
     return _parsed(data)
@@ -287,13 +306,37 @@ def line_tests(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
     bind names. The map must know when path's lines ran
     (``CoverageMap.imported_before_tests``). And the map's line numbers are those of
     the commit it was recorded at.
+
+    A test whose child Python process ran path imported it afresh there: it runs when
+    the child ran a changed line, or when the change is to code run at import.
     """
-    if not coverage.imported_before_tests(path) or not _as_committed(repo, path, old):
+    if not _as_committed(repo, path, old):
+        return None
+    if not coverage.lines.get(path) and path in coverage.children:  # no line ran here
+        return _run_by_children(coverage, path, old, new)
+    if not coverage.imported_before_tests(path):
         return None
     try:
         return _reached(coverage, repo, path, old, new, reaching or [])
     except ImportTimeEffect:
         return None
+
+
+def _run_by_children(coverage: CoverageMap, path: str, old: str, new: str
+                     ) -> list[str] | None:
+    """Return the tests to run for a change to a file that only child processes ran."""
+    try:
+        before, after = ast.parse(old), ast.parse(new)
+    except (SyntaxError, ValueError):
+        return None
+    if ast.dump(before) == ast.dump(after):
+        return []
+    lines = changed_lines(old, new)
+    if lines <= function_body_lines(before):
+        ids = coverage.children_ids(path, lines)
+    else:
+        ids = coverage.imported_by_children(path)
+    return sorted(coverage.tests[i] for i in ids)
 
 
 def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
@@ -315,6 +358,7 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
         for where in import_time.changed_sites(tree, lines):
             if where.kind == "body":  # by line, below: the old version's are the map's
                 continue
+            ids |= coverage.imported_by_children(path)
             names |= where.binds()
             if recorded:
                 ran = coverage.ids(path, where.span())
@@ -327,7 +371,7 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
             whole |= import_time.collected_only(coverage.collected_by(path, line),
                                                 coverage.first_imports, measured()[0],
                                                 f"{path}:{line}")
-        ids |= ran - {-1}
+        ids |= (ran - {-1}) | coverage.children_ids(path, {line})
         keeps = once.kept(before, line)
         function = import_time.site(before.body, line)
         if not keeps and function is not None and (name := once.called_as(function)):
@@ -385,7 +429,8 @@ def affected_by(repo: Path, changes: dict[str, tuple[str, str]],
     files reaching it that the map has not seen (added since it was recorded), whole;
     when its lines cannot tell, every test file reaching it, whole: import-time code
     runs before any test and sets what every later test sees, through whichever module
-    reads it, so no test's coverage shows who depends on it.
+    reads it, so no test's coverage shows who depends on it; and the tests whose child
+    processes imported it.
 
     Args:
         repo: The repository, at the commit whose coverage map is read.
@@ -405,9 +450,13 @@ def affected_by(repo: Path, changes: dict[str, tuple[str, str]],
     for path, (old, new) in changes.items():
         files = reaching.get(path, [])
         lines = line_tests(coverage, repo, path, old, new, files)
-        if lines is None and not files:
-            return None
-        chosen += files if lines is None else [*lines, *(f for f in files if f not in seen)]
+        if lines is None:
+            if not files:
+                return None
+            spawned = coverage.imported_by_children(path)  # no import statement shows them
+            chosen += [*files, *(coverage.tests[i] for i in sorted(spawned))]
+        else:
+            chosen += [*lines, *(f for f in files if f not in seen)]
     return sorted(runnable(chosen))
 
 

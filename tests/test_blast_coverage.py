@@ -248,6 +248,84 @@ def test_a_change_inside_a_cached_function_runs_every_test_that_calls_it(
                           new=text.replace(old, new)) == expected
 
 
+CHILDREN = {
+    "pkg/__init__.py": "",
+    "pkg/greet.py": "GREETING = 'hello'\n\n\ndef greet(name):\n    return f'{GREETING} {name}'\n",
+    "pkg/cli.py": (
+        "import sys\n\nfrom pkg.greet import greet\nfrom pkg.shout import shout\n\n\n"
+        "def main():\n    print(shout(greet(sys.argv[1])))\n\n\n"
+        "if __name__ == '__main__':\n    main()\n"
+    ),
+    "pkg/shout.py": "def shout(text):\n    return text.upper()\n",
+    # The command line runs in a child process: no test imports pkg.cli or pkg.greet.
+    "tests/test_cli.py": (
+        "import subprocess\nimport sys\n\n\ndef test_cli():\n"
+        "    out = subprocess.run([sys.executable, '-m', 'pkg.cli', 'ann'],\n"
+        "                         capture_output=True, text=True, check=True).stdout\n"
+        "    assert out == 'HELLO ANN\\n'\n"
+    ),
+    "tests/test_shout.py": (
+        "from pkg.shout import shout\n\n\ndef test_shout():\n    assert shout('a') == 'A'\n"
+    ),
+}
+
+
+CLI, SHOUT = "tests/test_cli.py::test_cli", "tests/test_shout.py::test_shout"
+
+
+@pytest.mark.parametrize(("target", "old", "new", "expected"), [
+    # Only the child runs these: in a function, at import, in the __main__ block.
+    ("pkg/greet.py", "return f'{GREETING} {name}'", "return f'{GREETING}, {name}'", [CLI]),
+    ("pkg/greet.py", "GREETING = 'hello'", "GREETING = 'hi'", [CLI]),
+    ("pkg/cli.py", "    main()", "    main()\n    main()", [CLI]),
+    # Run here and in the child.
+    ("pkg/shout.py", "text.upper()", "text.lower()", [CLI, SHOUT]),
+    # A name nothing reads: the child imports the module afresh, so its test is the
+    # one that a broken import fails.
+    ("pkg/shout.py", "def shout(text):", "LOUD = True\n\n\ndef shout(text):", [CLI]),
+])
+def test_a_change_to_code_a_test_runs_in_a_child_process_runs_that_test(
+    tmp_path: Path, target: str, old: str, new: str, expected: list[str],
+) -> None:
+    repo = write_repo(tmp_path, CHILDREN)
+    covered = collect_coverage_map(repo)
+    assert covered.ran("pkg/greet.py") == [CLI]
+    text = (repo / target).read_text()
+    assert affected_tests(analyse(repo, target), repo=repo, old=text,
+                          new=text.replace(old, new)) == expected
+
+
+def test_a_child_process_is_measured_silently_and_keeps_its_own_sitecustomize(
+    tmp_path: Path,
+) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import coverage
+
+    from healloop.analysis import test_impact
+
+    children, own = tmp_path / "children", tmp_path / "own"
+    (children / "data").mkdir(parents=True)
+    own.mkdir()
+    shutil.copyfile(test_impact._CHILD_COVERAGE, children / "sitecustomize.py")
+    (own / "sitecustomize.py").write_text("import builtins\nbuiltins.OWN = 'ran'\n")
+    (tmp_path / "work.py").write_text("print(OWN)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(children), str(own)]),
+           "HEALLOOP_COVERAGE_CONTEXT": "tests/test_x.py::test_x",
+           "HEALLOOP_COVERAGE_CHILDREN": str(children),
+           "HEALLOOP_COVERAGE_SOURCE": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(tmp_path / "work.py")], env=env,
+                          capture_output=True, text=True, check=True)
+    assert (done.stdout, done.stderr) == ("ran\n", "")
+    [saved] = (children / "data").iterdir()
+    data = coverage.CoverageData(basename=str(saved))
+    data.read()
+    assert data.contexts_by_lineno(str(tmp_path / "work.py")) == {1: ["tests/test_x.py::test_x"]}
+
+
 def test_a_map_recorded_before_fixtures_were_told_apart_is_not_read(repo: Path) -> None:
     import json
 
