@@ -6,7 +6,7 @@ when the target changes, and so can every test under a ``conftest.py`` on that c
 Dynamic selection reads coverage contexts from a real run of the suite: the tests
 that executed a line of the target, including through fixtures, plugins and dynamic
 imports that no import statement shows (a fixture set up once for many tests counts
-for every test that gets it). The dynamic map costs a full instrumented
+for every test that gets it, and a test's child Python processes are measured too). The dynamic map costs a full instrumented
 run, so it is collected on request and cached per commit under
 ``<repo>/.healloop/cache/``; without it the selection is static, and says so.
 """
