@@ -167,11 +167,11 @@ def _within(branch: list[ast.stmt], line: int) -> bool:
     return branch[0].lineno <= line <= (branch[-1].end_lineno or branch[-1].lineno)
 
 
-def kept(tree: ast.Module, line: int) -> Kept:
-    """Return what keeps the result of the once-only code that line is in (if any)."""
+def kept(tree: ast.Module, lines: set[int]) -> Kept:
+    """Return what keeps the results of the once-only code any of lines is in."""
     found = Kept()
     for branch, keeps in regions(tree):
-        if _within(branch, line):
+        if any(_within(branch, line) for line in lines):
             found |= keeps
     return found
 

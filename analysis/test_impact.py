@@ -6,9 +6,10 @@ when the target changes, and so can every test under a ``conftest.py`` on that c
 Dynamic selection reads coverage contexts from a real run of the suite: the tests
 that executed a line of the target, including through fixtures, plugins and dynamic
 imports that no import statement shows (a fixture set up once for many tests counts
-for every test that gets it, and a test's child Python processes are measured too). The dynamic map costs a full instrumented
-run, so it is collected on request and cached per commit under
-``<repo>/.healloop/cache/``; without it the selection is static, and says so.
+for every test that gets it, and a test's child Python processes are measured too).
+The dynamic map costs a full instrumented run, so it is collected on request and
+cached per commit under ``<repo>/.healloop/cache/``; without it the selection is
+static, and says so.
 """
 
 from __future__ import annotations
@@ -349,7 +350,6 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
         return []  # comments, blank lines, layout: the same code
     ids: set[int] = set()
     names: set[str] = set()
-    stored: set[str] = set()
     whole: set[str] = set()
     measured = functools.cache(lambda: _measured(coverage, repo, path, old))
     # Statements either version changes; the one next to an insertion did not change.
@@ -365,21 +365,24 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
                 if ran and -1 not in ran:
                     raise ImportTimeEffect(f"{path} was imported inside a test")
                 ids |= coverage.ids(path, where.body()) - {-1}
-    for line in changed_lines(old, new) & function_body_lines(before):
+    in_bodies = changed_lines(old, new) & function_body_lines(before)
+    for line in in_bodies:
         ran = coverage.ids(path, range(line, line + 1))
         if -1 in ran:  # a parameter built by calling it, or code run at import
             whole |= import_time.collected_only(coverage.collected_by(path, line),
                                                 coverage.first_imports, measured()[0],
                                                 f"{path}:{line}")
         ids |= (ran - {-1}) | coverage.children_ids(path, {line})
-        keeps = once.kept(before, line)
-        function = import_time.site(before.body, line)
-        if not keeps and function is not None and (name := once.called_as(function)):
-            keeps = once.kept_by_callers(name, measured()[0])
-        names |= keeps.functions
-        stored |= keeps.stored
-    if stored:
-        ids |= once.readers(stored, *measured()[:2])
+    # Once-only code the lines are in, or that calls their functions, keeps what they
+    # made for callers that run none of them.
+    keeps = once.kept(before, in_bodies)
+    callers = {once.called_as(w) for line in in_bodies
+               if (w := import_time.site(before.body, line)) is not None}
+    for name in sorted(n for n in callers if n):
+        keeps |= once.kept_by_callers(name, measured()[0])
+    names |= keeps.functions
+    if keeps.stored:
+        ids |= once.readers(keeps.stored, *measured()[:2])
     chosen = {coverage.tests[i] for i in ids} | whole
     if names:
         reach = import_time.readers(names, *measured())

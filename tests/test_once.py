@@ -12,7 +12,7 @@ from healloop.analysis.once import Kept, called_as, kept, kept_by_callers
 
 def kept_at(source: str, marker: str) -> Kept:
     line = next(n for n, text in enumerate(source.splitlines(), 1) if marker in text)
-    return kept(ast.parse(source), line)
+    return kept(ast.parse(source), {line})
 
 
 @pytest.mark.parametrize(("source", "expected"), [
