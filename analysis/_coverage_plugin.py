@@ -20,8 +20,9 @@ A test that runs the code in another Python process (``subprocess.run([sys.execu
 "-m", "pkg.cli"])``) is measured there too: the plugin puts a ``sitecustomize`` on
 the ``PYTHONPATH`` its children inherit, which starts coverage in any child whose
 interpreter has it, under the context of the test (or fixture) running when it
-started. What children ran is kept apart ("subprocess"): a child imports the code
-afresh, so its run of a module's top level is an import, not a test's call.
+started; a forked child (a process pool's worker) is measured apart in the same way.
+What children ran is kept apart ("children"): a child imports the code afresh, so
+its run of a module's top level is an import, not a test's call.
 
 Measuring starts when pytest imports the plugin, which ``-p`` does before it loads any
 ``conftest.py``: a conftest that imports the package under test runs its import-time
@@ -31,9 +32,12 @@ test, and a map that missed it would show those lines as run by no test at all.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import signal
 import sys
+import uuid
 from pathlib import Path
 
 import coverage
@@ -76,6 +80,61 @@ def _switch(context: str) -> None:
     """Measure what runs from now on, here and in children started now, under context."""
     _cov.switch_context(context)
     os.environ["HEALLOOP_COVERAGE_CONTEXT"] = context
+
+
+def _in_forked_child() -> None:
+    """Measure a forked child (a process pool's worker) as a child, not as this process.
+
+    Its copy of this process's measurements is dropped, and what it runs is saved
+    apart when it ends, also through multiprocessing, whose workers end with
+    ``os._exit`` and never run ``atexit``.
+    """
+    global _forked
+    _cov.stop()
+    context = _contexts[-1]
+    if not context:
+        return
+    child = coverage.Coverage(data_file=str(_CHILDREN / "data" / uuid.uuid4().hex),
+                              source=[str(_ROOT)], config_file=False, context=context)
+    child.start()
+    _forked = child  # util.register_after_fork holds it weakly
+    saving: dict[str, object] = {"started": False, "done": False, "signal": None}
+
+    def save() -> None:
+        if saving["started"]:
+            return
+        saving["started"] = True
+        child.stop()
+        child.save()
+        saving["done"] = True
+        if saving["signal"]:  # a termination came while it saved: end the way it asked
+            _die(signal.SIGTERM)
+
+    atexit.register(save)
+    # A multiprocessing worker drops the finalizers it inherits, then runs the
+    # after-fork callbacks: the one registered here adds save to its own.
+    from multiprocessing import util
+
+    util.register_after_fork(child, lambda _: util.Finalize(None, save, exitpriority=100))
+    # A pool leaving its with block terminates its workers, maybe while one saves.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        def terminated(signum: int, frame: object) -> None:
+            if saving["started"] and not saving["done"]:
+                saving["signal"] = signum  # save() ends it when it has saved
+                return
+            save()
+            _die(signum)
+
+        signal.signal(signal.SIGTERM, terminated)
+
+
+def _die(signum: int) -> None:
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+_forked: coverage.Coverage | None = None
+os.register_at_fork(after_in_child=_in_forked_child)
 
 
 def _in_copy(module: object) -> str | None:

@@ -220,12 +220,10 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
                              f"the repository's interpreter?): {' '.join(run.errors)[:300]}")
         raw = json.loads(out.read_text(encoding="utf-8"))
     prefix = str(workspace.path) + "/"
-    files = {
-        path[len(prefix):]: per_line for path, per_line in raw["files"].items()
+    files, outside, children = ({
+        path[len(prefix):]: per_line for path, per_line in raw[key].items()
         if path.startswith(prefix) and not path.endswith("_healloop_coverage_plugin.py")
-    }
-    outside, children = ({path[len(prefix):]: per_line for path, per_line in raw[key].items()
-                          if path.startswith(prefix)} for key in ("outside", "children"))
+    } for key in ("files", "outside", "children"))
     data = {"version": MAP_VERSION, "head": head, "tests": raw["tests"], "files": files,
             "outside": outside, "first_imports": raw["first_imports"], "children": children}
     cache_dir(repo)

@@ -271,6 +271,15 @@ CHILDREN = {
 
 
 CLI, SHOUT = "tests/test_cli.py::test_cli", "tests/test_shout.py::test_shout"
+CHILDREN["pkg/pool.py"] = (
+    "import multiprocessing\n\n\ndef square(x):\n    return x * x\n\n\n"
+    "def squares(xs):\n    with multiprocessing.get_context('fork').Pool(2) as pool:\n"
+    "        return pool.map(square, xs)\n"
+)
+CHILDREN["tests/test_pool.py"] = (
+    "from pkg.pool import squares\n\n\ndef test_squares():\n"
+    "    assert squares([1, 2, 3]) == [1, 4, 9]\n"
+)
 
 
 @pytest.mark.parametrize(("target", "old", "new", "expected"), [
@@ -283,6 +292,8 @@ CLI, SHOUT = "tests/test_cli.py::test_cli", "tests/test_shout.py::test_shout"
     # A name nothing reads: the child imports the module afresh, so its test is the
     # one that a broken import fails.
     ("pkg/shout.py", "def shout(text):", "LOUD = True\n\n\ndef shout(text):", [CLI]),
+    # Run only by the workers a process pool forks.
+    ("pkg/pool.py", "return x * x", "return x + x", ["tests/test_pool.py::test_squares"]),
 ])
 def test_a_change_to_code_a_test_runs_in_a_child_process_runs_that_test(
     tmp_path: Path, target: str, old: str, new: str, expected: list[str],
