@@ -112,7 +112,7 @@ class CoverageMap:
         return sorted(self.tests[i] for i in ids)
 
     def imported_by_children(self, path: str) -> set[int]:
-        """Return the tests whose child processes ran path: each imported it afresh."""
+        """Return the tests whose child processes ran path (one started afresh imports it)."""
         return {i for tests in self.children.get(path, {}).values() for i in tests}
 
     def imported_before_tests(self, path: str) -> bool:
@@ -325,8 +325,8 @@ def _run_by_children(coverage: CoverageMap, path: str, old: str, new: str
                      ) -> list[str] | None:
     """Return the tests to run for a change to a file that only child processes ran."""
     try:
-        before, after = ast.parse(old), ast.parse(new)
-    except (SyntaxError, ValueError):
+        before, after = _trees(path, old, new)
+    except ImportTimeEffect:
         return None
     if ast.dump(before) == ast.dump(after):
         return []
@@ -338,12 +338,16 @@ def _run_by_children(coverage: CoverageMap, path: str, old: str, new: str
     return sorted(coverage.tests[i] for i in ids)
 
 
-def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
-             reaching: list[str]) -> list[str]:
+def _trees(path: str, old: str, new: str) -> tuple[ast.Module, ast.Module]:
     try:
-        before, after = ast.parse(old), ast.parse(new)
+        return ast.parse(old), ast.parse(new)
     except (SyntaxError, ValueError) as exc:
         raise ImportTimeEffect(f"{path} does not parse") from exc
+
+
+def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
+             reaching: list[str]) -> list[str]:
+    before, after = _trees(path, old, new)
     if ast.dump(before) == ast.dump(after):
         return []  # comments, blank lines, layout: the same code
     ids: set[int] = set()
