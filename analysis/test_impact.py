@@ -127,13 +127,11 @@ class CoverageMap:
 
     def ids(self, path: str, lines: range | set[int]) -> set[int]:
         """Return the indices of the tests that ran any of these lines (-1: at import)."""
-        recorded = self.lines.get(path, {})
-        return {i for line in lines for i in recorded.get(line, ())}
+        return _tests_at(self.lines, path, lines)
 
     def children_ids(self, path: str, lines: range | set[int]) -> set[int]:
         """Return the indices of the tests whose child processes ran any of these lines."""
-        recorded = self.children.get(path, {})
-        return {i for line in lines for i in recorded.get(line, ())}
+        return _tests_at(self.children, path, lines)
 
     def collected_by(self, path: str, line: int) -> list[str]:
         """Return the test files whose collection alone ran line at import time.
@@ -146,6 +144,12 @@ class CoverageMap:
     def files_seen(self) -> set[str]:
         """Return the test files the map knows."""
         return {t.split("::", 1)[0] for t in self.tests}
+
+
+def _tests_at(per_file: dict[str, dict[int, list[int]]], path: str,
+              lines: range | set[int]) -> set[int]:
+    recorded = per_file.get(path, {})
+    return {i for line in lines for i in recorded.get(line, ())}
 
 
 def load_coverage_map(repo: Path) -> tuple[CoverageMap | None, str]:
@@ -416,14 +420,24 @@ def _measured(coverage: CoverageMap, repo: Path, path: str, old: str
     """Return the measured files' texts, a reader of the map, and the files changed since."""
     texts = {}
     for rel in coverage.lines:
+        if rel == path:
+            texts[rel] = old
+            continue
         try:
-            texts[rel] = old if rel == path else (repo / rel).read_text(encoding="utf-8")
+            stat = (repo / rel).stat()
+            texts[rel] = _text(str(repo / rel), stat.st_mtime_ns, stat.st_size)
         except (OSError, UnicodeDecodeError):
             continue
     status = git_history.git(repo, "status", "--porcelain", "--untracked-files=no",
                              check=False)
     stale = frozenset(line[3:].split(" -> ")[-1] for line in status.splitlines()) - {path}
     return texts, coverage.ids, stale
+
+
+@functools.lru_cache(maxsize=4096)
+def _text(path: str, mtime_ns: int, size: int) -> str:
+    """Read a measured file once per version: every candidate of a run reads them all."""
+    return Path(path).read_text(encoding="utf-8")
 
 
 def affected_by(repo: Path, changes: dict[str, tuple[str, str]],
