@@ -136,7 +136,7 @@ class CoverageMap:
     def collected_by(self, path: str, line: int) -> list[str]:
         """Return the test files whose collection alone ran line at import time.
 
-        Empty when other import-time code ran it too, or the map predates the record.
+        Empty when other import-time code ran it too.
         """
         files = self.outside.get(path, {}).get(line, [])
         return [] if "" in files else files
@@ -406,7 +406,7 @@ def _canary(coverage: CoverageMap, path: str, reaching: list[str]) -> str:
     for test_file in reaching:
         mapped = [t for t in coverage.tests if t.split("::", 1)[0] == test_file]
         if mapped:
-            return min(mapped)  # by node id: maps recorded before run order was kept had none
+            return min(mapped)  # by node id: the same test whatever order the suite ran in
     ran = coverage.ran(path)
     if ran:
         return ran[0]
