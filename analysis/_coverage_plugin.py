@@ -21,8 +21,8 @@ A test that runs the code in another Python process (``subprocess.run([sys.execu
 the ``PYTHONPATH`` its children inherit, which starts coverage in any child whose
 interpreter has it, under the context of the test (or fixture) running when it
 started; a forked child (a process pool's worker) is measured apart in the same way.
-What children ran is kept apart ("children"): a child imports the code afresh, so
-its run of a module's top level is an import, not a test's call.
+What children ran is kept apart ("children"): a child started afresh imports the
+code, so its run of a module's top level is an import, not a test's call.
 
 Measuring starts when pytest imports the plugin, which ``-p`` does before it loads any
 ``conftest.py``: a conftest that imports the package under test runs its import-time
