@@ -178,6 +178,10 @@ def features(graph: ImportGraph | None, history: History | None, target: str
             if mine_imports and their_imports:
                 parts["shared_imports"] = (len(mine_imports & their_imports)
                                            / len(mine_imports | their_imports))
+    if graph is not None:
+        # History remembers files the tree no longer has; no change can touch those.
+        out = {path: parts for path, parts in out.items()
+               if path in graph.files or (graph.repo / path).is_file()}
     recent = Counter(f for c in history.commits[:100] if len(c.files) <= LARGE_COMMIT
                      for f in c.files) if history is not None else Counter()
     for path, parts in out.items():

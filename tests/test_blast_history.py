@@ -172,6 +172,20 @@ def test_partners_of_partners_are_related_transitively(tmp_path: Path) -> None:
     assert parts["c.py"]["confidence"] == 0.25  # only the first commit touched a and c
 
 
+def test_a_partner_the_tree_no_longer_has_is_not_related(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    for i in range(3):
+        commit(root, f"a and old {i}", {"a.py": f"A = {i}\n", "old.py": f"OLD = {i}\n",
+                                        "docs/build/conf.py": f"C = {i}\n"})
+    git(root, "rm", "-q", "old.py")
+    git(root, "commit", "-q", "-m", "old is gone")
+    parts = _related(root, "a.py")
+    assert "old.py" not in parts
+    assert parts["docs/build/conf.py"]["confidence"] == 1.0  # outside the graph, still here
+
+
 def test_vocabulary_rereads_only_changed_files(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("alpha_value = 1\n")
     (tmp_path / "b.py").write_text("beta_value = 2\n")
