@@ -165,7 +165,8 @@ class RelatedFile(Report):
 
     file: str
     score: float = Field(ge=0.0, le=1.0)
-    reasons: dict[str, float] = Field(default={}, description="Evidence by kind, in [0, 1].")
+    reasons: dict[str, float] = Field(default={}, description=(
+        "The evidence that moved the score, by kind, in [0, 1], the weightiest first."))
 
 
 class Decision(Report):

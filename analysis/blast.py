@@ -24,7 +24,7 @@ from healloop.analysis.imports import (
     save_graph,
     source_stamps,
 )
-from healloop.analysis.related import related_files
+from healloop.analysis.related import related_files, telling
 from healloop.analysis.risk import change_risk, dependent_risk
 from healloop.analysis.test_impact import map_path, select_tests
 from healloop.errors import InputError
@@ -173,8 +173,8 @@ def analyse(repo: Path, target: str, *, history: bool = True,
     elif mined is not None and knowledge_graph is not False:
         _knowledge_graph(repo, rel, radius, build=knowledge_graph is True)
     radius.related = [
-        RelatedFile(file=r.file, score=r.score, reasons={k: round(v, 3) for k, v in
-                                                         r.parts.items()})
+        RelatedFile(file=r.file, score=r.score,
+                    reasons={k: round(v, 3) for k, v in telling(r.parts).items()})
         for r in related_files(graph, mined, rel)
     ]
     coupling = {r.file: r.reasons.get("confidence", 0.0) for r in radius.related}

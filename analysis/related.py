@@ -194,6 +194,14 @@ def features(graph: ImportGraph | None, history: History | None, target: str
     return out
 
 
+def telling(parts: dict[str, float], weights: dict[str, float] | None = None
+            ) -> dict[str, float]:
+    """Return the parts that move the score, the weightiest contribution first."""
+    weights = weights or WEIGHTS
+    moving = [(name, value) for name, value in parts.items() if weights.get(name, 0.0)]
+    return dict(sorted(moving, key=lambda kv: (-abs(weights[kv[0]] * kv[1]), kv[0])))
+
+
 def related_files(graph: ImportGraph | None, history: History | None, target: str,
                   *, top: int = 20, weights: dict[str, float] | None = None
                   ) -> list[Related]:

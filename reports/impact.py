@@ -127,8 +127,7 @@ def markdown(radius: BlastRadius) -> str:
     out += ["", "## Likely to change with it", "", "| file | score | evidence |",
             "|---|---:|---|"]
     for rel in radius.related[:15]:
-        evidence = ", ".join(f"{k} {v:.2f}" for k, v in sorted(
-            rel.reasons.items(), key=lambda kv: -kv[1]))
+        evidence = ", ".join(f"{k} {v:.2f}" for k, v in rel.reasons.items())
         out.append(f"| `{rel.file}` | {rel.score:.2f} | {evidence} |")
     if radius.co_changes:
         out += ["", "## Co-changes", "", "| file | support | confidence |", "|---|---:|---:|"]

@@ -10,7 +10,7 @@ import pytest
 from healloop.analysis.blast import analyse
 from healloop.analysis.history import History, follow_renames, read_log
 from healloop.analysis.imports import build_graph
-from healloop.analysis.related import related_files
+from healloop.analysis.related import WEIGHTS, related_files
 from healloop.analysis.vocab import build_vocabulary
 
 
@@ -89,6 +89,14 @@ def test_related_files_combine_structure_and_history(repo: Path) -> None:
                                                     ["app/view.py", "app/settings.py"])
     assert reasons["app/view.py"]["importer"] == 1.0
     assert reasons["app/settings.py"]["confidence"] == 1.0
+
+
+def test_a_related_file_is_explained_by_the_parts_that_moved_its_score(repo: Path) -> None:
+    radius = analyse(repo, "app/core.py", knowledge_graph=False)
+    settings = next(r for r in radius.related if r.file == "app/settings.py")
+    assert settings.reasons and set(settings.reasons) <= set(WEIGHTS)  # no weightless part
+    pull = [abs(WEIGHTS[k] * v) for k, v in settings.reasons.items()]
+    assert pull == sorted(pull, reverse=True)
 
 
 def test_risk_is_explained_by_its_parts(repo: Path) -> None:
