@@ -16,7 +16,8 @@ since pytest reads marks and parameters there. Anything else makes the reach unk
 (``ImportTimeEffect``) and the caller runs every test file reaching the module: a call
 made for its effect, a decorator that may register what it decorates (a route, a
 fixture), an attribute or item assigned (a registry, ``sys.modules``), a
-star import, ``__all__``, a function run at import that reads a bound name, a module
+star import, ``__all__``, a class whose base or metaclass runs code for each class
+defined (``__init_subclass__``), a function run at import that reads a bound name, a module
 imported inside a test rather than at collection, a file changed since the map.
 
 A changed function that ran at import only while pytest collected some test files
@@ -45,6 +46,7 @@ _PURE_DECORATORS = frozenset({
 })
 """Decorators that only wrap or describe what they decorate: others may register it
 (a route, a fixture, a plugin), which no name shows."""
+_PLAIN_METACLASSES = frozenset({"ABCMeta", "type"})
 _NEUTRAL = (ast.Pass, ast.Global, ast.Nonlocal, ast.Assert, ast.Raise, ast.Break,
             ast.Continue)
 
@@ -207,6 +209,52 @@ def check_decorators(where: Site, line: int) -> None:
                 decorator_name(decorator) not in _PURE_DECORATORS:
             raise ImportTimeEffect(f"line {line} changes a decorator that may register "
                                    f"{getattr(where.stmt, 'name', '')}")
+
+
+def _base_name(node: ast.expr) -> str:
+    """Return the last name of a base class (``abc.Base``, ``Generic[T]``: Base, Generic)."""
+    return decorator_name(node.value if isinstance(node, ast.Subscript) else node)
+
+
+def runs_for_subclasses(cls: ast.ClassDef) -> bool:
+    """Return whether defining cls or a subclass runs cls's code: a registry may keep it.
+
+    ``__init_subclass__`` runs for every subclass defined, and a metaclass (other than
+    ``ABCMeta``, which only records abstract methods) for every class built with it.
+    """
+    if any(k.arg == "metaclass" and _base_name(k.value) not in _PLAIN_METACLASSES
+           for k in cls.keywords):
+        return True
+    return any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and s.name == "__init_subclass__" for s in cls.body)
+
+
+def check_subclass_hooks(classes: list[ast.ClassDef], tree: ast.Module,
+                         texts: dict[str, str]) -> None:
+    """Raise when a class of classes, or one it derives from, runs code when it is defined.
+
+    A change to such a class's body or header reaches whatever that code builds (a
+    registry looked up by a key, a dispatch table), which no name of the change shows.
+    Bases are followed by name through the module and the measured files.
+    """
+    todo, seen = list(classes), set()
+    while todo:
+        cls = todo.pop()
+        if runs_for_subclasses(cls):
+            raise ImportTimeEffect(f"class {classes[-1].name} derives from {cls.name}, "
+                                   "which runs code for each subclass defined")
+        for name in {_base_name(b) for b in cls.bases} - seen - {""}:
+            seen.add(name)
+            todo += _classes_named(name, tree, texts)
+
+
+def _classes_named(name: str, tree: ast.Module, texts: dict[str, str]
+                   ) -> list[ast.ClassDef]:
+    pattern = re.compile(rf"\bclass\s+{re.escape(name)}\b")
+    trees = [tree] + [parsed(path, text) for path, text in texts.items()
+                      if name in text and pattern.search(text)]
+    return [node for t in trees for node in ast.walk(t)
+            if isinstance(node, ast.ClassDef) and node.name == name]
 
 
 def changed_sites(tree: ast.Module, lines: set[int]) -> list[Site]:

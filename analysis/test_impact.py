@@ -364,6 +364,9 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
         for where in import_time.changed_sites(tree, lines):
             if where.kind == "body":  # by line, below: the old version's are the map's
                 continue
+            classes = where.classes + ([where.stmt] if where.kind == "class" else [])
+            if classes:
+                import_time.check_subclass_hooks(classes, tree, measured()[0])
             ids |= coverage.imported_by_children(path)
             names |= where.binds()
             if recorded:

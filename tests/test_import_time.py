@@ -9,7 +9,13 @@ import pytest
 from conftest import git_commit, write_repo
 
 from healloop.analysis.blast import analyse
-from healloop.analysis.import_time import ImportTimeEffect, binds, changed_sites, site
+from healloop.analysis.import_time import (
+    ImportTimeEffect,
+    binds,
+    changed_sites,
+    runs_for_subclasses,
+    site,
+)
 from healloop.analysis.test_impact import (
     affected_tests,
     collect_coverage_map,
@@ -325,3 +331,66 @@ def test_a_function_run_while_collecting_whose_result_may_outlive_the_file_runs_
     reaching = selected(repo, NO_HOOKS, "pkg/hooks.py")
     assert set(EVERY_HOOKS_FILE) <= set(reaching)
     assert all("::" not in test for test in reaching)
+
+
+PLUGINS = {
+    "pkg/__init__.py": "",
+    "pkg/codec.py": (
+        "class Codec:\n    registry = {}\n\n"
+        "    def __init_subclass__(cls, **kwargs):\n"
+        "        super().__init_subclass__(**kwargs)\n"
+        "        Codec.registry[cls.__name__.lower()] = cls\n\n\n"
+        "class Plain:\n    pass\n"
+    ),
+    "pkg/formats.py": (
+        "from pkg.codec import Codec, Plain\n\n\n"
+        "class Base64(Codec):\n    wide = False\n\n\n"
+        "class Hex(Base64):\n    wide = True\n\n\n"
+        "class Text(Plain):\n    wide = False\n"
+    ),
+    "tests/test_formats.py": (
+        "from pkg.formats import Hex, Text\n\n\n"
+        "def test_hex_is_wide():\n    assert Hex.wide\n\n\n"
+        "def test_text_is_narrow():\n    assert not Text.wide\n"
+    ),
+    "tests/test_registry.py": (
+        "import pkg.formats  # noqa: F401  (registers the codecs)\n"
+        "from pkg.codec import Codec\n\n\n"
+        "def test_known_codecs():\n    assert sorted(Codec.registry) == ['base64', 'hex']\n"
+    ),
+}
+FORMATS = PLUGINS["pkg/formats.py"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change", [
+    FORMATS.replace("class Hex(", "class Hexadecimal("),        # registered under a new key
+    FORMATS + "\n\nclass Ascii(Codec):\n    wide = False\n",   # one more registered
+    FORMATS.replace("class Hex(Base64):\n    wide = True", "class Hex(Base64):\n    wide = 1"),
+])
+def test_a_change_to_a_class_whose_base_registers_its_subclasses_runs_every_file_reaching_it(
+    tmp_path: Path, change: str,
+) -> None:
+    repo = write_repo(tmp_path, PLUGINS)
+    collect_coverage_map(repo)
+    # The registry is read by key: no line names what the change binds.
+    assert selected(repo, change, "pkg/formats.py") == [
+        "tests/test_formats.py", "tests/test_registry.py"]
+    # A class built without such a hook stays with the tests that read its names (a
+    # test module importing it, at collection: that file whole).
+    assert selected(repo, FORMATS.replace("class Text(Plain):\n    wide = False",
+                                          "class Text(Plain):\n    wide = 0"),
+                    "pkg/formats.py") == ["tests/test_formats.py"]
+
+
+@pytest.mark.parametrize(("header", "runs"), [
+    ("class A(Base, metaclass=Registered):", True),
+    ("class A(Base, metaclass=abc.ABCMeta):", False),
+    ("class A(Generic[T]):", False),
+])
+def test_a_metaclass_other_than_abcmeta_runs_code_for_each_class_built(
+    header: str, runs: bool,
+) -> None:
+    cls = statement(f"{header}\n    pass\n")
+    assert isinstance(cls, ast.ClassDef)
+    assert runs_for_subclasses(cls) is runs
