@@ -47,6 +47,7 @@ _PURE_DECORATORS = frozenset({
 """Decorators that only wrap or describe what they decorate: others may register it
 (a route, a fixture, a plugin), which no name shows."""
 _PLAIN_METACLASSES = frozenset({"ABCMeta", "type"})
+"""Metaclasses that build a class and keep no list of what they built."""
 _NEUTRAL = (ast.Pass, ast.Global, ast.Nonlocal, ast.Assert, ast.Raise, ast.Break,
             ast.Continue)
 
