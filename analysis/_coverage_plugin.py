@@ -18,9 +18,9 @@ that defines it), and to the test that set it up.
 
 A test that runs the code in another Python process (``subprocess.run([sys.executable,
 "-m", "pkg.cli"])``) is measured there too: the plugin puts a ``sitecustomize`` on
-the ``PYTHONPATH`` its children inherit, which starts coverage in any child whose
-interpreter has it, under the context of the test (or fixture) running when it
-started; a forked child (a process pool's worker) is measured apart in the same way.
+the ``PYTHONPATH`` its children inherit (and adds it to an environment a test gives a
+child of its own), which starts coverage in any child whose interpreter has it, under
+the context of the test (or fixture) running when it started; a forked child (a process pool's worker) is measured apart in the same way.
 What children ran is kept apart ("children"): a child started afresh imports the
 code, so its run of a module's top level is an import, not a test's call.
 
@@ -33,12 +33,15 @@ test, and a map that missed it would show those lines as run by no test at all.
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import signal
+import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import coverage
 import pytest
@@ -54,6 +57,30 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(_CHILDREN), os.environ.get("PYTHONPATH")) if p)
 os.environ["HEALLOOP_COVERAGE_CHILDREN"] = str(_CHILDREN)
 os.environ["HEALLOOP_COVERAGE_SOURCE"] = str(_ROOT)
+_popen_init = subprocess.Popen.__init__
+
+
+@functools.wraps(_popen_init)
+def _measured_popen(self: subprocess.Popen, *args: Any, **kwargs: Any) -> None:
+    """Start a child given an environment of its own (``env={"PATH": ...}``) measured too.
+
+    It would drop what this process's environment passes on: the ``PYTHONPATH`` entry
+    of the ``sitecustomize`` and the context of the test running now.
+    """
+    env = kwargs.get("env")
+    if env is not None and all(isinstance(k, str) for k in env):
+        env = dict(env)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(_CHILDREN), env.get("PYTHONPATH")) if p)
+        for name in ("HEALLOOP_COVERAGE_CHILDREN", "HEALLOOP_COVERAGE_SOURCE",
+                     "HEALLOOP_COVERAGE_CONTEXT"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        kwargs["env"] = env
+    _popen_init(self, *args, **kwargs)
+
+
+subprocess.Popen.__init__ = _measured_popen
 _ran: list[str] = []
 _COLLECTING = "collect:"
 _FIXTURE = "fixture:"

@@ -75,11 +75,12 @@ def static_tests(
 # Dynamic: coverage contexts
 
 
-MAP_VERSION = 3
+MAP_VERSION = 4
 """What a stored map records; an older map is recorded again, not read.
 
 2: what a fixture wider than a test runs while set up counts for every test using it.
 3: what tests' child Python processes ran.
+4: children a test gives an environment of its own are measured too.
 """
 
 

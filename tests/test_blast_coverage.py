@@ -306,6 +306,16 @@ def test_a_change_to_code_a_test_runs_in_a_child_process_runs_that_test(
                           new=text.replace(old, new)) == expected
 
 
+def test_a_child_given_an_environment_of_its_own_is_measured_too(tmp_path: Path) -> None:
+    fresh = CHILDREN["tests/test_cli.py"].replace(
+        "capture_output=True,", "env={'PATH': os.environ.get('PATH', '')}, capture_output=True,")
+    repo = write_repo(tmp_path, {**CHILDREN, "tests/test_cli.py": "import os\n" + fresh})
+    collect_coverage_map(repo)
+    text = (repo / "pkg/greet.py").read_text()
+    assert affected_tests(analyse(repo, "pkg/greet.py"), repo=repo, old=text,
+                          new=text.replace("{GREETING} {name}", "{GREETING}, {name}")) == [CLI]
+
+
 def test_a_child_process_is_measured_silently_and_keeps_its_own_sitecustomize(
     tmp_path: Path,
 ) -> None:
