@@ -20,9 +20,12 @@ A test that runs the code in another Python process (``subprocess.run([sys.execu
 "-m", "pkg.cli"])``) is measured there too: the plugin puts a ``sitecustomize`` on
 the ``PYTHONPATH`` its children inherit (and adds it to an environment a test gives a
 child of its own), which starts coverage in any child whose interpreter has it, under
-the context of the test (or fixture) running when it started; a forked child (a process pool's worker) is measured apart in the same way.
-What children ran is kept apart ("children"): a child started afresh imports the
-code, so its run of a module's top level is an import, not a test's call.
+the context of the test (or fixture) running when it started; a forked child (a
+process pool's worker) is measured apart in the same way. What children ran is kept
+apart ("children"): a child started afresh imports the code, so its run of a module's
+top level is an import, not a test's call. A Python child that reads no
+``sitecustomize`` (``-S``, ``-I``, ``-E``) cannot be measured: the tests that start one
+are listed ("unmeasured"), and any change to code runs them.
 
 Measuring starts when pytest imports the plugin, which ``-p`` does before it loads any
 ``conftest.py``: a conftest that imports the package under test runs its import-time
@@ -36,6 +39,8 @@ import atexit
 import functools
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -67,6 +72,9 @@ def _measured_popen(self: subprocess.Popen, *args: Any, **kwargs: Any) -> None:
     It would drop what this process's environment passes on: the ``PYTHONPATH`` entry
     of the ``sitecustomize`` and the context of the test running now.
     """
+    command = kwargs.get("args", args[0] if args else None)
+    if _unmeasurable(command, kwargs):
+        _unmeasured.add(_contexts[-1])
     env = kwargs.get("env")
     if env is not None and all(isinstance(k, str) for k in env):
         env = dict(env)
@@ -81,6 +89,39 @@ def _measured_popen(self: subprocess.Popen, *args: Any, **kwargs: Any) -> None:
 
 
 subprocess.Popen.__init__ = _measured_popen
+_unmeasured: set[str] = set()
+"""Contexts that started a Python child that reads no ``sitecustomize`` (``-S``, ``-I``)."""
+
+
+def _unmeasurable(command: object, kwargs: dict[str, Any]) -> bool:
+    """Return whether command runs Python in a mode that ignores the measuring set-up.
+
+    ``-S`` skips ``sitecustomize``; ``-I`` and ``-E`` ignore ``PYTHONPATH``.
+    """
+    if isinstance(command, str):
+        try:
+            command = shlex.split(command) if kwargs.get("shell") else [command]
+        except ValueError:
+            return False
+    if not isinstance(command, (list, tuple)) or not command:
+        return False
+    program = os.path.basename(os.fsdecode(kwargs.get("executable") or command[0]))
+    if not re.fullmatch(r"python[\d.]*(\.exe)?", program):
+        return False
+    options = iter(os.fsdecode(a) if isinstance(a, (str, bytes, os.PathLike)) else ""
+                   for a in command[1:])
+    for option in options:
+        if not option.startswith("-") or option.startswith("--") or option == "-":
+            return False  # the script, or options past which none of these can come
+        flags = re.split(r"[cmWX]", option[1:], maxsplit=1)
+        if set(flags[0]) & set("ISE"):
+            return True
+        if len(flags) > 1:
+            if option[1 + len(flags[0])] in "cm":
+                return False  # what follows is the command or module
+            if not flags[1]:
+                next(options, None)  # -W and -X take the next argument
+    return False
 _ran: list[str] = []
 _COLLECTING = "collect:"
 _FIXTURE = "fixture:"
@@ -295,5 +336,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             outside[path] = collected
     out = {"tests": sorted(tests, key=tests.__getitem__), "files": files,
            "outside": outside, "first_imports": _first_imports,
-           "children": _children_ran(tests)}
+           "children": _children_ran(tests),
+           "unmeasured": sorted(set().union(*(_tests_of(c, tests) for c in _unmeasured)))}
     (_ROOT.parent / "healloop-coverage.json").write_text(json.dumps(out), encoding="utf-8")

@@ -80,7 +80,8 @@ MAP_VERSION = 4
 
 2: what a fixture wider than a test runs while set up counts for every test using it.
 3: what tests' child Python processes ran.
-4: children a test gives an environment of its own are measured too.
+4: children a test gives an environment of its own are measured too, and the tests
+   whose Python children cannot be are listed.
 """
 
 
@@ -105,6 +106,9 @@ class CoverageMap:
     """Test file -> the files its collection imported first (itself included)."""
     children: dict[str, dict[int, list[int]]] = field(default_factory=dict)
     """File -> line -> indices of the tests whose child Python processes ran it."""
+    unmeasured: list[int] = field(default_factory=list)
+    """Indices of the tests that started a Python child no measuring reaches (``-S``,
+    ``-I``): what it ran is unknown, so any change to code runs them."""
 
     def ran(self, path: str) -> list[str]:
         """Return the node ids of the tests that ran any line of path, or whose children did."""
@@ -184,7 +188,7 @@ def _parsed(data: dict) -> CoverageMap:
         raise ValueError(f"a coverage map of version {data.get('version', 1)}")
     return CoverageMap(data["head"], data["tests"], _by_line(data["files"]),
                        _by_line(data["outside"]), data["first_imports"],
-                       _by_line(data["children"]))
+                       _by_line(data["children"]), data["unmeasured"])
 
 
 def _by_line(per_file: dict[str, dict[str, list]]) -> dict[str, dict[int, list]]:
@@ -230,7 +234,8 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
         if path.startswith(prefix) and not path.endswith("_healloop_coverage_plugin.py")
     } for key in ("files", "outside", "children"))
     data = {"version": MAP_VERSION, "head": head, "tests": raw["tests"], "files": files,
-            "outside": outside, "first_imports": raw["first_imports"], "children": children}
+            "outside": outside, "first_imports": raw["first_imports"], "children": children,
+            "unmeasured": raw["unmeasured"]}
     cache_dir(repo)
     map_path(repo, head).write_text(json.dumps(data), encoding="utf-8")
     return _parsed(data)
@@ -255,13 +260,19 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
     mapped = coverage.files_seen()
     # Test files the map has never seen (new since it was recorded) run whole.
     unmapped = sorted(f for f in files if f not in mapped)
-    selection.files = sorted(set(files) | dynamic_files)
-    selection.functions = sorted(set(functions) | set(ran) | set(unmapped))
+    # Tests whose Python children no measuring reaches may have run anything.
+    blind = [coverage.tests[i] for i in coverage.unmeasured]
+    selection.files = sorted(set(files) | dynamic_files | {t.split("::", 1)[0] for t in blind})
+    selection.functions = sorted(set(functions) | set(ran) | set(unmapped) | set(blind))
     selection.source = "coverage"
     selection.notes.append(
         f"coverage map of {head[:10]}: {len(ran)} test(s) ran {target}"
         + (f"; found beyond imports: {', '.join(added[:5])}" if added else "")
     )
+    if blind:
+        selection.notes.append(
+            f"{len(blind)} test(s) start a Python child that cannot be measured (-S, -I, "
+            f"-E) and run for any change: {', '.join(blind[:3])}")
     return selection
 
 
@@ -453,7 +464,8 @@ def affected_by(repo: Path, changes: dict[str, tuple[str, str]],
     when its lines cannot tell, every test file reaching it, whole: import-time code
     runs before any test and sets what every later test sees, through whichever module
     reads it, so no test's coverage shows who depends on it; and the tests whose child
-    processes imported it.
+    processes imported it. The tests whose Python children cannot be measured run for
+    any change to code.
 
     Args:
         repo: The repository, at the commit whose coverage map is read.
@@ -480,7 +492,17 @@ def affected_by(repo: Path, changes: dict[str, tuple[str, str]],
             chosen += [*files, *(coverage.tests[i] for i in sorted(spawned))]
         else:
             chosen += [*lines, *(f for f in files if f not in seen)]
+        if coverage.unmeasured and (lines is None or lines or _code_changed(old, new)):
+            chosen += [coverage.tests[i] for i in coverage.unmeasured]
     return sorted(runnable(chosen))
+
+
+def _code_changed(old: str, new: str) -> bool:
+    """Return whether two versions of a file differ in more than comments and layout."""
+    try:
+        return ast.dump(ast.parse(old)) != ast.dump(ast.parse(new))
+    except (SyntaxError, ValueError):
+        return True
 
 
 def runnable(tests: list[str]) -> list[str]:

@@ -316,6 +316,24 @@ def test_a_child_given_an_environment_of_its_own_is_measured_too(tmp_path: Path)
                           new=text.replace("{GREETING} {name}", "{GREETING}, {name}")) == [CLI]
 
 
+@pytest.mark.parametrize("flags", ["'-S', ", "'-X', 'utf8', '-ES', "])
+def test_a_test_whose_python_child_cannot_be_measured_runs_for_any_change_to_code(
+    tmp_path: Path, flags: str,
+) -> None:
+    blind = CHILDREN["tests/test_cli.py"].replace("'-m',", flags + "'-m',")
+    repo = write_repo(tmp_path, {**CHILDREN, "tests/test_cli.py": blind})
+    assert collect_coverage_map(repo).unmeasured == [0]  # test_cli ran first
+    for target, old, new in [("pkg/greet.py", "{GREETING} {name}", "{GREETING}, {name}"),
+                             ("pkg/pool.py", "x * x", "x + x")]:
+        text = (repo / target).read_text()
+        chosen = affected_tests(analyse(repo, target), repo=repo, old=text,
+                                new=text.replace(old, new))
+        assert {CLI, "tests/test_cli.py"} & set(chosen)  # the test, or its file whole
+    text = (repo / "pkg/pool.py").read_text()
+    assert affected_tests(analyse(repo, "pkg/pool.py"), repo=repo, old=text,
+                          new=text.replace("x * x", "x * x  # squared")) == []
+
+
 def test_a_child_process_is_measured_silently_and_keeps_its_own_sitecustomize(
     tmp_path: Path,
 ) -> None:
