@@ -72,9 +72,11 @@ def _measured_popen(self: subprocess.Popen, *args: Any, **kwargs: Any) -> None:
     It would drop what this process's environment passes on: the ``PYTHONPATH`` entry
     of the ``sitecustomize`` and the context of the test running now.
     """
-    command = kwargs.get("args", args[0] if args else None)
-    if _unmeasurable(command, kwargs):
-        _unmeasured.add(_contexts[-1])
+    try:
+        if _unmeasurable(kwargs.get("args", args[0] if args else None), kwargs):
+            _unmeasured.add(_contexts[-1])
+    except (TypeError, ValueError):
+        pass  # arguments Popen itself will judge
     env = kwargs.get("env")
     if env is not None and all(isinstance(k, str) for k in env):
         env = dict(env)
