@@ -4,8 +4,8 @@
 the coverage plugin puts first on the ``PYTHONPATH`` the tests' children inherit. In a
 child whose interpreter has coverage, it measures the copy under the context of the
 test (or fixture) that was running when the child started, and saves the data when
-the child exits. Then it runs the ``sitecustomize`` it hides, if the interpreter has
-one. It never writes to the child's output.
+the child exits, by any way but SIGKILL. Then it runs the ``sitecustomize`` it hides,
+if the interpreter has one. It never writes to the child's output.
 """
 
 import atexit
@@ -14,6 +14,7 @@ import importlib.util
 import os
 import sys
 import uuid
+from collections.abc import Callable
 
 
 def _measure() -> None:
@@ -30,11 +31,42 @@ def _measure() -> None:
         source=[os.environ["HEALLOOP_COVERAGE_SOURCE"]], config_file=False, context=context)
     cov.start()
 
+    saved, owner = [], os.getpid()
+
     def save() -> None:
-        cov.stop()
-        cov.save()
+        # A process it forks inherits this; only the process it measures saves it.
+        if not saved and os.getpid() == owner:
+            saved.append(True)
+            cov.stop()
+            cov.save()
 
     atexit.register(save)
+    _save_before_the_end(save)
+
+
+def _save_before_the_end(save: Callable[[], None]) -> None:
+    """Save also when the child ends without running ``atexit``.
+
+    ``os._exit`` skips it, and so does the SIGTERM a test sends a server child it
+    started (``terminate()``) while nothing handles it: the child then saves and ends
+    by the same signal.
+    """
+    import signal
+
+    leave = os._exit
+
+    def exit_saving(status: int) -> None:
+        save()
+        leave(status)
+
+    os._exit = exit_saving
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        def terminated(signum: int, frame: object) -> None:
+            save()
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+        signal.signal(signal.SIGTERM, terminated)
 
 
 def _run_hidden() -> None:

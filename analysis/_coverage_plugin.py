@@ -170,8 +170,10 @@ def _in_forked_child() -> None:
     _forked = child  # util.register_after_fork holds it weakly
     saving: dict[str, object] = {"started": False, "done": False, "signal": None}
 
+    owner = os.getpid()
+
     def save() -> None:
-        if saving["started"]:
+        if saving["started"] or os.getpid() != owner:  # not in a child it forks in turn
             return
         saving["started"] = True
         child.stop()
@@ -181,6 +183,13 @@ def _in_forked_child() -> None:
             _die(signal.SIGTERM)
 
     atexit.register(save)
+    leave = os._exit  # a plain os.fork() child usually ends by it, skipping atexit
+
+    def exit_saving(status: int) -> None:
+        save()
+        leave(status)
+
+    os._exit = exit_saving
     # A multiprocessing worker drops the finalizers it inherits, then runs the
     # after-fork callbacks: the one registered here adds save to its own.
     from multiprocessing import util

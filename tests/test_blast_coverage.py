@@ -316,6 +316,56 @@ def test_a_child_given_an_environment_of_its_own_is_measured_too(tmp_path: Path)
                           new=text.replace("{GREETING} {name}", "{GREETING}, {name}")) == [CLI]
 
 
+ENDINGS = {
+    # A server a test starts and terminates: SIGTERM, which nothing in it handles.
+    "pkg/serve.py": (
+        "import sys\nimport time\n\nfrom pkg.greet import greet\n\n"
+        "print(greet('server'), flush=True)\nwhile True:\n    time.sleep(1)\n"
+    ),
+    "tests/test_serve.py": (
+        "import subprocess\nimport sys\n\n\ndef test_serve():\n"
+        "    server = subprocess.Popen([sys.executable, '-m', 'pkg.serve'],\n"
+        "                              stdout=subprocess.PIPE, text=True)\n"
+        "    assert server.stdout.readline() == 'hello server\\n'\n"
+        "    server.terminate()\n    assert server.wait() == -15\n"
+    ),
+    # A child that ends by os._exit, and a plain fork's child that does.
+    "pkg/quick.py": (
+        "import os\n\nfrom pkg.shout import shout\n\n"
+        "print(shout('quick'), flush=True)\nos._exit(0)\n"
+    ),
+    "pkg/forks.py": (
+        "import os\n\n\ndef double(x):\n    return 2 * x\n\n\ndef in_a_fork(x):\n"
+        "    pid = os.fork()\n    if pid == 0:\n        os._exit(double(x))\n"
+        "    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])\n"
+    ),
+    "tests/test_quick.py": (
+        "import subprocess\nimport sys\n\nfrom pkg.forks import in_a_fork\n\n\n"
+        "def test_quick():\n"
+        "    out = subprocess.run([sys.executable, '-m', 'pkg.quick'], capture_output=True,\n"
+        "                         text=True, check=True).stdout\n    assert out == 'QUICK\\n'\n\n\n"
+        "def test_fork():\n    assert in_a_fork(3) == 6\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(("target", "old", "new", "expected"), [
+    ("pkg/greet.py", "{GREETING} {name}", "{GREETING}, {name}",
+     [CLI, "tests/test_serve.py::test_serve"]),
+    ("pkg/shout.py", "text.upper()", "text.lower()",
+     [CLI, "tests/test_quick.py::test_quick", SHOUT]),
+    ("pkg/forks.py", "2 * x", "3 * x", ["tests/test_quick.py::test_fork"]),
+])
+def test_a_child_is_measured_however_it_ends_but_killed(
+    tmp_path: Path, target: str, old: str, new: str, expected: list[str],
+) -> None:
+    repo = write_repo(tmp_path, {**CHILDREN, **ENDINGS})
+    collect_coverage_map(repo)
+    text = (repo / target).read_text()
+    assert affected_tests(analyse(repo, target), repo=repo, old=text,
+                          new=text.replace(old, new)) == expected
+
+
 @pytest.mark.parametrize("flags", ["'-S', ", "'-X', 'utf8', '-ES', "])
 def test_a_test_whose_python_child_cannot_be_measured_runs_for_any_change_to_code(
     tmp_path: Path, flags: str,
