@@ -187,12 +187,32 @@ def site(stmts: list[ast.stmt], line: int, classes: list[ast.ClassDef] | None = 
             if line >= stmt.body[0].lineno:
                 return site(stmt.body, line, [*classes, stmt]) or Site("class", stmt, classes)
             return Site("class", stmt, classes)
+        if line in main_body(stmt):
+            return Site("body", stmt, classes)
         if isinstance(stmt, _COMPOUND):
             inner = site(_children(stmt), line, classes)
             if inner is not None and inner.kind != "stmt":
                 return inner
         return Site("stmt", stmt, classes)
     return None
+
+
+def main_body(stmt: ast.stmt) -> range:
+    """Return the lines of an ``if __name__ == "__main__":`` block's body (else none).
+
+    They run when the module runs as a program (``python -m``, ``runpy``), never at
+    import: like a function body, only whoever ran them depends on them.
+    """
+    test = getattr(stmt, "test", None)
+    if not isinstance(stmt, ast.If) or not isinstance(test, ast.Compare) or \
+            len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return range(0)
+    sides = [test.left, test.comparators[0]]
+    names = {n.id for n in sides if isinstance(n, ast.Name)}
+    texts = {n.value for n in sides if isinstance(n, ast.Constant)}
+    if names != {"__name__"} or texts != {"__main__"}:
+        return range(0)
+    return range(stmt.body[0].lineno, (stmt.body[-1].end_lineno or stmt.lineno) + 1)
 
 
 def decorator_name(node: ast.expr) -> str:

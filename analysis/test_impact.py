@@ -295,12 +295,17 @@ def changed_lines(old: str, new: str, *, insertions: bool = True) -> set[int]:
     return out
 
 
-def function_body_lines(tree: ast.Module) -> set[int]:
-    """Return the lines inside function bodies: they run only when the function runs."""
+def body_lines(tree: ast.Module) -> set[int]:
+    """Return the lines that never run at import.
+
+    Function bodies, and the body of a module's ``if __name__ == "__main__":`` block.
+    """
     lines: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno:
             lines.update(range(node.body[0].lineno, node.end_lineno + 1))
+    for stmt in tree.body:
+        lines.update(import_time.main_body(stmt))
     return lines
 
 
@@ -348,7 +353,7 @@ def _run_by_children(coverage: CoverageMap, path: str, old: str, new: str
     if ast.dump(before) == ast.dump(after):
         return []
     lines = changed_lines(old, new)
-    if lines <= function_body_lines(before):
+    if lines <= body_lines(before):
         ids = coverage.children_ids(path, lines)
     else:
         ids = coverage.imported_by_children(path)
@@ -387,7 +392,7 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
                 if ran and -1 not in ran:
                     raise ImportTimeEffect(f"{path} was imported inside a test")
                 ids |= coverage.ids(path, where.body()) - {-1}
-    in_bodies = changed_lines(old, new) & function_body_lines(before)
+    in_bodies = changed_lines(old, new) & body_lines(before)
     for line in in_bodies:
         ran = coverage.ids(path, range(line, line + 1))
         if -1 in ran:  # a parameter built by calling it, or code run at import

@@ -394,3 +394,23 @@ def test_a_metaclass_other_than_abcmeta_runs_code_for_each_class_built(
     cls = statement(f"{header}\n    pass\n")
     assert isinstance(cls, ast.ClassDef)
     assert runs_for_subclasses(cls) is runs
+
+
+def test_the_body_of_a_main_block_runs_only_as_a_program_never_at_import() -> None:
+    module = ast.parse("import sys\n\n\ndef main():\n    return 0\n\n\n"
+                       "if __name__ == '__main__':\n    sys.exit(main())\n")
+    assert site(module.body, 9).kind == "body"
+    assert site(module.body, 8).kind == "stmt"  # the guard itself runs at import
+
+
+@pytest.mark.slow
+def test_a_main_block_no_test_runs_neither_reads_at_import_nor_is_run(tmp_path: Path) -> None:
+    client = FILES["pkg/client.py"] + "\n\nif __name__ == '__main__':\n    print(LIMIT, wait())\n"
+    repo = write_repo(tmp_path, {**FILES, "pkg/client.py": client})
+    collect_coverage_map(repo)
+    # Its reading of LIMIT runs in no test: the constant's readers are as without it.
+    assert selected(repo, CONFIG.replace("TIMEOUT = 5", "TIMEOUT = 6")) == [
+        "tests/test_client.py::test_wait"]
+    # A change inside it: no test runs the module as a program.
+    assert selected(repo, client.replace("print(LIMIT, wait())", "print(wait())"),
+                    "pkg/client.py") == []
