@@ -27,7 +27,7 @@ def _measure() -> None:
         return
     cov = coverage.Coverage(
         data_file=os.path.join(os.environ["HEALLOOP_COVERAGE_CHILDREN"], "data",
-                               uuid.uuid4().hex),
+                               f"{os.getpid()}-{uuid.uuid4().hex}"),
         source=[os.environ["HEALLOOP_COVERAGE_SOURCE"]], config_file=False, context=context)
     cov.start()
 

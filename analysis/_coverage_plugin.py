@@ -21,11 +21,13 @@ A test that runs the code in another Python process (``subprocess.run([sys.execu
 the ``PYTHONPATH`` its children inherit (and adds it to an environment a test gives a
 child of its own), which starts coverage in any child whose interpreter has it, under
 the context of the test (or fixture) running when it started; a forked child (a
-process pool's worker) is measured apart in the same way. What children ran is kept
-apart ("children"): a child started afresh imports the code, so its run of a module's
-top level is an import, not a test's call. A Python child that reads no
-``sitecustomize`` (``-S``, ``-I``, ``-E``) cannot be measured: the tests that start one
-are listed ("unmeasured"), and any change to code runs them.
+process pool's worker) is measured apart in the same way; a worker that outlives the
+test that forked it (a pool kept for later tests) counts for every test that ran
+while it lived, and one still running when the session ends is asked to save first.
+What children ran is kept apart ("children"): a child started afresh imports the
+code, so its run of a module's top level is an import, not a test's call. A Python
+child that reads no ``sitecustomize`` (``-S``, ``-I``, ``-E``) cannot be measured: the
+tests that start one are listed ("unmeasured"), and any change to code runs them.
 
 Measuring starts when pytest imports the plugin, which ``-p`` does before it loads any
 ``conftest.py``: a conftest that imports the package under test runs its import-time
@@ -58,6 +60,9 @@ _CHILDREN = _ROOT.parent / "healloop-children"
 """Where children's data files go, beside the ``sitecustomize`` that measures them
 (``_child_coverage.py``, put there by ``collect_coverage_map``)."""
 (_CHILDREN / "data").mkdir(parents=True, exist_ok=True)
+_WORKERS = _CHILDREN / "workers"
+"""Where forked workers say they listen for a request to save, and that they saved."""
+_WORKERS.mkdir(exist_ok=True)
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(_CHILDREN), os.environ.get("PYTHONPATH")) if p)
 os.environ["HEALLOOP_COVERAGE_CHILDREN"] = str(_CHILDREN)
@@ -164,8 +169,9 @@ def _in_forked_child() -> None:
     context = _contexts[-1]
     if not context:
         return
-    child = coverage.Coverage(data_file=str(_CHILDREN / "data" / uuid.uuid4().hex),
-                              source=[str(_ROOT)], config_file=False, context=context)
+    child = coverage.Coverage(
+        data_file=str(_CHILDREN / "data" / f"{os.getpid()}-{uuid.uuid4().hex}"),
+        source=[str(_ROOT)], config_file=False, context=context)
     child.start()
     _forked = child  # util.register_after_fork holds it weakly
     saving: dict[str, object] = {"started": False, "done": False, "signal": None}
@@ -179,6 +185,7 @@ def _in_forked_child() -> None:
         child.stop()
         child.save()
         saving["done"] = True
+        (_WORKERS / f"{owner}.saved").touch()
         if saving["signal"]:  # a termination came while it saved: end the way it asked
             _die(signal.SIGTERM)
 
@@ -205,6 +212,10 @@ def _in_forked_child() -> None:
             _die(signum)
 
         signal.signal(signal.SIGTERM, terminated)
+    # A worker that outlives the session's last test is asked to save before it ends.
+    if signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL:
+        signal.signal(signal.SIGUSR1, lambda signum, frame: save())
+        (_WORKERS / f"{owner}.listening").touch()
 
 
 def _die(signum: int) -> None:
@@ -244,9 +255,47 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  #
     """Attribute every line the test runs (setup, call, teardown) to its node id."""
     _ran.append(item.nodeid)
     _fixtures_used[item.nodeid] = _fixtures_of(item)
+    alive = _workers()
     _enter(item.nodeid)
     yield
     _leave()
+    for pid in alive | _workers():
+        _outlived.setdefault(pid, set()).add(item.nodeid)
+
+
+_outlived: dict[int, set[str]] = {}
+"""Worker pid -> the tests it was alive for: a pool a test keeps serves later tests."""
+
+
+def _workers() -> set[int]:
+    """Return the pids of this process's multiprocessing children still running."""
+    process = sys.modules.get("multiprocessing.process")
+    if process is None:
+        return set()
+    return {p.pid for p in list(process._children)  # noqa: SLF001
+            if getattr(p, "_popen", None) is not None and p._popen.returncode is None}
+
+
+def _flush_workers(seconds: float = 5.0) -> None:
+    """Have the workers still running save what they ran, and wait for them.
+
+    A pool kept for the whole session ends only at exit, after this plugin writes. Only
+    a worker that said it listens is asked (SIGUSR1 would end any other).
+    """
+    import time
+
+    asked = []
+    for pid in _workers():
+        if (_WORKERS / f"{pid}.listening").exists():
+            try:
+                os.kill(pid, signal.SIGUSR1)
+            except OSError:
+                continue
+            asked.append(pid)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not all(
+            (_WORKERS / f"{pid}.saved").exists() for pid in asked):
+        time.sleep(0.02)
 
 
 def _key(fixturedef: pytest.FixtureDef) -> str:
@@ -313,9 +362,11 @@ def _children_ran(tests: dict[str, int]) -> dict[str, dict[int, list[int]]]:
             data.read()
         except coverage.CoverageException:
             continue  # a child killed while it saved
+        pid = int(data_file.name.split("-", 1)[0])
+        served = {tests[t] for t in _outlived.get(pid, ()) if t in tests}
         for path in data.measured_files():
             for line, contexts in (data.contexts_by_lineno(path) or {}).items():
-                ids = set().union(*(_tests_of(c, tests) for c in contexts))
+                ids = set().union(*(_tests_of(c, tests) for c in contexts), served)
                 if ids:
                     ran.setdefault(path, {}).setdefault(line, set()).update(ids)
     return {path: {line: sorted(ids) for line, ids in lines.items()}
@@ -326,6 +377,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Write the tests in the order they ran, and who ran each line (-1: at import)."""
     _cov.stop()
     os.environ.pop("HEALLOOP_COVERAGE_CONTEXT", None)
+    _flush_workers()
     data = _cov.get_data()
     tests = {nodeid: index for index, nodeid in enumerate(dict.fromkeys(_ran))}
     users = {c: _tests_of(c, tests) for c in data.measured_contexts()

@@ -80,9 +80,9 @@ MAP_VERSION = 4
 
 2: what a fixture wider than a test runs while set up counts for every test using it.
 3: what tests' child Python processes ran.
-4: children a test gives an environment of its own, and children that end by
-   ``os._exit`` or an unhandled SIGTERM, are measured too; the tests whose Python
-   children cannot be are listed.
+4: children a test gives an environment of its own, children that end by
+   ``os._exit`` or an unhandled SIGTERM, and workers kept across tests are measured
+   too; the tests whose Python children cannot be are listed.
 """
 
 

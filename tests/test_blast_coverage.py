@@ -366,6 +366,32 @@ def test_a_child_is_measured_however_it_ends_but_killed(
                           new=text.replace(old, new)) == expected
 
 
+KEPT_POOL = {
+    "pkg/__init__.py": "",
+    # A pool made by the first caller and kept: its worker serves every later test.
+    "pkg/cubes.py": (
+        "import multiprocessing\n\n_POOL = None\n\n\ndef cube(x):\n    return x ** 3\n\n\n"
+        "def cubes(xs):\n    global _POOL\n    if _POOL is None:\n"
+        "        _POOL = multiprocessing.get_context('fork').Pool(1)\n"
+        "    return _POOL.map(cube, xs)\n"
+    ),
+    "tests/test_cubes.py": (
+        "from pkg.cubes import cubes\n\n\ndef test_first():\n    assert cubes([1]) == [1]\n\n\n"
+        "def test_plain():\n    assert 2 ** 3 == 8\n\n\n"
+        "def test_later():\n    assert cubes([2]) == [8]\n"
+    ),
+}
+
+
+def test_a_worker_kept_across_tests_counts_for_every_test_it_outlived(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path, KEPT_POOL)
+    collect_coverage_map(repo)
+    text = (repo / "pkg/cubes.py").read_text()
+    chosen = affected_tests(analyse(repo, "pkg/cubes.py"), repo=repo, old=text,
+                            new=text.replace("x ** 3", "x ** 2"))
+    assert {"tests/test_cubes.py::test_first", "tests/test_cubes.py::test_later"} <= set(chosen)
+
+
 @pytest.mark.parametrize("flags", ["'-S', ", "'-X', 'utf8', '-ES', "])
 def test_a_test_whose_python_child_cannot_be_measured_runs_for_any_change_to_code(
     tmp_path: Path, flags: str,
