@@ -241,11 +241,17 @@ CACHED = {
 def test_a_change_inside_a_cached_function_runs_every_test_that_calls_it(
     tmp_path: Path, target: str, old: str, new: str, expected: list[str],
 ) -> None:
-    repo = write_repo(tmp_path, CACHED)
+    assert mapped_selection(tmp_path, CACHED, target, old, new) == expected
+
+
+def mapped_selection(tmp_path: Path, files: dict[str, str], target: str, old: str,
+                     new: str) -> list[str]:
+    """Record the map of files' suite, then select for replacing old by new in target."""
+    repo = write_repo(tmp_path, files)
     collect_coverage_map(repo)
     text = (repo / target).read_text()
-    assert affected_tests(analyse(repo, target), repo=repo, old=text,
-                          new=text.replace(old, new)) == expected
+    return affected_tests(analyse(repo, target), repo=repo, old=text,
+                          new=text.replace(old, new))
 
 
 CHILDREN = {
@@ -309,11 +315,9 @@ def test_a_change_to_code_a_test_runs_in_a_child_process_runs_that_test(
 def test_a_child_given_an_environment_of_its_own_is_measured_too(tmp_path: Path) -> None:
     fresh = CHILDREN["tests/test_cli.py"].replace(
         "capture_output=True,", "env={'PATH': os.environ.get('PATH', '')}, capture_output=True,")
-    repo = write_repo(tmp_path, {**CHILDREN, "tests/test_cli.py": "import os\n" + fresh})
-    collect_coverage_map(repo)
-    text = (repo / "pkg/greet.py").read_text()
-    assert affected_tests(analyse(repo, "pkg/greet.py"), repo=repo, old=text,
-                          new=text.replace("{GREETING} {name}", "{GREETING}, {name}")) == [CLI]
+    files = {**CHILDREN, "tests/test_cli.py": "import os\n" + fresh}
+    assert mapped_selection(tmp_path, files, "pkg/greet.py", "{GREETING} {name}",
+                            "{GREETING}, {name}") == [CLI]
 
 
 ENDINGS = {
@@ -359,11 +363,7 @@ ENDINGS = {
 def test_a_child_is_measured_however_it_ends_but_killed(
     tmp_path: Path, target: str, old: str, new: str, expected: list[str],
 ) -> None:
-    repo = write_repo(tmp_path, {**CHILDREN, **ENDINGS})
-    collect_coverage_map(repo)
-    text = (repo / target).read_text()
-    assert affected_tests(analyse(repo, target), repo=repo, old=text,
-                          new=text.replace(old, new)) == expected
+    assert mapped_selection(tmp_path, {**CHILDREN, **ENDINGS}, target, old, new) == expected
 
 
 KEPT_POOL = {
@@ -384,11 +384,7 @@ KEPT_POOL = {
 
 
 def test_a_worker_kept_across_tests_counts_for_every_test_it_outlived(tmp_path: Path) -> None:
-    repo = write_repo(tmp_path, KEPT_POOL)
-    collect_coverage_map(repo)
-    text = (repo / "pkg/cubes.py").read_text()
-    chosen = affected_tests(analyse(repo, "pkg/cubes.py"), repo=repo, old=text,
-                            new=text.replace("x ** 3", "x ** 2"))
+    chosen = mapped_selection(tmp_path, KEPT_POOL, "pkg/cubes.py", "x ** 3", "x ** 2")
     assert {"tests/test_cubes.py::test_first", "tests/test_cubes.py::test_later"} <= set(chosen)
 
 
