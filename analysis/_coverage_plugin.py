@@ -129,6 +129,8 @@ def _unmeasurable(command: object, kwargs: dict[str, Any]) -> bool:
             if not flags[1]:
                 next(options, None)  # -W and -X take the next argument
     return False
+
+
 _ran: list[str] = []
 _COLLECTING = "collect:"
 _FIXTURE = "fixture:"
@@ -362,8 +364,9 @@ def _children_ran(tests: dict[str, int]) -> dict[str, dict[int, list[int]]]:
             data.read()
         except coverage.CoverageException:
             continue  # a child killed while it saved
-        pid = int(data_file.name.split("-", 1)[0])
-        served = {tests[t] for t in _outlived.get(pid, ()) if t in tests}
+        pid = data_file.name.split("-", 1)[0]
+        served = {tests[t] for t in _outlived.get(int(pid) if pid.isdigit() else -1, ())
+                  if t in tests}
         for path in data.measured_files():
             for line, contexts in (data.contexts_by_lineno(path) or {}).items():
                 ids = set().union(*(_tests_of(c, tests) for c in contexts), served)
