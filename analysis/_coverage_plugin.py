@@ -46,7 +46,9 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +65,21 @@ _CHILDREN = _ROOT.parent / "healloop-children"
 _WORKERS = _CHILDREN / "workers"
 """Where forked workers say they listen for a request to save, and that they saved."""
 _WORKERS.mkdir(exist_ok=True)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(_CHILDREN), os.environ.get("PYTHONPATH")) if p)
-os.environ["HEALLOOP_COVERAGE_CHILDREN"] = str(_CHILDREN)
-os.environ["HEALLOOP_COVERAGE_SOURCE"] = str(_ROOT)
+
+
+def _measuring(env: MutableMapping[str, str]) -> None:
+    """Put into env what a child needs to be measured.
+
+    The ``sitecustomize`` first on its ``PYTHONPATH``, where to save what it runs, and
+    which folder to measure.
+    """
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(_CHILDREN), env.get("PYTHONPATH")) if p)
+    env["HEALLOOP_COVERAGE_CHILDREN"] = str(_CHILDREN)
+    env["HEALLOOP_COVERAGE_SOURCE"] = str(_ROOT)
+
+
+_measuring(os.environ)
 _popen_init = subprocess.Popen.__init__
 
 
@@ -85,19 +98,16 @@ def _measured_popen(self: subprocess.Popen, *args: Any, **kwargs: Any) -> None:
     env = kwargs.get("env")
     if env is not None and all(isinstance(k, str) for k in env):
         env = dict(env)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(_CHILDREN), env.get("PYTHONPATH")) if p)
-        for name in ("HEALLOOP_COVERAGE_CHILDREN", "HEALLOOP_COVERAGE_SOURCE",
-                     "HEALLOOP_COVERAGE_CONTEXT"):
-            if name in os.environ:
-                env[name] = os.environ[name]
+        _measuring(env)
+        if "HEALLOOP_COVERAGE_CONTEXT" in os.environ:
+            env["HEALLOOP_COVERAGE_CONTEXT"] = os.environ["HEALLOOP_COVERAGE_CONTEXT"]
         kwargs["env"] = env
     _popen_init(self, *args, **kwargs)
 
 
 subprocess.Popen.__init__ = _measured_popen
 _unmeasured: set[str] = set()
-"""Contexts that started a Python child that reads no ``sitecustomize`` (``-S``, ``-I``)."""
+"""Contexts that started a Python child no measuring reaches (``-S``, ``-I``, ``-E``)."""
 
 
 def _unmeasurable(command: object, kwargs: dict[str, Any]) -> bool:
@@ -284,8 +294,6 @@ def _flush_workers(seconds: float = 5.0) -> None:
     A pool kept for the whole session ends only at exit, after this plugin writes. Only
     a worker that said it listens is asked (SIGUSR1 would end any other).
     """
-    import time
-
     asked = []
     for pid in _workers():
         if (_WORKERS / f"{pid}.listening").exists():

@@ -109,7 +109,7 @@ class CoverageMap:
     """File -> line -> indices of the tests whose child Python processes ran it."""
     unmeasured: list[int] = field(default_factory=list)
     """Indices of the tests that started a Python child no measuring reaches (``-S``,
-    ``-I``): what it ran is unknown, so any change to code runs them."""
+    ``-I``, ``-E``): what it ran is unknown, so any change to code runs them."""
 
     def ran(self, path: str) -> list[str]:
         """Return the node ids of the tests that ran any line of path, or whose children did."""
