@@ -91,11 +91,16 @@ def mutants(source: str, count: int) -> list[tuple[str, str]]:
     return out
 
 
+def selected(durations: dict[str, float], selection: list[str]) -> list[str]:
+    """Return the full run's tests a selection runs (a test file runs whole)."""
+    chosen = set(selection)
+    return [nodeid for nodeid in durations
+            if nodeid in chosen or nodeid.split("::", 1)[0] in chosen]
+
+
 def selected_time(durations: dict[str, float], selection: list[str]) -> float:
     """Return how long the selected tests took in the full run (test files whole)."""
-    chosen = set(selection)
-    return sum(d for nodeid, d in durations.items()
-               if nodeid in chosen or nodeid.split("::", 1)[0] in chosen)
+    return sum(durations[nodeid] for nodeid in selected(durations, selection))
 
 
 def run(work: Path, tests: list[str] | None, change: FileChange | None = None) -> TestRun:
@@ -122,8 +127,7 @@ def dry(work: Path, targets: list[str], sites: int, durations: dict[str, float])
             if selection:  # no test runs the changed line: nothing to weigh
                 seconds = selected_time(durations, selection)
                 spent += seconds
-                sizes.append(sum(1 for nodeid in durations if nodeid in set(selection)
-                                 or nodeid.split("::", 1)[0] in set(selection)))
+                sizes.append(len(selected(durations, selection)))
                 ratios.append(total / max(seconds, 0.001))
         if not ratios:
             continue
