@@ -30,7 +30,7 @@ from healloop.analysis.test_impact import map_path, select_tests
 from healloop.errors import InputError
 from healloop.state import BlastRadius, CoChange, Dependent, RelatedFile, SymbolUse
 
-RESULT_VERSION = 4
+RESULT_VERSION = 5
 """Bump when the analysis changes, so cached results are recomputed."""
 
 
@@ -181,7 +181,7 @@ def analyse(repo: Path, target: str, *, history: bool = True,
     for dependent in radius.dependents:
         dependent.risk = dependent_risk(dependent, coupling.get(dependent.file, 0.0))
     tested = {s.split(".")[0] for d in radius.dependents if is_test_file(d.file)
-              for s in d.symbols}
+              for s in d.symbols} | selection.exercised
     radius.risk, radius.risk_parts = change_risk(
         radius.dependents, files_in_repo=len(graph.files), tested_symbols=tested,
         has_tests=bool(radius.tests), changes=mined.changes(rel) if mined else None,

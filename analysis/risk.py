@@ -3,7 +3,7 @@
 A single number hides why it is high, so the change's risk is a weighted mean of
 named parts, each in [0, 1] and reported beside it: how many modules import the target
 (fan_in) and how far the change can travel (reach), how much of what dependents use
-no test exercises (untested), how often the target changes (churn), and how strongly
+no test reads or runs (untested), how often the target changes (churn), and how strongly
 files that do not import it still change with it (hidden_coupling: the dependencies
 the import graph cannot see). A dependent's own risk combines its distance, how much of
 the target it uses, and how often it had to change with it.
@@ -46,7 +46,7 @@ def change_risk(
     Args:
         dependents: Every module importing the target, with depth and symbols.
         files_in_repo: How many Python files the repository has.
-        tested_symbols: Target symbols some test reads.
+        tested_symbols: Target symbols some test reads, or, by a coverage map, runs.
         has_tests: Whether any test reaches the target.
         changes: Commits that touched the target in the history window, None without
             history (churn and hidden coupling are then left out, not guessed).

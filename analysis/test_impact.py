@@ -42,6 +42,8 @@ class SelectedTests:
     functions: list[str]
     notes: list[str] = field(default_factory=list)
     source: Literal["imports", "coverage"] = "imports"
+    exercised: set[str] = field(default_factory=set)
+    """Top-level functions and classes of the target some test ran (coverage only)."""
 
 
 def static_tests(
@@ -266,6 +268,7 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
     selection.files = sorted(set(files) | dynamic_files | {t.split("::", 1)[0] for t in blind})
     selection.functions = sorted(set(functions) | set(ran) | set(unmapped) | set(blind))
     selection.source = "coverage"
+    selection.exercised = exercised(coverage, repo, target)
     selection.notes.append(
         f"coverage map of {head[:10]}: {len(ran)} test(s) ran {target}"
         + (f"; found beyond imports: {', '.join(added[:5])}" if added else "")
@@ -275,6 +278,30 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
             f"{len(blind)} test(s) start a Python child that cannot be measured (-S, -I, "
             f"-E) and run for any change: {', '.join(blind[:3])}")
     return selection
+
+
+def exercised(coverage: CoverageMap, repo: Path, path: str) -> set[str]:
+    """Return the top-level functions and classes of path whose bodies some test ran.
+
+    A test exercises a function it never names when it goes through another module;
+    only the map sees that. Nothing when path differs from the map's commit (its
+    lines are not the map's), or does not parse.
+    """
+    try:
+        text = (repo / path).read_text(encoding="utf-8")
+        tree = ast.parse(text)
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return set()
+    if not _as_committed(repo, path, text):
+        return set()
+    inside = body_lines(tree)
+    found = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            lines = inside & set(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+            if (coverage.ids(path, lines) - {-1}) or coverage.children_ids(path, lines):
+                found.add(node.name)
+    return found
 
 
 def changed_lines(old: str, new: str, *, insertions: bool = True) -> set[int]:

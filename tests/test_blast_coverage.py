@@ -726,3 +726,22 @@ def test_evaluate_with_another_targets_fix_alongside_runs_the_tests_of_either_fi
         "tests/test_sizes.py::test_floor", "tests/test_sizes.py::test_tag",
         "tests/test_sizes.py::test_door"}
     assert picked[0].passed_gates
+
+
+def test_a_symbol_tests_run_only_through_another_module_counts_as_tested(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/geometry.py": "def area(w, h):\n    return w * h\n\n\ndef perimeter(w, h):\n"
+                           "    return 2 * (w + h)\n",
+        "pkg/shapes.py": "from pkg.geometry import area, perimeter\n\n\n"
+                         "def square(side):\n    return area(side, side)\n",
+        "tests/test_shapes.py": "from pkg.shapes import square\n\n\n"
+                                "def test_square():\n    assert square(3) == 9\n",
+    })
+    # No test names geometry's functions: from imports, neither is tested.
+    assert analyse(repo, "pkg/geometry.py").risk_parts["untested"] == 1.0
+    collect_coverage_map(repo)
+    # The map saw test_square run area's body, and no test run perimeter's.
+    assert analyse(repo, "pkg/geometry.py").risk_parts["untested"] == 0.5
