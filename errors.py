@@ -10,6 +10,8 @@ them propagate. A bug is any other exception and keeps its traceback.
     ├── RunNotFoundError          unknown thread id (exit 2)
     ├── RunStateError             the run cannot do that now, e.g. resume a finished run (exit 2)
     ├── ModelConfigError          llm engine without key or base URL (exit 2)
+    ├── ToolError                 a tool healloop runs (ruff) failed on the repository or
+    │                             printed what healloop cannot read (exit 2)
     └── ApplyConflictError        target changed since the run started, or another
                                   run is applying to it (exit 2)
 """
@@ -45,6 +47,10 @@ class RunStateError(HealloopError):
 
 class ModelConfigError(HealloopError):
     """The llm engine was asked for but no model can be built."""
+
+
+class ToolError(HealloopError):
+    """A tool healloop runs failed, e.g. ruff refused the repository's configuration."""
 
 
 class ApplyConflictError(HealloopError):

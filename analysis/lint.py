@@ -8,14 +8,19 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from ruff.__main__ import find_ruff_bin
 
+from healloop.errors import ToolError
 from healloop.state import Finding, Severity
 
 # Used only when the repository configures no ruff of its own.
 DEFAULT_SELECT = "E,F,W,B,UP,C4,SIM,I"
 _ERRORS = ("E9", "F63", "F7", "F82", "F821", "F811")
+# The repository's configuration picks the rules, never the shape of what we read:
+# with its `fix = true`, `ruff check -` prints the fixed source instead of findings.
+_READABLE = ("--no-fix", "--output-format", "json", "--no-cache")
 
 
 @cache
@@ -44,31 +49,48 @@ def _severity(code: str) -> Severity:
 
 
 def lint(repo: Path, path: str, content: str) -> list[Finding]:
-    """Return ruff's findings for content as if it were repo/path."""
+    """Return ruff's findings for content as if it were repo/path.
+
+    Raises:
+        ToolError: ruff failed (say, on the repository's configuration) or printed
+            something other than its JSON findings.
+
+    """
     proc = subprocess.run(
-        [_ruff(), "check", "--output-format", "json", "--no-cache", "--exit-zero",
-         *_select(repo), "--stdin-filename", path, "-"],
+        [_ruff(), "check", *_READABLE, "--exit-zero", *_select(repo),
+         "--stdin-filename", path, "-"],
         input=content, capture_output=True, text=True, cwd=repo, check=False,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"ruff check failed: {proc.stderr.strip()}")
-    findings = []
-    for item in json.loads(proc.stdout or "[]"):
-        code = item.get("code") or "syntax"
-        findings.append(
-            Finding(
-                file=path,
-                line=item["location"]["row"],
-                column=item["location"]["column"],
-                end_line=item["end_location"]["row"],
-                rule=code,
-                source="syntax" if code == "syntax" else "ruff",
-                severity=_severity(code),
-                message=item["message"],
-                fixable=bool(item.get("fix")) and item["fix"].get("applicability") == "safe",
-            )
-        )
-    return findings
+        detail = proc.stderr.strip().removeprefix("ruff failed").strip()
+        raise ToolError(f"ruff failed on {path}: {detail or f'exit code {proc.returncode}'}")
+    return [_finding(path, item) for item in _items(path, proc.stdout)]
+
+
+def _items(path: str, stdout: str) -> list[dict[str, Any]]:
+    """Return the diagnostics ruff printed as JSON."""
+    try:
+        items = json.loads(stdout or "[]")
+    except json.JSONDecodeError:
+        items = None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ToolError(f"ruff printed no JSON findings for {path}: {stdout.strip()[:200]}")
+    return items
+
+
+def _finding(path: str, item: dict[str, Any]) -> Finding:
+    code = item.get("code") or "syntax"
+    return Finding(
+        file=path,
+        line=item["location"]["row"],
+        column=item["location"]["column"],
+        end_line=item["end_location"]["row"],
+        rule=code,
+        source="syntax" if code == "syntax" else "ruff",
+        severity=_severity(code),
+        message=item["message"],
+        fixable=bool(item.get("fix")) and item["fix"].get("applicability") == "safe",
+    )
 
 
 def rule_codes(kinds: Iterable[str]) -> list[str]:
@@ -83,10 +105,11 @@ def fix(
     """Return content with ruff's safe fixes applied (and formatted if asked).
 
     Rules in unfixable are left as they are (e.g. kinds the human keeps rejecting).
+    Unsafe fixes stay out even where the repository's configuration allows them.
     """
     leave = ["--unfixable", ",".join(unfixable)] if unfixable else []
     proc = subprocess.run(
-        [_ruff(), "check", "--fix", "--exit-zero", "--no-cache", "--quiet",
+        [_ruff(), "check", "--fix", "--no-unsafe-fixes", "--exit-zero", "--no-cache", "--quiet",
          *_select(repo), *leave, "--stdin-filename", path, "-"],
         input=content, capture_output=True, text=True, cwd=repo, check=False,
     )

@@ -1,0 +1,101 @@
+"""A repository's own ruff settings never change what healloop reads back from ruff.
+
+click and flask set ``fix = true``, ``show-fixes`` and ``output-format`` in their
+pyproject; with the fix setting on, ``ruff check -`` prints the fixed source where
+healloop expects the JSON findings.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from healloop.analysis import lint
+from healloop.checkpoint import ENV_VAR
+from healloop.main import app
+from healloop.state import ReviewSet
+
+runner = CliRunner()
+
+UNTIDY = (
+    '"""Compare."""\nimport os\nimport sys\n\n\n'
+    'def none(x):\n    """Say."""\n    return x == None\n'
+)
+"""Two unused imports (safe fixes) and a comparison to None (an unsafe fix)."""
+FIX_EVERYTHING = """\
+[tool.ruff]
+fix = true
+show-fixes = true
+unsafe-fixes = true
+output-format = "full"
+preview = true
+
+[tool.ruff.lint]
+select = ["E", "F"]
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_settings(monkeypatch):
+    for name in (ENV_VAR, "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def invoke(*args: str | Path):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def fixing_repo(make_repo) -> Path:
+    """A repository whose ruff configuration fixes, shows fixes and prints full text."""
+    return make_repo({"calc.py": UNTIDY, "pyproject.toml": FIX_EVERYTHING})
+
+
+def test_review_reads_the_findings_of_a_repository_that_has_ruff_fix_on(fixing_repo):
+    result = invoke("review", "--repo", fixing_repo, "--files", "calc.py")
+    assert result.exit_code == 0, result.output
+    (report,) = ReviewSet.model_validate_json(result.stdout).reviews
+    assert sorted((f.rule, f.line) for f in report.findings) == [
+        ("E711", 8), ("F401", 2), ("F401", 3)
+    ]
+    assert (fixing_repo / "calc.py").read_text() == UNTIDY
+
+
+def test_a_run_on_a_repository_that_has_ruff_fix_on_heals_the_file(fixing_repo, tmp_path):
+    out = tmp_path / "healed.py"
+    result = invoke("run", "--repo", fixing_repo, "--file", "calc.py", "--engine", "offline",
+                    "--yes", "--iterations", "1", "--output", out)
+    assert result.exit_code == 0, result.output
+    assert "import os" not in out.read_text()
+    assert (fixing_repo / "calc.py").read_text() == UNTIDY
+
+
+def test_safe_fixes_stay_safe_when_the_repository_allows_unsafe_ones(fixing_repo):
+    fixed = lint.fix(fixing_repo, "calc.py", UNTIDY)
+    assert "import os" not in fixed
+    assert "x == None" in fixed
+
+
+def test_a_ruff_configuration_ruff_refuses_is_one_line_and_exit_2(make_repo):
+    repo = make_repo({"calc.py": UNTIDY, "pyproject.toml": "[tool.ruff]\nno-such-setting = 1\n"})
+    result = invoke("review", "--repo", repo, "--files", "calc.py")
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("healloop: error: ruff failed on calc.py: "), line
+    assert "no-such-setting" in line
+
+
+def test_ruff_output_that_is_not_json_is_one_line_and_exit_2(make_repo, tmp_path, monkeypatch):
+    chatty = tmp_path / "ruff"
+    chatty.write_text("#!/bin/sh\necho 'All checks passed!'\n")
+    chatty.chmod(chatty.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setattr(lint, "_ruff", lambda: str(chatty))
+    repo = make_repo({"calc.py": UNTIDY})
+    result = invoke("review", "--repo", repo, "--files", "calc.py")
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line == ("healloop: error: ruff printed no JSON findings for calc.py: "
+                    "All checks passed!"), line
