@@ -239,7 +239,9 @@ def runs(repo: Repo, checkpointer: Checkpointer = None, as_json: JsonFlag = Fals
         typer.echo("no runs")
     for o in outcomes:
         score = "-" if o.score is None else f"{o.score:.2f}"
-        typer.echo(f"{o.thread_id}  {o.status:<17}  score {score}  rounds {o.iterations_used}")
+        unfinished = f"  {o.reason}" if o.status == "running" else ""
+        typer.echo(f"{o.thread_id}  {o.status:<17}  score {score}  rounds {o.iterations_used}"
+                   f"{unfinished}")
 
 
 @app.command()

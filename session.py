@@ -22,7 +22,7 @@ from healloop.context import RunContext
 from healloop.errors import RunNotFoundError, RunStateError, UsageError
 from healloop.graph import build_graph
 from healloop.learning import DecisionLog, DecisionRecord
-from healloop.nodes._common import best_score, workers
+from healloop.nodes._common import best_score, reviewed, workers
 from healloop.nodes.approve import approval_request, check_decision
 from healloop.state import ApprovalDecision, ApprovalRequest, Request, RunStatus
 
@@ -144,7 +144,8 @@ def resume(
                 # The same decision again: the process that took it died; carry it out.
                 return _drive(graph, thread_id, None, ctx, approver, progress)
             raise RunStateError(
-                f"run {thread_id} is not waiting for approval (next: {', '.join(snapshot.next)})"
+                f"run {thread_id} is not waiting for approval (next: {', '.join(snapshot.next)}): "
+                f"healloop resume {thread_id}, without a decision, continues it"
             )
         # Checked here, before the graph sees it: a refused answer would be asked again.
         checked = check_decision(decision.dump(), pending)
@@ -205,13 +206,16 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         raise RunNotFoundError(f"no run with thread id {thread_id} in this checkpointer")
     request = Request.model_validate(values["request"])
     pending = _pending_request(graph, thread_id)
+    reason = values.get("reason", "")
     if pending is not None:
         status: RunStatus = "awaiting_approval"
     elif snapshot.next:
         status = "running"
+        reason = reason or _unfinished(thread_id, snapshot.next)
     else:
         status = values.get("status", "running")
-    shown = pending or (approval_request(values) if "baseline" in values else None)
+    scored = reviewed(values)
+    shown = pending or (approval_request(values) if scored else None)
     proposals = shown.proposals if shown else []
     baseline = values.get("baseline", {})
     targets = [
@@ -228,18 +232,25 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         thread_id=thread_id,
         threshold=request.threshold,
         score=min((best_score(values, t) for t in request.files), default=None)
-        if "baseline" in values else None,
-        original_score=min((b["score"] for b in baseline.values()), default=None),
+        if scored else None,
+        original_score=min((b["score"] for b in baseline.values()), default=None)
+        if scored else None,
         iterations_used=values.get("iteration", 0),
         output=request.output if status == "accepted" else None,
         diff="".join(p.diff for p in proposals),
-        reason=values.get("reason", ""),
+        reason=reason,
         written=values.get("written", []),
         targets=targets,
         request=pending,
         notes=list(dict.fromkeys(values.get("notes", []))),
         usage=dict(values.get("usage", {})),
     )
+
+
+def _unfinished(thread_id: str, upcoming: tuple[str, ...]) -> str:
+    """Say why a run with nodes still to run is not paused, and how to go on."""
+    return (f"stopped before {', '.join(upcoming)} finished (or still running): "
+            f"healloop resume {thread_id} continues it")
 
 
 def decisions(repo: Path, checkpointer: str | None) -> list[DecisionRecord]:

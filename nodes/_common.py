@@ -88,6 +88,15 @@ def baseline_of(state: HealState, target: str) -> Evaluation:
     return Evaluation.model_validate(state["baseline"][target])
 
 
+def reviewed(state: HealState) -> bool:
+    """Return whether every target's original was evaluated, i.e. review finished.
+
+    A run stopped in review (Ctrl-C, a kill, an error) is checkpointed without them.
+    """
+    done = state.get("baseline", {})
+    return all(target in done for target in state["request"]["files"])
+
+
 def best_score(state: HealState, target: str) -> float:
     """Return the score of the best candidate for target, or the original's."""
     best = state.get("best", {}).get(target)
