@@ -13,7 +13,6 @@ that does not match is refused with the field named, never half used.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,28 +45,6 @@ def output_format(output: Path | None, suffixes: dict[str, Any]) -> Any:
     if output is None:
         return "json"
     return suffixes.get(output.suffix.lower(), "json")
-
-
-def check_output(output: Path, protect: Sequence[Path] = ()) -> Path:
-    """Check that a result can be written to output before any work; return it.
-
-    Args:
-        output: The file to write.
-        protect: Files output must not be, e.g. the target and the input files.
-
-    Raises:
-        UsageError: output is a folder, its folder does not exist, or it is one of
-            the protected files.
-
-    """
-    if output.is_dir():
-        raise UsageError(f"--output {output} is a folder; name a file in it")
-    if not output.parent.resolve().is_dir():
-        raise UsageError(f"--output {output}: folder {output.parent} does not exist")
-    for path in protect:
-        if output.resolve() == path.resolve():
-            raise UsageError(f"--output {output} would overwrite {path}: write elsewhere")
-    return output
 
 
 def write_output(output: Path, text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -131,20 +132,40 @@ def check_iterations(value: int) -> int:
     return value
 
 
+def check_output_file(option: str, path: Path, protect: Sequence[Path] = ()) -> Path:
+    """Check before any work that a result can be written to path; return it.
+
+    Args:
+        option: The option that named path, for the message (``--output``).
+        path: The file to write.
+        protect: Files path must not be, e.g. the target and the input files.
+
+    Raises:
+        UsageError: path is a folder, its folder does not exist, or it is one of
+            the protected files.
+
+    """
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; name a file in it")
+    if not path.parent.resolve().is_dir():
+        raise UsageError(f"{option} {path}: folder {path.parent} does not exist")
+    for protected in protect:
+        if path.resolve() == protected.resolve():
+            raise UsageError(f"{option} {path} would overwrite {protected}: write elsewhere")
+    return path
+
+
 def check_output(repo: Path, targets: list[str], output: Path | None, apply: bool) -> str | None:
-    """Return the output path as a string after checking it makes sense."""
+    """Return run's --output as a string after checking it makes sense."""
     if output is None:
         return None
     if apply:
         raise UsageError("--output and --apply exclude each other: choose one")
     if len(targets) != 1:
         raise UsageError("--output takes one target; use --apply for several")
-    out = output.resolve()
-    if not out.parent.is_dir():
-        raise UsageError(f"--output folder {output.parent} does not exist")
-    if out == (repo / targets[0]).resolve():
+    if output.resolve() == (repo / targets[0]).resolve():
         raise UsageError("--output is the target itself: use --apply to write in place")
-    return str(out)
+    return str(check_output_file("--output", output).resolve())
 
 
 def check_model(ctx: RunContext) -> None:

@@ -327,7 +327,7 @@ def review(
         raise UsageError("name the files to review: --files A.py B.py")
     targets = list(dict.fromkeys(inputs.check_target(root, f) for f in names))
     if output is not None:
-        agents.check_output(output, [root / t for t in targets])
+        inputs.check_output_file("--output", output, [root / t for t in targets])
     text = agents.render_reviews(
         agents.review(root, targets),
         fmt or agents.output_format(output, agents.REVIEW_SUFFIXES),
@@ -366,7 +366,7 @@ def impact(
     root = inputs.check_repo(repo)
     target = inputs.check_target(root, file)
     if output is not None:
-        agents.check_output(output, [root / target])
+        inputs.check_output_file("--output", output, [root / target])
     _emit(output, agents.impact(
         root, target, fmt or agents.output_format(output, agents.IMPACT_SUFFIXES),
         knowledge_graph=knowledge_graph or None, coverage=coverage,
@@ -406,7 +406,7 @@ def generate(
     root = inputs.check_repo(repo)
     target = inputs.check_target(root, file)
     if output is not None:
-        agents.check_output(output, [root / target, review_file, impact_file])
+        inputs.check_output_file("--output", output, [root / target, review_file, impact_file])
     found = agents.load_review(review_file, target)
     radius = agents.load_impact(impact_file, target)
     ctx = _context(engine, model, api_key, base_url)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from healloop.errors import UsageError
+from healloop.inputs import check_output_file
 from healloop.state import RunStatus
 
 ReportFormat = Literal["json", "md", "html", "sarif"]
@@ -48,15 +49,12 @@ def check_report_path(path: Path) -> Path:
     """Check before a run that its report can be written there; return the path.
 
     Raises:
-        UsageError: The suffix names no format, or the folder does not exist.
+        UsageError: The path is a folder, its folder does not exist, or its suffix
+            names no format.
 
     """
-    path = Path(path)
+    path = check_output_file("--report", Path(path))
     report_format(path)
-    if path.is_dir():
-        raise UsageError(f"report {path} is a folder; name a file in it")
-    if not path.parent.is_dir():
-        raise UsageError(f"report {path}: folder {path.parent} does not exist")
     return path
 
 

@@ -147,6 +147,23 @@ def test_bad_flags(make_repo, tmp_path, monkeypatch, flags, fragment):
     assert_one_line_error(run(repo, "calc.py", *flags), fragment)
 
 
+@pytest.mark.parametrize("flag", ["--output", "--report"])
+@pytest.mark.parametrize("name", ["out", "out.md"])
+def test_an_output_that_is_a_folder_is_refused_before_any_work(make_repo, tmp_path, flag, name):
+    repo = make_repo({"calc.py": "import os\n" + CLEAN}, git=False)
+    folder = tmp_path / name
+    folder.mkdir()
+    result = run(repo, "calc.py", "--yes", "--iterations", "1", flag, folder)
+    assert_one_line_error(result, f"{flag} {folder} is a folder; name a file in it")
+    assert not (repo / ".healloop").exists()
+    assert list(folder.iterdir()) == []
+
+
+def test_a_report_that_is_a_folder_is_refused_on_resume(finished, tmp_path):
+    result = invoke("resume", "done", "--repo", finished, "--report", tmp_path)
+    assert_one_line_error(result, f"--report {tmp_path} is a folder; name a file in it")
+
+
 def test_llm_engine_without_key_or_base_url(make_repo):
     repo = make_repo({"calc.py": CLEAN}, git=False)
     result = invoke("run", "--repo", repo, "--file", "calc.py", "--engine", "llm")
