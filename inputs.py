@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from healloop.errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from healloop.context import RunContext
+
+Count = TypeVar("Count", bound=int | None)
+Amount = TypeVar("Amount", bound=float | None)
 
 MAX_TARGET_BYTES = 1_000_000
 """Targets larger than this are refused: healing them would not fit a review."""
@@ -125,10 +129,17 @@ def check_threshold(value: float) -> float:
     return value
 
 
-def check_iterations(value: int) -> int:
-    """Return the iteration budget if it is at least 1."""
-    if value < 1:
-        raise UsageError(f"--iterations must be at least 1, not {value}")
+def check_count(option: str, value: Count) -> Count:
+    """Return a count option (rounds, candidates, jobs, tokens) if it is at least 1."""
+    if value is not None and value < 1:
+        raise UsageError(f"{option} must be at least 1, not {value}")
+    return value
+
+
+def check_amount(option: str, value: Amount) -> Amount:
+    """Return a seconds or cost option if it is a finite number above 0."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise UsageError(f"{option} must be a number above 0, not {value:g}")
     return value
 
 

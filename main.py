@@ -154,8 +154,6 @@ def run(
     _check_report(report)
     if not file and not path:
         raise UsageError("name what to heal: --file FILE or --path DIR")
-    if jobs is not None and jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, not {jobs}")
     targets = [inputs.check_target(root, f) for f in file or []]
     for folder in path or []:
         targets += [inputs.check_target(root, f) for f in inputs.targets_under(root, folder)]
@@ -163,13 +161,18 @@ def run(
         repo=str(root),
         files=list(dict.fromkeys(targets)),
         threshold=inputs.check_threshold(threshold),
-        iterations=inputs.check_iterations(iterations),
+        iterations=inputs.check_count("--iterations", iterations),
         output=inputs.check_output(root, targets, output, apply),
         apply=apply,
     )
-    ctx = _context(engine, model, api_key, base_url, candidates=candidates,
-                   max_tokens_per_run=max_tokens_per_run, max_cost=max_cost, judge=judge,
-                   test_timeout=test_timeout, jobs=jobs)
+    ctx = _context(
+        engine, model, api_key, base_url, judge=judge,
+        candidates=inputs.check_count("--candidates", candidates),
+        max_tokens_per_run=inputs.check_count("--max-tokens-per-run", max_tokens_per_run),
+        max_cost=inputs.check_amount("--max-cost", max_cost),
+        test_timeout=inputs.check_amount("--test-timeout", test_timeout),
+        jobs=inputs.check_count("--jobs", jobs),
+    )
     inputs.check_model(ctx)
     from healloop import session
 
