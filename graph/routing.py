@@ -13,7 +13,7 @@ AfterApprove = Literal["apply", "generate", "approve", "conclude"]
 
 def after_evaluate(state: HealState) -> AfterEvaluate:
     """Loop while a target is below the threshold and budget remains; else decide."""
-    if "baseline" not in state or "request" not in state:
+    if not state.get("baseline") or "request" not in state:
         raise ValueError("evaluate finished on a state without request or baseline")
     request = request_of(state)
     iteration = state.get("iteration", 0)

@@ -45,7 +45,12 @@ def apply(state: HealState) -> dict[str, Any]:
     if request.apply:
         writes = [(repo / change.path, change.content) for change in tree.changes]
     elif request.output:
-        writes = [(Path(request.output), tree.content_of(approved[0]) or "")] if approved else []
+        output = Path(request.output)
+        if output.is_dir() or not output.parent.is_dir():  # since the run checked it
+            what = "a folder now" if output.is_dir() else "in a folder that is gone"
+            return {"status": "error", "written": [],
+                    "reason": f"--output {output} is {what}; nothing written"}
+        writes = [(output, tree.content_of(approved[0]) or "")] if approved else []
     with locked(repo, [path for path, _ in writes]):
         changed = [c.path for c in tree.changes] if request.apply else approved
         run_id = _run_id()

@@ -95,6 +95,16 @@ def test_apply_writes_to_output_and_leaves_the_target(calc_repo, tmp_path):
     assert (calc_repo / TARGET).read_text() == before
 
 
+def test_apply_refuses_an_output_that_became_a_folder_while_the_run_waited(calc_repo, tmp_path):
+    out = tmp_path / "out.py"
+    state = approved_state(calc_repo, "X = 1\n", output=str(out))
+    out.mkdir()  # made while the run was paused for approval
+    update = apply(state)
+    assert update["status"] == "error"
+    assert update["reason"] == f"--output {out} is a folder now; nothing written"
+    assert update["written"] == []
+
+
 def test_apply_refuses_a_target_changed_since_the_run_started(calc_repo):
     state = approved_state(calc_repo, "X = 1\n", apply=True)
     (calc_repo / TARGET).write_text("# the user's own edit\n")
