@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 
 
 
+INTERNAL_ERROR = 70
+"""Exit code of a bug (EX_SOFTWARE): 1 means nothing reached the threshold."""
+
+
 class _OneLineErrors(TyperGroup):
     """Report usage mistakes as one line on stderr and exit 2."""
 
@@ -50,6 +55,11 @@ class _OneLineErrors(TyperGroup):
         except HealloopError as exc:
             typer.echo(f"healloop: error: {console.one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except Exception:  # a bug: its traceback says where, its code is no outcome's
+            traceback.print_exc()
+            typer.echo("healloop: internal error, a bug in healloop: the traceback above "
+                       "says where", err=True)
+            sys.exit(INTERNAL_ERROR)
         sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -261,3 +261,16 @@ def test_checkpoint_database_damaged_after_its_header(finished):
     assert "malformed" in line or "not a database" in line or "usable" in line
     assert_one_line_error(invoke("resume", "done", "--repo", finished), "checkpoints.sqlite")
     assert_one_line_error(run(finished, "calc.py", "--thread-id", "done"), "checkpoints.sqlite")
+
+
+def test_a_bug_keeps_its_traceback_and_an_exit_code_no_outcome_uses(monkeypatch):
+    import healloop.graph
+
+    def broken():
+        raise RuntimeError("a bug in building the graph")
+
+    monkeypatch.setattr(healloop.graph, "build_graph", broken)
+    result = invoke("graph")
+    assert result.exit_code == 70  # not 1, which says nothing reached the threshold
+    assert "RuntimeError: a bug in building the graph" in result.stderr
+    assert result.stderr.rstrip().endswith("the traceback above says where")
