@@ -90,7 +90,9 @@ def _history(repo: Path, rel: str, radius: BlastRadius
     if not history.changes(rel):
         radius.notes.append(f"{rel} has no commits in the last {len(history.commits)}: "
                             "no co-changes")
-    radius.co_changes = history.co_changes(rel, top=10)
+    # History remembers files the tree no longer has; a change cannot break those.
+    radius.co_changes = [c for c in history.co_changes(rel, top=30)
+                         if (repo / c.file).is_file()][:10]
     tracked = git_history.git(repo, "ls-files", "--", rel).strip()
     if not tracked:
         radius.notes.append(f"{rel} is not tracked by git: no decision trail")
@@ -126,7 +128,8 @@ def _knowledge_graph(repo: Path, rel: str, radius: BlastRadius, build: bool) -> 
     together = arc_adapter.co_changes(repo, rel)
     extra = [CoChange(file=f, support=n, confidence=round(n / known.commits, 4))
              for f, n in together.items()
-             if f not in ours and f.endswith(".py") and n >= 2 and known.commits]
+             if f not in ours and f.endswith(".py") and n >= 2 and known.commits
+             and (repo / f).is_file()]
     extra.sort(key=lambda c: (-c.confidence, c.file))
     radius.co_changes.extend(extra[:5])
 

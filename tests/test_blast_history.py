@@ -194,6 +194,18 @@ def test_a_partner_the_tree_no_longer_has_is_not_related(tmp_path: Path) -> None
     assert parts["docs/build/conf.py"]["confidence"] == 1.0  # outside the graph, still here
 
 
+def test_a_deleted_file_is_no_co_change_of_the_target(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    for i in range(3):
+        commit(root, f"a with old and b {i}", {"a.py": f"A = {i}\n", "old.py": f"OLD = {i}\n",
+                                              "b.py": f"B = {i}\n"})
+    git(root, "rm", "-q", "old.py")
+    git(root, "commit", "-q", "-m", "old is gone")
+    assert [c.file for c in analyse(root, "a.py").co_changes] == ["b.py"]
+
+
 def test_vocabulary_rereads_only_changed_files(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("alpha_value = 1\n")
     (tmp_path / "b.py").write_text("beta_value = 2\n")
