@@ -16,6 +16,8 @@ from healloop.state import BlastRadius, Dependent
 
 ImpactFormat = Literal["json", "md", "html", "mermaid"]
 MAX_NODES = 40
+NO_DEPENDENTS = "No module imports the target."
+NO_RELATED = "No file is likely to change with it: no history and no shared names."
 """Nodes drawn at most; the rest are counted in a note under the picture."""
 
 
@@ -114,21 +116,23 @@ def markdown(radius: BlastRadius) -> str:
         out += [f"_{hidden} more dependents are listed below but not drawn._", ""]
     out += ["## Risk", "", f"**{radius.risk:.2f}**", "", "| part | value |", "|---|---:|"]
     out += [f"| {k} | {v:.2f} |" for k, v in radius.risk_parts.items()]
-    out += ["", "## Dependents", "", "| file | depth | risk | symbols used |",
-            "|---|---:|---:|---|"]
-    for dep in radius.dependents:
-        out.append(f"| `{dep.file}` | {dep.depth} | {dep.risk:.2f} | "
-                   f"{_md_cell(', '.join(dep.symbols)) or '—'} |")
+    out += ["", "## Dependents", ""]
+    if radius.dependents:
+        out += ["| file | depth | risk | symbols used |", "|---|---:|---:|---|"]
+    out += [f"| `{dep.file}` | {dep.depth} | {dep.risk:.2f} | "
+            f"{_md_cell(', '.join(dep.symbols)) or '—'} |"
+            for dep in radius.dependents] or [f"_{NO_DEPENDENTS}_"]
     out += ["", "## Tests", ""]
     out += [f"- `{t}`" for t in radius.tests] or ["_No test reaches the target._"]
     if radius.test_functions:
         out += ["", f"{len(radius.test_functions)} test function(s), e.g. "
                 + ", ".join(f"`{t}`" for t in radius.test_functions[:5])]
-    out += ["", "## Likely to change with it", "", "| file | score | evidence |",
-            "|---|---:|---|"]
-    for rel in radius.related[:15]:
-        evidence = ", ".join(f"{k} {v:.2f}" for k, v in rel.reasons.items())
-        out.append(f"| `{rel.file}` | {rel.score:.2f} | {evidence} |")
+    out += ["", "## Likely to change with it", ""]
+    if radius.related:
+        out += ["| file | score | evidence |", "|---|---:|---|"]
+    out += [f"| `{rel.file}` | {rel.score:.2f} | "
+            + ", ".join(f"{k} {v:.2f}" for k, v in rel.reasons.items()) + " |"
+            for rel in radius.related[:15]] or [f"_{NO_RELATED}_"]
     if radius.co_changes:
         out += ["", "## Co-changes", "", "| file | support | confidence |", "|---|---:|---:|"]
         out += [f"| `{c.file}` | {c.support} | {c.confidence:.0%} |" for c in radius.co_changes]
@@ -217,7 +221,9 @@ border-radius:4px;font-size:12px}
 """
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
+def _table(head: list[str], rows: list[list[str]], empty: str = "") -> str:
+    if not rows and empty:
+        return f"<p><em>{html_lib.escape(empty)}</em></p>"
     cells = "".join(f"<th>{html_lib.escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><tr>{cells}</tr>{body}</table>"
@@ -242,7 +248,7 @@ def html_page(radius: BlastRadius) -> str:
             [f"<code>{esc(d.file)}</code>", str(d.depth), f"{d.risk:.2f}",
              esc(", ".join(d.symbols)),
              esc(", ".join(str(u.line) for u in d.uses[:12]))]
-            for d in radius.dependents]),
+            for d in radius.dependents], NO_DEPENDENTS),
         "<h2>Tests</h2>",
         "<ul>" + "".join(f"<li><code>{esc(t)}</code></li>" for t in radius.tests) + "</ul>"
         if radius.tests else "<p>No test reaches the target.</p>",
@@ -250,7 +256,7 @@ def html_page(radius: BlastRadius) -> str:
         _table(["file", "score", "evidence"], [
             [f"<code>{esc(r.file)}</code>", f"{r.score:.2f}",
              esc(", ".join(f"{k} {v:.2f}" for k, v in r.reasons.items()))]
-            for r in radius.related[:15]]),
+            for r in radius.related[:15]], NO_RELATED),
     ]
     if radius.decisions:
         sections += ["<h2>Decision trail</h2>", _table(

@@ -63,6 +63,14 @@ def test_html_is_one_self_contained_page(radius: BlastRadius) -> None:
     assert "Scale &quot;area&quot; | by settings" in page
 
 
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_a_target_nothing_imports_says_so_instead_of_an_empty_table(fmt: str) -> None:
+    text = render(BlastRadius(target="tools/once.py", module="tools.once"), fmt)
+    assert "No module imports the target." in text
+    assert "No file is likely to change with it" in text
+    assert "symbols used" not in text and "evidence" not in text
+
+
 def test_unknown_format_is_refused(radius: BlastRadius) -> None:
     with pytest.raises(ValueError, match="unknown impact format"):
         render(radius, "pdf")  # type: ignore[arg-type]
