@@ -244,8 +244,9 @@ def runs(repo: Repo, checkpointer: Checkpointer = None, as_json: JsonFlag = Fals
 
     outcomes = session.list_runs(inputs.check_repo(repo), checkpointer)
     if as_json:
-        rows = [{k: o.to_json()[k] for k in ("thread_id", "status", "score", "threshold",
-                                                "iterations_used", "reason")} for o in outcomes]
+        rows = [{k: o.to_json()[k] for k in ("thread_id", "status", "files", "score",
+                                                "threshold", "iterations_used", "reason")}
+                for o in outcomes]
         typer.echo(json.dumps(rows))
         return
     if not outcomes:
@@ -253,8 +254,10 @@ def runs(repo: Repo, checkpointer: Checkpointer = None, as_json: JsonFlag = Fals
     for o in outcomes:
         score = "-" if o.score is None else f"{o.score:.2f}"
         unfinished = f"  {o.reason}" if o.status == "running" else ""
+        files = ", ".join(o.files[:3]) + (f" and {len(o.files) - 3} more" if len(o.files) > 3
+                                          else "")
         typer.echo(f"{o.thread_id}  {o.status:<17}  score {score}  rounds {o.iterations_used}"
-                   f"{unfinished}")
+                   f"  {files}{unfinished}")
 
 
 @app.command()

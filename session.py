@@ -41,6 +41,8 @@ class Outcome:
     status: RunStatus
     thread_id: str
     threshold: float
+    files: list[str] = field(default_factory=list)
+    """The run's targets."""
     score: float | None = None
     original_score: float | None = None
     iterations_used: int = 0
@@ -231,6 +233,7 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         status=status,
         thread_id=thread_id,
         threshold=request.threshold,
+        files=list(request.files),
         score=min((best_score(values, t) for t in request.files), default=None)
         if scored else None,
         original_score=min((b["score"] for b in baseline.values()), default=None)

@@ -71,6 +71,9 @@ def test_runs_lists_paused_and_finished_runs(calc_repo):
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)
     assert (row["thread_id"], row["status"]) == ("listed-1", "awaiting_approval")
+    assert row["files"] == ["calc/ops.py"]
+    text = invoke("runs", "--repo", str(calc_repo)).stdout
+    assert text.startswith("listed-1  awaiting_approval") and "calc/ops.py" in text
 
 
 def test_graph_prints_mermaid():
