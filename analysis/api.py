@@ -217,7 +217,10 @@ def _compare_callables(old: ast.AST, new: ast.AST, *, method: bool) -> list[str]
 def _symbol_breaks(symbol: str, old: _Module, new: _Module) -> list[str]:
     name, _, member = symbol.partition(".")
     if name not in old.defs:
-        return []  # not ours to judge: imported or dynamic in the old version too
+        # A name the old version imports (a package's re-export) must stay bound; one
+        # it never bound is not ours to judge (dynamic, or a use that was already broken).
+        kept = name in new.defs or name in new.imported or "*" in new.imported
+        return ["removed"] if name in old.imported and not kept else []
     if name not in new.defs:
         if name in new.imported or "*" in new.imported:
             return []

@@ -87,11 +87,44 @@ def root_package(repo: Path) -> str:
 
 
 def module_names(repo: Path, files: list[str]) -> dict[str, str]:
-    """Return each file's dotted module name, walking up through ``__init__.py`` dirs."""
+    """Return each file's dotted module name, as Python imports it from its import root."""
+    return naming(repo, files)[0]
+
+
+def naming(repo: Path, files: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Return each file's dotted module name, and the other name some files answer to.
+
+    A file's import root is the folder above the outermost package holding it (or its
+    own folder). A folder with an ``__init__.py`` is a package; so is a folder without
+    one inside a package other than the repository root, as Python makes it a namespace
+    portion of that package (``flask/sansio/``). Elsewhere a folder without one is not a
+    package: ``tests/``, ``examples/demo/``, a src layout's ``src/`` stay import roots.
+
+    Such a folder can still be an import root in practice, and its files then keep the
+    bare names they had as one, beside their dotted ones (the second mapping, file ->
+    bare name): a test folder, which pytest puts on ``sys.path``, and a folder holding a
+    package of its own, which scripts put there (``test/perf/compiled_extensions/``).
+    A lone module's bare name (``app`` for ``flask/sansio/app.py``) would only catch
+    imports of unrelated modules.
+    """
     packages = {f.rsplit("/", 1)[0] if "/" in f else "" for f in files
                 if f.endswith("__init__.py")}
     root_name = root_package(repo) if "" in packages else None
-    names = {}
+    namespaces: dict[str, bool] = {}
+
+    def is_namespace(folder: str) -> bool:
+        if folder in namespaces:
+            return namespaces[folder]
+        parent = folder.rsplit("/", 1)[0] if "/" in folder else ""
+        found = folder not in packages and parent != "" and (
+            parent in packages or is_namespace(parent))
+        namespaces[folder] = found
+        return found
+
+    names: dict[str, str] = {}
+    bare: dict[str, str] = {}
+    bare_roots: dict[str, str] = {}
+    roots_with_packages = set()
     for rel in files:
         parts = rel[:-3].split("/")
         directory = parts[:-1]
@@ -99,10 +132,22 @@ def module_names(repo: Path, files: list[str]) -> dict[str, str]:
         prefix: list[str] = []
         while directory and "/".join(directory) in packages:
             prefix.insert(0, directory.pop())
+        if directory and is_namespace("/".join(directory)):
+            bare[rel] = ".".join(prefix + leaf)
+            bare_roots[rel] = "/".join(directory)
+            if prefix:
+                roots_with_packages.add(bare_roots[rel])
+            while directory and ("/".join(directory) in packages
+                                 or is_namespace("/".join(directory))):
+                prefix.insert(0, directory.pop())
         if not directory and root_name and "" in packages:
             prefix.insert(0, root_name)
         names[rel] = ".".join(prefix + leaf) or (root_name or repo.name)
-    return names
+    pytest_roots = {bare_roots[f] for f in bare_roots
+                    if is_test_file(f) or f.rsplit("/", 1)[-1] == "conftest.py"}
+    import_roots = pytest_roots | roots_with_packages
+    aliases = {f: name for f, name in bare.items() if name and bare_roots[f] in import_roots}
+    return names, aliases
 
 
 # ---------------------------------------------------------------------------
@@ -121,22 +166,47 @@ class FileSummary:
     all_names: list[str] | None = None
 
 
+_Hop = tuple[str, str, str]
+"""A name read as an attribute of a module: (module, name, the attribute read on it)."""
+
+
+@dataclass
+class _Chain:
+    """A dotted chain read in a module, resolved: what it ends at and what it passes."""
+
+    module: str
+    symbol: str
+    """The name the chain ends at in module ('' when it names the module itself)."""
+    member: str
+    hops: list[_Hop]
+    """Every name the chain reads on a module of the repository, in order."""
+
+
 class ImportGraph:
     """Every module of a repository, its imports, and symbol resolution across them."""
 
-    def __init__(self, repo: Path, summaries: dict[str, FileSummary]) -> None:
-        """Index the summaries of every file of repo (by repo-relative path)."""
+    def __init__(self, repo: Path, summaries: dict[str, FileSummary],
+                 aliases: dict[str, str] | None = None) -> None:
+        """Index the summaries of every file of repo (by repo-relative path).
+
+        aliases maps files to the bare names they also answer to (see ``naming``).
+        """
         self.repo = repo
         self.files = summaries
         self.by_module: dict[str, str] = {}
         for rel in sorted(summaries, key=lambda f: (f.count("/"), f)):
             self.by_module.setdefault(summaries[rel].module, rel)
+        for rel, alias in sorted((aliases or {}).items()):
+            if rel in summaries:
+                self.by_module.setdefault(alias, rel)
         self._bindings: dict[str, dict[str, ImportRef]] = {}
         self._stars: dict[str, list[str]] = {}
         self._importers: dict[str, set[str]] | None = None
         self._prefixes: set[str] | None = None
         self._gateway_cache: dict[str, set[str]] = {}
         self._users_cache: dict[str, set[str]] = {}
+        self._attribute_cache: dict[str, set[str]] = {}
+        self._resolved: dict[tuple[str, str], tuple[str, str]] = {}
         self.dirty = False
         """Whether any file was scanned since the cache was read."""
         self.cache_file: Path | None = None
@@ -154,6 +224,11 @@ class ImportGraph:
             return f"{type(exc).__name__}: {exc}"
         return None
 
+    def canonical(self, module: str) -> str:
+        """Return the dotted name of a module imported by a bare name (or module as is)."""
+        rel = self.by_module.get(module)
+        return module if rel is None else self.files[rel].module
+
     def _gateways(self, target_module: str) -> set[str]:
         """Return the modules through which a dotted name can reach target_module."""
         if target_module not in self._gateway_cache:
@@ -163,22 +238,29 @@ class ImportGraph:
             self._gateway_cache[target_module] = gateways
         return self._gateway_cache[target_module]
 
-    def _roots(self, rel: str, target_module: str) -> set[str]:
+    def _roots(self, rel: str, target_module: str, gateways: set[str] | None = None
+               ) -> set[str]:
         """Return the names bound in rel that can lead to a symbol of target_module."""
-        gateways = self._gateways(target_module)
+        if gateways is None:
+            gateways = self._gateways(target_module)
         roots = set()
         for name, ref in self.bindings(rel).items():
+            source = self.canonical(ref.module)
             if ref.attr is None:
-                if ref.module in gateways:
+                if source in gateways:
                     roots.add(name)
+                continue
+            if source == target_module:
+                roots.add(name)
                 continue
             module, symbol = self.resolve(ref.module, ref.attr)
             if module == target_module or (not symbol and module in gateways):
                 roots.add(name)
         for star in self._stars[rel]:
+            own = self.canonical(star) == target_module
             for name in self.exports(star):
                 module, symbol = self.resolve(star, name)
-                if module == target_module or (not symbol and module in gateways):
+                if own or module == target_module or (not symbol and module in gateways):
                     roots.add(name)
         return roots
 
@@ -211,40 +293,64 @@ class ImportGraph:
             names |= self.exports(star, seen | {module})
         return names
 
+    def binds(self, module: str, name: str) -> bool:
+        """Return whether module has name: defines, imports or re-exports it, or a submodule."""
+        sub = f"{module}.{name}"
+        if sub in self.by_module or self._is_package_prefix(sub):
+            return True
+        rel = self.by_module.get(module)
+        if rel is None:
+            return False
+        if name in self.files[rel].definitions or name in self.bindings(rel):
+            return True
+        return any(name in self.exports(star) for star in self._stars[rel])
+
     def resolve(self, module: str, name: str, seen: frozenset[tuple[str, str]] = frozenset()
                 ) -> tuple[str, str]:
         """Follow re-exports from module.name to the module that defines name.
 
         Returns (module, name) of the definition, or ('<module>', '') when
-        module.name is itself a module of the repository.
+        module.name is itself a module of the repository. A name module does not
+        bind comes back as (module, name) too: ``binds`` tells them apart.
         """
+        if not seen:
+            key = (module, name)
+            if key not in self._resolved:
+                self._resolved[key] = self._resolve(module, name, seen)
+            return self._resolved[key]
+        return self._resolve(module, name, seen)
+
+    def _resolve(self, module: str, name: str, seen: frozenset[tuple[str, str]]
+                 ) -> tuple[str, str]:
+        module = self.canonical(module)
         sub = f"{module}.{name}"
         if (module, name) in seen:
-            return module, name
+            # ``from . import sub`` in a package: the attribute is not set yet, so
+            # Python imports the submodule.
+            return (self.canonical(sub), "") if sub in self.by_module else (module, name)
         seen = seen | {(module, name)}
         rel = self.by_module.get(module)
         if rel is None:
-            return (sub, "") if sub in self.by_module else (module, name)
+            return (self.canonical(sub), "") if sub in self.by_module else (module, name)
         summary = self.files[rel]
         if name in summary.definitions:
             return module, name
         ref = self.bindings(rel).get(name)
         if ref is not None:
             if ref.attr is None:
-                return (ref.module, "") if ref.module in self.by_module else (module, name)
-            return self.resolve(ref.module, ref.attr, seen)
+                if ref.module in self.by_module:
+                    return self.canonical(ref.module), ""
+                return module, name
+            return self._resolve(ref.module, ref.attr, seen)
         if sub in self.by_module:
-            return sub, ""
+            return self.canonical(sub), ""
         for star in self._stars[rel]:
             if name in self.exports(star):
-                return self.resolve(star, name, seen)
+                return self._resolve(star, name, seen)
         return module, name
 
-    def _resolve_chain(self, rel: str, chain: str) -> tuple[str, str, str] | None:
-        """Resolve a dotted chain read in rel to (module, symbol, member) or None.
-
-        An empty symbol means the chain names the module itself.
-        """
+    def _resolve_chain(self, rel: str, chain: str) -> _Chain | None:
+        """Resolve a dotted chain read in rel, or return None when it leaves the repository."""
         parts = chain.split(".")
         bindings = self.bindings(rel)
         ref = bindings.get(parts[0])
@@ -257,19 +363,46 @@ class ImportGraph:
                     break
             else:
                 return None
+        hops: list[_Hop] = []
         if ref.attr is None:
-            module, symbol = ref.module, ""
+            module, symbol = self.canonical(ref.module), ""
         else:
+            hops.append((self.canonical(ref.module), ref.attr, parts[1] if parts[1:] else ""))
             module, symbol = self.resolve(ref.module, ref.attr)
         rest = parts[1:]
         while rest:
             if symbol:
-                return module, symbol, rest[0]
+                return _Chain(module, symbol, rest[0], hops)
             if module not in self.by_module and not self._is_package_prefix(module):
                 return None
+            hops.append((module, rest[0], rest[1] if rest[1:] else ""))
             module, symbol = self.resolve(module, rest[0])
             rest = rest[1:]
-        return module, symbol, ""
+        return _Chain(module, symbol, "", hops)
+
+    def _use_of(self, chain: _Chain, target_module: str) -> tuple[str, SymbolKind] | None:
+        """Return the name of target_module a chain reads, with its kind, or None.
+
+        A name read on the target counts when the target binds it, wherever it is
+        defined (a package's ``__init__`` re-exports); a chain ending at a definition
+        of the target through other modules counts too.
+        """
+        for module, name, after in chain.hops:
+            if module == target_module and self.binds(module, name):
+                kind = self.kind_of(*self.resolve(module, name))
+                return (f"{name}.{after}" if after and kind == "class" else name), kind
+        module, symbol = chain.module, chain.symbol
+        if module == target_module and symbol and self.binds(module, symbol):
+            kind = self.kind_of(module, symbol)
+            return (f"{symbol}.{chain.member}" if chain.member and kind == "class"
+                    else symbol), kind
+        return None
+
+    def _reaches(self, chain: _Chain, target_module: str) -> bool:
+        """Return whether a chain reads target_module, or something in it."""
+        return chain.module == target_module or any(
+            module == target_module and self.binds(module, name)
+            for module, name, _ in chain.hops)
 
     def _is_package_prefix(self, module: str) -> bool:
         if self._prefixes is None:
@@ -285,9 +418,9 @@ class ImportGraph:
         out = set()
         for ref in self.files[rel].imports:
             if ref.attr not in (None, "*") and f"{ref.module}.{ref.attr}" in self.by_module:
-                out.add(f"{ref.module}.{ref.attr}")
+                out.add(self.canonical(f"{ref.module}.{ref.attr}"))
             elif ref.module in self.by_module:
-                out.add(ref.module)
+                out.add(self.canonical(ref.module))
         out.discard(self.files[rel].module)
         return out
 
@@ -302,20 +435,24 @@ class ImportGraph:
         return self._importers
 
     def dependents(self, rel: str) -> dict[str, int]:
-        """Return every file that imports rel's module, directly or not, with its depth."""
+        """Return every file that imports rel's module, directly or not, with its depth.
+
+        Depth 1 holds the files that import the module and those that reach one of its
+        names otherwise: through a re-export, or as an attribute of a package.
+        """
         target = self.files[rel].module
-        depth = {rel: 0}
-        queue = deque([rel])
         importers = self.importers()
+        direct = importers.get(target, set()) | self.symbol_users(target)
+        direct |= self.attribute_users(target)
+        direct.discard(rel)
+        depth = {rel: 0, **dict.fromkeys(direct, 1)}
+        queue = deque(sorted(direct))
         while queue:
             current = queue.popleft()
             for importer in importers.get(self.files[current].module, ()):
                 if importer not in depth:
                     depth[importer] = depth[current] + 1
                     queue.append(importer)
-        # A module that reaches a target symbol through a re-export uses it directly.
-        for user in self.symbol_users(target):
-            depth[user] = 1 if user != rel else 0
         del depth[rel]
         return depth
 
@@ -334,6 +471,58 @@ class ImportGraph:
         self._users_cache[module] = users
         return users
 
+    def attribute_users(self, module: str) -> set[str]:
+        """Return files that read module, or a name in it, as an attribute of a package.
+
+        ``import click`` then ``click.utils.echo`` (a submodule is an attribute of its
+        package once anything imported it), ``flask.url_for`` (re-exported by the
+        package), or ``from pkg import sub`` for a target ``pkg``: no import statement
+        names the module itself. Only the files binding a package that leads there
+        are read; reaching a name through a plain module that happens to import it
+        (``coercions.Annotated``) is left out, as reading for it would cost more than
+        it finds.
+        """
+        if module in self._attribute_cache:
+            return self._attribute_cache[module]
+        packages = {m for m in self._gateways(module) if m != module and (
+            self._is_package_prefix(m) or self.files[self.by_module[m]].is_package)}
+        # A chain from a package towards module reads the next part of module's name,
+        # or a name the package binds that leads there: a file with none of them
+        # after one of its roots need not be read.
+        needles = set()
+        for package in packages:
+            if module.startswith(package + "."):
+                needles.add(module[len(package) + 1:].split(".")[0])
+            rel = self.by_module.get(package)
+            if rel is not None:
+                for name in self.bindings(rel):
+                    found, symbol = self.resolve(package, name)
+                    if found == module or (not symbol and found in packages):
+                        needles.add(name)
+        users = set()
+        known = self.importers().get(module, set()) | self.symbol_users(module)
+        for rel, summary in self.files.items():
+            if summary.module == module or rel in known:
+                continue
+            if any(ref.attr not in (None, "*") and self.canonical(ref.module) == module
+                   and self.binds(module, ref.attr) for ref in summary.imports):
+                users.add(rel)
+                continue
+            roots = self._roots(rel, module, packages)
+            if not roots or not needles:
+                continue
+            text = self.text(rel)
+            if not any(f"{root}.{name}" in text for root in roots for name in needles):
+                continue
+            refs, _ = read_refs(text, roots)
+            for chain in refs:
+                resolved = self._resolve_chain(rel, chain)
+                if resolved is not None and self._reaches(resolved, module):
+                    users.add(rel)
+                    break
+        self._attribute_cache[module] = users
+        return users
+
     # -- uses
     def kind_of(self, module: str, symbol: str) -> SymbolKind:
         """Return what kind of symbol module.symbol is."""
@@ -345,27 +534,22 @@ class ImportGraph:
         return self.files[rel].definitions.get(symbol, "unknown")
 
     def uses(self, rel: str, target_module: str) -> list[Use]:
-        """Return the symbols of target_module that file rel uses, with lines."""
+        """Return the names of target_module that file rel uses, with lines."""
         found: dict[tuple[str, int], Use] = {}
         refs, _ = read_refs(self.text(rel), self._roots(rel, target_module))
-        for chain, lines in refs.items():
-            resolved = self._resolve_chain(rel, chain)
-            if resolved is None:
-                continue
-            module, symbol, member = resolved
-            if module == target_module and symbol:
-                name = symbol
-                if member and self.kind_of(module, symbol) == "class":
-                    name = f"{symbol}.{member}"
-                kind = self.kind_of(module, symbol)
+        for text, lines in refs.items():
+            chain = self._resolve_chain(rel, text)
+            use = None if chain is None else self._use_of(chain, target_module)
+            if use is not None:
                 for line in lines:
-                    found.setdefault((name, line), Use(name, kind, line))
+                    found.setdefault((use[0], line), Use(use[0], use[1], line))
         for ref in self.files[rel].imports:
             if ref.attr and ref.attr != "*":
                 module, symbol = self.resolve(ref.module, ref.attr)
-                if module == target_module and symbol:
-                    kind = self.kind_of(module, symbol)
-                    found.setdefault((symbol, ref.line), Use(symbol, kind, ref.line))
+                hop = (self.canonical(ref.module), ref.attr, "")
+                use = self._use_of(_Chain(module, symbol, "", [hop]), target_module)
+                if use is not None:
+                    found.setdefault((use[0], ref.line), Use(use[0], use[1], ref.line))
         return sorted(found.values(), key=lambda u: (u.line, u.symbol))
 
     def test_functions(self, rel: str, modules: set[str]) -> list[str]:
@@ -374,9 +558,9 @@ class ImportGraph:
         _, tests = read_refs(self.text(rel), set().union(
             *(self._roots(rel, m) for m in modules)), tests=True)
         for test, chains in tests.items():
-            for chain in chains:
-                resolved = self._resolve_chain(rel, chain)
-                if resolved is not None and resolved[0] in modules:
+            for text in chains:
+                chain = self._resolve_chain(rel, text)
+                if chain is not None and any(self._reaches(chain, m) for m in modules):
                     hits.append(f"{rel}::{test}")
                     break
         return hits
@@ -419,7 +603,7 @@ def build_graph(repo: Path, *, cache: bool = True,
     repo = repo.resolve()
     stamps = stamps or source_stamps(repo)
     files = sorted(stamps)
-    names = module_names(repo, files)
+    names, aliases = naming(repo, files)
     cache_file = caches.cache_file(repo, _CACHE_NAME) if cache else None
     cached = caches.read_per_file(cache_file, CACHE_VERSION)
     summaries: dict[str, FileSummary] = {}
@@ -436,7 +620,7 @@ def build_graph(repo: Path, *, cache: bool = True,
         summaries[rel] = FileSummary(rel, names[rel], is_package, head.imports,
                                      head.definitions, head.all_names)
         changed = True
-    graph = ImportGraph(repo, summaries)
+    graph = ImportGraph(repo, summaries, aliases)
     graph.dirty = changed
     graph.cache_file = cache_file
     graph.stamps = stamps
