@@ -266,11 +266,17 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
     # Tests whose Python children no measuring reaches may have run anything.
     blind = [coverage.tests[i] for i in coverage.unmeasured]
     selection.files = sorted(set(files) | dynamic_files | {t.split("::", 1)[0] for t in blind})
-    selection.functions = sorted(set(functions) | set(ran) | set(unmapped) | set(blind))
+    # Imports name a test function; the map names each parametrized case of it, and
+    # knows which of them ran the target: those stand for the function.
+    cases = {nodeid.split("[", 1)[0] for nodeid in ran if nodeid.endswith("]")}
+    static = {f for f in functions if f not in cases}
+    selection.functions = sorted(static | set(ran) | set(unmapped) | set(blind))
     selection.source = "coverage"
     selection.exercised = exercised(coverage, repo, target)
+    others = len(selection.functions) - len(set(ran))
     selection.notes.append(
         f"coverage map of {head[:10]}: {len(ran)} test(s) ran {target}"
+        + (f", {others} more selected from imports or run for any change" if others else "")
         + (f"; found beyond imports: {', '.join(added[:5])}" if added else "")
     )
     if blind:

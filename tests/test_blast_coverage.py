@@ -55,6 +55,22 @@ def test_coverage_map_adds_the_test_that_loads_the_target_by_name(repo: Path) ->
     assert any("found beyond imports: tests/test_plugins.py" in n for n in radius.notes)
 
 
+def test_a_parametrized_test_is_counted_once_per_case_that_ran_the_target(
+    repo: Path,
+) -> None:
+    (repo / "tests/test_cases.py").write_text(
+        "import pytest\n\nfrom pkg.core import area\n\n\n"
+        "@pytest.mark.parametrize('w', [1, 2])\ndef test_area(w):\n"
+        "    assert area(w, 1) == w\n")
+    git_commit(repo, "a parametrized test")
+    collect_coverage_map(repo)
+    radius = analyse(repo, "pkg/core.py")
+    cases = [t for t in radius.test_functions if t.startswith("tests/test_cases.py")]
+    assert cases == ["tests/test_cases.py::test_area[1]", "tests/test_cases.py::test_area[2]"]
+    note = next(n for n in radius.notes if n.startswith("coverage map of"))
+    assert f"{len(radius.test_functions)} test(s) ran pkg/core.py" in note, note
+
+
 def test_the_map_lists_every_test_in_the_order_the_suite_ran_them(repo: Path) -> None:
     (repo / "tests/test_math.py").write_text("def test_sum():\n    assert 1 + 1 == 2\n")
     git_commit(repo, "a test that runs none of the repository's lines")
