@@ -9,6 +9,7 @@ change look safe.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ from healloop.analysis.imports import (
     save_graph,
     source_stamps,
 )
+from healloop.analysis.pytest_config import suite_config
 from healloop.analysis.related import related_files, telling
 from healloop.analysis.risk import change_risk, dependent_risk
 from healloop.analysis.test_impact import map_path, select_tests
@@ -205,8 +207,10 @@ def _result_key(repo: Path, rel: str, stamps: dict[str, list[int]], history: boo
     except OSError:
         stat = None
     coverage = [stat.st_mtime_ns, stat.st_size] if stat else None
+    # The pytest configuration decides which test files are the suite.
+    suite = dataclasses.astuple(suite_config(repo))
     material = json.dumps([RESULT_VERSION, rel, history, knowledge_graph, head, coverage,
-                           graph_state.head if graph_state else None, stamps],
+                           graph_state.head if graph_state else None, stamps, suite],
                           sort_keys=True)
     return hashlib.sha1(material.encode()).hexdigest()
 

@@ -28,6 +28,7 @@ from healloop.analysis import import_time, once
 from healloop.analysis.cache import cache_dir
 from healloop.analysis.import_time import ImportTimeEffect
 from healloop.analysis.imports import ImportGraph, is_test_file
+from healloop.analysis.pytest_config import suite_config
 from healloop.state import BlastRadius
 
 _PLUGIN = Path(__file__).with_name("_coverage_plugin.py")
@@ -256,7 +257,7 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
             why = (f"the coverage map for {head[:10]} is an older healloop's or unreadable: "
                    "`healloop impact --coverage` records it again")
         selection.notes.append(f"tests selected from imports only ({why})")
-        return selection
+        return _in_suite(repo, selection)
     ran = coverage.ran(target)
     dynamic_files = {nodeid.split("::", 1)[0] for nodeid in ran}
     added = sorted(dynamic_files - set(files))
@@ -283,6 +284,26 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
         selection.notes.append(
             f"{len(blind)} test(s) start a Python child that cannot be measured (-S, -I, "
             f"-E) and run for any change: {', '.join(blind[:3])}")
+    return _in_suite(repo, selection)
+
+
+def _in_suite(repo: Path, selection: SelectedTests) -> SelectedTests:
+    """Leave out the test files the repository's pytest configuration does not collect.
+
+    pytest collects a file it is given whatever ``testpaths`` says, so a test module
+    outside the suite (an example project's tests) would run, and its conftest may
+    not even import: it is not the repository's test suite.
+    """
+    config = suite_config(repo)
+    outside = [f for f in selection.files if not config.contains(f)]
+    if not outside:
+        return selection
+    kept = set(selection.files) - set(outside)
+    selection.files = [f for f in selection.files if f in kept]
+    selection.functions = [t for t in selection.functions if t.split("::", 1)[0] in kept]
+    selection.notes.append(
+        f"left out {len(outside)} test file(s) outside the suite ({config.describe()}): "
+        + ", ".join(outside[:3]) + (", ..." if len(outside) > 3 else ""))
     return selection
 
 
