@@ -102,8 +102,11 @@ def progress(node: str, update: dict[str, Any]) -> None:
         scores = [e["score"] for e in update.get("evaluations", [])]
         detail = f"scores {', '.join(f'{s:.2f}' for s in scores) or '-'}"
     elif node == "review":
+        from healloop.nodes._common import untested
+
         detail = ", ".join(f"{t} original {b['score']:.2f}"
                            for t, b in update.get("baseline", {}).items())
+        detail += "".join(f"; {note}" for note in untested(update))
     elif node == "blast_radius":
         detail = ", ".join(f"{t}: {len(b['dependents'])} dependents, {len(b['tests'])} test files"
                            for t, b in update.get("blast_radius", {}).items())

@@ -22,7 +22,7 @@ from healloop.context import RunContext
 from healloop.errors import RunNotFoundError, RunStateError, UsageError
 from healloop.graph import build_graph
 from healloop.learning import DecisionLog, DecisionRecord
-from healloop.nodes._common import best_score, reviewed, workers
+from healloop.nodes._common import best_score, reviewed, untested, workers
 from healloop.nodes.approve import approval_request, check_decision
 from healloop.state import ApprovalDecision, ApprovalRequest, Request, RunStatus
 
@@ -53,7 +53,8 @@ class Outcome:
     targets: list[dict[str, Any]] = field(default_factory=list)
     request: ApprovalRequest | None = None
     notes: list[str] = field(default_factory=list)
-    """What the run did differently because of past decisions, and model notes."""
+    """What the run did differently because of past decisions, model notes, and the
+    targets whose tests did not all run (a test file pytest could not collect)."""
     usage: dict[str, float] = field(default_factory=dict)
     """Model calls, tokens in and out, and cost of the run."""
 
@@ -245,7 +246,7 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         written=values.get("written", []),
         targets=targets,
         request=pending,
-        notes=list(dict.fromkeys(values.get("notes", []))),
+        notes=list(dict.fromkeys([*values.get("notes", []), *untested(values)])),
         usage=dict(values.get("usage", {})),
     )
 

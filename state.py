@@ -72,6 +72,14 @@ class TestResult(Report):
     message: str = ""
 
 
+class CollectionError(Report):
+    """Tests pytest could not collect, so they did not run: a file, a folder, or all."""
+
+    path: str = Field(description=(
+        "The test file, or the folder whose conftest failed; '' when no test could run."))
+    message: str = Field(description="The telling line of the error, e.g. the exception.")
+
+
 class TestRun(Report):
     """The outcome of one pytest run in a scratch copy."""
 
@@ -80,7 +88,10 @@ class TestRun(Report):
     results: list[TestResult] = []
     duration: float = 0.0
     timed_out: bool = False
-    errors: list[str] = Field(default=[], description="Collection/infra errors.")
+    errors: list[str] = Field(default=[], description="Collection/infra errors, in full.")
+    uncollected: list[CollectionError] = Field(
+        default=[], description="What pytest could not collect: those tests never ran."
+    )
     selected: list[str] = Field(default=[], description="Test paths that were run.")
     isolation: list[str] = Field(
         default=[], description="Isolation missing from this run, one note per layer."
@@ -102,6 +113,23 @@ class TestRun(Report):
     def failing(self) -> set[str]:
         """Node ids of tests that failed, errored or timed out."""
         return self.ids("failed", "error", "timeout")
+
+    def uncollected_text(self) -> str:
+        """Say in a line what pytest could not collect, and why ('' when nothing)."""
+        whole = next((e for e in self.uncollected if not e.path), None)
+        if whole is not None:
+            return f"no test could run: {whole.message}"
+        parts = [f"{e.path} ({e.message})" for e in self.uncollected[:3]]
+        more = f" and {len(self.uncollected) - 3} more" if len(self.uncollected) > 3 else ""
+        return "could not collect " + "; ".join(parts) + more if parts else ""
+
+    def collects(self, nodeid: str) -> bool:
+        """Return whether the test (or test file) was collected, as far as the run knows."""
+        path = nodeid.split("::", 1)[0]
+        return not any(
+            not e.path or path == e.path or path.startswith(e.path + "/")
+            for e in self.uncollected
+        )
 
 
 class Metrics(Report):

@@ -4,8 +4,10 @@
             / (sum of the weights of the terms that apply)
 
 - tests: 1.0 when every test that reaches the target passes, else half the pass
-  fraction, so any failing test keeps the score below 0.7. Left out (and its weight
-  with it) when no test reaches the target.
+  fraction, so any failing test keeps the score below 0.7. A test file (or conftest
+  folder) pytest could not collect counts as one failing test, and a run in which no
+  test could run scores 0: tests that did not run never pass for clean. Left out (and
+  its weight with it) when no test reaches the target.
 - lint: 1 - weighted findings / allowance (error 3, warning 1, info 0.25; the
   allowance is max(5, code lines / 20)), floored at 0.
 - complexity: 1.0 while the most complex function has cyclomatic complexity <= 10,
@@ -13,8 +15,9 @@
 - diff: 1 - changed lines / max(10, half the original's lines), floored at 0.
 - judge: the LLM judge's score, only when asked for.
 
-A candidate that fails a gate (it does not parse, a test that passed before fails,
-a symbol a dependent uses is removed or changed) scores 0 whatever its terms.
+A candidate that fails a gate (it does not parse, a test that passed before fails
+or no longer collects, a symbol a dependent uses is removed or changed) scores 0
+whatever its terms.
 """
 
 from __future__ import annotations
@@ -54,16 +57,18 @@ def changed_lines(before: str, after: str) -> int:
 
 def tests_term(run: TestRun | None) -> ScoreTerm | None:
     """Score the tests that reach the target; None when there are none."""
-    if run is None or not run.results:
+    if run is None:
         return None
-    total = len([r for r in run.results if r.outcome != "skipped"])
+    uncollected = run.uncollected
+    total = len([r for r in run.results if r.outcome != "skipped"]) + len(uncollected)
     if total == 0:
         return None
     passed = len(run.passed)
     value = 1.0 if passed == total else 0.5 * passed / total
-    return ScoreTerm(
-        name="tests", weight=WEIGHTS["tests"], value=value, detail=f"{passed}/{total} pass"
-    )
+    detail = f"{passed}/{total - len(uncollected)} pass"
+    if uncollected:
+        detail += f"; {run.uncollected_text()}"
+    return ScoreTerm(name="tests", weight=WEIGHTS["tests"], value=value, detail=detail)
 
 
 def lint_term(findings: list[Finding], metrics: Metrics) -> ScoreTerm:
@@ -100,13 +105,10 @@ def gates(m: Measurement) -> list[Gate]:
     result = [Gate(name="parses", passed=m.parses, detail="" if m.parses else "syntax error")]
     if m.tests is not None:
         broken = sorted(m.passed_before - m.tests.passed)
-        result.append(
-            Gate(
-                name="no_regression",
-                passed=not broken,
-                detail=("broke " + ", ".join(broken[:5])) if broken else "",
-            )
-        )
+        detail = ("broke " + ", ".join(broken[:5])) if broken else ""
+        if any(not m.tests.collects(t) for t in broken):
+            detail += f"; {m.tests.uncollected_text()}"
+        result.append(Gate(name="no_regression", passed=not broken, detail=detail))
     result.append(
         Gate(name="api_compatible", passed=not m.api_breaks, detail="; ".join(m.api_breaks))
     )
@@ -140,6 +142,8 @@ def feedback(m: Measurement, checks: list[Gate]) -> str:
     notes = [f"gate {g.name} failed: {g.detail}" for g in checks if not g.passed]
     if m.tests is not None and m.tests.failing:
         notes.append("failing tests: " + ", ".join(sorted(m.tests.failing)[:5]))
+    if m.tests is not None and m.tests.uncollected:
+        notes.append(m.tests.uncollected_text())
     if m.findings:
         notes.append(
             "lint: " + "; ".join(f"{f.line}: {f.rule} {f.message}" for f in m.findings[:5])

@@ -106,6 +106,9 @@ def _failing_tests(review: ReviewReport) -> list[str]:
             blocks.append(
                 data(f"output of {result.nodeid} ({result.outcome})", tail or "(no output)", "text")
             )
+    for error in review.tests.uncollected:
+        blocks.append(data(f"pytest could not collect {error.path or 'any test'}", error.message,
+                           "text"))
     return blocks
 
 

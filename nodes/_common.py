@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,21 @@ def repo_of(state: HealState) -> Path:
 def reviews_of(state: HealState) -> dict[str, ReviewReport]:
     """Return the review report of each target."""
     return {k: ReviewReport.model_validate(v) for k, v in state.get("review", {}).items()}
+
+
+def untested(state: Mapping[str, Any]) -> list[str]:
+    """Return a note per reviewed target whose tests did not all run (pytest could not collect).
+
+    Args:
+        state: The run's state, or a node's update holding reviews.
+
+    """
+    notes = []
+    for target, data in state.get("review", {}).items():
+        tests = ReviewReport.model_validate(data).tests
+        if tests is not None and tests.uncollected:
+            notes.append(f"{target}: {tests.uncollected_text()}")
+    return notes
 
 
 def blast_of(state: HealState, target: str) -> BlastRadius | None:

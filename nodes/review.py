@@ -21,7 +21,7 @@ from healloop.evaluation.score import feedback, score
 from healloop.llm.factory import model_wanted
 from healloop.nodes._common import context_of, limits_of
 from healloop.sandbox import Workspace
-from healloop.state import Evaluation, Finding, ReviewReport, TargetTask
+from healloop.state import Evaluation, Finding, ReviewReport, TargetTask, TestRun
 
 
 class Reviewed(NamedTuple):
@@ -86,13 +86,22 @@ def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
     return Reviewed(report, baseline, source)
 
 
-def _test_findings(target: str, run: Any) -> list[Finding]:
+def _test_findings(target: str, run: TestRun | None) -> list[Finding]:
+    """Return a finding per failing test, and per test file pytest could not collect."""
     if run is None:
         return []
-    return [
+    failing = [
         Finding(file=target, rule=r.nodeid, source="pytest", severity="error",
                 message=f"test {r.outcome}: {r.nodeid}")
         for r in run.results
         if r.outcome in ("failed", "error", "timeout")
     ]
+    # Tests that never ran are not passing ones: say which, and why, where it shows.
+    uncollected = [
+        Finding(file=target, rule=e.path or "pytest", source="pytest", severity="error",
+                message=(f"{e.path} could not be collected, its tests did not run: {e.message}"
+                         if e.path else f"no test could run: {e.message}"))
+        for e in run.uncollected
+    ]
+    return failing + uncollected
 

@@ -71,7 +71,10 @@ def render_review(reviews: list[ReviewReport]) -> str:
 
 
 def _tests(run: TestRun) -> str:
-    return f"{len(run.passed)} passed, {len(run.failing)} failing"
+    text = f"{len(run.passed)} passed, {len(run.failing)} failing"
+    if run.uncollected:
+        text += f"; **{run.uncollected_text()}**"
+    return text
 
 
 def _findings(report: RunReport, target: str) -> str:

@@ -4,7 +4,9 @@ One run, one tool (healloop) and one rule per distinct finding code. Paths stay
 relative to the repository root (``uriBaseId`` ``%SRCROOT%``), so a log made on one
 machine annotates the same lines on another; no absolute path of the machine that
 made it is written. Notes review could not turn into findings (a file that does not
-parse, tests that could not run) become tool notifications rather than results.
+parse, tests that could not run) become tool notifications rather than results; a
+test file pytest could not collect is both a result and an error notification, and
+the invocation is then not successful: the review's "no failing test" is incomplete.
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ def sarif_log(reviews: Iterable[ReviewReport]) -> dict[str, Any]:
         for r in reviews
         for note in r.notes
     ]
+    # Tests that never ran leave the review incomplete: the run did not succeed.
+    unrun = [r for r in reviews if r.tests is not None and r.tests.uncollected]
+    notes += [
+        {"message": {"text": f"{r.target}: the tests reaching it did not all run: "
+                             f"{r.tests.uncollected_text()}"}, "level": "error"}
+        for r in unrun if r.tests is not None
+    ]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -54,7 +63,9 @@ def sarif_log(reviews: Iterable[ReviewReport]) -> dict[str, Any]:
                 "rules": list(rules.values()),
             }
         },
-        "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notes}],
+        "invocations": [
+            {"executionSuccessful": not unrun, "toolExecutionNotifications": notes}
+        ],
         "artifacts": [
             {
                 "location": {"uri": quote(r.target), "uriBaseId": SRCROOT},

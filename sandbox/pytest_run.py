@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from healloop.sandbox.limits import Limits
 from healloop.sandbox.process import ConfinedProcess, describe_exit
 from healloop.sandbox.workspace import Workspace
-from healloop.state import TestOutcome, TestResult, TestRun
+from healloop.state import CollectionError, TestOutcome, TestResult, TestRun
 
 _PLUGIN_DIR = Path(__file__).parent / "_plugin"
 _GRACE = 2.0
@@ -29,6 +31,7 @@ _SEVERITY: dict[TestOutcome, int] = {
     "passed": 0, "skipped": 1, "failed": 2, "error": 3, "timeout": 4,
 }
 _POLL = 0.02
+_CONFTEST_FAILED = re.compile(r"ImportError while loading conftest '([^']+)'")
 
 
 def interpreter_for(repo: Path) -> str:
@@ -50,14 +53,33 @@ def _pythonpath(workspace: Workspace) -> str:
     return os.pathsep.join(parts)
 
 
+def telling_line(text: str) -> str:
+    """Return the line of a pytest error that says what went wrong.
+
+    That is the exception pytest marks with ``E`` (the first line of the last such
+    block, where a traceback ends), else the first line that is not blank.
+    """
+    lines = [line.rstrip() for line in text.splitlines()]
+    marked = [i for i, line in enumerate(lines) if line.startswith("E ")]
+    if marked:
+        first = marked[-1]
+        while first - 1 in marked:
+            first -= 1
+        return lines[first][1:].strip()
+    return next((line.strip() for line in lines if line.strip()), "no output")
+
+
 class _Progress:
     """The records of one run, read as pytest writes them."""
 
-    def __init__(self, reader: BinaryIO) -> None:
+    def __init__(self, reader: BinaryIO, root: Path) -> None:
         self.reader = reader
+        self.roots = sorted({f"{root}/", f"{root.resolve()}/"}, key=len, reverse=True)
         self.pending = b""
         self.results: dict[str, TestResult] = {}
         self.errors: list[str] = []
+        self.uncollected: dict[str, CollectionError] = {}
+        self.stopped_by: set[str] = set()
         self.current: tuple[str, float] | None = None
         self.alarmed: set[str] = set()
 
@@ -79,9 +101,22 @@ class _Progress:
         elif "alarm" in record:
             self.alarmed.add(record["alarm"])
         elif "collect_error" in record:
-            self.errors.append(f"{record['collect_error']}: {record['message']}")
+            self.uncollect(record["collect_error"], record["message"])
         else:
             self.add(TestResult.model_validate(record))
+
+    def uncollect(self, path: str, message: str) -> None:
+        """Record what pytest could not collect, once however often a run restarts."""
+        message = self.relative(message)
+        if path not in self.uncollected:
+            self.uncollected[path] = CollectionError(path=path, message=telling_line(message))
+            self.errors.append(f"{path or 'pytest'}: {message}")
+
+    def relative(self, text: str) -> str:
+        """Return text with the scratch copy's paths relative: they mean nothing later."""
+        for root in self.roots:
+            text = text.replace(root, "")
+        return text
 
     def add(self, result: TestResult) -> None:
         """Keep the worst outcome of a test (a passing call can fail in teardown)."""
@@ -108,11 +143,32 @@ def run_tests(
 
     """
     limits = limits or Limits()
+    run, failed = _run(workspace, tests, limits, extra_args)
+    # A conftest that fails to import when pytest starts ends the run before any test
+    # (exit status 4): the tests beyond its folder run on their own.
+    rest = list(tests or [])
+    while failed is not None and not run.timed_out:
+        kept = [t for t in rest if not _under(t.split("::", 1)[0], failed)]
+        left = limits.run_timeout - run.duration
+        if not kept or len(kept) == len(rest) or left <= 0:
+            break
+        rest = kept
+        more, failed = _run(workspace, rest, replace(limits, run_timeout=left), extra_args)
+        run = _joined(run, more)
+    run.selected = list(tests or [])
+    return run
+
+
+def _run(workspace: Workspace, tests: list[str] | None, limits: Limits,
+         extra_args: list[str] | None) -> tuple[TestRun, str | None]:
+    """Run pytest once on tests; also return the folder of a conftest that stopped it."""
     cmd = [
         interpreter_for(workspace.repo), "-m", "pytest", "-q", "-p", "healloop_sandbox_plugin",
         "-p", "no:cacheprovider", "--no-header", "-rN", "--color=no",
         # LangSmith's pytest plugin, installed beside langchain, costs 1.5 s per start.
         "-p", "no:langsmith_plugin",
+        # One test module that does not import must not cost the others their results.
+        "--continue-on-collection-errors",
         *(extra_args or []), *(tests or []),
     ]
     # Bookkeeping lives outside the scratch folder: tests cannot write there, and
@@ -123,11 +179,30 @@ def run_tests(
         fd = os.open(results_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         try:
             with open(results_path, "rb") as reader:
-                run = _attempts(workspace, cmd, limits, _Progress(reader), fd, run_dir)
+                progress = _Progress(reader, workspace.path)
+                run = _attempts(workspace, cmd, limits, progress, fd, run_dir)
         finally:
             os.close(fd)
-    run.selected = list(tests or [])
-    return run
+    failed = next((e.path for e in run.uncollected if e.path in progress.stopped_by), None)
+    return run, failed
+
+
+def _under(path: str, folder: str) -> bool:
+    return not folder or path == folder or path.startswith(folder + "/")
+
+
+def _joined(first: TestRun, then: TestRun) -> TestRun:
+    """Return two runs of one selection, one after the other, as one run."""
+    joined = first.model_copy(deep=True)
+    joined.results += then.results
+    joined.duration += then.duration
+    joined.timed_out = then.timed_out
+    joined.errors += then.errors
+    joined.uncollected += [e for e in then.uncollected
+                           if e.path not in {u.path for u in first.uncollected}]
+    _merge(joined.isolation, then.isolation)
+    _merge(joined.limits_hit, then.limits_hit)
+    return joined
 
 
 def _attempts(
@@ -163,8 +238,8 @@ def _attempts(
                 progress.add(_timeout(in_flight, "the run timed out while it ran"))
             break
         if in_flight is None:
-            if code not in (0, 5) and not progress.results and not progress.errors:
-                run.errors.append(f"pytest {describe_exit(code)}: {child.output[-2000:]}")
+            if code not in (0, 5) and not progress.results and not progress.uncollected:
+                _stopped(progress, code, child.output)
             break
         if hung:
             progress.add(_timeout(
@@ -184,6 +259,7 @@ def _attempts(
             break
     run.results = list(progress.results.values())
     run.errors.extend(progress.errors)
+    run.uncollected = list(progress.uncollected.values())
     run.duration = time.monotonic() - start
     # Python turns these two limits into exceptions, so they show in test messages.
     signs = {
@@ -194,6 +270,18 @@ def _attempts(
         if any(sign in r.message for r in run.results if r.outcome != "passed"):
             _merge(run.limits_hit, [note])
     return run
+
+
+def _stopped(progress: _Progress, code: int | None, output: str) -> None:
+    """Record a pytest that ended before running a test, and a conftest that ended it."""
+    output = output[-2000:]
+    conftest = _CONFTEST_FAILED.search(progress.relative(output))
+    folder = conftest.group(1).rpartition("/")[0] if conftest else ""
+    if conftest and not Path(conftest.group(1)).is_absolute():
+        progress.stopped_by.add(folder)
+    else:
+        folder = ""  # a conftest outside the copy, or no test could run at all
+    progress.uncollect(folder, f"pytest {describe_exit(code)}: {output}")
 
 
 def _watch(child: ConfinedProcess, progress: _Progress, deadline: float, per_test: float) -> bool:

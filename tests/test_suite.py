@@ -1,0 +1,231 @@
+"""The repository's test suite as its pytest configuration defines it, and tests that
+pytest could not collect: never selected when outside the suite, never clean when not run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from conftest import write_repo
+
+from healloop.analysis.blast import analyse
+from healloop.analysis.pytest_config import suite_config
+from healloop.analysis.tests_for import tests_for as reaching
+from healloop.context import RunContext
+from healloop.nodes.evaluate import evaluate
+from healloop.nodes.review import review, review_target
+from healloop.reports.markdown import render_review
+from healloop.reports.sarif import sarif_log
+from healloop.sandbox import Limits, Workspace, run_tests
+from healloop.state import Candidate, Evaluation, FileChange, Request
+
+TARGET = "pkg/core.py"
+CORE = "def double(x):\n    return 2 * x\n"
+SUITE = {
+    "pkg/__init__.py": "",
+    TARGET: CORE,
+    "tests/test_core.py": (
+        "from pkg.core import double\n\n\n"
+        "def test_double():\n    assert double(2) == 4\n\n\n"
+        "def test_zero():\n    assert double(0) == 0\n"
+    ),
+    # An example project beside the package: its own tests, for its own installed app.
+    "examples/shop/tests/conftest.py": "from shop_example import app  # noqa: F401\n",
+    "examples/shop/tests/test_shop.py": (
+        "from pkg.core import double\n\n\ndef test_shop():\n    assert double(1) == 2\n"
+    ),
+    "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n',
+}
+CTX = RunContext(engine="offline", test_timeout=10, run_timeout=60)
+
+
+@pytest.fixture(autouse=True)
+def _quick_pytest(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Third-party pytest plugins of our own environment only slow the inner runs down.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
+# ---------------------------------------------------------------------------
+# Which test files are the suite
+
+
+def test_test_files_outside_testpaths_are_not_selected(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", SUITE)
+    assert reaching(repo, TARGET) == ["tests/test_core.py"]
+    radius = analyse(repo, TARGET, history=False)
+    assert radius.tests == ["tests/test_core.py"]
+    assert all(not t.startswith("examples/") for t in radius.test_functions)
+    assert any("examples/shop/tests/test_shop.py" in n and "testpaths tests" in n
+               for n in radius.notes), radius.notes
+
+
+@pytest.mark.slow
+def test_review_runs_the_suite_and_not_the_examples_whose_conftest_fails(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path / "repo", SUITE)
+    done = review_target(repo, TARGET, CTX)
+    tests = done.report.tests
+    assert tests is not None and not tests.uncollected, tests.errors
+    assert tests.passed == {"tests/test_core.py::test_double", "tests/test_core.py::test_zero"}
+    term = next(t for t in done.baseline.terms if t.name == "tests")
+    assert (term.value, term.detail) == (1.0, "2/2 pass")
+
+
+def test_without_testpaths_every_test_file_reaching_the_target_is_selected(
+    tmp_path: Path,
+) -> None:
+    files = {**SUITE, "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n'}
+    repo = write_repo(tmp_path / "repo", files, git=False)
+    assert reaching(repo, TARGET) == ["examples/shop/tests/test_shop.py", "tests/test_core.py"]
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("pytest.ini", "[pytest]\ntestpaths = tests\n"),
+    ("pytest.ini", "[other]\n"),  # pytest.ini is pytest's whatever it holds
+    ("tox.ini", "[tox]\nenvlist = py3\n\n[pytest]\ntestpaths =\n    tests\n"),
+    ("setup.cfg", "[metadata]\nname = pkg\n\n[tool:pytest]\ntestpaths = tests\n"),
+    ("pyproject.toml", '[tool.pytest.ini_options]\ntestpaths = ["tes*"]\n'),
+    ("pyproject.toml", '[tool.pytest]\ntestpaths = ["tests"]\n'),
+    ("setup.cfg", "[tool:pytest]\nnorecursedirs = examples .*\n"),
+    ("pyproject.toml", '[tool.pytest.ini_options]\naddopts = "-q --ignore=examples/shop"\n'),
+    ("pyproject.toml", "[tool.pytest.ini_options]\naddopts = [\"--ignore-glob\", \"ex*\"]\n"),
+])
+def test_every_place_pytest_is_configured_decides_the_suite(
+    tmp_path: Path, name: str, text: str,
+) -> None:
+    (tmp_path / "tests/unit").mkdir(parents=True)
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    config = suite_config(tmp_path)
+    assert config.contains("tests/unit/test_core.py")
+    assert not config.contains("examples/shop/tests/test_shop.py") or text == "[other]\n"
+
+
+def test_a_config_file_that_does_not_configure_pytest_is_passed_over(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tox.ini").write_text("[tox]\nenvlist = py3\n", encoding="utf-8")
+    (tmp_path / "setup.cfg").write_text("[tool:pytest]\ntestpaths = tests\n", encoding="utf-8")
+    config = suite_config(tmp_path)
+    assert config.source == "setup.cfg"
+    assert not config.contains("examples/shop/tests/test_shop.py")
+    # A testpath that does not exist: pytest collects from the root instead.
+    (tmp_path / "setup.cfg").write_text("[tool:pytest]\ntestpaths = nowhere\n", encoding="utf-8")
+    assert suite_config(tmp_path).contains("examples/shop/tests/test_shop.py")
+
+
+# ---------------------------------------------------------------------------
+# Tests pytest could not collect
+
+
+BROKEN = {
+    **SUITE,
+    "tests/test_more.py": (
+        "import missing_helper  # noqa: F401\n\nfrom pkg.core import double\n\n\n"
+        "def test_more():\n    assert double(3) == 6\n"
+    ),
+}
+
+
+@pytest.mark.slow
+def test_a_test_file_that_does_not_collect_is_a_finding_and_not_scored_clean(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path / "repo", BROKEN)
+    done = review_target(repo, TARGET, CTX)
+    tests = done.report.tests
+    assert tests is not None
+    # The file that imports runs all the same.
+    assert tests.passed == {"tests/test_core.py::test_double", "tests/test_core.py::test_zero"}
+    assert [(e.path, e.message) for e in tests.uncollected] == [
+        ("tests/test_more.py", "ModuleNotFoundError: No module named 'missing_helper'")]
+    finding = next(f for f in done.report.findings if f.rule == "tests/test_more.py")
+    assert finding.severity == "error"
+    assert "No module named 'missing_helper'" in finding.message
+    term = next(t for t in done.baseline.terms if t.name == "tests")
+    assert term.value < 0.5 and "could not collect tests/test_more.py" in term.detail
+    assert done.baseline.score < 0.7
+    assert "could not collect tests/test_more.py" in done.baseline.feedback
+    markdown = render_review([done.report])
+    assert "2 passed, 0 failing; **could not collect tests/test_more.py" in markdown
+    invocation = sarif_log([done.report])["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    assert any(n["level"] == "error" and "missing_helper" in n["message"]["text"]
+               for n in invocation["toolExecutionNotifications"])
+
+
+@pytest.mark.slow
+def test_a_conftest_that_fails_as_pytest_starts_costs_only_its_own_folder(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path / "repo", {
+        **SUITE, "tests/conftest.py": "", "pyproject.toml": SUITE["pyproject.toml"],
+        "tests/api/conftest.py": "import missing_fixtures  # noqa: F401\n",
+        "tests/api/test_api.py": "def test_api():\n    assert True\n",
+    }, git=False)
+    with Workspace(repo) as workspace:
+        run = run_tests(workspace, ["tests/api/test_api.py", "tests/test_core.py"],
+                        limits=Limits(test_timeout=10, run_timeout=60))
+    assert run.passed == {"tests/test_core.py::test_double", "tests/test_core.py::test_zero"}
+    assert [(e.path, e.message) for e in run.uncollected] == [
+        ("tests/api", "ModuleNotFoundError: No module named 'missing_fixtures'")]
+    assert not run.collects("tests/api/test_api.py::test_api")
+    assert run.selected == ["tests/api/test_api.py", "tests/test_core.py"]
+    assert str(workspace.path) not in " ".join(run.errors)
+
+
+@pytest.mark.slow
+def test_a_run_where_no_test_could_run_scores_the_tests_zero(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {
+        **SUITE, "conftest.py": "import missing_fixtures  # noqa: F401\n",
+    })
+    done = review_target(repo, TARGET, CTX)
+    assert done.report.tests is not None and not done.report.tests.results
+    term = next(t for t in done.baseline.terms if t.name == "tests")
+    assert term.value == 0.0
+    assert term.detail == "0/0 pass; no test could run: ModuleNotFoundError: No module named " \
+                          "'missing_fixtures'"
+    assert any(f.rule == "pytest" and "no test could run" in f.message
+               for f in done.report.findings)
+
+
+@pytest.mark.slow
+def test_a_candidate_that_stops_a_test_file_collecting_is_a_regression(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {
+        **SUITE, "tests/test_twice.py": (
+            "from pkg.core import double\n\n\ndef test_twice():\n    assert double(5) == 10\n"
+        ),
+    })
+    state = {"request": Request(repo=str(repo), files=[TARGET]).dump()}
+    runtime = SimpleNamespace(context=CTX)
+    state = {**state, **review({**state, "target": TARGET}, runtime)}
+    renamed = CORE.replace("def double", "def twice")
+    candidate = Candidate(id="c1", target=TARGET, engine="test", iteration=1,
+                          changes=[FileChange(path=TARGET, content=renamed)])
+    update = evaluate({**state, "iteration": 1, "candidates": [candidate.dump()]}, runtime)
+    verdict = Evaluation.model_validate(update["evaluations"][0])
+    gate = next(g for g in verdict.gates if g.name == "no_regression")
+    assert verdict.score == 0.0 and not gate.passed
+    assert "broke tests/test_core.py::test_double" in gate.detail
+    assert "could not collect tests/test_core.py" in gate.detail
+    assert "cannot import name 'double'" in gate.detail
+    assert update["best"] == {}
+
+
+@pytest.mark.slow
+def test_a_run_whose_tests_do_not_collect_says_so_and_is_not_accepted(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from healloop.main import app
+
+    repo = write_repo(tmp_path / "repo", {**BROKEN, TARGET: "import os\n\n\n" + CORE})
+    result = CliRunner().invoke(app, ["run", "--repo", str(repo), "--file", TARGET,
+                                      "--engine", "offline", "--iterations", "1", "--json"])
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    # The lint fix is real, but with a test file that does not import, nothing is clean.
+    assert data["status"] == "no_improvement", result.output
+    assert data["original_score"] < 0.7
+    assert any("could not collect tests/test_more.py" in n for n in data["notes"]), data
+    assert "could not collect tests/test_more.py" in result.stderr
