@@ -7,6 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from healloop.checkpoint import ENV_VAR
 
 GIT = ["git", "-c", "user.name=healloop tests", "-c", "user.email=tests@healloop.invalid"]
 
@@ -55,6 +58,29 @@ def write_repo(root: Path, files: dict[str, str], *, git: bool = True) -> Path:
         subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
         git_commit(root, "initial")
     return root
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write files under root, with no git repository; return root."""
+    return write_repo(root, files, git=False)
+
+
+OUTSIDE_SETTINGS = (ENV_VAR, "OPENAI_API_KEY", "OPENAI_BASE_URL")
+"""The developer's own checkpointer and model settings, which no CLI test may read."""
+
+
+@pytest.fixture
+def no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a test as if none of OUTSIDE_SETTINGS were set."""
+    for name in OUTSIDE_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+
+
+def invoke(*args: str | Path):
+    """Run the CLI in process with these arguments; return typer's result."""
+    from healloop.main import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture

@@ -6,27 +6,17 @@ import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import invoke
 
-from healloop.checkpoint import ENV_VAR
 from healloop.inputs import MAX_TARGET_BYTES
-from healloop.main import app
 from healloop.session import opened
 
-runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("no_outside_settings")
 
 CLEAN = '"""Arithmetic."""\n\n\ndef add(a, b):\n    """Return a plus b."""\n    return a + b\n'
 """A target with nothing to heal and no tests: a run of it ends in a second."""
 
 
-@pytest.fixture(autouse=True)
-def _no_outside_settings(monkeypatch):
-    for name in (ENV_VAR, "OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def invoke(*args: str):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def assert_one_line_error(result, *fragments: str) -> str:

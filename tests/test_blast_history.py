@@ -180,7 +180,9 @@ def test_partners_of_partners_are_related_transitively(tmp_path: Path) -> None:
     assert parts["c.py"]["confidence"] == 0.25  # only the first commit touched a and c
 
 
-def test_a_partner_the_tree_no_longer_has_is_not_related(tmp_path: Path) -> None:
+def test_a_partner_the_tree_no_longer_has_is_neither_related_nor_a_co_change(
+    tmp_path: Path,
+) -> None:
     root = tmp_path / "proj"
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
@@ -192,18 +194,7 @@ def test_a_partner_the_tree_no_longer_has_is_not_related(tmp_path: Path) -> None
     parts = _related(root, "a.py")
     assert "old.py" not in parts
     assert parts["docs/build/conf.py"]["confidence"] == 1.0  # outside the graph, still here
-
-
-def test_a_deleted_file_is_no_co_change_of_the_target(tmp_path: Path) -> None:
-    root = tmp_path / "proj"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    for i in range(3):
-        commit(root, f"a with old and b {i}", {"a.py": f"A = {i}\n", "old.py": f"OLD = {i}\n",
-                                              "b.py": f"B = {i}\n"})
-    git(root, "rm", "-q", "old.py")
-    git(root, "commit", "-q", "-m", "old is gone")
-    assert [c.file for c in analyse(root, "a.py").co_changes] == ["b.py"]
+    assert [c.file for c in analyse(root, "a.py").co_changes] == ["docs/build/conf.py"]
 
 
 def test_vocabulary_rereads_only_changed_files(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write_files as write
 
 from healloop.analysis.api import api_breaks
 from healloop.analysis.blast import analyse
@@ -20,13 +21,6 @@ INIT = (
     "VERSION = '1'\n"
 )
 
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def dependents(repo: Path, target: str) -> dict[str, tuple[int, list[str]]]:

@@ -9,14 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CALC
-from typer.testing import CliRunner
+from conftest import CALC, OUTSIDE_SETTINGS, invoke
 
-from healloop.checkpoint import ENV_VAR
-from healloop.main import app
 from healloop.writes import locked
 
-runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("no_outside_settings")
 
 UNTIDY = "import os\nimport sys\n\n\ndef add(a, b):\n    return a + b\n"
 """A target ruff can tidy, with no tests: a run of it pauses within a second or two."""
@@ -24,14 +21,6 @@ PAUSE = ("--engine", "offline", "--apply", "--threshold", "0.9")
 """Flags that make a run of UNTIDY propose the tidy version and wait for approval."""
 
 
-@pytest.fixture(autouse=True)
-def _no_outside_settings(monkeypatch):
-    for name in (ENV_VAR, "OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def invoke(*args: str):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def last_json(output: str) -> dict:
@@ -114,7 +103,7 @@ TWO_MODULES = {
 def healloop(*args: str, tmp: Path) -> subprocess.Popen:
     """Start the CLI in its own process, scratch copies under tmp."""
     env = {k: v for k, v in os.environ.items()
-           if k not in (ENV_VAR, "OPENAI_API_KEY", "OPENAI_BASE_URL")}
+           if k not in OUTSIDE_SETTINGS}
     env["TMPDIR"] = str(tmp)
     return subprocess.Popen([sys.executable, "-m", "healloop", *map(str, args)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

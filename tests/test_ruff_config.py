@@ -11,14 +11,12 @@ import stat
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import invoke
 
 from healloop.analysis import lint
-from healloop.checkpoint import ENV_VAR
-from healloop.main import app
 from healloop.state import ReviewSet
 
-runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("no_outside_settings")
 
 UNTIDY = (
     '"""Compare."""\nimport os\nimport sys\n\n\n'
@@ -38,14 +36,6 @@ select = ["E", "F"]
 """
 
 
-@pytest.fixture(autouse=True)
-def _no_outside_settings(monkeypatch):
-    for name in (ENV_VAR, "OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def invoke(*args: str | Path):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture

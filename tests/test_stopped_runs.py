@@ -11,25 +11,14 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import invoke
 
-from healloop.checkpoint import ENV_VAR
-from healloop.main import app
-
-runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("no_outside_settings")
 
 UNTIDY = "import os\nimport sys\n\n\ndef add(a, b):\n    return a + b\n"
 REFUSED = "[tool.ruff]\nno-such-setting = 1\n"
 
 
-@pytest.fixture(autouse=True)
-def _no_outside_settings(monkeypatch):
-    for name in (ENV_VAR, "OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def invoke(*args: str | Path):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture

@@ -62,12 +62,16 @@ def test_test_files_outside_testpaths_are_not_selected(tmp_path: Path) -> None:
                for n in radius.notes), radius.notes
 
 
+def reviewed(tmp_path: Path, files: dict[str, str]):
+    """Review TARGET in a repository of these files, as the loop's review node does."""
+    return review_target(write_repo(tmp_path / "repo", files), TARGET, CTX)
+
+
 @pytest.mark.slow
 def test_review_runs_the_suite_and_not_the_examples_whose_conftest_fails(
     tmp_path: Path,
 ) -> None:
-    repo = write_repo(tmp_path / "repo", SUITE)
-    done = review_target(repo, TARGET, CTX)
+    done = reviewed(tmp_path, SUITE)
     tests = done.report.tests
     assert tests is not None and not tests.uncollected, tests.errors
     assert tests.passed == {"tests/test_core.py::test_double", "tests/test_core.py::test_zero"}
@@ -133,8 +137,7 @@ BROKEN = {
 def test_a_test_file_that_does_not_collect_is_a_finding_and_not_scored_clean(
     tmp_path: Path,
 ) -> None:
-    repo = write_repo(tmp_path / "repo", BROKEN)
-    done = review_target(repo, TARGET, CTX)
+    done = reviewed(tmp_path, BROKEN)
     tests = done.report.tests
     assert tests is not None
     # The file that imports runs all the same.
