@@ -194,3 +194,25 @@ def test_concurrent_analyses_share_the_cache_safely(repo: Path) -> None:
         radii = list(pool.map(lambda t: analyse(repo, t, history=False), targets))
     assert radii[0] == radii[3]
     assert analyse(repo, "pkg/core.py", history=False) == radii[0]
+
+
+def test_a_second_query_is_served_from_the_stored_result_until_a_source_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from healloop.analysis import blast
+
+    repo = write(tmp_path, {"pkg/__init__.py": "", "pkg/core.py": "def area(w):\n    return w\n",
+                            "pkg/view.py": "from pkg.core import area\n"})
+    first = analyse(repo, "pkg/core.py", history=False)
+    stored = blast._result_file(repo.resolve(), "pkg/core.py")
+
+    def no_graph(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the graph was built again")
+
+    monkeypatch.setattr(blast, "build_graph", no_graph)
+    assert analyse(repo, "pkg/core.py", history=False) == first
+    monkeypatch.undo()
+    (repo / "pkg/view.py").write_text("from pkg.core import area as size\n")
+    assert analyse(repo, "pkg/core.py", history=False).dependents[0].symbols == ["area"]
+    stored.write_text(stored.read_text()[:-40])  # cut short, as by a full disk
+    assert analyse(repo, "pkg/core.py", history=False).dependents[0].file == "pkg/view.py"
