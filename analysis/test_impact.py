@@ -19,6 +19,7 @@ import difflib
 import functools
 import json
 import shutil
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -60,7 +61,7 @@ def static_tests(
         dependents: Files importing the target, directly or not, with their depth.
 
     """
-    chain = {target, *dependents}
+    chain = {target, *dependents, *_through_package(graph, target)}
     files = {rel for rel in chain if is_test_file(rel)}
     for rel in chain:
         if rel.rsplit("/", 1)[-1] == "conftest.py":
@@ -72,6 +73,29 @@ def static_tests(
     for rel in sorted(f for f in files if dependents.get(f) == 1 or f == target):
         functions.extend(graph.test_functions(rel, {graph.files[target].module}))
     return sorted(files), functions
+
+
+def _through_package(graph: ImportGraph, target: str) -> set[str]:
+    """Return the files that run target, a package's ``__init__``, by importing inside it.
+
+    ``from pkg.sub import name`` runs ``pkg/__init__.py`` first, so a test that
+    imports only a submodule still breaks when the package's own code does; their
+    importers, directly or not, run it too.
+    """
+    if target.rsplit("/", 1)[-1] != "__init__.py":
+        return set()
+    inside = graph.files[target].module + "."
+    importers = graph.importers()
+    reached = {f for module, files in importers.items() if module.startswith(inside)
+               for f in files}
+    queue = deque(sorted(reached))
+    while queue:
+        current = queue.popleft()
+        for importer in importers.get(graph.files[current].module, ()):
+            if importer not in reached:
+                reached.add(importer)
+                queue.append(importer)
+    return reached - {target}
 
 
 # ---------------------------------------------------------------------------

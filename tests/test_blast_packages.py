@@ -208,3 +208,17 @@ def test_package_inside_a_folder_without_init_keeps_its_bare_name(src_layout: Pa
     assert radius.module == "web.perf.bench.command"
     assert {d.file: d.symbols for d in radius.dependents} == {
         "src/web/perf/bench/__main__.py": ["main"]}
+
+
+def test_a_test_importing_only_a_submodule_reaches_the_package_init(tmp_path: Path) -> None:
+    repo = write(tmp_path, {
+        "pkg/__init__.py": "import warnings\n\nwarnings.simplefilter('error')\n",
+        "pkg/sub.py": "def f():\n    return 1\n",
+        "app.py": "from pkg.sub import f\n",
+        "tests/test_sub.py": "from pkg.sub import f\n\n\ndef test_f():\n    assert f() == 1\n",
+        "tests/test_app.py": "import app\n\n\ndef test_app():\n    assert app.f\n",
+        "tests/test_other.py": "def test_nothing():\n    pass\n",
+    })
+    # Importing pkg.sub runs pkg/__init__.py first, and its warnings filter with it.
+    assert analyse(repo, "pkg/__init__.py", history=False).tests == [
+        "tests/test_app.py", "tests/test_sub.py"]
