@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 INTERNAL_ERROR = 70
 """Exit code of a bug (EX_SOFTWARE): 1 means nothing reached the threshold."""
+INTERRUPTED = 130
+"""Exit code after Ctrl-C, as a shell gives a command SIGINT ended."""
 
 
 class _OneLineErrors(TyperGroup):
@@ -49,7 +51,11 @@ class _OneLineErrors(TyperGroup):
         except click.ClickException as exc:
             typer.echo(f"healloop: error: {console.one_line(exc.format_message())}", err=True)
             sys.exit(2)
-        except typer.Abort:
+        except typer.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # click's Abort from Ctrl-C
+                typer.echo("healloop: interrupted (a run keeps what it finished: "
+                           "`healloop runs` lists it)", err=True)
+                sys.exit(INTERRUPTED)
             typer.echo("healloop: aborted", err=True)
             sys.exit(1)
         except HealloopError as exc:

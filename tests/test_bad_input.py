@@ -264,3 +264,15 @@ def test_a_bug_keeps_its_traceback_and_an_exit_code_no_outcome_uses(monkeypatch)
     assert result.exit_code == 70  # not 1, which says nothing reached the threshold
     assert "RuntimeError: a bug in building the graph" in result.stderr
     assert result.stderr.rstrip().endswith("the traceback above says where")
+
+
+def test_ctrl_c_is_told_apart_from_a_run_that_found_nothing(monkeypatch):
+    import healloop.graph
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(healloop.graph, "build_graph", interrupted)
+    result = invoke("graph")
+    assert result.exit_code == 130
+    assert result.stderr.strip().startswith("healloop: interrupted")
