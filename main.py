@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 INTERNAL_ERROR = 70
 """Exit code of a bug (EX_SOFTWARE): 1 means nothing reached the threshold."""
 INTERRUPTED = 130
-"""Exit code after Ctrl-C, as a shell gives a command SIGINT ended."""
+"""Exit code after Ctrl-C (typer's, as a shell gives a command SIGINT ended)."""
 
 
 class _OneLineErrors(TyperGroup):
@@ -51,11 +51,7 @@ class _OneLineErrors(TyperGroup):
         except click.ClickException as exc:
             typer.echo(f"healloop: error: {console.one_line(exc.format_message())}", err=True)
             sys.exit(2)
-        except typer.Abort as exc:
-            if isinstance(exc.__cause__, KeyboardInterrupt):  # click's Abort from Ctrl-C
-                typer.echo("healloop: interrupted (a run keeps what it finished: "
-                           "`healloop runs` lists it)", err=True)
-                sys.exit(INTERRUPTED)
+        except typer.Abort:
             typer.echo("healloop: aborted", err=True)
             sys.exit(1)
         except HealloopError as exc:
@@ -66,6 +62,9 @@ class _OneLineErrors(TyperGroup):
             typer.echo("healloop: internal error, a bug in healloop: the traceback above "
                        "says where", err=True)
             sys.exit(INTERNAL_ERROR)
+        if code == INTERRUPTED:  # typer's exit for Ctrl-C, which it leaves unsaid
+            typer.echo("healloop: interrupted (a run keeps what it finished: "
+                       "`healloop runs` lists it)", err=True)
         sys.exit(code if isinstance(code, int) else 0)
 
 

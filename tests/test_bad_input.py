@@ -266,7 +266,7 @@ def test_a_bug_keeps_its_traceback_and_an_exit_code_no_outcome_uses(monkeypatch)
     assert result.stderr.rstrip().endswith("the traceback above says where")
 
 
-def test_ctrl_c_is_told_apart_from_a_run_that_found_nothing(monkeypatch):
+def test_ctrl_c_says_so_and_exits_130_not_1_which_says_nothing_was_found(monkeypatch):
     import healloop.graph
 
     def interrupted():
