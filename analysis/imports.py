@@ -206,6 +206,7 @@ class ImportGraph:
         self._gateway_cache: dict[str, set[str]] = {}
         self._users_cache: dict[str, set[str]] = {}
         self._attribute_cache: dict[str, set[str]] = {}
+        self._refs_cache: dict[tuple[str, frozenset[str]], tuple[dict, dict]] = {}
         self._resolved: dict[tuple[str, str], tuple[str, str]] = {}
         self.dirty = False
         """Whether any file was scanned since the cache was read."""
@@ -215,6 +216,18 @@ class ImportGraph:
     def text(self, rel: str) -> str:
         """Return the source of one file."""
         return (self.repo / rel).read_bytes().decode("utf-8", errors="replace")
+
+    def refs(self, rel: str, roots: set[str]
+             ) -> tuple[dict[str, list[int]], dict[str, list[str]]]:
+        """Return ``read_refs`` of rel, with its tests' chains for a test file, once.
+
+        The uses of a test module and its test functions read the same chains: a
+        package's ``__init__`` has hundreds of test modules among its dependents.
+        """
+        key = (rel, frozenset(roots))
+        if key not in self._refs_cache:
+            self._refs_cache[key] = read_refs(self.text(rel), roots, tests=is_test_file(rel))
+        return self._refs_cache[key]
 
     def syntax_error(self, rel: str) -> str | None:
         """Return why a file does not parse, or None."""
@@ -536,7 +549,7 @@ class ImportGraph:
     def uses(self, rel: str, target_module: str) -> list[Use]:
         """Return the names of target_module that file rel uses, with lines."""
         found: dict[tuple[str, int], Use] = {}
-        refs, _ = read_refs(self.text(rel), self._roots(rel, target_module))
+        refs, _ = self.refs(rel, self._roots(rel, target_module))
         for text, lines in refs.items():
             chain = self._resolve_chain(rel, text)
             use = None if chain is None else self._use_of(chain, target_module)
@@ -553,10 +566,9 @@ class ImportGraph:
         return sorted(found.values(), key=lambda u: (u.line, u.symbol))
 
     def test_functions(self, rel: str, modules: set[str]) -> list[str]:
-        """Return the tests in rel that read a name resolving into one of modules."""
+        """Return the tests in rel, a test file, that read a name resolving into modules."""
         hits = []
-        _, tests = read_refs(self.text(rel), set().union(
-            *(self._roots(rel, m) for m in modules)), tests=True)
+        _, tests = self.refs(rel, set().union(*(self._roots(rel, m) for m in modules)))
         for test, chains in tests.items():
             for text in chains:
                 chain = self._resolve_chain(rel, text)
