@@ -6,8 +6,9 @@ Measured in one process on a temporary clone of PATH:
   statements), both over every Python file;
 - grimp (Rust, with its cache off) on the main package, in a child process because it
   is not a dependency of healloop, with how many of its import edges healloop finds;
-- ``analyse()`` cold (no cache under .healloop) and warm (cache in place) for targets
-  spread over the fan-in range, knowledge graph off;
+- ``analyse()`` cold (no cache under .healloop) and warm (cache in place, the median
+  of WARM_REPEATS queries) for targets spread over the fan-in range, knowledge graph
+  off;
 - with --arc, the arc-memory knowledge-graph build, reported beside the rest.
 
 Usage: uv run python bench/impact/speed.py PATH [--package lib/sqlalchemy] [--arc]
@@ -30,6 +31,9 @@ from pathlib import Path
 from healloop.analysis.blast import analyse
 from healloop.analysis.imports import build_graph, module_names, python_files
 from healloop.analysis.scan import scan
+
+WARM_REPEATS = 3
+"""A warm query takes milliseconds: one sample on a shared machine is mostly noise."""
 
 GRIMP = """
 import json, sys, time
@@ -125,9 +129,12 @@ def main() -> int:
             start = time.perf_counter()
             radius = analyse(work, target, knowledge_graph=False)
             cold = time.perf_counter() - start
-            start = time.perf_counter()
-            analyse(work, target, knowledge_graph=False)
-            warm = time.perf_counter() - start
+            repeats = []
+            for _ in range(WARM_REPEATS):
+                start = time.perf_counter()
+                analyse(work, target, knowledge_graph=False)
+                repeats.append(time.perf_counter() - start)
+            warm = statistics.median(repeats)
             shutil.rmtree(work / ".healloop" / "cache" / "results")
             start = time.perf_counter()
             analyse(work, target, knowledge_graph=False)
