@@ -18,6 +18,7 @@ import ast
 import difflib
 import functools
 import json
+import os
 import shutil
 from collections import deque
 from dataclasses import dataclass, field
@@ -102,7 +103,7 @@ def _through_package(graph: ImportGraph, target: str) -> set[str]:
 # Dynamic: coverage contexts
 
 
-MAP_VERSION = 4
+MAP_VERSION = 5
 """What a stored map records; an older map is recorded again, not read.
 
 2: what a fixture wider than a test runs while set up counts for every test using it.
@@ -110,6 +111,8 @@ MAP_VERSION = 4
 4: children a test gives an environment of its own, children that end by
    ``os._exit`` or an unhandled SIGTERM, and workers kept across tests are measured
    too; the tests whose Python children cannot be are listed.
+5: a parametrized case built from a path has its id without the copy's path, as the
+   sandbox reports it.
 """
 
 
@@ -257,11 +260,14 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
                              f"the repository's interpreter?): {' '.join(run.errors)[:300]}")
         raw = json.loads(out.read_text(encoding="utf-8"))
     prefix = str(workspace.path) + "/"
+    # As the sandbox plugin reports them: a case's id without the copy's own path.
+    tests = [t.replace(prefix, "").replace(os.path.realpath(workspace.path) + "/", "")
+             if "[" in t else t for t in raw["tests"]]
     files, outside, children = ({
         path[len(prefix):]: per_line for path, per_line in raw[key].items()
         if path.startswith(prefix) and not path.endswith("_healloop_coverage_plugin.py")
     } for key in ("files", "outside", "children"))
-    data = {"version": MAP_VERSION, "head": head, "tests": raw["tests"], "files": files,
+    data = {"version": MAP_VERSION, "head": head, "tests": tests, "files": files,
             "outside": outside, "first_imports": raw["first_imports"], "children": children,
             "unmeasured": raw["unmeasured"]}
     cache_dir(repo)

@@ -761,3 +761,16 @@ def test_a_symbol_tests_run_only_through_another_module_counts_as_tested(
     collect_coverage_map(repo)
     # The map saw test_square run area's body, and no test run perimeter's.
     assert analyse(repo, "pkg/geometry.py").risk_parts["untested"] == 0.5
+
+
+def test_a_case_named_by_a_path_is_mapped_by_the_id_every_copy_reports(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def area(w, h):\n    return w * h\n",
+        "tests/test_core.py": "import pytest\n\nfrom pkg.core import area\n\n\n"
+                              "@pytest.mark.parametrize('path', [__file__])\n"
+                              "def test_area(path):\n    assert area(2, 3) == 6\n",
+    })
+    # Recorded in one scratch copy, run in another: the id must not name the first.
+    assert collect_coverage_map(repo).tests == [
+        "tests/test_core.py::test_area[tests/test_core.py]"]

@@ -107,6 +107,26 @@ def test_each_outcome_is_reported(tmp_path: Path) -> None:
     assert not run.timed_out and not run.errors
 
 
+def test_a_case_named_by_its_copys_path_has_one_id_in_every_copy(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, """
+        import pytest
+
+        @pytest.mark.parametrize("path", [__file__, "elsewhere"])
+        def test_reads(path):
+            assert path
+    """)
+    ids = []
+    for _ in range(2):
+        with Workspace(repo) as ws:
+            ids.append(sorted(r.nodeid for r in run_tests(ws, limits=FAST).results))
+    case = "test_candidate.py::test_reads[test_candidate.py]"
+    assert ids[0] == ids[1] == ["test_candidate.py::test_reads[elsewhere]", case]
+    with Workspace(repo) as ws:
+        asked = run_tests(ws, [case], limits=FAST)
+    assert [(r.nodeid, r.outcome) for r in asked.results] == [(case, "passed")]
+    assert not asked.uncollected
+
+
 @pytest.mark.slow
 def test_tests_see_a_scrubbed_environment_with_home_and_tmpdir_in_the_copy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

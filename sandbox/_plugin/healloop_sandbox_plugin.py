@@ -19,7 +19,9 @@ import pytest
 _FD = int(os.environ.get("HEALLOOP_RESULTS_FD", "-1") or -1)
 _TIMEOUT = float(os.environ.get("HEALLOOP_TEST_TIMEOUT", "0") or 0)
 _DESELECT = os.environ.get("HEALLOOP_DESELECT", "")
+_SELECT = os.environ.get("HEALLOOP_SELECT", "")
 _current = ""
+_roots: list[str] = []
 
 if _FD >= 0:
     os.set_inheritable(_FD, False)  # subprocesses of tests do not get it
@@ -41,24 +43,57 @@ def _alarm(signum, frame):  # noqa: ARG001
     raise TestTimeout(f"test exceeded {_TIMEOUT:g}s")
 
 
+def pytest_configure(config):
+    """Learn the scratch copy's path, to take it out of test ids."""
+    root = str(config.rootpath)
+    _roots[:] = sorted({root + os.sep, os.path.realpath(root) + os.sep}, key=len, reverse=True)
+
+
+def stable(nodeid):
+    """Return nodeid without the scratch copy's path, which each run's copy has its own.
+
+    A parameter built from a path (``[__file__]``) puts it in the id, and an id that
+    changes from run to run would read as a test that vanished and one that appeared.
+    """
+    if "[" in nodeid:
+        for root in _roots:
+            nodeid = nodeid.replace(root, "")
+    return nodeid
+
+
+def _lines(path):
+    if not path:
+        return set()
+    with open(path, encoding="utf-8") as fh:
+        return set(fh.read().splitlines())
+
+
 def pytest_collection_modifyitems(session, config, items):  # noqa: ARG001
-    """Leave out the tests an earlier attempt of this run already finished."""
-    if not _DESELECT:
-        return
-    with open(_DESELECT, encoding="utf-8") as fh:
-        done = set(fh.read().splitlines())
-    gone = [item for item in items if item.nodeid in done]
+    """Keep the parametrized cases asked for; leave out what an earlier attempt ran.
+
+    pytest was given the function of each case asked for (HEALLOOP_SELECT), since a
+    case's id may name another copy's path; done (HEALLOOP_DESELECT) holds the tests
+    an earlier attempt of this run finished.
+    """
+    done, wanted = _lines(_DESELECT), _lines(_SELECT)
+    narrowed = {w.split("[", 1)[0] for w in wanted}
+
+    def dropped(item):
+        nodeid = stable(item.nodeid)
+        return nodeid in done or (nodeid.split("[", 1)[0] in narrowed and nodeid not in wanted)
+
+    gone = [item for item in items if dropped(item)]
     if gone:
         config.hook.pytest_deselected(items=gone)
-        items[:] = [item for item in items if item.nodeid not in done]
+        items[:] = [item for item in items if not dropped(item)]
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):  # noqa: ARG001
     """Mark the start and end of each test and arm its timeout."""
     global _current
-    _current = item.nodeid
-    _emit({"start": item.nodeid})
+    _current = stable(item.nodeid)
+    _emit({"start": _current})
     armed = _TIMEOUT > 0 and hasattr(signal, "setitimer")
     if armed:
         signal.signal(signal.SIGALRM, _alarm)
@@ -68,7 +103,7 @@ def pytest_runtest_protocol(item, nextitem):  # noqa: ARG001
     finally:
         if armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        _emit({"finish": item.nodeid})
+        _emit({"finish": stable(item.nodeid)})
 
 
 def pytest_runtest_logreport(report):
@@ -86,7 +121,7 @@ def pytest_runtest_logreport(report):
     elif report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[-1])
     _emit({
-        "nodeid": report.nodeid,
+        "nodeid": stable(report.nodeid),
         "outcome": outcome,
         "duration": report.duration,
         "message": message,
