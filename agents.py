@@ -138,7 +138,8 @@ def impact(repo: Path, target: str, fmt: ImpactFormat = "json", *,
 
     ``knowledge_graph=True`` builds arc-memory's graph when there is none; None uses
     one that exists (see ``analyse``). ``coverage=True`` first records the coverage
-    map of the current commit, which later runs use to select tests.
+    map of the current commit, which later runs use to select tests, unless one is
+    stored and the working tree is the commit's.
     """
     from healloop.analysis.blast import analyse
     from healloop.reports.impact import render
@@ -146,9 +147,9 @@ def impact(repo: Path, target: str, fmt: ImpactFormat = "json", *,
     if fmt not in IMPACT_SUFFIXES.values():
         raise UsageError(f"unknown impact format {fmt!r}: use json, md, html or mermaid")
     if coverage:
-        from healloop.analysis.test_impact import collect_coverage_map
+        from healloop.analysis.test_impact import ensure_coverage_map
 
-        collect_coverage_map(repo)
+        ensure_coverage_map(repo)
     return render(analyse(repo, target, knowledge_graph=knowledge_graph), fmt)
 
 

@@ -378,7 +378,8 @@ def impact(
         bool,
         typer.Option("--coverage", help="Run the whole test suite once under coverage "
                      "first and keep which test ran which line at this commit (under "
-                     ".healloop/); the blast radius then finds tests no import shows."),
+                     ".healloop/; reused while no tracked file changes); the blast radius "
+                     "then finds tests no import shows."),
     ] = False,
 ) -> None:
     """Work out what a change to one file can break: dependents, tests, history."""

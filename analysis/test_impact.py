@@ -275,6 +275,20 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
     return _parsed(data)
 
 
+def ensure_coverage_map(repo: Path, *, limits: object | None = None) -> CoverageMap:
+    """Return the coverage map of HEAD, recording it unless a current one is stored.
+
+    A stored map is reused while the working tree is HEAD's: a changed tracked file
+    (a test, a conftest, the code) may change which test runs which line.
+    """
+    coverage, head = load_coverage_map(repo)
+    status = git_history.git(repo, "status", "--porcelain", "--untracked-files=no",
+                             check=False) if head else "changed"
+    if coverage is not None and not status.strip():
+        return coverage
+    return collect_coverage_map(repo, limits=limits)
+
+
 def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[str, int]
                  ) -> SelectedTests:
     """Return the tests reaching target: static, plus dynamic when a map exists for HEAD."""

@@ -484,7 +484,9 @@ def test_a_file_with_no_line_run_at_import_cannot_say_which_lines_no_test_ran() 
     assert measured.ids("pkg/m.py", {1, 2, 9}) == {-1, 0}
 
 
-def test_impact_records_the_map_on_request_and_later_calls_use_it(repo: Path) -> None:
+def test_impact_records_the_map_on_request_and_later_calls_use_it(
+    repo: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import json
 
     from typer.testing import CliRunner
@@ -501,6 +503,19 @@ def test_impact_records_the_map_on_request_and_later_calls_use_it(repo: Path) ->
     assert recorded["test_source"] == "coverage"
     assert recorded["tests"] == ["tests/test_core.py", "tests/test_plugins.py"]
     assert radius()["test_source"] == "coverage"
+
+    from healloop.analysis import test_impact
+
+    recordings = []
+    record = test_impact.collect_coverage_map
+    monkeypatch.setattr(test_impact, "collect_coverage_map",
+                        lambda *a, **k: recordings.append(1) or record(*a, **k))
+    radius("--coverage")
+    assert recordings == []  # the map of this commit is stored: the suite runs not again
+    (repo / "tests/test_core.py").write_text(
+        (repo / "tests/test_core.py").read_text() + "\n\ndef test_more():\n    pass\n")
+    radius("--coverage")
+    assert recordings == [1]  # a test changed since: which test runs which line may too
 
 
 def test_a_map_recorded_again_at_the_same_commit_is_what_the_next_analysis_reads(
