@@ -18,6 +18,7 @@ import ast
 import os
 import tomllib
 from collections import deque
+from collections.abc import Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -454,19 +455,25 @@ class ImportGraph:
         names otherwise: through a re-export, or as an attribute of a package.
         """
         target = self.files[rel].module
-        importers = self.importers()
-        direct = importers.get(target, set()) | self.symbol_users(target)
+        direct = self.importers().get(target, set()) | self.symbol_users(target)
         direct |= self.attribute_users(target)
         direct.discard(rel)
-        depth = {rel: 0, **dict.fromkeys(direct, 1)}
-        queue = deque(sorted(direct))
+        return self.importing(direct, besides={rel})
+
+    def importing(self, files: set[str], besides: Set[str] = frozenset()) -> dict[str, int]:
+        """Return files at depth 1 and every file importing one of them, with its depth.
+
+        Files in besides are neither counted nor followed (the target itself).
+        """
+        importers = self.importers()
+        depth = dict.fromkeys(files, 1)
+        queue = deque(sorted(files))
         while queue:
             current = queue.popleft()
             for importer in importers.get(self.files[current].module, ()):
-                if importer not in depth:
+                if importer not in depth and importer not in besides:
                     depth[importer] = depth[current] + 1
                     queue.append(importer)
-        del depth[rel]
         return depth
 
     def symbol_users(self, module: str) -> set[str]:

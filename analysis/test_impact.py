@@ -20,7 +20,6 @@ import functools
 import json
 import os
 import shutil
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -86,17 +85,9 @@ def _through_package(graph: ImportGraph, target: str) -> set[str]:
     if target.rsplit("/", 1)[-1] != "__init__.py":
         return set()
     inside = graph.files[target].module + "."
-    importers = graph.importers()
-    reached = {f for module, files in importers.items() if module.startswith(inside)
-               for f in files}
-    queue = deque(sorted(reached))
-    while queue:
-        current = queue.popleft()
-        for importer in importers.get(graph.files[current].module, ()):
-            if importer not in reached:
-                reached.add(importer)
-                queue.append(importer)
-    return reached - {target}
+    seeds = {f for module, files in graph.importers().items() if module.startswith(inside)
+             for f in files}
+    return set(graph.importing(seeds)) - {target}
 
 
 # ---------------------------------------------------------------------------
