@@ -272,12 +272,17 @@ def ensure_coverage_map(repo: Path, *, limits: object | None = None) -> Coverage
     A stored map is reused while the working tree is HEAD's: a changed tracked file
     (a test, a conftest, the code) may change which test runs which line.
     """
-    coverage, head = load_coverage_map(repo)
-    status = git_history.git(repo, "status", "--porcelain", "--untracked-files=no",
-                             check=False) if head else "changed"
-    if coverage is not None and not status.strip():
+    coverage, _ = load_coverage_map(repo)
+    if coverage is not None and not _changed_since_head(repo):
         return coverage
     return collect_coverage_map(repo, limits=limits)
+
+
+def _changed_since_head(repo: Path) -> frozenset[str]:
+    """Return the tracked files the working tree changes since HEAD (a rename's new path)."""
+    status = git_history.git(repo, "status", "--porcelain", "--untracked-files=no",
+                             check=False)
+    return frozenset(line[3:].split(" -> ")[-1] for line in status.splitlines())
 
 
 def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[str, int]
@@ -538,10 +543,7 @@ def _measured(coverage: CoverageMap, repo: Path, path: str, old: str
             texts[rel] = _text(str(repo / rel), stat.st_mtime_ns, stat.st_size)
         except (OSError, UnicodeDecodeError):
             continue
-    status = git_history.git(repo, "status", "--porcelain", "--untracked-files=no",
-                             check=False)
-    stale = frozenset(line[3:].split(" -> ")[-1] for line in status.splitlines()) - {path}
-    return texts, coverage.ids, stale
+    return texts, coverage.ids, _changed_since_head(repo) - {path}
 
 
 @functools.lru_cache(maxsize=4096)
