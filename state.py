@@ -79,6 +79,11 @@ class CollectionError(Report):
         "The test file, or the folder whose conftest failed; '' when no test could run."))
     message: str = Field(description="The telling line of the error, e.g. the exception.")
 
+    def covers(self, test: str) -> bool:
+        """Return whether the test (a node id or a test file) is among those not collected."""
+        path = test.split("::", 1)[0]
+        return not self.path or path == self.path or path.startswith(self.path + "/")
+
 
 class TestRun(Report):
     """The outcome of one pytest run in a scratch copy."""
@@ -125,11 +130,7 @@ class TestRun(Report):
 
     def collects(self, nodeid: str) -> bool:
         """Return whether the test (or test file) was collected, as far as the run knows."""
-        path = nodeid.split("::", 1)[0]
-        return not any(
-            not e.path or path == e.path or path.startswith(e.path + "/")
-            for e in self.uncollected
-        )
+        return not any(e.covers(nodeid) for e in self.uncollected)
 
 
 class Metrics(Report):

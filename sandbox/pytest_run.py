@@ -148,7 +148,7 @@ def run_tests(
     # (exit status 4): the tests beyond its folder run on their own.
     rest = list(tests or [])
     while failed is not None and not run.timed_out:
-        kept = [t for t in rest if not _under(t.split("::", 1)[0], failed)]
+        kept = [t for t in rest if not failed.covers(t)]
         left = limits.run_timeout - run.duration
         if not kept or len(kept) == len(rest) or left <= 0:
             break
@@ -160,8 +160,8 @@ def run_tests(
 
 
 def _run(workspace: Workspace, tests: list[str] | None, limits: Limits,
-         extra_args: list[str] | None) -> tuple[TestRun, str | None]:
-    """Run pytest once on tests; also return the folder of a conftest that stopped it."""
+         extra_args: list[str] | None) -> tuple[TestRun, CollectionError | None]:
+    """Run pytest once on tests; also return the conftest's folder that stopped it."""
     cmd = [
         interpreter_for(workspace.repo), "-m", "pytest", "-q", "-p", "healloop_sandbox_plugin",
         "-p", "no:cacheprovider", "--no-header", "-rN", "--color=no",
@@ -186,7 +186,7 @@ def _run(workspace: Workspace, tests: list[str] | None, limits: Limits,
                 run = _attempts(workspace, cmd, limits, progress, fd, run_dir)
         finally:
             os.close(fd)
-    failed = next((e.path for e in run.uncollected if e.path in progress.stopped_by), None)
+    failed = next((e for e in run.uncollected if e.path in progress.stopped_by), None)
     return run, failed
 
 
@@ -198,10 +198,6 @@ def _function_of(test: str) -> str:
     this copy: the function does.
     """
     return test.split("[", 1)[0] if "::" in test else test
-
-
-def _under(path: str, folder: str) -> bool:
-    return not folder or path == folder or path.startswith(folder + "/")
 
 
 def _joined(first: TestRun, then: TestRun) -> TestRun:
