@@ -18,7 +18,6 @@ import ast
 import difflib
 import functools
 import json
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,7 +230,7 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
 
     """
     from healloop.errors import InputError
-    from healloop.sandbox.pytest_run import run_tests
+    from healloop.sandbox.pytest_run import outside_copy, run_tests
     from healloop.sandbox.workspace import Workspace
 
     repo = repo.resolve()
@@ -252,8 +251,7 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
         raw = json.loads(out.read_text(encoding="utf-8"))
     prefix = str(workspace.path) + "/"
     # As the sandbox plugin reports them: a case's id without the copy's own path.
-    tests = [t.replace(prefix, "").replace(os.path.realpath(workspace.path) + "/", "")
-             if "[" in t else t for t in raw["tests"]]
+    tests = [outside_copy(t, workspace.path) if "[" in t else t for t in raw["tests"]]
     files, outside, children = ({
         path[len(prefix):]: per_line for path, per_line in raw[key].items()
         if path.startswith(prefix) and not path.endswith("_healloop_coverage_plugin.py")

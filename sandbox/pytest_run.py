@@ -53,6 +53,17 @@ def _pythonpath(workspace: Workspace) -> str:
     return os.pathsep.join(parts)
 
 
+def outside_copy(text: str, root: Path) -> str:
+    """Return text with the paths under a scratch copy relative to it.
+
+    The copy's own path, as given or resolved (the longer first), means nothing once
+    the copy is gone, and another copy of the same repository has another.
+    """
+    for prefix in sorted({f"{root}/", f"{root.resolve()}/"}, key=len, reverse=True):
+        text = text.replace(prefix, "")
+    return text
+
+
 def telling_line(text: str) -> str:
     """Return the line of a pytest error that says what went wrong.
 
@@ -74,7 +85,7 @@ class _Progress:
 
     def __init__(self, reader: BinaryIO, root: Path) -> None:
         self.reader = reader
-        self.roots = sorted({f"{root}/", f"{root.resolve()}/"}, key=len, reverse=True)
+        self.root = root
         self.pending = b""
         self.results: dict[str, TestResult] = {}
         self.errors: list[str] = []
@@ -114,9 +125,7 @@ class _Progress:
 
     def relative(self, text: str) -> str:
         """Return text with the scratch copy's paths relative: they mean nothing later."""
-        for root in self.roots:
-            text = text.replace(root, "")
-        return text
+        return outside_copy(text, self.root)
 
     def add(self, result: TestResult) -> None:
         """Keep the worst outcome of a test (a passing call can fail in teardown)."""
