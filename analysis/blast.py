@@ -23,18 +23,17 @@ from healloop.analysis.arc_adapter import read_state as arc_state
 from healloop.analysis.imports import (
     ImportGraph,
     build_graph,
-    is_test_file,
     save_graph,
     source_stamps,
 )
-from healloop.analysis.pytest_config import suite_config
+from healloop.analysis.pytest_config import SuiteConfig, suite_config
 from healloop.analysis.related import related_files, telling
 from healloop.analysis.risk import change_risk, dependent_risk
 from healloop.analysis.test_impact import map_path, select_tests
 from healloop.errors import InputError
 from healloop.state import BlastRadius, CoChange, Dependent, RelatedFile, SymbolUse
 
-RESULT_VERSION = 5
+RESULT_VERSION = 6
 """Bump when the analysis changes, so cached results are recomputed."""
 
 
@@ -157,11 +156,12 @@ def analyse(repo: Path, target: str, *, history: bool = True,
     repo = repo.resolve()
     rel = relative_target(repo, target)
     stamps = source_stamps(repo)
-    key = _result_key(repo, rel, stamps, history, knowledge_graph)
+    suite = suite_config(repo)
+    key = _result_key(repo, rel, stamps, suite, history, knowledge_graph)
     cached = _cached_result(repo, rel, key)
     if cached is not None:
         return cached
-    graph = build_graph(repo, stamps=stamps)
+    graph = build_graph(repo, stamps=stamps, suite=suite)
     if rel not in graph.files:
         raise InputError(f"{rel} is not a Python source healloop scans (hidden or vendored)")
     radius = BlastRadius(target=rel, module=graph.files[rel].module)
@@ -187,7 +187,7 @@ def analyse(repo: Path, target: str, *, history: bool = True,
     coupling = {r.file: r.reasons.get("confidence", 0.0) for r in radius.related}
     for dependent in radius.dependents:
         dependent.risk = dependent_risk(dependent, coupling.get(dependent.file, 0.0))
-    tested = {s.split(".")[0] for d in radius.dependents if is_test_file(d.file)
+    tested = {s.split(".")[0] for d in radius.dependents if graph.suite.in_suite(d.file)
               for s in d.symbols} | selection.exercised
     radius.risk, radius.risk_parts = change_risk(
         radius.dependents, files_in_repo=len(graph.files), tested_symbols=tested,
@@ -199,8 +199,8 @@ def analyse(repo: Path, target: str, *, history: bool = True,
     return radius
 
 
-def _result_key(repo: Path, rel: str, stamps: dict[str, list[int]], history: bool,
-                knowledge_graph: bool | None) -> str:
+def _result_key(repo: Path, rel: str, stamps: dict[str, list[int]], suite: SuiteConfig,
+                history: bool, knowledge_graph: bool | None) -> str:
     """Return a key that changes whenever anything the analysis reads changes."""
     head, _ = git_history.git_state(repo) if history else (None, "")
     graph_state = arc_state(repo) if history and knowledge_graph is not False else None
@@ -210,9 +210,9 @@ def _result_key(repo: Path, rel: str, stamps: dict[str, list[int]], history: boo
         stat = None
     coverage = [stat.st_mtime_ns, stat.st_size] if stat else None
     # The pytest configuration decides which test files are the suite.
-    suite = dataclasses.astuple(suite_config(repo))
     material = json.dumps([RESULT_VERSION, rel, history, knowledge_graph, head, coverage,
-                           graph_state.head if graph_state else None, stamps, suite],
+                           graph_state.head if graph_state else None, stamps,
+                           dataclasses.astuple(suite)],
                           sort_keys=True)
     return hashlib.sha1(material.encode()).hexdigest()
 

@@ -31,10 +31,8 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, field
-
-from healloop.analysis.imports import is_test_file
 
 _COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.TryStar, ast.With,
              ast.AsyncWith)
@@ -325,7 +323,8 @@ def words(text: str, name: str) -> Iterator[int]:
 
 
 def readers(names: set[str], texts: dict[str, str], ran: Ran,
-            stale: frozenset[str] = frozenset()) -> Reach:
+            stale: frozenset[str] = frozenset(), *, test_files: Set[str] = frozenset()
+            ) -> Reach:
     """Return the tests that ran a line reading any of names, followed through import time.
 
     Args:
@@ -333,6 +332,7 @@ def readers(names: set[str], texts: dict[str, str], ran: Ran,
         texts: Every measured file's text, as the map recorded it.
         ran: Which tests ran lines of a file.
         stale: Files changed since the map was recorded: its lines are not theirs.
+        test_files: The test modules the map ran tests of.
 
     Raises:
         ImportTimeEffect: a reading line runs at import where its effect cannot be
@@ -370,7 +370,7 @@ def readers(names: set[str], texts: dict[str, str], ran: Ran,
                 elif where.kind == "body":
                     raise ImportTimeEffect(f"{path}:{line} reads {name} in a function run "
                                            "at import")
-                elif is_test_file(path):
+                elif path in test_files:
                     reach.files.add(path)
                 else:
                     check_decorators(where, line)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from healloop.analysis import cache as caches
+from healloop.analysis.pytest_config import SuiteConfig, suite_config
 from healloop.analysis.scan import ImportRef, read_refs, scan
 from healloop.state import SymbolKind
 
@@ -40,12 +41,6 @@ class Use:
     symbol: str
     kind: SymbolKind
     line: int
-
-
-def is_test_file(rel: str) -> bool:
-    """Return whether a repo-relative path looks like a pytest test module."""
-    name = rel.rsplit("/", 1)[-1]
-    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
 # ---------------------------------------------------------------------------
@@ -92,7 +87,8 @@ def module_names(repo: Path, files: list[str]) -> dict[str, str]:
     return naming(repo, files)[0]
 
 
-def naming(repo: Path, files: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+def naming(repo: Path, files: list[str], suite: SuiteConfig | None = None
+           ) -> tuple[dict[str, str], dict[str, str]]:
     """Return each file's dotted module name, and the other name some files answer to.
 
     A file's import root is the folder above the outermost package holding it (or its
@@ -108,6 +104,7 @@ def naming(repo: Path, files: list[str]) -> tuple[dict[str, str], dict[str, str]
     A lone module's bare name (``app`` for ``flask/sansio/app.py``) would only catch
     imports of unrelated modules.
     """
+    suite = suite or SuiteConfig()
     packages = {f.rsplit("/", 1)[0] if "/" in f else "" for f in files
                 if f.endswith("__init__.py")}
     root_name = root_package(repo) if "" in packages else None
@@ -145,7 +142,7 @@ def naming(repo: Path, files: list[str]) -> tuple[dict[str, str], dict[str, str]
             prefix.insert(0, root_name)
         names[rel] = ".".join(prefix + leaf) or (root_name or repo.name)
     pytest_roots = {bare_roots[f] for f in bare_roots
-                    if is_test_file(f) or f.rsplit("/", 1)[-1] == "conftest.py"}
+                    if suite.is_test(f) or f.rsplit("/", 1)[-1] == "conftest.py"}
     import_roots = pytest_roots | roots_with_packages
     aliases = {f: name for f, name in bare.items() if name and bare_roots[f] in import_roots}
     return names, aliases
@@ -187,12 +184,15 @@ class ImportGraph:
     """Every module of a repository, its imports, and symbol resolution across them."""
 
     def __init__(self, repo: Path, summaries: dict[str, FileSummary],
-                 aliases: dict[str, str] | None = None) -> None:
+                 aliases: dict[str, str] | None = None, suite: SuiteConfig | None = None
+                 ) -> None:
         """Index the summaries of every file of repo (by repo-relative path).
 
-        aliases maps files to the bare names they also answer to (see ``naming``).
+        aliases maps files to the bare names they also answer to (see ``naming``);
+        suite is the repository's pytest configuration, which names its test modules.
         """
         self.repo = repo
+        self.suite = suite or SuiteConfig()
         self.files = summaries
         self.by_module: dict[str, str] = {}
         for rel in sorted(summaries, key=lambda f: (f.count("/"), f)):
@@ -214,6 +214,10 @@ class ImportGraph:
         self.cache_file: Path | None = None
         self.stamps: dict[str, list[int]] = {}
 
+    def is_test(self, rel: str) -> bool:
+        """Return whether rel is named as a test module by the repository's pytest."""
+        return self.suite.is_test(rel)
+
     def text(self, rel: str) -> str:
         """Return the source of one file."""
         return (self.repo / rel).read_bytes().decode("utf-8", errors="replace")
@@ -227,7 +231,7 @@ class ImportGraph:
         """
         key = (rel, frozenset(roots))
         if key not in self._refs_cache:
-            self._refs_cache[key] = read_refs(self.text(rel), roots, tests=is_test_file(rel))
+            self._refs_cache[key] = read_refs(self.text(rel), roots, tests=self.is_test(rel))
         return self._refs_cache[key]
 
     def syntax_error(self, rel: str) -> str | None:
@@ -612,8 +616,8 @@ def source_stamps(repo: Path) -> dict[str, list[int]]:
     return stamps
 
 
-def build_graph(repo: Path, *, cache: bool = True,
-                stamps: dict[str, list[int]] | None = None) -> ImportGraph:
+def build_graph(repo: Path, *, cache: bool = True, stamps: dict[str, list[int]] | None = None,
+                suite: SuiteConfig | None = None) -> ImportGraph:
     """Scan (or load from the cache) every Python file of repo into an ImportGraph.
 
     Only heads (imports, top-level names) are kept; what a file reads is scanned
@@ -622,7 +626,8 @@ def build_graph(repo: Path, *, cache: bool = True,
     repo = repo.resolve()
     stamps = stamps or source_stamps(repo)
     files = sorted(stamps)
-    names, aliases = naming(repo, files)
+    suite = suite or suite_config(repo)
+    names, aliases = naming(repo, files, suite)
     cache_file = caches.cache_file(repo, _CACHE_NAME) if cache else None
     cached = caches.read_per_file(cache_file, CACHE_VERSION)
     summaries: dict[str, FileSummary] = {}
@@ -639,7 +644,7 @@ def build_graph(repo: Path, *, cache: bool = True,
         summaries[rel] = FileSummary(rel, names[rel], is_package, head.imports,
                                      head.definitions, head.all_names)
         changed = True
-    graph = ImportGraph(repo, summaries, aliases)
+    graph = ImportGraph(repo, summaries, aliases, suite)
     graph.dirty = changed
     graph.cache_file = cache_file
     graph.stamps = stamps

@@ -25,6 +25,8 @@ from pathlib import Path
 
 _DEFAULT_NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv",
                       "{arch}")
+PYTHON_FILES = ("test_*.py", "*_test.py")
+"""pytest's default ``python_files``: the names of test modules."""
 _INI_SECTIONS = (("pytest.ini", "pytest"), (".pytest.ini", "pytest"), ("pyproject.toml", ""),
                  ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest"))
 
@@ -43,6 +45,12 @@ class SuiteConfig:
     """Paths addopts ``--ignore``s."""
     ignore_glob: tuple[str, ...] = ()
     """Patterns addopts ``--ignore-glob``s."""
+    python_files: tuple[str, ...] = PYTHON_FILES
+    """Patterns of the files that are test modules."""
+
+    def is_test(self, rel: str) -> bool:
+        """Return whether the file rel is named as a test module (wherever it is)."""
+        return is_test_module(rel, self.python_files)
 
     def contains(self, rel: str) -> bool:
         """Return whether pytest run without arguments would collect the file rel."""
@@ -62,6 +70,10 @@ class SuiteConfig:
                 return False
         return True
 
+    def in_suite(self, rel: str) -> bool:
+        """Return whether rel is one of the suite's test modules: named as one, collected."""
+        return self.is_test(rel) and self.contains(rel)
+
     def describe(self) -> str:
         """Say in a few words what the configuration keeps, for notes."""
         if self.testpaths:
@@ -69,11 +81,16 @@ class SuiteConfig:
         return f"the configuration in {self.source}" if self.source else "pytest's defaults"
 
 
-def _matches(pattern: str, folder: str) -> bool:
-    """Match a norecursedirs pattern as pytest does: on the name, or a path's tail."""
+def is_test_module(rel: str, patterns: tuple[str, ...] = PYTHON_FILES) -> bool:
+    """Return whether a repo-relative path matches one of pytest's python_files patterns."""
+    return rel.endswith(".py") and any(_matches(pattern, rel) for pattern in patterns)
+
+
+def _matches(pattern: str, path: str) -> bool:
+    """Match a pattern as pytest does: on the last name, or a path's tail when it has a /."""
     if "/" not in pattern:
-        return fnmatch.fnmatch(folder.rsplit("/", 1)[-1], pattern)
-    return fnmatch.fnmatch("/" + folder, "*/" + pattern.strip("/"))
+        return fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern)
+    return fnmatch.fnmatch("/" + path, "*/" + pattern.strip("/"))
 
 
 def suite_config(repo: Path) -> SuiteConfig:
@@ -137,6 +154,7 @@ def _config(repo: Path, source: str, options: dict[str, list[str]]) -> SuiteConf
         norecursedirs=tuple(options.get("norecursedirs", _DEFAULT_NORECURSE)),
         ignore=tuple(_clean(p) for p in ignore),
         ignore_glob=tuple(_clean(p) for p in ignore_glob),
+        python_files=tuple(options.get("python_files", PYTHON_FILES)),
     )
 
 

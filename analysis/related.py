@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from healloop.analysis.history import LARGE_COMMIT, History
-from healloop.analysis.imports import ImportGraph, is_test_file
+from healloop.analysis.imports import ImportGraph
 from healloop.analysis.vocab import Vocabulary, build_vocabulary
 
 WEIGHTS: dict[str, float] = {
@@ -152,7 +152,7 @@ def features(graph: ImportGraph | None, history: History | None, target: str
         stem = _stem(target)
         folder = _folder(target)
         for path in graph.files:
-            if is_test_file(path) != is_test_file(target) and _stem(path) == stem:
+            if graph.is_test(path) != graph.is_test(target) and _stem(path) == stem:
                 put(path, "test_pair", 1.0)
             elif _folder(path) == folder and path != target:
                 put(path, "same_dir", 1.0)

@@ -27,8 +27,8 @@ from healloop.analysis import history as git_history
 from healloop.analysis import import_time, once
 from healloop.analysis.cache import cache_dir
 from healloop.analysis.import_time import ImportTimeEffect
-from healloop.analysis.imports import ImportGraph, is_test_file
-from healloop.analysis.pytest_config import suite_config
+from healloop.analysis.imports import ImportGraph
+from healloop.analysis.pytest_config import SuiteConfig
 from healloop.state import BlastRadius
 
 _PLUGIN = Path(__file__).with_name("_coverage_plugin.py")
@@ -61,11 +61,11 @@ def static_tests(
 
     """
     chain = {target, *dependents, *_through_package(graph, target)}
-    files = {rel for rel in chain if is_test_file(rel)}
+    files = {rel for rel in chain if graph.is_test(rel)}
     for rel in chain:
         if rel.rsplit("/", 1)[-1] == "conftest.py":
             folder = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
-            files |= {f for f in graph.files if f.startswith(folder) and is_test_file(f)}
+            files |= {f for f in graph.files if f.startswith(folder) and graph.is_test(f)}
     # Test functions are resolved in the tests that import the target itself: reading
     # every test module on longer chains would cost a full parse of most suites.
     functions = []
@@ -295,7 +295,7 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
             why = (f"the coverage map for {head[:10]} is an older healloop's or unreadable: "
                    "`healloop impact --coverage` records it again")
         selection.notes.append(f"tests selected from imports only ({why})")
-        return _in_suite(repo, selection)
+        return _in_suite(graph.suite, selection)
     ran = coverage.ran(target)
     dynamic_files = {nodeid.split("::", 1)[0] for nodeid in ran}
     added = sorted(dynamic_files - set(files))
@@ -322,17 +322,16 @@ def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[s
         selection.notes.append(
             f"{len(blind)} test(s) start a Python child that cannot be measured (-S, -I, "
             f"-E) and run for any change: {', '.join(blind[:3])}")
-    return _in_suite(repo, selection)
+    return _in_suite(graph.suite, selection)
 
 
-def _in_suite(repo: Path, selection: SelectedTests) -> SelectedTests:
+def _in_suite(config: SuiteConfig, selection: SelectedTests) -> SelectedTests:
     """Leave out the test files the repository's pytest configuration does not collect.
 
     pytest collects a file it is given whatever ``testpaths`` says, so a test module
     outside the suite (an example project's tests) would run, and its conftest may
     not even import: it is not the repository's test suite.
     """
-    config = suite_config(repo)
     outside = [f for f in selection.files if not config.contains(f)]
     if not outside:
         return selection
@@ -504,7 +503,7 @@ def _reached(coverage: CoverageMap, repo: Path, path: str, old: str, new: str,
         ids |= once.readers(keeps.stored, *measured()[:2])
     chosen = {coverage.tests[i] for i in ids} | whole
     if names:
-        reach = import_time.readers(names, *measured())
+        reach = import_time.readers(names, *measured(), test_files=coverage.files_seen())
         chosen |= {coverage.tests[i] for i in reach.tests} | reach.files
         chosen.add(_canary(coverage, path, reaching))
     return sorted(chosen)

@@ -62,6 +62,20 @@ def test_test_files_outside_testpaths_are_not_selected(tmp_path: Path) -> None:
                for n in radius.notes), radius.notes
 
 
+def test_an_example_projects_tests_do_not_count_as_testing_the_target(tmp_path: Path) -> None:
+    files = {
+        **SUITE,
+        TARGET: CORE + "\n\ndef triple(x):\n    return 3 * x\n",
+        "pkg/app.py": "from pkg.core import double, triple\n\nSIX = double(3) + triple(2)\n",
+        "examples/shop/tests/test_shop.py": (
+            "from pkg.core import triple\n\n\ndef test_shop():\n    assert triple(1) == 3\n"
+        ),
+    }
+    radius = analyse(write_repo(tmp_path / "repo", files), TARGET, history=False)
+    # triple is read by the example's tests only: the suite never runs it.
+    assert radius.risk_parts["untested"] == 0.5
+
+
 def reviewed(tmp_path: Path, files: dict[str, str]):
     """Review TARGET in a repository of these files, as the loop's review node does."""
     return review_target(write_repo(tmp_path / "repo", files), TARGET, CTX)
@@ -118,6 +132,52 @@ def test_a_config_file_that_does_not_configure_pytest_is_passed_over(tmp_path: P
     # A testpath that does not exist: pytest collects from the root instead.
     (tmp_path / "setup.cfg").write_text("[tool:pytest]\ntestpaths = nowhere\n", encoding="utf-8")
     assert suite_config(tmp_path).contains("examples/shop/tests/test_shop.py")
+
+
+# A suite whose test modules are not named test_*.py: pytest's python_files says which are.
+CHECKS = {
+    "pkg/__init__.py": "",
+    TARGET: CORE,
+    "tests/check_core.py": (
+        "from pkg.core import double\n\n\n"
+        "def test_double():\n    assert double(2) == 4\n"
+    ),
+    # Named like a default test module, but only data here: pytest never collects it.
+    "tests/test_data.py": "from pkg.core import double\n\nCASES = [double(1)]\n",
+    "setup.cfg": "[tool:pytest]\npython_files = check_*.py\npythonpath = .\n",
+}
+
+
+def test_the_test_modules_are_the_files_python_files_names(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", CHECKS)
+    radius = analyse(repo, TARGET, history=False)
+    assert radius.tests == ["tests/check_core.py"]
+    assert radius.test_functions == ["tests/check_core.py::test_double"]
+    assert "tests/test_data.py" in {d.file for d in radius.dependents}
+
+
+@pytest.mark.parametrize(("patterns", "tests", "others"), [
+    ("", ["tests/test_core.py", "core_test.py"], ["tests/check_core.py"]),
+    ("check_*.py *_tests.py", ["tests/check_core.py", "a/core_tests.py"],
+     ["tests/test_core.py"]),
+    ("tests/*/probe_*.py", ["tests/unit/probe_core.py", "x/tests/unit/probe_a.py"],
+     ["probe_core.py", "tests/probe_core.py"]),
+])
+def test_python_files_patterns_match_as_pytest_matches_them(
+    tmp_path: Path, patterns: str, tests: list[str], others: list[str],
+) -> None:
+    option = f"python_files = {patterns}\n" if patterns else ""
+    (tmp_path / "pytest.ini").write_text(f"[pytest]\n{option}", encoding="utf-8")
+    config = suite_config(tmp_path)
+    assert [t for t in tests if config.is_test(t)] == tests
+    assert [o for o in others if config.is_test(o)] == []
+
+
+@pytest.mark.slow
+def test_review_runs_the_tests_python_files_names(tmp_path: Path) -> None:
+    done = reviewed(tmp_path, CHECKS)
+    tests = done.report.tests
+    assert tests is not None and tests.passed == {"tests/check_core.py::test_double"}
 
 
 # ---------------------------------------------------------------------------
