@@ -1,7 +1,9 @@
 """The healloop command line: a thin shell over the graph.
 
 Exit codes: 0 accepted, 1 nothing reached the threshold or the change was rejected,
-2 usage or input error (one line, no traceback), 3 paused for approval.
+2 usage or input error (one line, no traceback), 3 paused for approval, 70 a bug (with
+its traceback), 128 + the signal's number when SIGINT (Ctrl-C, 130), SIGTERM or SIGHUP
+stopped it.
 Heavy imports (langgraph, langchain) happen inside the commands that need them.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -36,6 +39,32 @@ INTERNAL_ERROR = 70
 """Exit code of a bug (EX_SOFTWARE): 1 means nothing reached the threshold."""
 INTERRUPTED = 130
 """Exit code after Ctrl-C (typer's, as a shell gives a command SIGINT ended)."""
+_STOPPING_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+_received: list[int] = []
+"""The signals that stopped the command, first first."""
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """Kill the sandboxed runs in flight, then unwind as Ctrl-C does.
+
+    A signal reaches the main thread only: the threads running tests would wait for
+    them (up to a test's timeout) before healloop could exit, and SIGTERM or SIGHUP
+    would end healloop at once, its tests running on, its scratch copies left behind.
+    """
+    process = sys.modules.get("healloop.sandbox.process")
+    if process is not None:  # not imported: nothing of ours runs
+        process.stop_all()
+    _received.append(signum)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _handle_signals() -> None:
+    """Stop on SIGINT, SIGTERM and SIGHUP through _on_signal, unless they are ignored."""
+    for name in _STOPPING_SIGNALS:
+        number = getattr(signal, name, None)
+        # An ignored signal stays ignored: nohup's SIGHUP, a background job's SIGINT.
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
+            signal.signal(number, _on_signal)
 
 
 class _OneLineErrors(TyperGroup):
@@ -63,8 +92,12 @@ class _OneLineErrors(TyperGroup):
                        "says where", err=True)
             sys.exit(INTERNAL_ERROR)
         if code == INTERRUPTED:  # typer's exit for Ctrl-C, which it leaves unsaid
-            typer.echo("healloop: interrupted (a run keeps what it finished: "
+            signum = _received[0] if _received else signal.SIGINT
+            what = "interrupted" if signum == signal.SIGINT else (
+                f"stopped by {signal.Signals(signum).name}")
+            typer.echo(f"healloop: {what} (a run keeps what it finished: "
                        "`healloop runs` lists it)", err=True)
+            sys.exit(128 + signum)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -542,4 +575,5 @@ def _context(
 
 def cli() -> None:
     """Run the command line (the console script)."""
+    _handle_signals()
     app(prog_name="healloop")

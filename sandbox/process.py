@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,34 @@ from healloop.sandbox.workspace import Workspace
 
 _POLL = 0.02
 _UNSET = ("PYTHONPYCACHEPREFIX", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIRTUAL_ENV")
+
+
+class Interrupted(KeyboardInterrupt):
+    """healloop is being interrupted: its sandboxed processes were killed, none start.
+
+    A KeyboardInterrupt, so that no ``except Exception`` takes a killed run for a
+    result: a test run cut short must not be kept as the review of a target.
+    """
+
+
+_LIVE: set[ConfinedProcess] = set()
+_LIVE_LOCK = threading.RLock()  # re-entrant: stop_all runs in a signal handler
+_STOPPING = threading.Event()
+
+
+def stop_all() -> None:
+    """Kill every sandboxed process in flight and refuse to start any after.
+
+    A signal reaches the main thread only, while the threads running tests wait for
+    their processes; killed, those processes end at once and each waiting thread
+    raises ``Interrupted`` instead of reporting a run that was cut short.
+    """
+    with _LIVE_LOCK:
+        _STOPPING.set()
+        live = list(_LIVE)
+    for process in live:
+        process.stopped = True
+        process.kill()
 
 
 def sandbox_env(
@@ -79,12 +108,17 @@ class ConfinedProcess:
     ) -> None:
         """Start argv in workspace.path under limits (a bare argv[0] is looked up on PATH)."""
         self.limits = limits = limits or Limits()
+        self.stopped = False
+        """Whether stop_all killed it."""
+        if _STOPPING.is_set():
+            raise Interrupted("healloop is stopping: no sandboxed process starts")
         if os.sep not in argv[0] and (found := shutil.which(argv[0])):
             argv = [found, *argv[1:]]
         linux = capabilities().platform.startswith("linux")
         self.cgroup = PidsCgroup.create(limits.max_processes) if linux else None
         try:
             steps, self.isolation = plan(workspace, limits, argv, self.cgroup)
+            steps["parent"] = os.getpid()  # the launcher has it killed when we die
         except BaseException:
             if self.cgroup:
                 self.cgroup.remove()
@@ -100,12 +134,16 @@ class ConfinedProcess:
                                 0o600)
             stdout, stderr = self._out, subprocess.STDOUT
         try:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(steps)],
-                cwd=workspace.path, env=sandbox_env(workspace, limits, env),
-                stdin=stdin, stdout=stdout, stderr=stderr, pass_fds=pass_fds,
-                start_new_session=True, text=text,
-            )
+            with _LIVE_LOCK:
+                if _STOPPING.is_set():
+                    raise Interrupted("healloop is stopping: no sandboxed process starts")
+                self.popen = subprocess.Popen(
+                    [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(steps)],
+                    cwd=workspace.path, env=sandbox_env(workspace, limits, env),
+                    stdin=stdin, stdout=stdout, stderr=stderr, pass_fds=pass_fds,
+                    start_new_session=True, text=text,
+                )
+                _LIVE.add(self)
         except BaseException:
             if self.cgroup:
                 self.cgroup.remove()
@@ -160,16 +198,23 @@ class ConfinedProcess:
         Returns:
             The return code (negative: the signal that ended it).
 
+        Raises:
+            Interrupted: stop_all killed it; its outcome is no result.
+
         """
         if self.returncode is None:
             self._kill_all()  # the leader is unreaped yet: its group id is still ours
             self.returncode = self.popen.wait()
+            with _LIVE_LOCK:
+                _LIVE.discard(self)
             if self.cgroup is not None:
                 self._forks_refused = self.cgroup.times_limit_hit()
                 self.cgroup.remove()
             if self._out is not None:
                 self.output = _tail(self._out)
                 os.close(self._out)
+        if self.stopped:
+            raise Interrupted("healloop is stopping: a sandboxed process was killed")
         return self.returncode
 
     def stop(self) -> int:

@@ -20,6 +20,7 @@ import ctypes
 import errno
 import json
 import os
+import signal
 import struct
 import sys
 
@@ -44,6 +45,7 @@ MS_RELATIME = 1 << 21
 _LOCKED_FLAGS = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC,
                  1024: MS_NOATIME, 2048: MS_NODIRATIME, 4096: MS_RELATIME}
 
+PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAP_AMBIENT = 47
@@ -242,6 +244,18 @@ def confine(plan: dict) -> None:
         landlock(ll["abi"], ll["write_dirs"], ll["write_files"], ll["deny_tcp"])
 
 
+def die_with_parent(parent: int) -> None:
+    """Be killed when healloop's thread that started this process ends, however it ends.
+
+    A test run lives in a session of its own, so nothing else reaches it when healloop
+    is killed outright (SIGKILL): it would run on with nobody to read it. Set last,
+    as credential changes clear it; kept across exec.
+    """
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent death signal")
+    if os.getppid() != parent:  # healloop died before the request took effect
+        os._exit(EXIT_SETUP_FAILED)
+
+
 def _try(fn) -> bool:
     """Run fn in a forked child; True when it returns True there."""
     pid = os.fork()
@@ -334,6 +348,8 @@ def main(argv: list[str]) -> int:
         print(f"healloop sandbox: cannot confine the run: {exc}", file=sys.stderr)
         return EXIT_SETUP_FAILED
     command = plan["argv"]
+    if plan.get("parent") and sys.platform.startswith("linux"):
+        die_with_parent(plan["parent"])
     try:
         os.execv(command[0], command)
     except OSError as exc:
