@@ -8,6 +8,7 @@ a file is the review the loop would have made.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -86,13 +87,23 @@ def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
     return Reviewed(report, baseline, source)
 
 
+def failure_line(target: str, message: str) -> int:
+    """Return the line of target a failure's traceback passed through last, else 1.
+
+    pytest ends each frame of a traceback with ``path:line:``, the deepest frame last;
+    a test that fails in its own assertion never passes through the target.
+    """
+    found = re.findall(rf"(?m)^(?:.*/)?{re.escape(target)}:(\d+):", message)
+    return int(found[-1]) if found else 1
+
+
 def _test_findings(target: str, run: TestRun | None) -> list[Finding]:
     """Return a finding per failing test, and per test file pytest could not collect."""
     if run is None:
         return []
     failing = [
-        Finding(file=target, rule=r.nodeid, source="pytest", severity="error",
-                message=f"test {r.outcome}: {r.nodeid}")
+        Finding(file=target, line=failure_line(target, r.message), rule=r.nodeid,
+                source="pytest", severity="error", message=f"test {r.outcome}: {r.nodeid}")
         for r in run.results
         if r.outcome in ("failed", "error", "timeout")
     ]

@@ -292,3 +292,20 @@ def test_a_run_whose_tests_do_not_collect_says_so_and_is_not_accepted(tmp_path: 
     assert data["original_score"] < 0.7
     assert any("could not collect tests/test_more.py" in n for n in data["notes"]), data
     assert "could not collect tests/test_more.py" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_failing_test_is_a_finding_at_the_targets_line_it_failed_on(tmp_path: Path) -> None:
+    files = {
+        **SUITE,
+        TARGET: "def double(x):\n    if x < 0:\n        raise ValueError(x)\n    return 2 * x\n",
+        "tests/test_core.py": (
+            "from pkg.core import double\n\n\n"
+            "def test_negative():\n    assert double(-1) == -2\n\n\n"
+            "def test_wrong():\n    assert double(2) == 5\n"
+        ),
+    }
+    findings = {f.rule: f for f in reviewed(tmp_path, files).report.findings
+                if f.source == "pytest"}
+    assert findings["tests/test_core.py::test_negative"].line == 3  # the raise
+    assert findings["tests/test_core.py::test_wrong"].line == 1  # failed in the test itself
