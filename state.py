@@ -98,6 +98,10 @@ class TestRun(Report):
         default=[], description="What pytest could not collect: those tests never ran."
     )
     selected: list[str] = Field(default=[], description="Test paths that were run.")
+    ignored: list[str] = Field(
+        default=[], description="Test files asked for that the suite's conftests leave out "
+        "(collect_ignore, pytest_ignore_collect): not run, as in the suite's own run."
+    )
     isolation: list[str] = Field(
         default=[], description="Isolation missing from this run, one note per layer."
     )

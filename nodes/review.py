@@ -79,6 +79,10 @@ def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
         tests=m.tests,
         notes=[] if tests else ["no test reaches this target"],
     )
+    if m.tests and m.tests.ignored:
+        report.notes.append(
+            f"not run, as the suite leaves them out (a conftest's collect_ignore or "
+            f"pytest_ignore_collect): {', '.join(m.tests.ignored)}")
     value, gates, terms = score(m)
     baseline = Evaluation(
         candidate_id="original", target=target, score=value, gates=gates,

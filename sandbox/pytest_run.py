@@ -90,6 +90,7 @@ class _Progress:
         self.results: dict[str, TestResult] = {}
         self.errors: list[str] = []
         self.uncollected: dict[str, CollectionError] = {}
+        self.ignored: set[str] = set()
         self.stopped_by: set[str] = set()
         self.current: tuple[str, float] | None = None
         self.alarmed: set[str] = set()
@@ -113,6 +114,8 @@ class _Progress:
             self.alarmed.add(record["alarm"])
         elif "collect_error" in record:
             self.uncollect(record["collect_error"], record["message"])
+        elif "ignored" in record:
+            self.ignored.add(record["ignored"])
         else:
             self.add(TestResult.model_validate(record))
 
@@ -218,6 +221,7 @@ def _joined(first: TestRun, then: TestRun) -> TestRun:
     joined.errors += then.errors
     joined.uncollected += [e for e in then.uncollected
                            if e.path not in {u.path for u in first.uncollected}]
+    joined.ignored = sorted({*first.ignored, *then.ignored})
     _merge(joined.isolation, then.isolation)
     _merge(joined.limits_hit, then.limits_hit)
     return joined
@@ -279,6 +283,7 @@ def _attempts(
     run.results = list(progress.results.values())
     run.errors.extend(progress.errors)
     run.uncollected = list(progress.uncollected.values())
+    run.ignored = sorted(progress.ignored)
     run.duration = time.monotonic() - start
     # Python turns these two limits into exceptions, so they show in test messages.
     signs = {

@@ -309,3 +309,26 @@ def test_a_failing_test_is_a_finding_at_the_targets_line_it_failed_on(tmp_path: 
                 if f.source == "pytest"}
     assert findings["tests/test_core.py::test_negative"].line == 3  # the raise
     assert findings["tests/test_core.py::test_wrong"].line == 1  # failed in the test itself
+
+
+@pytest.mark.slow
+def test_a_test_file_a_conftest_ignores_is_not_run_though_it_reaches_the_target(
+    tmp_path: Path,
+) -> None:
+    files = {
+        **SUITE,
+        # Needs a Python the suite does not run on: its conftest leaves it out.
+        "tests/test_future.py": (
+            "from pkg.core import double\n\n\n"
+            "def test_future():\n    assert double(2) == 5\n"
+        ),
+        "tests/conftest.py": 'collect_ignore = ["test_future.py"]\n',
+    }
+    done = reviewed(tmp_path, files)
+    tests = done.report.tests
+    assert tests is not None and tests.failing == set(), tests.results
+    assert tests.passed == {"tests/test_core.py::test_double", "tests/test_core.py::test_zero"}
+    assert tests.ignored == ["tests/test_future.py"]
+    assert any("tests/test_future.py" in n for n in done.report.notes), done.report.notes
+    term = next(t for t in done.baseline.terms if t.name == "tests")
+    assert term.value == 1.0

@@ -128,6 +128,34 @@ def pytest_runtest_logreport(report):
     })
 
 
+class _LeftOut(pytest.File):
+    """A test file that the suite leaves out: collected as nothing, never imported."""
+
+    def collect(self):
+        return []
+
+
+if getattr(pytest, "version_tuple", (0,)) >= (7,):  # the hook's module_path argument
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makemodule(module_path, parent):
+        """Leave out a file given by name that the suite ignores, as the suite's run does.
+
+        pytest collects a file named on its command line whatever the conftests say:
+        a ``collect_ignore`` of a module that needs a newer Python, or a conftest's own
+        ``pytest_ignore_collect``, would not keep it from running, and failing.
+        """
+        session = parent.session
+        if not session.isinitpath(module_path):
+            return None  # pytest asked the conftests before it got here
+        hooks = session.gethookproxy(module_path)
+        if not hooks.pytest_ignore_collect(collection_path=module_path, config=session.config):
+            return None
+        rel = os.path.relpath(str(module_path), str(session.config.rootpath))
+        _emit({"ignored": rel.replace(os.sep, "/")})
+        return _LeftOut.from_parent(parent, path=module_path)
+
+
 def pytest_collectreport(report):
     """Record a module that failed to collect."""
     if report.failed:
