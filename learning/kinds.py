@@ -46,7 +46,14 @@ def finding_kind(finding: Finding) -> str:
 
 
 def addressed(before: Iterable[Finding], after: Iterable[Finding]) -> list[str]:
-    """Return the kinds of finding that are fewer after a change than before it."""
-    was = Counter(finding_kind(f) for f in before)
+    """Return the kinds of finding that are fewer after a change than before it.
+
+    after is what the analysers found in the changed file, so only theirs count from
+    before: a failing test or a model's finding is not gone because no analyser
+    reports it (the measured tests say which failing tests a change fixed).
+    """
+    after = list(after)
+    sources = {"ruff", "syntax"} | {f.source for f in after}
+    was = Counter(finding_kind(f) for f in before if f.source in sources)
     now = Counter(finding_kind(f) for f in after)
     return sorted(kind for kind, count in was.items() if now[kind] < count)

@@ -47,6 +47,9 @@ def test_finding_kinds_and_what_a_change_addressed():
     failing = Finding(file="a.py", rule="tests/t.py::t", source="pytest", message="failed")
     assert [finding_kind(f) for f in (unused, failing)] == ["F401", "failing-test"]
     assert addressed([unused, unused, naming], [unused]) == ["F401", "N802"]
+    # The analysers do not see tests or a model's findings: a lint fix fixes no failing test.
+    advice = Finding(file="a.py", rule="naming", source="llm", message="rename")
+    assert addressed([unused, failing, advice], []) == ["F401"]
 
 
 def test_a_kind_rejected_twice_and_never_accepted_is_skipped():
