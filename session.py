@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 
 from healloop.checkpoint import open_checkpointer, open_store
 from healloop.context import RunContext
@@ -110,7 +110,7 @@ def start(
         snapshot = graph.get_state(config)
         if snapshot.values:
             _check_same_request(thread_id, snapshot.values.get("request", {}), request)
-            if not snapshot.next:
+            if not upcoming(snapshot):
                 return outcome_of(graph, thread_id)
             ctx = context_from(snapshot.values.get("settings", {}), api_key=ctx.api_key,
                                chat_model=ctx.chat_model)
@@ -135,7 +135,7 @@ def resume(
         snapshot = graph.get_state(config)
         if not snapshot.values:
             raise RunNotFoundError(f"no run with thread id {thread_id} in this checkpointer")
-        if not snapshot.next:
+        if not upcoming(snapshot):
             status = snapshot.values.get("status", "finished")
             raise RunStateError(f"run {thread_id} has already finished ({status})")
         ctx = context_from(snapshot.values.get("settings", {}), **secrets)
@@ -147,7 +147,8 @@ def resume(
                 # The same decision again: the process that took it died; carry it out.
                 return _drive(graph, thread_id, None, ctx, approver, progress)
             raise RunStateError(
-                f"run {thread_id} is not waiting for approval (next: {', '.join(snapshot.next)}): "
+                f"run {thread_id} is not waiting for approval "
+                f"(next: {', '.join(upcoming(snapshot))}): "
                 f"healloop resume {thread_id}, without a decision, continues it"
             )
         # Checked here, before the graph sees it: a refused answer would be asked again.
@@ -212,9 +213,9 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
     reason = values.get("reason", "")
     if pending is not None:
         status: RunStatus = "awaiting_approval"
-    elif snapshot.next:
+    elif upcoming(snapshot):
         status = "running"
-        reason = reason or _unfinished(thread_id, snapshot.next)
+        reason = reason or _unfinished(thread_id, upcoming(snapshot))
     else:
         status = values.get("status", "running")
     scored = reviewed(values)
@@ -249,6 +250,16 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         notes=list(dict.fromkeys([*values.get("notes", []), *untested(values)])),
         usage=dict(values.get("usage", {})),
     )
+
+
+def upcoming(snapshot: StateSnapshot) -> tuple[str, ...]:
+    """Return the nodes of a run still to run, or whose step is still to be saved.
+
+    LangGraph leaves out of ``next`` the tasks whose writes it already holds: a run
+    stopped after every task of a step finished, before the step was saved, has no
+    next node, and is not finished either (resuming saves the step and goes on).
+    """
+    return snapshot.next or tuple(task.name for task in snapshot.tasks)
 
 
 def _unfinished(thread_id: str, upcoming: tuple[str, ...]) -> str:
