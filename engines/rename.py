@@ -81,9 +81,15 @@ def _usable(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
 
 
+_TRIVIA = (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
+
+
 def _logical_lines(source: str) -> list[list[tokenize.TokenInfo]]:
+    """Return the tokens of each statement, from its first token to its NEWLINE."""
     lines: list[list[tokenize.TokenInfo]] = [[]]
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if not lines[-1] and token.type in _TRIVIA:
+            continue  # blank lines, comments and indentation before a statement
         lines[-1].append(token)
         if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
             lines.append([])
@@ -155,6 +161,15 @@ def renamed_symbols(before: str, after: str, used: set[str]) -> dict[str, str]:
     return pairs
 
 
+def stub_of(target: str, read: Callable[[str], str]) -> tuple[str, str]:
+    """Return the path and content of the stub (``.pyi``) beside target ('' when none)."""
+    stub = target.removesuffix(".py") + ".pyi"
+    try:
+        return stub, read(stub)
+    except OSError:
+        return stub, ""
+
+
 def carry(
     renames: dict[str, str],
     blast: BlastRadius,
@@ -168,7 +183,8 @@ def carry(
         read: Returns the original content of a repository file.
 
     Returns:
-        New content for each dependent file that uses a renamed symbol.
+        New content for each dependent file that uses a renamed symbol, and for the
+        target's stub (``.pyi``) beside it, which declares the names again.
 
     """
     sites: dict[str, dict[str, set[int]]] = {}
@@ -178,6 +194,12 @@ def carry(
             if name in renames and use.file != blast.target:
                 sites.setdefault(use.file, {}).setdefault(name, set()).add(use.line)
     changes = []
+    stub, declared = stub_of(blast.target, read)
+    after = declared
+    for old, new in sorted(renames.items()):
+        after = rename_uses(after, old, new)
+    if after != declared:
+        changes.append(FileChange(path=stub, content=after))
     for path in sorted(sites):
         before = read(path)
         after = before

@@ -9,6 +9,7 @@ runs ranks the candidates: kinds they keep rejecting are dropped, with a note.
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,14 @@ from healloop.changeset import merge
 from healloop.context import RunContext
 from healloop.engines import Engine, GenerationJob, Proposal, engines_for
 from healloop.engines.lint_fix import LintFixEngine
-from healloop.engines.rename import carry, deliberate, renamed_symbols, requested
+from healloop.engines.rename import (
+    carry,
+    deliberate,
+    renamed_symbols,
+    requested,
+    stub_of,
+    top_level_names,
+)
 from healloop.evaluation.measure import static_findings
 from healloop.learning import DecisionLog, Profile, addressed, edit_kinds, finding_kind, rank
 from healloop.nodes._common import (
@@ -166,9 +174,12 @@ def _carried(
 ) -> list[FileChange]:
     """Carry the renames a proposal makes to the call sites, when they were asked for."""
     blast = job.blast_radius
-    if blast is None or not blast.dependents:
+    if blast is None:
         return []
-    renames = renamed_symbols(job.original, proposal.content, blast.used_symbols())
+    read = functools.partial(original_of, state)
+    # Names a dependent uses, and names the target's stub declares again.
+    declared = set(top_level_names(stub_of(job.target, read)[1]))
+    renames = renamed_symbols(job.original, proposal.content, blast.used_symbols() | declared)
     if not deliberate(renames, requested(job.review, job.feedback)):
         return []
     if request_of(state).output:
@@ -177,7 +188,7 @@ def _carried(
             "one file; use --apply"
         )
         return []
-    changes = carry(renames, blast, lambda path: original_of(state, path))
+    changes = carry(renames, blast, read)
     drafts.originals.update(
         (c.path, original_of(state, c.path)) for c in changes
         if c.path not in state.get("originals", {})

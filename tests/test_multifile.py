@@ -154,6 +154,19 @@ def test_a_requested_rename_is_carried_to_every_call_site_and_evaluated(make_rep
     assert suite_passes(repo)
 
 
+def test_a_rename_is_carried_to_the_targets_stub_though_nothing_else_uses_it(
+    make_repo, checkpoints,
+):
+    stub = "PRICES: dict[str, float]\n\ndef getPrice(item: str) -> float: ...\n"
+    repo = make_repo({"pyproject.toml": PYPROJECT, "shop/__init__.py": '"""A shop."""\n',
+                      "shop/pricing.py": PRICING, "shop/pricing.pyi": stub})
+    with paused(repo, checkpoints, ["shop/pricing.py"], "stub") as (graph, config, payload):
+        (proposal,) = payload.proposals
+        assert proposal.files == ["shop/pricing.py", "shop/pricing.pyi"]
+        resume(graph, config, {"action": "approve"})
+    assert (repo / "shop/pricing.pyi").read_text() == stub.replace("getPrice", "get_price")
+
+
 # Two targets that do not touch each other, and no tests: the decisions are the point.
 INDEPENDENT = {
     "pkg/__init__.py": '"""Package."""\n',

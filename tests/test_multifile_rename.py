@@ -42,6 +42,15 @@ def total(items, getPrice=None):
 '''
 
 
+def reader(files: dict[str, str]):
+    """Return a read function over these files, raising as a missing file does."""
+    def read(path: str) -> str:
+        if path not in files:
+            raise FileNotFoundError(path)
+        return files[path]
+    return read
+
+
 def naming_finding(name: str, rule: str = "N802") -> Finding:
     return Finding(file="shop/pricing.py", rule=rule, source="ruff",
                    message=f"Function name `{name}` should be lowercase")
@@ -58,6 +67,11 @@ def test_a_rename_in_the_module_renames_the_definition_its_uses_and_all():
     assert "key=get_price" in renamed
     assert '__all__ = ["get_price"]' in renamed
     assert "getPrice" not in renamed
+
+
+def test_all_is_renamed_whatever_blank_lines_and_comments_come_before_it():
+    spaced = PRICING.replace('__all__', '\n\n# What the module exports.\n__all__', 1)
+    assert '__all__ = ["get_price"]' in rename_uses(spaced, "getPrice", "get_price")
 
 
 def test_a_rename_at_call_sites_touches_only_the_statements_on_the_use_lines():
@@ -89,9 +103,17 @@ def test_carry_rewrites_every_use_the_blast_radius_found():
         module="shop.cart", file="shop/cart.py", symbols=["getPrice"],
         uses=[SymbolUse(symbol="getPrice", file="shop/cart.py", line=2),
               SymbolUse(symbol="getPrice", file="shop/cart.py", line=9)])])
-    (change,) = carry({"getPrice": "get_price"}, blast, {"shop/cart.py": CART}.__getitem__)
+    (change,) = carry({"getPrice": "get_price"}, blast, reader({"shop/cart.py": CART}))
     assert change.path == "shop/cart.py"
     assert "pricing.get_price(i)" in change.content and "    get_price,\n" in change.content
+
+
+def test_carry_renames_the_declaration_in_the_targets_stub():
+    stub = "from typing import Any\n\n\ndef getPrice(item: Any) -> float: ...\n"
+    blast = BlastRadius(target="shop/pricing.py")
+    (change,) = carry({"getPrice": "get_price"}, blast, reader({"shop/pricing.pyi": stub}))
+    assert change.path == "shop/pricing.pyi"
+    assert change.content == stub.replace("getPrice", "get_price")
 
 
 def job(source: str, findings: list[Finding], feedback=()) -> GenerationJob:
