@@ -21,6 +21,20 @@ EXIT = {"accepted": 0, "no_improvement": 1, "rejected": 1, "awaiting_approval": 
 """Exit code of the CLI for each final status."""
 
 
+def score_text(value: float | None, threshold: float) -> str:
+    """Return a score with two decimals, or as many as it takes not to look like threshold.
+
+    0.6995 against a threshold of 0.70 is below it, and must not read "0.70".
+    """
+    if value is None:
+        return "-"
+    for places in (2, 3, 4):
+        text = f"{value:.{places}f}"
+        if value == threshold or float(text) != threshold:
+            return text
+    return f"{value:.6f}"
+
+
 def one_line(message: str) -> str:
     """Return the message on one line: the promise is one line per error."""
     return " ".join(message.split())
@@ -76,7 +90,8 @@ def show_request(request: ApprovalRequest) -> None:
         typer.echo(f"learned: {note}")
     for p in request.proposals:
         typer.echo(p.diff)
-        typer.echo(f"{p.target}: score {p.score:.2f} (original {p.original_score:.2f}, "
+        typer.echo(f"{p.target}: score {score_text(p.score, request.threshold)} (original "
+                   f"{score_text(p.original_score, request.threshold)}, "
                    f"threshold {request.threshold:.2f}) by {p.engine}: {p.summary}")
         if len(p.files) > 1:
             typer.echo(f"  one change to {len(p.files)} files: {', '.join(p.files)}")
@@ -147,7 +162,7 @@ def finish(outcome: Outcome, repo: Path, as_json: bool) -> None:
     elif outcome.status == "error":
         stderr(f"healloop: error: {one_line(outcome.reason)}")
     else:
-        score = "-" if outcome.score is None else f"{outcome.score:.2f}"
+        score = score_text(outcome.score, outcome.threshold)
         stderr(f"{outcome.status}: score {score} (threshold {outcome.threshold:.2f}) "
                 f"{outcome.reason}")
         if outcome.usage.get("calls"):

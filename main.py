@@ -290,7 +290,7 @@ def runs(repo: Repo, checkpointer: Checkpointer = None, as_json: JsonFlag = Fals
     if not outcomes:
         typer.echo("no runs")
     for o in outcomes:
-        score = "-" if o.score is None else f"{o.score:.2f}"
+        score = console.score_text(o.score, o.threshold)
         unfinished = f"  {o.reason}" if o.status == "running" else ""
         files = ", ".join(o.files[:3]) + (f" and {len(o.files) - 3} more" if len(o.files) > 3
                                           else "")

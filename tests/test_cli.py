@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from healloop.console import score_text
 from healloop.main import app
 
 runner = CliRunner()
@@ -126,3 +127,11 @@ def test_help_does_not_import_langgraph_or_langchain():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_score_near_the_threshold_is_shown_with_the_decimals_that_tell_them_apart():
+    assert score_text(0.6995, 0.7) == "0.6995"  # below: never "0.70"
+    assert score_text(0.7004, 0.7) == "0.7004"
+    assert score_text(0.7, 0.7) == "0.70"
+    assert score_text(0.83, 0.7) == "0.83"
+    assert score_text(None, 0.7) == "-"
