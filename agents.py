@@ -41,10 +41,20 @@ IMPACT_SUFFIXES: dict[str, ImpactFormat] = {
 
 
 def output_format(output: Path | None, suffixes: dict[str, Any]) -> Any:
-    """Return the format an output file's suffix implies, JSON when it implies none."""
+    """Return the format an output file's suffix implies (JSON on stdout).
+
+    Raises:
+        UsageError: The suffix names none of the formats: --format says which.
+
+    """
     if output is None:
         return "json"
-    return suffixes.get(output.suffix.lower(), "json")
+    fmt = suffixes.get(output.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(suffixes))
+        raise UsageError(f"--output {output}: unknown format "
+                         f"{output.suffix or '(no suffix)'!r}; use {known}, or say --format")
+    return fmt
 
 
 def write_output(output: Path, text: str) -> None:

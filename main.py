@@ -382,11 +382,8 @@ def review(
     targets = list(dict.fromkeys(inputs.check_target(root, f) for f in names))
     if output is not None:
         inputs.check_output_file("--output", output, [root / t for t in targets])
-    text = agents.render_reviews(
-        agents.review(root, targets),
-        fmt or agents.output_format(output, agents.REVIEW_SUFFIXES),
-    )
-    _emit(output, text)
+    fmt = fmt or agents.output_format(output, agents.REVIEW_SUFFIXES)
+    _emit(output, agents.render_reviews(agents.review(root, targets), fmt))
 
 
 @app.command()
@@ -422,10 +419,9 @@ def impact(
     target = inputs.check_target(root, file)
     if output is not None:
         inputs.check_output_file("--output", output, [root / target])
-    _emit(output, agents.impact(
-        root, target, fmt or agents.output_format(output, agents.IMPACT_SUFFIXES),
-        knowledge_graph=knowledge_graph or None, coverage=coverage,
-    ))
+    fmt = fmt or agents.output_format(output, agents.IMPACT_SUFFIXES)
+    _emit(output, agents.impact(root, target, fmt, knowledge_graph=knowledge_graph or None,
+                                coverage=coverage))
 
 
 @app.command()
