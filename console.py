@@ -125,6 +125,11 @@ def progress(node: str, update: dict[str, Any]) -> None:
     elif node == "blast_radius":
         detail = ", ".join(f"{t}: {len(b['dependents'])} dependents, {len(b['tests'])} test files"
                            for t, b in update.get("blast_radius", {}).items())
+    elif node == "approve" and update.get("decision"):
+        decision = update["decision"]
+        verb = "approved" if decision["action"] == "approve" else "rejected"
+        detail = f"{verb} {', '.join(decision.get('targets') or ['every target'])}"
+        detail += " with feedback" if decision.get("feedback") else ""
     elif update.get("reason"):
         detail = update["reason"]
     from rich.console import Console

@@ -356,8 +356,9 @@ def review(
     repo: Repo,
     files: Annotated[
         list[str] | None,
-        typer.Option("--files", help="Files to review: --files A.py B.py, or --files A.py "
-                     "--files B.py (files may also follow the options as arguments)."),
+        typer.Option("--files", "--file", help="Files to review: --files A.py B.py, or "
+                     "--files A.py --files B.py (files may also follow the options as "
+                     "arguments; --file is the same flag, as run spells it)."),
     ] = None,
     more: Annotated[
         list[str] | None,

@@ -257,3 +257,9 @@ def test_bad_input_gets_one_line_and_exit_2(make_repo, tmp_path, monkeypatch, ar
     assert result.exit_code == 2, result.output
     (line,) = result.stderr.splitlines()
     assert line.startswith("healloop: error: ") and message.format(**fill) in line, line
+
+
+def test_review_takes_file_as_run_spells_it(make_repo):
+    result = invoke("review", "--repo", make_repo(UNTESTED), "--file", "calc/ops.py")
+    assert result.exit_code == 0, result.output
+    assert [r["target"] for r in json.loads(result.stdout)["reviews"]] == ["calc/ops.py"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from healloop.console import score_text
+from healloop.console import progress, score_text
 from healloop.main import app
 
 runner = CliRunner()
@@ -135,3 +135,12 @@ def test_a_score_near_the_threshold_is_shown_with_the_decimals_that_tell_them_ap
     assert score_text(0.7, 0.7) == "0.70"
     assert score_text(0.83, 0.7) == "0.83"
     assert score_text(None, 0.7) == "-"
+
+
+def test_the_progress_line_of_a_decision_says_what_was_decided(capsys):
+    progress("approve", {"decision": {"action": "reject", "targets": ["a.py"],
+                                      "feedback": "keep the name"}})
+    progress("approve", {"decision": {"action": "approve", "targets": None}})
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].split(None, 2)[2] == "rejected a.py with feedback"
+    assert lines[1].split(None, 2)[2] == "approved every target"
