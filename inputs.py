@@ -166,15 +166,20 @@ def check_output_file(option: str, path: Path, protect: Sequence[Path] = ()) -> 
     return path
 
 
-def check_output(repo: Path, targets: list[str], output: Path | None, apply: bool) -> str | None:
-    """Return run's --output as a string after checking it makes sense."""
+def check_output(repo: Path, targets: list[str], output: Path | None, apply: bool, *,
+                 one: bool = True) -> str | None:
+    """Return --output as an absolute path after checking it makes sense.
+
+    one says targets must be one file; resume leaves the count to the run, which knows
+    its targets, and checks only those named.
+    """
     if output is None:
         return None
     if apply:
         raise UsageError("--output and --apply exclude each other: choose one")
-    if len(targets) != 1:
+    if one and len(targets) != 1:
         raise UsageError("--output takes one target; use --apply for several")
-    if output.resolve() == (repo / targets[0]).resolve():
+    if any(output.resolve() == (repo / t).resolve() for t in targets):
         raise UsageError("--output is the target itself: use --apply to write in place")
     return str(check_output_file("--output", output).resolve())
 

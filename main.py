@@ -244,6 +244,14 @@ def resume(
     target: Annotated[
         list[str] | None, typer.Option("--target", help="Approve or reject only these.")
     ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="With --approve: write the healed file here, whatever "
+                                  "the run was started with (one target).")
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="With --approve: write in place, whatever the run "
+                           "was started with.")
+    ] = False,
     api_key: Annotated[str | None, typer.Option(help="API key for the model.")] = None,
     checkpointer: Checkpointer = None,
     report: ReportPath = None,
@@ -259,11 +267,14 @@ def resume(
         raise UsageError("--approve and --reject exclude each other")
     if feedback and not reject:
         raise UsageError("--feedback goes with --reject")
+    if (output is not None or apply) and not approve:
+        raise UsageError("--apply and --output go with --approve")
     decision = None
     if approve or reject:
         chosen = [inputs.check_target(root, t) for t in target or []]
         decision = ApprovalDecision(
-            action="approve" if approve else "reject", targets=chosen or None, feedback=feedback
+            action="approve" if approve else "reject", targets=chosen or None, feedback=feedback,
+            apply=apply, output=inputs.check_output(root, chosen, output, apply, one=False),
         )
     from healloop import session
 

@@ -155,6 +155,9 @@ def resume(
         checked = check_decision(decision.dump(), pending)
         if isinstance(checked, str):
             raise UsageError(checked)
+        written = [repo / t for t in checked.targets or [p.target for p in pending.proposals]]
+        if checked.output and any(Path(checked.output) == w.resolve() for w in written):
+            raise UsageError("--output is the target itself: use --apply to write in place")
         return _drive(graph, thread_id, Command(resume=decision.dump()), ctx, approver, progress)
 
 
@@ -241,7 +244,7 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         original_score=min((b["score"] for b in baseline.values()), default=None)
         if scored else None,
         iterations_used=values.get("iteration", 0),
-        output=request.output if status == "accepted" else None,
+        output=_destination(request, values.get("decision")) if status == "accepted" else None,
         diff="".join(p.diff for p in proposals),
         reason=reason,
         written=values.get("written", []),
@@ -250,6 +253,14 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         notes=list(dict.fromkeys([*values.get("notes", []), *untested(values)])),
         usage=dict(values.get("usage", {})),
     )
+
+
+def _destination(request: Request, decision: dict[str, Any] | None) -> str | None:
+    """Return the file an accepted run wrote its one target to (None: in place, or shown)."""
+    decision = decision or {}
+    if decision.get("apply"):
+        return None
+    return decision.get("output") or request.output
 
 
 def upcoming(snapshot: StateSnapshot) -> tuple[str, ...]:

@@ -341,6 +341,10 @@ class ApprovalDecision(Report):
     action: ApprovalAction
     targets: list[str] | None = Field(None, description="Subset to approve; None=all.")
     feedback: str | None = None
+    apply: bool = Field(False, description="With approve: write in place, whatever the run "
+                        "was started with.")
+    output: str | None = Field(None, description="With approve: write the one approved file "
+                               "here (an absolute path), whatever the run was started with.")
 
 
 def merge_by_target(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:

@@ -41,21 +41,24 @@ def apply(state: HealState) -> dict[str, Any]:
     if tree.conflict is not None:
         return {"status": "error", "written": [],
                 "reason": f"the approved changes clash in {tree.conflict}; nothing written"}
+    # Where to write: as the decision says, else as the run was started.
+    in_place = decision.apply or (request.apply and not decision.output)
+    destination = decision.output or (None if decision.apply else request.output)
     writes: list[tuple[Path, str]] = []
-    if request.apply:
+    if in_place:
         writes = [(repo / change.path, change.content) for change in tree.changes]
-    elif request.output:
-        output = Path(request.output)
+    elif destination:
+        output = Path(destination)
         if output.is_dir() or not output.parent.is_dir():  # since the run checked it
             what = "a folder now" if output.is_dir() else "in a folder that is gone"
             return {"status": "error", "written": [],
                     "reason": f"--output {output} is {what}; nothing written"}
         writes = [(output, tree.content_of(approved[0]) or "")] if approved else []
     with locked(repo, [path for path, _ in writes]):
-        changed = [c.path for c in tree.changes] if request.apply else approved
+        changed = [c.path for c in tree.changes] if in_place else approved
         run_id = _run_id()
         conflict = _conflict(repo, changed, state["originals"], run_id)
-        if conflict and request.apply:
+        if conflict and in_place:
             return {"status": "error", "written": [], "reason": f"{conflict}; nothing written"}
         if run_id:
             remember(repo, run_id, writes)

@@ -85,6 +85,17 @@ def check_decision(answer: Any, request: ApprovalRequest) -> ApprovalDecision | 
             if missing:
                 return (f"the change to {target} builds on the change to {', '.join(missing)}: "
                         "approve them together")
+    elif decision.apply or decision.output:
+        return "--apply and --output go with --approve"
+    if decision.apply and decision.output:
+        return "--output and --apply exclude each other: choose one"
+    if decision.output:
+        if len(chosen) != 1:
+            return "--output takes one target; use --apply for several, or choose with --target"
+        files = shown[chosen[0]].files
+        if len(files) > 1:
+            return (f"the change to {chosen[0]} is one change to {len(files)} files "
+                    f"({', '.join(files)}): --output writes one; use --apply")
     return decision
 
 

@@ -56,6 +56,50 @@ def test_without_a_terminal_the_run_pauses_with_exit_3(calc_repo):
     assert "healloop resume paused-1" in result.stderr
 
 
+def paused(calc_repo, thread: str) -> None:
+    """Start a run with neither --output nor --apply; it pauses for approval."""
+    result = invoke("run", "--repo", str(calc_repo), "--file", "calc/ops.py", "--engine",
+                    "offline", "--thread-id", thread)
+    assert result.exit_code == 3, result.output
+
+
+def test_the_approval_says_where_to_write_when_the_run_did_not(calc_repo, tmp_path):
+    before = (calc_repo / "calc/ops.py").read_bytes()
+    paused(calc_repo, "elsewhere")
+    out = tmp_path / "healed.py"
+    result = invoke("resume", "elsewhere", "--repo", str(calc_repo), "--approve",
+                    "--output", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    assert last_json(result.stdout)["output"] == str(out)
+    assert "import os" not in out.read_text()
+    assert (calc_repo / "calc/ops.py").read_bytes() == before
+    paused(calc_repo, "in-place")
+    result = invoke("resume", "in-place", "--repo", str(calc_repo), "--approve", "--apply")
+    assert result.exit_code == 0, result.output
+    assert "import os" not in (calc_repo / "calc/ops.py").read_text()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--reject", "--apply"], "--apply and --output go with --approve"),
+    (["--approve", "--apply", "--output", "{tmp}/x.py"], "--output and --apply exclude"),
+    (["--approve", "--output", "{repo}/calc/ops.py"], "--output is the target itself"),
+    (["--approve", "--output", "{tmp}/none/x.py"], "folder {tmp}/none does not exist"),
+])
+def test_a_destination_on_approval_is_checked_before_anything_is_written(
+    calc_repo, tmp_path, args, message,
+):
+    paused(calc_repo, "checked")
+    fill = {"repo": str(calc_repo), "tmp": str(tmp_path)}
+    result = invoke("resume", "checked", "--repo", str(calc_repo),
+                    *[a.format(**fill) for a in args])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert message.format(**fill) in line, line
+    assert "import os" in (calc_repo / "calc/ops.py").read_text()
+    (row,) = json.loads(invoke("runs", "--repo", str(calc_repo), "--json").stdout)
+    assert row["status"] == "awaiting_approval"
+
+
 def test_nothing_reaching_the_threshold_exits_1_and_writes_nothing(calc_repo):
     before = (calc_repo / "calc/ops.py").read_bytes()
     result = invoke("run", "--repo", str(calc_repo), "--file", "calc/ops.py", "--engine",

@@ -253,3 +253,22 @@ def test_a_fix_that_clashes_with_another_targets_change_builds_on_it(make_repo, 
     assert "from shop.pricing import get_price\n" in (repo / "shop/cart.py").read_text()
     check = "from shop.cart import total; assert total(['apple', 'pear']) == 3.0"
     assert subprocess.run([sys.executable, "-c", check], cwd=repo, check=False).returncode == 0
+
+
+def test_an_output_chosen_on_approval_takes_one_target_changed_in_one_file():
+    from healloop.nodes.approve import check_decision
+    from healloop.state import TargetProposal
+
+    def proposal(target: str, files: list[str]) -> TargetProposal:
+        return TargetProposal(target=target, candidate_id=target, engine="test", diff="",
+                              score=0.9, original_score=0.5, terms=[], files=files)
+
+    request = ApprovalRequest(threshold=0.7, iteration=1, proposals=[
+        proposal("pkg/one.py", ["pkg/one.py"]),
+        proposal("shop/pricing.py", ["shop/pricing.py", "shop/cart.py"])])
+    out = {"action": "approve", "output": "/elsewhere/x.py"}
+    assert "takes one target" in check_decision(out, request)
+    assert check_decision({**out, "targets": ["pkg/one.py"]}, request).output == out["output"]
+    refused = check_decision({**out, "targets": ["shop/pricing.py"]}, request)
+    assert "one change to 2 files (shop/pricing.py, shop/cart.py)" in refused
+    assert "--apply" in refused
