@@ -266,8 +266,9 @@ def generate(
     from healloop.evaluation.measure import measure
     from healloop.nodes._common import limits_of
     from healloop.sandbox import Workspace
+    from healloop.writes import read_source
 
-    source = (repo / target).read_text(encoding="utf-8")
+    source = read_source(repo / target)
     tests = tests_for(repo, target)
     job = GenerationJob(repo=repo, target=target, source=source, original=source,
                         review=review, blast_radius=radius, iteration=1, context=ctx)

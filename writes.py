@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -83,6 +84,45 @@ def _journal(repo: Path, run_id: str) -> Path:
     folder = state_folder(repo) / "applied"
     folder.mkdir(exist_ok=True)
     return folder / f"{_digest(run_id.encode())[:24]}.json"
+
+
+@dataclass(frozen=True)
+class TextForm:
+    """How a file stores its text beyond the text itself: line ends and a byte-order mark.
+
+    healloop works on text as Python reads it (LF line ends, no mark), so analysers,
+    engines and diffs see only real changes; the approved change is written back in
+    the file's own form, or a one-line fix would rewrite every line of a CRLF file.
+    """
+
+    newline: str = "\n"
+    bom: bool = False
+
+    @classmethod
+    def of(cls, data: bytes) -> TextForm:
+        """Return the form of a file's bytes (CRLF when most of its line ends are)."""
+        crlf = data.count(b"\r\n")
+        return cls(newline="\r\n" if crlf and crlf * 2 >= data.count(b"\n") else "\n",
+                   bom=data.startswith(b"\xef\xbb\xbf"))
+
+    def dump(self, text: str) -> str:
+        """Return text in this form."""
+        if self.newline != "\n":
+            text = text.replace("\r\n", "\n").replace("\n", self.newline)
+        return ("\ufeff" if self.bom and not text.startswith("\ufeff") else "") + text
+
+
+def read_source(path: Path) -> str:
+    """Return a file's text as healloop works on it: LF line ends, no byte-order mark."""
+    return path.read_text(encoding="utf-8-sig")
+
+
+def form_of(path: Path) -> TextForm:
+    """Return the form of the file at path; a missing file gets the plain one."""
+    try:
+        return TextForm.of(path.read_bytes())
+    except OSError:
+        return TextForm()
 
 
 def _digest(data: bytes) -> str:

@@ -220,7 +220,7 @@ class ImportGraph:
 
     def text(self, rel: str) -> str:
         """Return the source of one file."""
-        return (self.repo / rel).read_bytes().decode("utf-8", errors="replace")
+        return (self.repo / rel).read_bytes().decode("utf-8-sig", errors="replace")
 
     def refs(self, rel: str, roots: set[str]
              ) -> tuple[dict[str, list[int]], dict[str, list[str]]]:
@@ -638,7 +638,7 @@ def build_graph(repo: Path, *, cache: bool = True, stamps: dict[str, list[int]] 
         if entry and entry[0] == stamp and entry[1] == names[rel]:
             summaries[rel] = _summary_from_json(rel, names[rel], entry)
             continue
-        source = (repo / rel).read_bytes().decode("utf-8", errors="replace")
+        source = (repo / rel).read_bytes().decode("utf-8-sig", errors="replace")
         is_package = rel.endswith("__init__.py")
         head = scan(source, names[rel], is_package)
         summaries[rel] = FileSummary(rel, names[rel], is_package, head.imports,

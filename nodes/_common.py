@@ -20,6 +20,7 @@ from healloop.state import (
     Request,
     ReviewReport,
 )
+from healloop.writes import read_source
 
 # Nodes run in threads (the fan-out, --jobs): parsing must not race on CPython < 3.13.
 serialise_parsing()
@@ -50,7 +51,7 @@ def original_of(state: HealState, path: str) -> str:
     known = state.get("originals", {}).get(path)
     if known is not None:
         return known
-    return (repo_of(state) / path).read_text(encoding="utf-8")
+    return read_source(repo_of(state) / path)
 
 
 def request_of(state: HealState) -> Request:

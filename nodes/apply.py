@@ -22,7 +22,7 @@ from healloop.nodes._common import (
     request_of,
 )
 from healloop.state import ApprovalDecision, HealState
-from healloop.writes import locked, ours, remember, write_atomic
+from healloop.writes import form_of, locked, ours, read_source, remember, write_atomic
 
 
 def apply(state: HealState) -> dict[str, Any]:
@@ -45,15 +45,17 @@ def apply(state: HealState) -> dict[str, Any]:
     in_place = decision.apply or (request.apply and not decision.output)
     destination = decision.output or (None if decision.apply else request.output)
     writes: list[tuple[Path, str]] = []
-    if in_place:
-        writes = [(repo / change.path, change.content) for change in tree.changes]
+    if in_place:  # each file keeps its line ends and byte-order mark
+        writes = [(repo / change.path, form_of(repo / change.path).dump(change.content))
+                  for change in tree.changes]
     elif destination:
         output = Path(destination)
         if output.is_dir() or not output.parent.is_dir():  # since the run checked it
             what = "a folder now" if output.is_dir() else "in a folder that is gone"
             return {"status": "error", "written": [],
                     "reason": f"--output {output} is {what}; nothing written"}
-        writes = [(output, tree.content_of(approved[0]) or "")] if approved else []
+        form = form_of(repo / approved[0]) if approved else None
+        writes = [(output, form.dump(tree.content_of(approved[0]) or ""))] if form else []
     with locked(repo, [path for path, _ in writes]):
         changed = [c.path for c in tree.changes] if in_place else approved
         run_id = _run_id()
@@ -86,7 +88,10 @@ def _conflict(
         path = repo / target
         if not path.is_file():
             return f"{target} was removed since the run started"
-        current = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            current = read_source(path)
+        except (OSError, UnicodeDecodeError):
+            return f"{target} changed since the run started (it is no longer UTF-8 text)"
         if current != originals.get(target, current) and not ours(repo, run_id, path):
             return f"{target} changed since the run started"
     return None

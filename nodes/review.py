@@ -23,6 +23,7 @@ from healloop.llm.factory import model_wanted
 from healloop.nodes._common import context_of, limits_of
 from healloop.sandbox import Workspace
 from healloop.state import Evaluation, Finding, ReviewReport, TargetTask, TestRun
+from healloop.writes import read_source
 
 
 class Reviewed(NamedTuple):
@@ -65,7 +66,7 @@ def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
         beat) and the content the review read.
 
     """
-    source = (repo / target).read_text(encoding="utf-8")
+    source = read_source(repo / target)
     tests = tests_for(repo, target)
     with Workspace(repo) as workspace:
         m = measure(workspace, target, source, original=source, tests=tests,
