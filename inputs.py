@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -143,17 +144,19 @@ def check_amount(option: str, value: Amount) -> Amount:
     return value
 
 
-def check_output_file(option: str, path: Path, protect: Sequence[Path] = ()) -> Path:
+def check_output_file(option: str, path: Path, protect: Sequence[Path] = (), *,
+                      repo: Path | None = None) -> Path:
     """Check before any work that a result can be written to path; return it.
 
     Args:
         option: The option that named path, for the message (``--output``).
         path: The file to write.
         protect: Files path must not be, e.g. the target and the input files.
+        repo: The repository, whose own files path must not be (see ``_users_file``).
 
     Raises:
         UsageError: path is a folder, its folder does not exist, or it is one of
-            the protected files.
+            the protected files or the repository's own.
 
     """
     if path.is_dir():
@@ -163,7 +166,33 @@ def check_output_file(option: str, path: Path, protect: Sequence[Path] = ()) -> 
     for protected in protect:
         if path.resolve() == protected.resolve():
             raise UsageError(f"{option} {path} would overwrite {protected}: write elsewhere")
+    if repo is not None and (what := _users_file(repo, path)):
+        raise UsageError(f"{option} {path} would overwrite {what} of the repository: "
+                         "write elsewhere")
     return path
+
+
+def _users_file(repo: Path, path: Path) -> str:
+    """Say what path is when it is the user's work in repo: a file git tracks, a source.
+
+    An output inside the repository may be new, or healloop's own from an earlier
+    run (a report), but never a file the user keeps: only ``--apply`` writes those,
+    and only after approval.
+    """
+    resolved = path.resolve()
+    if not resolved.is_file() or not resolved.is_relative_to(repo):
+        return ""
+    if resolved.suffix in (".py", ".pyi"):
+        return "a Python source"
+    try:
+        tracked = subprocess.run(
+            ["git", "-C", str(repo), "ls-files", "--error-unmatch", "--",
+             str(resolved.relative_to(repo))],
+            capture_output=True, check=False, timeout=30,
+        ).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        tracked = False
+    return "a file git tracks" if tracked else ""
 
 
 def check_output(repo: Path, targets: list[str], output: Path | None, apply: bool, *,
@@ -181,7 +210,7 @@ def check_output(repo: Path, targets: list[str], output: Path | None, apply: boo
         raise UsageError("--output takes one target; use --apply for several")
     if any(output.resolve() == (repo / t).resolve() for t in targets):
         raise UsageError("--output is the target itself: use --apply to write in place")
-    return str(check_output_file("--output", output).resolve())
+    return str(check_output_file("--output", output, repo=repo).resolve())
 
 
 def check_model(ctx: RunContext) -> None:

@@ -199,7 +199,7 @@ def run(
     from healloop.state import Request
 
     root = inputs.check_repo(repo)
-    _check_report(report)
+    _check_report(report, root)
     if not file and not path:
         raise UsageError("name what to heal: --file FILE or --path DIR")
     targets = [inputs.check_target(root, f) for f in file or []]
@@ -262,7 +262,7 @@ def resume(
     from healloop.state import ApprovalDecision
 
     root = inputs.check_repo(repo)
-    _check_report(report)
+    _check_report(report, root)
     if approve and reject:
         raise UsageError("--approve and --reject exclude each other")
     if feedback and not reject:
@@ -393,7 +393,7 @@ def review(
         raise UsageError("name the files to review: --files A.py B.py")
     targets = list(dict.fromkeys(inputs.check_target(root, f) for f in names))
     if output is not None:
-        inputs.check_output_file("--output", output, [root / t for t in targets])
+        inputs.check_output_file("--output", output, [root / t for t in targets], repo=root)
     fmt = fmt or agents.output_format(output, agents.REVIEW_SUFFIXES)
     _emit(output, agents.render_reviews(agents.review(root, targets), fmt))
 
@@ -430,7 +430,7 @@ def impact(
     root = inputs.check_repo(repo)
     target = inputs.check_target(root, file)
     if output is not None:
-        inputs.check_output_file("--output", output, [root / target])
+        inputs.check_output_file("--output", output, [root / target], repo=root)
     fmt = fmt or agents.output_format(output, agents.IMPACT_SUFFIXES)
     _emit(output, agents.impact(root, target, fmt, knowledge_graph=knowledge_graph or None,
                                 coverage=coverage))
@@ -469,7 +469,8 @@ def generate(
     root = inputs.check_repo(repo)
     target = inputs.check_target(root, file)
     if output is not None:
-        inputs.check_output_file("--output", output, [root / target, review_file, impact_file])
+        inputs.check_output_file("--output", output, [root / target, review_file, impact_file],
+                                 repo=root)
     found = agents.load_review(review_file, target)
     radius = agents.load_impact(impact_file, target)
     ctx = _context(engine, model, api_key, base_url)
@@ -552,11 +553,11 @@ def demo(
     console.finish(outcome, root, as_json)
 
 
-def _check_report(path: Path | None) -> None:
+def _check_report(path: Path | None, repo: Path) -> None:
     if path is not None:
         from healloop.reports import check_report_path
 
-        check_report_path(path)
+        check_report_path(path, repo=repo)
 
 
 def _report(path: Path | None, repo: Path, checkpointer: str | None, outcome: Outcome) -> None:

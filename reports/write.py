@@ -45,15 +45,15 @@ def report_format(path: Path) -> ReportFormat:
     return fmt
 
 
-def check_report_path(path: Path) -> Path:
+def check_report_path(path: Path, *, repo: Path | None = None) -> Path:
     """Check before a run that its report can be written there; return the path.
 
     Raises:
-        UsageError: The path is a folder, its folder does not exist, or its suffix
-            names no format.
+        UsageError: The path is a folder, its folder does not exist, it is a file of
+            repo's own, or its suffix names no format.
 
     """
-    path = check_output_file("--report", Path(path))
+    path = check_output_file("--report", Path(path), repo=repo)
     report_format(path)
     return path
 

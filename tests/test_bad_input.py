@@ -159,6 +159,32 @@ def test_an_output_that_is_a_folder_is_refused_before_any_work(make_repo, tmp_pa
     assert list(folder.iterdir()) == []
 
 
+@pytest.mark.parametrize(("command", "flag", "name", "what"), [
+    ("run", "--output", "pkg/__init__.py", "a Python source"),
+    ("run", "--report", "README.md", "a file git tracks"),
+    ("review", "--output", "README.md", "a file git tracks"),
+    ("impact", "--output", "pkg/__init__.py", "a Python source"),
+])
+def test_an_output_never_overwrites_the_users_own_files(make_repo, command, flag, name, what):
+    repo = make_repo({"calc.py": "import os\n" + CLEAN, "pkg/__init__.py": "X = 1\n",
+                      "README.md": "# calc\n"})
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    args = {"run": ["run", "--repo", repo, "--file", "calc.py", "--yes"],
+            "review": ["review", "--repo", repo, "calc.py", "--format", "md"],
+            "impact": ["impact", "calc.py", "--repo", repo, "--format", "json"]}[command]
+    result = invoke(*args, flag, repo / name)
+    assert_one_line_error(result, f"{flag} {repo / name} would overwrite {what} of the repository")
+    assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before
+
+
+def test_an_output_may_be_a_new_file_in_the_repository(make_repo):
+    repo = make_repo({"calc.py": "import os\n" + CLEAN})
+    result = invoke("review", "--repo", repo, "calc.py", "--output", repo / "review.json")
+    assert result.exit_code == 0, result.output
+    again = invoke("review", "--repo", repo, "calc.py", "--output", repo / "review.json")
+    assert again.exit_code == 0, again.output  # healloop's own output, not the user's
+
+
 def test_a_report_that_is_a_folder_is_refused_on_resume(finished, tmp_path):
     result = invoke("resume", "done", "--repo", finished, "--report", tmp_path)
     assert_one_line_error(result, f"--report {tmp_path} is a folder; name a file in it")
