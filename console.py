@@ -108,7 +108,9 @@ def stderr(message: str) -> None:
 
 
 def progress(node: str, update: dict[str, Any]) -> None:
-    """Print one line on stderr for a node that finished."""
+    """Print one line on stderr for a node that finished (LangGraph's own events are not)."""
+    if node.startswith("__"):  # __metadata__, __interrupt__: no node of ours
+        return
     detail = ""
     if node == "generate":
         detail = f"round {update.get('iteration')}: {len(update.get('candidates', []))} new"

@@ -185,6 +185,8 @@ def test_the_progress_line_of_a_decision_says_what_was_decided(capsys):
     progress("approve", {"decision": {"action": "reject", "targets": ["a.py"],
                                       "feedback": "keep the name"}})
     progress("approve", {"decision": {"action": "approve", "targets": None}})
+    progress("__metadata__", {})  # LangGraph's, not a node's: never shown
     lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
     assert lines[0].split(None, 2)[2] == "rejected a.py with feedback"
     assert lines[1].split(None, 2)[2] == "approved every target"
