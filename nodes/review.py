@@ -22,6 +22,7 @@ from healloop.evaluation.score import feedback, score
 from healloop.llm.factory import model_wanted
 from healloop.nodes._common import context_of, limits_of
 from healloop.sandbox import Workspace
+from healloop.sandbox.pytest_run import interpreter_note
 from healloop.state import Evaluation, Finding, ReviewReport, TargetTask, TestRun
 from healloop.writes import read_source
 
@@ -80,6 +81,8 @@ def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
         tests=m.tests,
         notes=[] if tests else ["no test reaches this target"],
     )
+    if tests and (note := interpreter_note(repo)):
+        report.notes.append(note)
     if m.tests and m.tests.ignored:
         report.notes.append(
             f"not run, as the suite leaves them out (a conftest's collect_ignore or "

@@ -34,12 +34,32 @@ _POLL = 0.02
 _CONFTEST_FAILED = re.compile(r"ImportError while loading conftest '([^']+)'")
 
 
+PYTHON_VAR = "HEALLOOP_PYTHON"
+"""Names the interpreter that runs a repository's tests, when none of its own is found."""
+
+
 def interpreter_for(repo: Path) -> str:
-    """Return the repository's own virtualenv python, or ours."""
-    for candidate in (repo / ".venv" / "bin" / "python", repo / "venv" / "bin" / "python"):
-        if candidate.exists():
+    """Return the Python that runs repo's tests: the one it names, or ours.
+
+    HEALLOOP_PYTHON first, then the repository's ``.venv`` or ``venv``, then the
+    virtualenv active where healloop was started, else the Python healloop runs on.
+    """
+    named = os.environ.get(PYTHON_VAR)
+    active = os.environ.get("VIRTUAL_ENV")
+    for candidate in (named and Path(named), repo / ".venv" / "bin" / "python",
+                      repo / "venv" / "bin" / "python",
+                      active and Path(active) / "bin" / "python"):
+        if candidate and candidate.exists():
             return str(candidate)
     return sys.executable
+
+
+def interpreter_note(repo: Path) -> str | None:
+    """Say which Python runs repo's tests when the repository does not say (else None)."""
+    if interpreter_for(repo) != sys.executable:
+        return None
+    return (f"tests ran under the Python healloop runs on ({sys.executable}): the repository "
+            f"has no .venv or venv and no virtualenv is active; {PYTHON_VAR} names another")
 
 
 def _pythonpath(workspace: Workspace) -> str:

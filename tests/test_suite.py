@@ -5,6 +5,7 @@ pytest could not collect: never selected when outside the suite, never clean whe
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -332,3 +333,37 @@ def test_a_test_file_a_conftest_ignores_is_not_run_though_it_reaches_the_target(
     assert any("tests/test_future.py" in n for n in done.report.notes), done.report.notes
     term = next(t for t in done.baseline.terms if t.name == "tests")
     assert term.value == 1.0
+
+
+# ---------------------------------------------------------------------------
+# Which Python runs the suite
+
+
+def test_the_suite_runs_under_the_python_the_repository_or_the_user_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from healloop.sandbox.pytest_run import PYTHON_VAR, interpreter_for
+
+    repo = write_repo(tmp_path / "repo", SUITE)
+    monkeypatch.delenv(PYTHON_VAR, raising=False)
+    active = tmp_path / "active"
+    (active / "bin").mkdir(parents=True)
+    (active / "bin" / "python").symlink_to(sys.executable)
+    monkeypatch.setenv("VIRTUAL_ENV", str(active))
+    assert interpreter_for(repo) == str(active / "bin" / "python")
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    (repo / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    assert interpreter_for(repo) == str(repo / ".venv" / "bin" / "python")
+    monkeypatch.setenv(PYTHON_VAR, str(active / "bin" / "python"))
+    assert interpreter_for(repo) == str(active / "bin" / "python")
+
+
+@pytest.mark.slow
+def test_a_review_says_when_no_python_of_the_project_ran_its_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("HEALLOOP_PYTHON", raising=False)
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    notes = reviewed(tmp_path, SUITE).report.notes
+    assert any("tests ran under the Python healloop runs on" in n and "HEALLOOP_PYTHON" in n
+               for n in notes), notes
