@@ -29,7 +29,36 @@ def check_repo(repo: Path) -> Path:
         raise InputError(f"repository {repo} is not a folder")
     if not os.access(repo, os.R_OK | os.X_OK):
         raise InputError(f"repository {repo} is not readable")
-    return repo.resolve()
+    root = repo.resolve()
+    if (project := _enclosing_project(root)) is not None:
+        raise InputError(f"repository {repo} is a folder of the project at {project}, whose "
+                         f"configuration (ruff, pytest) it would miss: pass --repo {project}")
+    return root
+
+
+PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "tox.ini", "pytest.ini",
+                 "ruff.toml", ".ruff.toml")
+"""Files that configure a Python project's tools: where one is, a project's root is."""
+
+
+def _enclosing_project(root: Path) -> Path | None:
+    """Return the git work tree root above root when it, and not root, is the project.
+
+    A folder of a project is no repository of its own: its tools' configuration and
+    its tests live above it. A folder with a configuration of its own (a package of
+    a monorepo) is.
+    """
+    if any((root / name).is_file() for name in PROJECT_FILES):
+        return None
+    try:
+        found = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+                               capture_output=True, text=True, check=False, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    top = Path(found.stdout.strip()).resolve() if found.returncode == 0 else root
+    if top == root or not any((top / name).is_file() for name in PROJECT_FILES):
+        return None
+    return top
 
 
 def check_target(repo: Path, target: str) -> str:

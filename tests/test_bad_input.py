@@ -302,3 +302,14 @@ def test_ctrl_c_says_so_and_exits_130_not_1_which_says_nothing_was_found(monkeyp
     result = invoke("graph")
     assert result.exit_code == 130
     assert result.stderr.strip().startswith("healloop: interrupted")
+
+
+def test_a_folder_of_a_project_is_not_taken_for_the_repository(make_repo):
+    repo = make_repo({"pyproject.toml": "[tool.ruff]\nline-length = 100\n",
+                      "src/calc/__init__.py": "", "src/calc/ops.py": CLEAN})
+    result = invoke("review", "--repo", repo / "src", "calc/ops.py")
+    assert_one_line_error(result, f"is a folder of the project at {repo}",
+                          f"pass --repo {repo}")
+    # A package of a monorepo, configured on its own, is a repository.
+    (repo / "src" / "pyproject.toml").write_text("[project]\nname = 'calc'\n")
+    assert invoke("review", "--repo", repo / "src", "calc/ops.py").exit_code == 0
