@@ -98,6 +98,10 @@ class TestRun(Report):
         default=[], description="What pytest could not collect: those tests never ran."
     )
     selected: list[str] = Field(default=[], description="Test paths that were run.")
+    deselected: int = Field(
+        0, description="Tests the suite's own options deselect (-m, -k in addopts): not "
+        "run, as in the suite's run."
+    )
     ignored: list[str] = Field(
         default=[], description="Test files asked for that the suite's conftests leave out "
         "(collect_ignore, pytest_ignore_collect): not run, as in the suite's own run."

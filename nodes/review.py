@@ -83,6 +83,10 @@ def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
     )
     if tests and (note := interpreter_note(repo)):
         report.notes.append(note)
+    if m.tests and m.tests.deselected:
+        alone = "" if m.tests.results else "; no other test reaches this target"
+        report.notes.append(f"{m.tests.deselected} test(s) deselected by the suite's own "
+                            f"options (-m or -k in addopts) did not run{alone}")
     if m.tests and m.tests.ignored:
         report.notes.append(
             f"not run, as the suite leaves them out (a conftest's collect_ignore or "

@@ -111,6 +111,7 @@ class _Progress:
         self.errors: list[str] = []
         self.uncollected: dict[str, CollectionError] = {}
         self.ignored: set[str] = set()
+        self.deselected = 0
         self.stopped_by: set[str] = set()
         self.current: tuple[str, float] | None = None
         self.alarmed: set[str] = set()
@@ -136,6 +137,8 @@ class _Progress:
             self.uncollect(record["collect_error"], record["message"])
         elif "ignored" in record:
             self.ignored.add(record["ignored"])
+        elif "deselected" in record:
+            self.deselected = max(self.deselected, int(record["deselected"]))
         else:
             self.add(TestResult.model_validate(record))
 
@@ -242,6 +245,7 @@ def _joined(first: TestRun, then: TestRun) -> TestRun:
     joined.uncollected += [e for e in then.uncollected
                            if e.path not in {u.path for u in first.uncollected}]
     joined.ignored = sorted({*first.ignored, *then.ignored})
+    joined.deselected = max(first.deselected, then.deselected)
     _merge(joined.isolation, then.isolation)
     _merge(joined.limits_hit, then.limits_hit)
     return joined
@@ -304,6 +308,7 @@ def _attempts(
     run.errors.extend(progress.errors)
     run.uncollected = list(progress.uncollected.values())
     run.ignored = sorted(progress.ignored)
+    run.deselected = progress.deselected
     run.duration = time.monotonic() - start
     # Python turns these two limits into exceptions, so they show in test messages.
     signs = {

@@ -367,3 +367,27 @@ def test_a_review_says_when_no_python_of_the_project_ran_its_tests(
     notes = reviewed(tmp_path, SUITE).report.notes
     assert any("tests ran under the Python healloop runs on" in n and "HEALLOOP_PYTHON" in n
                for n in notes), notes
+
+
+@pytest.mark.slow
+def test_tests_the_suites_options_deselect_are_not_run_and_the_review_says_so(
+    tmp_path: Path,
+) -> None:
+    files = {
+        **SUITE,
+        "tests/test_core.py": (
+            "import pytest\n\nfrom pkg.core import double\n\n\n"
+            "def test_double():\n    assert double(2) == 4\n\n\n"
+            "@pytest.mark.slow\ndef test_many():\n    assert double(9) == 99\n"
+        ),
+        "pyproject.toml": (
+            '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n'
+            'addopts = "-m \'not slow\'"\nmarkers = ["slow"]\n'
+        ),
+    }
+    done = reviewed(tmp_path, files)
+    tests = done.report.tests
+    assert tests is not None and tests.passed == {"tests/test_core.py::test_double"}
+    assert tests.failing == set() and tests.deselected == 1
+    assert any("1 test(s) deselected by the suite's own options" in n
+               for n in done.report.notes), done.report.notes

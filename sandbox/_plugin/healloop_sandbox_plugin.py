@@ -22,6 +22,8 @@ _DESELECT = os.environ.get("HEALLOOP_DESELECT", "")
 _SELECT = os.environ.get("HEALLOOP_SELECT", "")
 _current = ""
 _roots: list[str] = []
+_ours: list[bool] = [False]  # set while this plugin deselects
+_deselected: list[int] = [0]
 
 if _FD >= 0:
     os.set_inheritable(_FD, False)  # subprocesses of tests do not get it
@@ -84,8 +86,19 @@ def pytest_collection_modifyitems(session, config, items):  # noqa: ARG001
 
     gone = [item for item in items if dropped(item)]
     if gone:
-        config.hook.pytest_deselected(items=gone)
+        _ours[0] = True
+        try:
+            config.hook.pytest_deselected(items=gone)
+        finally:
+            _ours[0] = False
         items[:] = [item for item in items if not dropped(item)]
+
+
+def pytest_deselected(items):
+    """Count the tests the suite's own options deselect (``-m``, ``-k`` in addopts)."""
+    if not _ours[0] and items:
+        _deselected[0] += len(items)  # -k and -m deselect apart: the total so far
+        _emit({"deselected": _deselected[0]})
 
 
 @pytest.hookimpl(hookwrapper=True)
