@@ -155,9 +155,6 @@ def resume(
         checked = check_decision(decision.dump(), pending)
         if isinstance(checked, str):
             raise UsageError(checked)
-        written = [repo / t for t in checked.targets or [p.target for p in pending.proposals]]
-        if checked.output and any(Path(checked.output) == w.resolve() for w in written):
-            raise UsageError("--output is the target itself: use --apply to write in place")
         return _drive(graph, thread_id, Command(resume=decision.dump()), ctx, approver, progress)
 
 

@@ -82,7 +82,7 @@ def test_the_approval_says_where_to_write_when_the_run_did_not(calc_repo, tmp_pa
 @pytest.mark.parametrize(("args", "message"), [
     (["--reject", "--apply"], "--apply and --output go with --approve"),
     (["--approve", "--apply", "--output", "{tmp}/x.py"], "--output and --apply exclude"),
-    (["--approve", "--output", "{repo}/calc/ops.py"], "--output is the target itself"),
+    (["--approve", "--output", "{repo}/calc/ops.py"], "would overwrite a Python source"),
     (["--approve", "--output", "{tmp}/none/x.py"], "folder {tmp}/none does not exist"),
 ])
 def test_a_destination_on_approval_is_checked_before_anything_is_written(
