@@ -23,6 +23,7 @@ whatever its terms.
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from dataclasses import dataclass, field
 
 from healloop.state import Finding, Gate, Metrics, ScoreTerm, TestRun
@@ -100,11 +101,32 @@ def diff_term(changed: int, original_lines: int) -> ScoreTerm:
     return ScoreTerm(name="diff", weight=WEIGHTS["diff"], value=value, detail=f"{changed} lines")
 
 
+def broken_tests(before: set[str], run: TestRun) -> list[str]:
+    """Return the tests that passed before and do not pass in run.
+
+    A parametrized case whose id is built from a value that changes from run to run
+    (``datetime.now()``) has a new id in every run: a case that did not run is paired
+    with a passing case of the same function whose id is new, and only a case left
+    over, or one that ran and did not pass, is broken.
+    """
+    missing = before - run.passed
+    ran = {r.nodeid for r in run.results}
+    broken = {t for t in missing if t in ran or "[" not in t}
+    fresh = Counter(t.split("[", 1)[0] for t in run.passed - before if "[" in t)
+    for case in sorted(missing - broken):
+        function = case.split("[", 1)[0]
+        if fresh[function]:
+            fresh[function] -= 1
+        else:
+            broken.add(case)
+    return sorted(broken)
+
+
 def gates(m: Measurement) -> list[Gate]:
     """Return the hard gates of a measurement."""
     result = [Gate(name="parses", passed=m.parses, detail="" if m.parses else "syntax error")]
     if m.tests is not None:
-        broken = sorted(m.passed_before - m.tests.passed)
+        broken = broken_tests(m.passed_before, m.tests)
         detail = ("broke " + ", ".join(broken[:5])) if broken else ""
         if any(not m.tests.collects(t) for t in broken):
             detail += f"; {m.tests.uncollected_text()}"

@@ -4,6 +4,7 @@ import pytest
 
 from healloop.evaluation.score import (
     Measurement,
+    broken_tests,
     changed_lines,
     complexity_term,
     diff_term,
@@ -109,3 +110,22 @@ def test_judge_is_an_extra_term_only_when_given():
     value, _, terms = score(measured(judge=0.0, changed_lines=0))
     assert "judge" in {t.name for t in terms}
     assert value == pytest.approx(1.0 / 1.1, abs=1e-3)
+
+
+def run_with(*ids: str, failed: tuple[str, ...] = ()) -> TestRun:
+    return TestRun(results=[TestResult(nodeid=t, outcome="passed") for t in ids]
+                   + [TestResult(nodeid=t, outcome="failed") for t in failed])
+
+
+def test_a_case_whose_id_changes_every_run_is_not_broken():
+    before = {"t.py::test_now[22:35:08]", "t.py::test_now[11-25 22:35:08]", "t.py::test_a"}
+    after = run_with("t.py::test_now[22:35:11]", "t.py::test_now[11-25 22:35:11]", "t.py::test_a")
+    assert broken_tests(before, after) == []
+
+
+def test_a_case_that_fails_or_is_gone_without_a_new_one_is_broken():
+    before = {"t.py::test_x[1]", "t.py::test_x[2]", "t.py::test_y[a]", "t.py::test_z"}
+    after = run_with("t.py::test_x[3]", failed=("t.py::test_x[2]",))
+    # test_x[2] ran and failed; test_x[1] is paired with the new test_x[3]; test_y[a]
+    # has no new case to pair with, and test_z is no case at all.
+    assert broken_tests(before, after) == ["t.py::test_x[2]", "t.py::test_y[a]", "t.py::test_z"]
