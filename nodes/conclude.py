@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from healloop.nodes._common import best_score, request_of
+from healloop.nodes._common import best_score, evaluations_of, request_of
 from healloop.state import HealState
 
 
@@ -22,4 +22,15 @@ def conclude(state: HealState) -> dict[str, Any]:
         if improved
         else f"no candidate improved on the original ({scores})"
     )
-    return {"status": "no_improvement", "reason": reason}
+    evaluations = evaluations_of(state)
+    refused = [(e, g) for e in evaluations.values() for g in e.gates if not g.passed]
+    notes = []
+    if refused:
+        # A candidate that would have scored well may have been held back: say by what.
+        said = [f"{e.candidate_id} ({e.target}) failed {g.name}"
+                + (f": {g.detail}" if g.detail else "") for e, g in refused]
+        held = {e.candidate_id for e, _ in refused}
+        reason += (f"; {len(held)} of {len(evaluations)} candidate(s) failed a gate, e.g. "
+                   f"{said[0]}")
+        notes = said[:10]
+    return {"status": "no_improvement", "reason": reason, "notes": notes}

@@ -158,7 +158,8 @@ class ScoreRow(Report):
     engine: str
     score: float
     terms: list[ScoreTerm] = []
-    failed_gates: list[str] = []
+    failed_gates: list[str] = Field(default=[], description="Each gate that failed, with what "
+                                    "it found: 'no_regression: broke tests/t.py::test_x'.")
     best: bool = False
     rejected: bool = False
 
@@ -185,7 +186,8 @@ def _row(evaluation: Evaluation, round_: int, engine: str, report: RunReport) ->
         engine=engine,
         score=evaluation.score,
         terms=evaluation.terms,
-        failed_gates=[g.name for g in evaluation.gates if not g.passed],
+        failed_gates=[f"{g.name}: {g.detail}" if g.detail else g.name
+                      for g in evaluation.gates if not g.passed],
         best=report.best.get(evaluation.target) == cid,
         rejected=cid in report.rejected,
     )

@@ -132,3 +132,16 @@ def test_conclude_says_why_nothing_was_applied(calc_repo):
     assert "no candidate improved on the original" in update["reason"]
     rejected = conclude({**state, "decision": {"action": "reject"}})
     assert rejected["status"] == "rejected"
+
+
+def test_conclude_says_which_gate_held_a_candidate_back(calc_repo):
+    held = {"candidate_id": "c1", "target": TARGET, "score": 0.0, "gates": [
+        {"name": "parses", "passed": True},
+        {"name": "no_regression", "passed": False, "detail": "broke tests/t.py::test_x"}]}
+    state = {**request(calc_repo), "iteration": 1, "evaluations": [held],
+             "baseline": {TARGET: {"candidate_id": "original", "target": TARGET, "score": 0.5}}}
+    update = conclude(state)
+    assert update["reason"].endswith(
+        f"1 of 1 candidate(s) failed a gate, e.g. c1 ({TARGET}) failed no_regression: "
+        "broke tests/t.py::test_x")
+    assert update["notes"] == [f"c1 ({TARGET}) failed no_regression: broke tests/t.py::test_x"]

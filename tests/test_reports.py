@@ -133,7 +133,7 @@ def test_status_can_be_overridden_for_a_paused_run():
 def test_score_rows_list_the_original_then_each_round():
     rows = score_rows(run_report(healed_state()), "calc/ops.py")
     assert [(r.round, r.candidate_id) for r in rows] == [(0, "original"), (1, "c1"), (2, "c2")]
-    assert rows[1].rejected and rows[1].failed_gates == ["api_compatible"]
+    assert rows[1].rejected and rows[1].failed_gates == ["api_compatible: calc.report"]
     assert rows[2].best and not rows[0].best
 
 
