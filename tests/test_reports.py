@@ -260,7 +260,7 @@ def test_markdown_has_summary_findings_blast_radius_diff_and_scores(tmp_path):
     assert "```mermaid\ngraph RL" in text and 'd0 -- "add" --> t' in text
     assert "```diff\n--- a/calc/ops.py\n+++ b/calc/ops.py\n" in text and "\n-import os\n" in text
     assert "| round | candidate | engine | score | tests ×0.6 | lint ×0.4 | gates failed |" in text
-    assert "| 1 | c1 (rejected) | ruff | 0.72 | 1.00 | 0.30 | api_compatible |" in text
+    assert "| 1 | c1 (rejected) | ruff | 0.72 | 1.00 | 0.30 | api_compatible: calc.report |" in text
     assert "| 2 | c2 (best) | repair | 0.95 | 1.00 | 0.90 | - |" in text
     assert "**approve** (all targets)" in text and "- wrote `calc/ops.py`" in text
 
