@@ -46,6 +46,14 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def cmdline(pid: int) -> bytes:
+    """Return pid's command line, empty once it has ended (a ruff run ends fast)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def alive(pid: int) -> bool:
     """Return whether pid runs (a zombie, dead and unreaped, does not)."""
     try:
@@ -66,8 +74,7 @@ def review_running_a_test(tmp_path: Path) -> tuple[subprocess.Popen[str], int, P
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        runs = [p for p in children(proc.pid)
-                if b"pytest" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        runs = [p for p in children(proc.pid) if b"pytest" in cmdline(p)]
         if runs:
             return proc, runs[0], scratch
         assert proc.poll() is None, proc.communicate()[1]
