@@ -322,6 +322,7 @@ def history(repo: Repo, checkpointer: Checkpointer = None, as_json: JsonFlag = F
     if as_json:
         typer.echo(json.dumps({
             "accepted": profile.accepted, "rejected": profile.rejected,
+            "revised": profile.revised,
             "edits": {k: {"accepted": v.accepted, "rejected": v.rejected, "effect": v.effect}
                       for k, v in sorted(profile.edits.items())},
             "findings": {k: {"accepted": v.accepted, "rejected": v.rejected, "effect": v.effect}
@@ -334,7 +335,8 @@ def history(repo: Repo, checkpointer: Checkpointer = None, as_json: JsonFlag = F
         typer.echo("nothing learned yet: no approval or rejection recorded")
         return
     typer.echo(f"{len(records)} decisions: {profile.accepted} accepted, "
-               f"{profile.rejected} rejected")
+               f"{profile.rejected} rejected, {profile.revised} rejected with feedback "
+               "(held against no kind)")
     for title, table in tables.items():
         typer.echo(f"\n{title:<14} accepted  rejected  effect")
         for kind, stats in sorted(table.items()):

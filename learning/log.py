@@ -1,5 +1,9 @@
 """The decision log: every approval and rejection, kept in the LangGraph store.
 
+A rejection with feedback is recorded as ``revised``: the human asked for more or
+something else, which is not a verdict against the kinds of change the candidate
+made ("rename this too" comes with a lint fix the human has nothing against).
+
 The store lives where the checkpointer does (SQLite under ``<repo>/.healloop/`` by
 default, PostgreSQL when configured), so decisions survive the process and follow a
 deployment. One namespace per repository keeps one PostgreSQL database shared by many
@@ -16,11 +20,12 @@ from pathlib import Path
 from typing import Literal
 
 from langgraph.store.base import BaseStore
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from healloop.state import Candidate, Evaluation, Report, ReviewReport
 
-Verdict = Literal["accepted", "rejected"]
+Verdict = Literal["accepted", "rejected", "revised"]
+"""accepted; rejected (no more of this); revised (rejected with feedback: try again so)."""
 _PAGE = 200
 
 
@@ -38,6 +43,20 @@ class DecisionRecord(Report):
     score: float = 0.0
     feedback: str = ""
     at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _feedback_asks_for_a_revision(cls, data: object) -> object:
+        """Take a rejection with feedback for the revision it is.
+
+        Records stored before ``revised`` existed say ``rejected`` for every
+        rejection; one with feedback came from a rejection with feedback, and holding
+        it against the candidate's kinds is what switched off the fixes that came with
+        a request for more.
+        """
+        if isinstance(data, dict) and data.get("verdict") == "rejected" and data.get("feedback"):
+            return {**data, "verdict": "revised"}
+        return data
 
     @classmethod
     def of(

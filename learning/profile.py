@@ -5,10 +5,12 @@ several kinds, and a rejection says only that one of them was unwelcome. Accepta
 explain rejections away: a rejection is blamed on the candidate's kinds the human
 never accepted, and on all of its kinds only when they have all been accepted
 before. (Lint fixes ride along with most candidates; a human who accepts them but
-rejects reformatting has rejected the reformatting.) A kind is skipped once it was
-blamed at least ``SKIP_AFTER`` times and three times as often as it was accepted;
-any kind's preference is its net acceptance shrunk towards zero while evidence is
-thin.
+rejects reformatting has rejected the reformatting.) A rejection with feedback
+(``revised``) blames no kind: it asks for another round, often for more of the same
+("also rename this"), and the feedback itself goes to the model. A kind is skipped
+once it was blamed at least ``SKIP_AFTER`` times and three times as often as it was
+accepted; any kind's preference is its net acceptance shrunk towards zero while
+evidence is thin.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ SKIP_AFTER = 2
 """Rejections of a kind before later runs stop proposing it."""
 FEEDBACK_PER_FILE = 5
 """Most recent pieces of feedback on a file handed to the model."""
+FILES_NAMED = 3
+"""Files a note names where a kind was rejected; the rest are counted."""
 
 
 @dataclass
@@ -30,6 +34,8 @@ class KindStats:
 
     accepted: int = 0
     rejected: int = 0
+    rejected_on: list[str] = field(default_factory=list)
+    """Targets of the rejections blamed on this kind, each once, oldest first."""
 
     @property
     def skipped(self) -> bool:
@@ -62,6 +68,7 @@ class Profile:
     feedback: dict[str, list[str]] = field(default_factory=dict)
     accepted: int = 0
     rejected: int = 0
+    revised: int = 0
 
     @classmethod
     def of(cls, records: Iterable[DecisionRecord]) -> Profile:
@@ -80,7 +87,11 @@ class Profile:
                 for table, kinds in profile._tables(record):
                     fresh = [k for k in kinds if k not in table or not table[k].accepted]
                     for kind in fresh or kinds:
-                        table.setdefault(kind, KindStats()).rejected += 1
+                        stats = table.setdefault(kind, KindStats())
+                        stats.rejected += 1
+                        if record.target not in stats.rejected_on:
+                            stats.rejected_on.append(record.target)
+        profile.revised = sum(r.verdict == "revised" for r in records)
         for record in records:
             if record.feedback:
                 for path in dict.fromkeys([record.target, *record.files]):
@@ -118,6 +129,15 @@ class Profile:
         return list(reversed(unique[:FEEDBACK_PER_FILE]))
 
     def explain(self, table: str, kind: str) -> str:
-        """Say in words why a kind is treated the way it is."""
+        """Say in words why a kind is treated the way it is, and on which files.
+
+        The file a run works on now is rarely the one the decisions were on: the
+        words say where they were, so a note never pins them on the wrong file.
+        """
         stats = (self.edits if table == "edits" else self.findings)[kind]
-        return f"rejected {stats.rejected} times, accepted {stats.accepted}"
+        said = f"rejected {stats.rejected} times in this repository"
+        if stats.rejected_on:
+            shown = stats.rejected_on[:FILES_NAMED]
+            more = len(stats.rejected_on) - len(shown)
+            said += f" (on {', '.join(shown)}" + (f" and {more} more files)" if more else ")")
+        return f"{said}, accepted {stats.accepted}"

@@ -110,7 +110,9 @@ def _remember(
     thread = getattr(info, "thread_id", None) or "unthreaded"
     candidates, evaluations = candidates_of(state), evaluations_of(state)
     reviews = reviews_of(state)
-    verdict: Verdict = "accepted" if decision.action == "approve" else "rejected"
+    # Feedback asks for another round, not for fewer changes of the candidate's kinds.
+    verdict: Verdict = ("accepted" if decision.action == "approve"
+                        else "revised" if decision.feedback else "rejected")
     DecisionLog(store, repo_of(state)).add(
         DecisionRecord.of(thread, verdict, candidates[cid], evaluations[cid],
                           reviews.get(candidates[cid].target), decision.feedback)

@@ -96,9 +96,31 @@ def test_rank_drops_skipped_kinds_with_a_note_and_puts_liked_kinds_first():
                     candidate("c3", ["rename"])], profile)
     assert [c.id for c in ranking.kept] == ["c3", "c1"]
     assert ranking.kept[0].preference > 0 > ranking.kept[1].preference
-    (note,) = ranking.notes
-    assert "skipped 1 candidate(s) for a.py that make format edits" in note
-    assert "rejected 2 times, accepted 0" in note
+    assert ranking.notes == [
+        "skipped 1 candidate(s) for a.py that make format edits: you rejected 2 times in this "
+        "repository (on a.py), accepted 0"]
+
+
+def test_a_rejection_with_feedback_is_held_against_no_kind():
+    # "Rename this too" on a candidate that removed an unused import is a request for
+    # more, not a verdict against removing unused imports.
+    asked = [record("rejected", ["lint-fix"], ["F401"], feedback="rename x to y", n=n)
+             for n in range(3)]
+    profile = Profile.of(asked)
+    assert [r.verdict for r in asked] == ["revised"] * 3
+    assert (profile.rejected, profile.revised) == (0, 3)
+    assert profile.skipped_edits() == profile.skipped_findings() == set()
+    assert profile.preference(["lint-fix"], ["F401"]) == 0.0
+    assert profile.feedback_on("a.py") == ["rename x to y"]
+
+
+def test_the_files_a_kind_was_rejected_on_are_named_at_most_three():
+    profile = Profile.of(
+        record("rejected", ["format"], target=f"m{n}.py", n=n) for n in (1, 2, 2, 3, 4)
+    )
+    assert profile.explain("edits", "format") == (
+        "rejected 5 times in this repository (on m1.py, m2.py, m3.py and 1 more files), "
+        "accepted 0")
 
 
 def test_nothing_learned_changes_nothing():
@@ -109,14 +131,13 @@ def test_nothing_learned_changes_nothing():
 
 def test_decisions_persist_once_per_candidate_per_repository(tmp_path):
     location = str(tmp_path / "store.sqlite")
-    first = record("rejected", ["format"], feedback="no reformatting")
+    first = record("rejected", ["format"])
     with open_store(location, tmp_path) as store:
         DecisionLog(store, tmp_path / "repo-a").add([first, first])
         DecisionLog(store, tmp_path / "repo-b").add([record("accepted", ["rename"])])
     with open_store(location, tmp_path) as store:
         (kept,) = DecisionLog(store, tmp_path / "repo-a").records()
-        assert (kept.verdict, kept.kinds, kept.feedback) == ("rejected", ["format"],
-                                                             "no reformatting")
+        assert (kept.verdict, kept.kinds) == ("rejected", ["format"])
         assert DecisionLog(store, tmp_path / "repo-a").clear() == 1
         assert DecisionLog(store, tmp_path / "repo-a").records() == []
         assert len(DecisionLog(store, tmp_path / "repo-b").records()) == 1
@@ -166,6 +187,17 @@ def candidates_of(graph, thread: str) -> list[Candidate]:
     return [Candidate.model_validate(c) for c in values["candidates"]]
 
 
+def test_rejections_stored_before_revisions_had_a_name_load_as_what_they_were(tmp_path):
+    # Older records: "rejected" for every rejection, and no field added since.
+    stored = {"thread_id": "t", "candidate_id": "c1", "target": "a.py", "engine": "ruff",
+              "kinds": ["lint-fix"], "addresses": ["F401"], "at": "2025-01-01T00:00:00+00:00"}
+    with open_store(str(tmp_path / "store.sqlite"), tmp_path) as store:
+        log = DecisionLog(store, tmp_path / "repo")
+        store.put(log.namespace, "t:c1", {**stored, "verdict": "rejected", "feedback": "more"})
+        store.put(log.namespace, "t:c2", {**stored, "verdict": "rejected", "candidate_id": "c2"})
+        assert [r.verdict for r in log.records()] == ["revised", "rejected"]
+
+
 def test_a_rejection_is_recorded_with_its_kinds_score_and_feedback(make_repo, tmp_path):
     repo = make_repo(SHOP)
     with graph_with_memory(repo, tmp_path) as (graph, store):
@@ -175,7 +207,7 @@ def test_a_rejection_is_recorded_with_its_kinds_score_and_feedback(make_repo, tm
         (rejected, *_) = DecisionLog(store, repo).records()
     assert rejected.thread_id == "r1"
     assert rejected.candidate_id == shown.candidate_id
-    assert (rejected.verdict, rejected.feedback) == ("rejected", "keep public names")
+    assert (rejected.verdict, rejected.feedback) == ("revised", "keep public names")
     assert "rename" in rejected.kinds and "N802" in rejected.addresses
     assert rejected.score == shown.score
 
@@ -192,7 +224,62 @@ def test_a_later_run_skips_what_the_human_kept_rejecting_and_says_so(make_repo, 
     assert "rename" not in proposal.engine and "get_price" not in proposal.diff
     assert "-import os" in proposal.diff
     assert request.notes == [
-        "left N802 findings in shop/pricing.py alone: you rejected 2 times, accepted 0"]
+        "left N802 findings in shop/pricing.py alone: you rejected 2 times in this repository "
+        "(on shop/pricing.py), accepted 0"]
+
+
+def reject(graph, thread: str, feedback: str | None = None) -> tuple:
+    config = {"configurable": {"thread_id": thread}}
+    graph.invoke(Command(resume={"action": "reject", "feedback": feedback}), config,
+                 context=OFFLINE)
+    return graph.get_state(config).next
+
+
+def test_rejecting_with_feedback_twice_leaves_the_candidates_kinds_to_later_runs(
+    make_repo, tmp_path
+):
+    repo = make_repo(SHOP)
+    with graph_with_memory(repo, tmp_path) as (graph, store):
+        first = pause(graph, repo, "asks").proposals[0]
+        assert "-import os" in first.diff
+        assert reject(graph, "asks", "rename getPrice to price_of") == ("approve",)
+        assert reject(graph, "asks", "and say why in the docstring") == ("approve",)
+        asked = DecisionLog(store, repo).records()
+        later = pause(graph, repo, "later")
+    assert [r.verdict for r in asked] == ["revised", "revised"]
+    assert later.notes == []
+    assert "-import os" in later.proposals[0].diff
+
+
+def test_two_plain_rejections_still_skip_the_kinds_in_later_runs(make_repo, tmp_path):
+    repo = make_repo(SHOP)
+    with graph_with_memory(repo, tmp_path) as (graph, store):
+        for thread in ("no", "no again"):
+            pause(graph, repo, thread)
+            assert reject(graph, thread) == ()
+        rejected = DecisionLog(store, repo).records()
+        config = {"configurable": {"thread_id": "later"}}
+        graph.invoke({"request": Request(repo=str(repo), files=["shop/pricing.py"]).dump()},
+                     config, context=OFFLINE)
+        notes = graph.get_state(config).values["notes"]
+    assert [r.verdict for r in rejected] == ["rejected", "rejected"]
+    assert ("left F401 findings in shop/pricing.py alone: you rejected 2 times in this "
+            "repository (on shop/pricing.py), accepted 0") in notes
+
+
+def test_the_skip_note_names_the_files_the_rejections_were_on_not_the_file_at_hand(
+    make_repo, tmp_path
+):
+    repo = make_repo(SHOP)
+    with graph_with_memory(repo, tmp_path) as (graph, store):
+        DecisionLog(store, repo).add(
+            record("rejected", ["rename"], ["N802"], target="shop/cart.py", n=n)
+            for n in range(2)
+        )
+        request = pause(graph, repo, "elsewhere")
+    assert request.notes == [
+        "left N802 findings in shop/pricing.py alone: you rejected 2 times in this repository "
+        "(on shop/cart.py), accepted 0"]
 
 
 def test_past_feedback_on_a_file_reaches_its_generation(make_repo, tmp_path):
@@ -226,5 +313,5 @@ def test_findings_the_human_keeps_rejecting_are_left_alone_while_others_are_fixe
     (proposal,) = request.proposals
     assert "-import os" in proposal.diff
     assert "STOCK: Dict[str, int]" in proposal.diff and "+STOCK: dict" not in proposal.diff
-    assert ("left UP006 findings in shop/pricing.py alone: you rejected 2 times, accepted 0"
-            in request.notes)
+    assert ("left UP006 findings in shop/pricing.py alone: you rejected 2 times in this "
+            "repository (on shop/pricing.py), accepted 0") in request.notes
