@@ -13,6 +13,7 @@ that does not match is refused with the field named, never half used.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,13 +144,15 @@ def _holds_key(path: Path, key: str) -> bool:
 
 
 def impact(repo: Path, target: str, fmt: ImpactFormat = "json", *,
-           knowledge_graph: bool | None = None, coverage: bool = False) -> str:
+           knowledge_graph: bool | None = None, coverage: bool = False,
+           progress: Callable[[str], None] | None = None) -> str:
     """Return the blast radius of target as JSON, Markdown, HTML or Mermaid.
 
     ``knowledge_graph=True`` builds arc-memory's graph when there is none; None uses
     one that exists (see ``analyse``). ``coverage=True`` first records the coverage
     map of the current commit, which later runs use to select tests, unless one is
-    stored and the working tree is the commit's.
+    stored and the working tree is the commit's; progress hears when a recording
+    starts and ends (the result is the return value, never a progress message).
     """
     from healloop.analysis.blast import analyse
     from healloop.reports.impact import render
@@ -159,7 +162,7 @@ def impact(repo: Path, target: str, fmt: ImpactFormat = "json", *,
     if coverage:
         from healloop.analysis.test_impact import ensure_coverage_map
 
-        ensure_coverage_map(repo)
+        ensure_coverage_map(repo, progress=progress)
     return render(analyse(repo, target, knowledge_graph=knowledge_graph), fmt)
 
 

@@ -422,8 +422,9 @@ def impact(
         bool,
         typer.Option("--coverage", help="Run the whole test suite once under coverage "
                      "first and keep which test ran which line at this commit (under "
-                     ".healloop/; reused while no tracked file changes); the blast radius "
-                     "then finds tests no import shows."),
+                     ".healloop/; reused while no tracked file changes; stderr says when "
+                     "it starts and how long it took); the blast radius then finds tests no "
+                     "import shows."),
     ] = False,
 ) -> None:
     """Work out what a change to one file can break: dependents, tests, history."""
@@ -435,7 +436,8 @@ def impact(
         inputs.check_output_file("--output", output, [root / target], repo=root)
     fmt = fmt or agents.output_format(output, agents.IMPACT_SUFFIXES)
     _emit(output, agents.impact(root, target, fmt, knowledge_graph=knowledge_graph or None,
-                                coverage=coverage))
+                                coverage=coverage,
+                                progress=lambda said: console.stderr(f"healloop: {said}")))
 
 
 @app.command()

@@ -19,6 +19,8 @@ import difflib
 import functools
 import json
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -27,8 +29,8 @@ from healloop.analysis import history as git_history
 from healloop.analysis import import_time, once
 from healloop.analysis.cache import cache_dir
 from healloop.analysis.import_time import ImportTimeEffect
-from healloop.analysis.imports import ImportGraph
-from healloop.analysis.pytest_config import SuiteConfig
+from healloop.analysis.imports import ImportGraph, python_files
+from healloop.analysis.pytest_config import SuiteConfig, suite_config
 from healloop.state import BlastRadius
 
 _PLUGIN = Path(__file__).with_name("_coverage_plugin.py")
@@ -264,16 +266,47 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
     return _parsed(data)
 
 
-def ensure_coverage_map(repo: Path, *, limits: object | None = None) -> CoverageMap:
+def ensure_coverage_map(repo: Path, *, limits: object | None = None,
+                        progress: Callable[[str], None] | None = None) -> CoverageMap:
     """Return the coverage map of HEAD, recording it unless a current one is stored.
 
     A stored map is reused while the working tree is HEAD's: a changed tracked file
-    (a test, a conftest, the code) may change which test runs which line.
+    (a test, a conftest, the code) may change which test runs which line. Recording
+    runs the whole suite under coverage, minutes on a large one and silent until it
+    ends: progress, when given, hears what is about to happen before the run and how
+    long it took after it, so that a user can tell a long run from a hung one.
     """
-    coverage, _ = load_coverage_map(repo)
-    if coverage is not None and not _changed_since_head(repo):
+    coverage, head = load_coverage_map(repo)
+    changed = _changed_since_head(repo) if head else frozenset()
+    if coverage is not None and not changed:
         return coverage
-    return collect_coverage_map(repo, limits=limits)
+    if progress is None or not head:
+        return collect_coverage_map(repo, limits=limits)
+    config = suite_config(repo)
+    files = sum(config.in_suite(f) for f in python_files(repo))
+    why = (f" again ({_count(len(changed), 'tracked file')} changed since it was recorded)"
+           if coverage is not None else "")
+    progress(f"recording the coverage map of {head[:10]}{why}: the whole test suite "
+             f"({_count(files, 'test file')}) runs once under coverage, slower than a plain "
+             "test run; the map is kept for this commit and reused while no tracked file "
+             "changes")
+    started = time.monotonic()
+    recorded = collect_coverage_map(repo, limits=limits)
+    progress(f"recorded the coverage map of {head[:10]} in "
+             f"{_duration(time.monotonic() - started)}: {_count(len(recorded.tests), 'test')}")
+    return recorded
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
+
+
+def _duration(seconds: float) -> str:
+    """Say how long something took: 4.2 s, 5 min 27 s."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
 
 
 def _changed_since_head(repo: Path) -> frozenset[str]:

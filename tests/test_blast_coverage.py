@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
-from conftest import git_commit, write_repo
+from conftest import git_commit, invoke, write_repo
 
 from healloop.analysis.blast import analyse
 from healloop.analysis.test_impact import affected_by, affected_tests, collect_coverage_map
@@ -789,3 +791,29 @@ def test_a_case_named_by_a_path_is_mapped_by_the_id_every_copy_reports(tmp_path:
     # Recorded in one scratch copy, run in another: the id must not name the first.
     assert collect_coverage_map(repo).tests == [
         "tests/test_core.py::test_area[tests/test_core.py]"]
+
+
+def test_impact_says_on_stderr_that_it_records_the_map_and_how_long_it_took(repo: Path) -> None:
+    # On a large suite the recording runs for minutes: the user must see it is at work,
+    # and stdout must stay the result alone (JSON others read).
+    recorded = invoke("impact", "pkg/core.py", "--repo", repo, "--coverage")
+    assert recorded.exit_code == 0, recorded.output
+    starts, ends = recorded.stderr.splitlines()
+    assert re.fullmatch(
+        r"healloop: recording the coverage map of [0-9a-f]{10}: the whole test suite "
+        r"\(2 test files\) runs once under coverage, slower than a plain test run; the map "
+        r"is kept for this commit and reused while no tracked file changes", starts)
+    assert re.fullmatch(
+        r"healloop: recorded the coverage map of [0-9a-f]{10} in \d+\.\d s: 3 tests", ends)
+    assert recorded.output.index(ends) < recorded.output.index(recorded.stdout)
+    assert json.loads(recorded.stdout)["test_source"] == "coverage"
+
+    reused = invoke("impact", "pkg/core.py", "--repo", repo, "--coverage")
+    assert (reused.exit_code, reused.stderr, reused.stdout) == (0, "", recorded.stdout)
+
+    (repo / "tests/test_core.py").write_text(
+        (repo / "tests/test_core.py").read_text() + "\n\ndef test_more():\n    pass\n")
+    again = invoke("impact", "pkg/core.py", "--repo", repo, "--coverage")
+    starts, ends = again.stderr.splitlines()
+    assert "map of" in starts and "again (1 tracked file changed since it was recorded)" in starts
+    assert ends.endswith(": 4 tests")
