@@ -336,7 +336,7 @@ def history(repo: Repo, checkpointer: Checkpointer = None, as_json: JsonFlag = F
         return
     typer.echo(f"{len(records)} decisions: {profile.accepted} accepted, "
                f"{profile.rejected} rejected, {profile.revised} rejected with feedback "
-               "(held against no kind)")
+               "(held against the kinds the candidate approved after them dropped)")
     for title, table in tables.items():
         typer.echo(f"\n{title:<14} accepted  rejected  effect")
         for kind, stats in sorted(table.items()):

@@ -5,7 +5,8 @@ Every approval and rejection is recorded in the LangGraph store of the run
 candidates with it: kinds the human rejected repeatedly are skipped (and the run says
 so), kinds they accepted are tried and proposed first, and their past feedback on a
 file goes into the model's context. A rejection with feedback asks for another round
-(``revised``) and counts against no kind.
+(``revised``) and counts only against the kinds the candidate approved later in that
+run does without.
 """
 
 from healloop.learning.kinds import addressed, edit_kinds, finding_kind

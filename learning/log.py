@@ -2,7 +2,12 @@
 
 A rejection with feedback is recorded as ``revised``: the human asked for more or
 something else, which is not a verdict against the kinds of change the candidate
-made ("rename this too" comes with a lint fix the human has nothing against).
+made ("rename this too" comes with a lint fix the human has nothing against). What
+the feedback was against shows when the same run ends: once the human approves a
+candidate for the target, each revision of it is held against the kinds the approved
+candidate left out (``dropped_kinds``, ``dropped_addresses``): they asked for another
+round and chose a change without them. A revision whose run ends otherwise is held
+against nothing.
 
 The store lives where the checkpointer does (SQLite under ``<repo>/.healloop/`` by
 default, PostgreSQL when configured), so decisions survive the process and follow a
@@ -42,6 +47,10 @@ class DecisionRecord(Report):
     files: list[str] = Field(default=[], description="Every file the candidate changed.")
     score: float = 0.0
     feedback: str = ""
+    dropped_kinds: list[str] = Field(
+        default=[], description="Of a revision: its edit kinds the approved one lacks.")
+    dropped_addresses: list[str] = Field(
+        default=[], description="Of a revision: its finding kinds the approved one did not fix.")
     at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @model_validator(mode="before")
@@ -81,6 +90,17 @@ class DecisionRecord(Report):
             score=evaluation.score, feedback=feedback or "",
         )
 
+    def settled_by(self, approved: DecisionRecord) -> DecisionRecord:
+        """Return this revision held against what the candidate approved after it lacks.
+
+        Kinds both share are what the human kept asking for, or did not mind; kinds
+        only the revision had are what the other round was asked for without.
+        """
+        return self.model_copy(update={
+            "dropped_kinds": [k for k in self.kinds if k not in approved.kinds],
+            "dropped_addresses": [a for a in self.addresses if a not in approved.addresses],
+        })
+
     @property
     def key(self) -> str:
         """Return the store key: one record per run and candidate."""
@@ -106,11 +126,24 @@ class DecisionLog:
         for record in records:
             self.store.put(self.namespace, record.key, record.dump(), index=False)
 
-    def records(self) -> list[DecisionRecord]:
-        """Return every decision, oldest first."""
+    def settle(self, approved: Iterable[DecisionRecord]) -> None:
+        """Hold the revisions of each approved target in its run against what it lacks.
+
+        Called when an approval is recorded: only then is it known what the feedback
+        was against (see ``DecisionRecord.settled_by``).
+        """
+        for accepted in approved:
+            self.add(earlier.settled_by(accepted)
+                     for earlier in self.records(thread_id=accepted.thread_id)
+                     if earlier.verdict == "revised" and earlier.target == accepted.target)
+
+    def records(self, thread_id: str | None = None) -> list[DecisionRecord]:
+        """Return every decision, or those of one run, oldest first."""
         found: list[DecisionRecord] = []
+        where = {"thread_id": thread_id} if thread_id is not None else None
         while True:
-            page = self.store.search(self.namespace, limit=_PAGE, offset=len(found))
+            page = self.store.search(self.namespace, filter=where, limit=_PAGE,
+                                     offset=len(found))
             found.extend(DecisionRecord.model_validate(item.value) for item in page)
             if len(page) < _PAGE:
                 break

@@ -6,8 +6,10 @@ explain rejections away: a rejection is blamed on the candidate's kinds the huma
 never accepted, and on all of its kinds only when they have all been accepted
 before. (Lint fixes ride along with most candidates; a human who accepts them but
 rejects reformatting has rejected the reformatting.) A rejection with feedback
-(``revised``) blames no kind: it asks for another round, often for more of the same
-("also rename this"), and the feedback itself goes to the model. A kind is skipped
+(``revised``) asks for another round, often for more of the same ("also rename
+this"), and the feedback itself goes to the model; it blames only the kinds the
+candidate the human approved later in the same run did without, like a rejection of
+those kinds, and no kind when the run ended without an approval. A kind is skipped
 once it was blamed at least ``SKIP_AFTER`` times and three times as often as it was
 accepted; any kind's preference is its net acceptance shrunk towards zero while
 evidence is thin.
@@ -82,8 +84,7 @@ class Profile:
                     for kind in kinds:
                         table.setdefault(kind, KindStats()).accepted += 1
         for record in records:
-            if record.verdict == "rejected":
-                profile.rejected += 1
+            if record.verdict != "accepted":
                 for table, kinds in profile._tables(record):
                     fresh = [k for k in kinds if k not in table or not table[k].accepted]
                     for kind in fresh or kinds:
@@ -91,6 +92,7 @@ class Profile:
                         stats.rejected += 1
                         if record.target not in stats.rejected_on:
                             stats.rejected_on.append(record.target)
+        profile.rejected = sum(r.verdict == "rejected" for r in records)
         profile.revised = sum(r.verdict == "revised" for r in records)
         for record in records:
             if record.feedback:
@@ -99,8 +101,12 @@ class Profile:
         return profile
 
     def _tables(self, record: DecisionRecord) -> list[tuple[dict[str, KindStats], list[str]]]:
-        return [(self.edits, list(dict.fromkeys(record.kinds))),
-                (self.findings, list(dict.fromkeys(record.addresses)))]
+        """Return each table with the kinds of it the record speaks for or against."""
+        revised = record.verdict == "revised"
+        kinds = record.dropped_kinds if revised else record.kinds
+        addresses = record.dropped_addresses if revised else record.addresses
+        return [(self.edits, list(dict.fromkeys(kinds))),
+                (self.findings, list(dict.fromkeys(addresses)))]
 
     def skipped_edits(self) -> set[str]:
         """Return the edit kinds later runs leave out."""

@@ -102,7 +102,11 @@ def check_decision(answer: Any, request: ApprovalRequest) -> ApprovalDecision | 
 def _remember(
     state: HealState, runtime: Runtime[RunContext], decision: ApprovalDecision, ids: list[str]
 ) -> None:
-    """Record the verdict on each decided candidate in the store, when there is one."""
+    """Record the verdict on each decided candidate in the store, when there is one.
+
+    An approval also settles what the run's earlier rejections with feedback of the
+    same target were against: the kinds the approved candidate does without.
+    """
     store = getattr(runtime, "store", None)
     if store is None:
         return
@@ -113,11 +117,13 @@ def _remember(
     # Feedback asks for another round, not for fewer changes of the candidate's kinds.
     verdict: Verdict = ("accepted" if decision.action == "approve"
                         else "revised" if decision.feedback else "rejected")
-    DecisionLog(store, repo_of(state)).add(
-        DecisionRecord.of(thread, verdict, candidates[cid], evaluations[cid],
-                          reviews.get(candidates[cid].target), decision.feedback)
-        for cid in ids
-    )
+    records = [DecisionRecord.of(thread, verdict, candidates[cid], evaluations[cid],
+                                 reviews.get(candidates[cid].target), decision.feedback)
+               for cid in ids]
+    log = DecisionLog(store, repo_of(state))
+    log.add(records)
+    if verdict == "accepted":
+        log.settle(records)
 
 
 def approval_request(state: HealState) -> ApprovalRequest:

@@ -22,8 +22,8 @@ from healloop.state import ApprovalRequest, Candidate, FileChange, Finding, Requ
 OFFLINE = RunContext(engine="offline", jobs=2)
 
 
-def record(verdict: str, kinds=(), addresses=(), target="a.py", feedback="", n=0):
-    return DecisionRecord(thread_id=f"t{n}", candidate_id="c1", target=target, verdict=verdict,
+def record(verdict: str, kinds=(), addresses=(), target="a.py", feedback="", n=0, cid="c1"):
+    return DecisionRecord(thread_id=f"t{n}", candidate_id=cid, target=target, verdict=verdict,
                           engine="ruff", kinds=list(kinds), addresses=list(addresses),
                           feedback=feedback)
 
@@ -112,6 +112,59 @@ def test_a_rejection_with_feedback_is_held_against_no_kind():
     assert profile.skipped_edits() == profile.skipped_findings() == set()
     assert profile.preference(["lint-fix"], ["F401"]) == 0.0
     assert profile.feedback_on("a.py") == ["rename x to y"]
+
+
+def decided(tmp_path: Path, *decisions: DecisionRecord) -> list[DecisionRecord]:
+    """Record decisions one by one, as the approve node does; return the log."""
+    with open_store(str(tmp_path / "store.sqlite"), tmp_path) as store:
+        log = DecisionLog(store, tmp_path / "repo")
+        for decision in decisions:
+            log.add([decision])
+            if decision.verdict == "accepted":
+                log.settle([decision])
+        return log.records()
+
+
+def test_a_revision_then_an_approval_without_some_of_its_kinds_blames_those_kinds(tmp_path):
+    # "Keep public names; do not reformat", then the lint fix alone is approved: the
+    # feedback was against the rename and the reformatting, not the lint fix.
+    asked = record("revised", ["lint-fix", "rename", "format"], ["F401", "N802"], n=1,
+                   feedback="keep public names; do not reformat")
+    on_another_file = record("revised", ["format"], target="b.py", feedback="no", n=1, cid="c2")
+    in_another_run = record("revised", ["format"], feedback="no", n=2)
+    approved = record("accepted", ["lint-fix"], ["F401"], n=1, cid="c3")
+    records = decided(tmp_path, asked, on_another_file, in_another_run, approved)
+    assert {r.key: (r.dropped_kinds, r.dropped_addresses) for r in records} == {
+        "t1:c1": (["rename", "format"], ["N802"]), "t1:c2": ([], []), "t2:c1": ([], []),
+        "t1:c3": ([], [])}
+    profile = Profile.of(records)
+    assert {k: (s.accepted, s.rejected) for k, s in profile.edits.items()} == {
+        "lint-fix": (1, 0), "rename": (0, 1), "format": (0, 1)}
+    assert profile.findings["N802"].effect == "ranked down"
+    assert (profile.accepted, profile.rejected, profile.revised) == (1, 0, 3)
+
+
+def test_a_revision_then_an_approval_with_all_of_its_kinds_blames_none(tmp_path):
+    # The field tester asked for a rename on top of the lint fix and approved the
+    # candidate that did both: they asked for more, and got it.
+    asked = record("revised", ["lint-fix"], ["F401", "I001"], n=1,
+                   feedback="rename getPrice to price_of")
+    approved = record("accepted", ["rename", "lint-fix"], ["F401", "I001", "N802"], n=1,
+                      cid="c2")
+    profile = Profile.of(decided(tmp_path, asked, approved))
+    assert all(s.rejected == 0 for s in [*profile.edits.values(), *profile.findings.values()])
+    assert profile.edits["lint-fix"].effect == "tried first"
+
+
+def test_a_revision_then_a_plain_rejection_counts_only_the_plain_rejection(tmp_path):
+    asked = record("revised", ["lint-fix"], ["F401", "I001"], n=1,
+                   feedback="rename getPrice to price_of")
+    refused = record("rejected", ["rename", "lint-fix"], ["F401", "I001", "N802"], n=1,
+                     cid="c2")
+    profile = Profile.of(decided(tmp_path, asked, refused))
+    assert {k: s.rejected for k, s in profile.edits.items()} == {"rename": 1, "lint-fix": 1}
+    assert profile.edits["lint-fix"].effect == "ranked down"
+    assert profile.skipped_edits() == profile.skipped_findings() == set()
 
 
 def test_the_files_a_kind_was_rejected_on_are_named_at_most_three():
@@ -249,6 +302,30 @@ def test_rejecting_with_feedback_twice_leaves_the_candidates_kinds_to_later_runs
     assert [r.verdict for r in asked] == ["revised", "revised"]
     assert later.notes == []
     assert "-import os" in later.proposals[0].diff
+
+
+def test_sending_renames_back_until_the_approved_one_keeps_the_names_ranks_renames_down(
+    make_repo, tmp_path
+):
+    repo = make_repo(SHOP)
+    config = {"configurable": {"thread_id": "names"}}
+    with graph_with_memory(repo, tmp_path) as (graph, store):
+        shown = pause(graph, repo, "names").proposals[0]
+        while "rename" in shown.engine:
+            assert reject(graph, "names", "keep public names") == ("approve",)
+            snapshot = graph.get_state(config)
+            shown = ApprovalRequest.model_validate(snapshot.tasks[0].interrupts[-1].value
+                                                   ).proposals[0]
+        graph.invoke(Command(resume={"action": "approve"}), config, context=OFFLINE)
+        records = DecisionLog(store, repo).records()
+        later = pause(graph, repo, "later").proposals[0]
+    (accepted,) = [r for r in records if r.verdict == "accepted"]
+    revised = [r for r in records if r.verdict == "revised"]
+    assert len(revised) == len(records) - 1 >= 1
+    assert "rename" not in accepted.kinds
+    assert all("rename" in r.dropped_kinds and "N802" in r.dropped_addresses for r in revised)
+    assert Profile.of(records).edits["rename"].effect in ("ranked down", "skipped")
+    assert "rename" not in later.engine and "-import os" in later.diff
 
 
 def test_two_plain_rejections_still_skip_the_kinds_in_later_runs(make_repo, tmp_path):
