@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import tomllib
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -39,7 +40,46 @@ def has_ruff_config(repo: Path) -> bool:
 
 
 def _select(repo: Path) -> list[str]:
-    return [] if has_ruff_config(repo) else ["--select", DEFAULT_SELECT]
+    return [*([] if has_ruff_config(repo) else ["--select", DEFAULT_SELECT]), *_target(repo)]
+
+
+_LOWER_BOUND = re.compile(r"(?:>=|\^|~=?|==)\s*(\d+)\.(\d+)")
+
+
+def _target(repo: Path) -> list[str]:
+    """Return ruff's --target-version for the oldest Python the project supports.
+
+    ruff reads ``target-version`` and ``[project] requires-python`` itself; a project
+    that says it only in Poetry's table, setup.cfg or setup.py would otherwise get
+    fixes for a newer Python than it supports (``typing.Self``, ``X | Y`` at run time).
+    """
+    texts = {name: _text(repo / name) for name in ("pyproject.toml", "ruff.toml", ".ruff.toml",
+                                                   "setup.cfg", "setup.py")}
+    if any("target-version" in texts[n] for n in ("pyproject.toml", "ruff.toml", ".ruff.toml")):
+        return []
+    try:
+        pyproject = tomllib.loads(texts["pyproject.toml"])
+    except tomllib.TOMLDecodeError:
+        pyproject = {}
+    if pyproject.get("project", {}).get("requires-python"):
+        return []
+    poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
+    declared = [poetry if isinstance(poetry, str) else "",
+                *re.findall(r"python_requires\s*=\s*['\"]?([^'\"\n]+)", texts["setup.cfg"]),
+                *re.findall(r"python_requires\s*=\s*['\"]([^'\"]+)", texts["setup.py"])]
+    for spec in declared:
+        if found := _LOWER_BOUND.search(spec):
+            major, minor = int(found.group(1)), int(found.group(2))
+            if major == 3:
+                return ["--target-version", f"py3{max(minor, 7)}"]
+    return []
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _severity(code: str) -> Severity:
@@ -116,7 +156,8 @@ def fix(
     fixed = proc.stdout if proc.returncode == 0 and proc.stdout else content
     if format_code:
         proc = subprocess.run(
-            [_ruff(), "format", "--no-cache", "--quiet", "--stdin-filename", path, "-"],
+            [_ruff(), "format", "--no-cache", "--quiet", *_target(repo), "--stdin-filename", path,
+             "-"],
             input=fixed, capture_output=True, text=True, cwd=repo, check=False,
         )
         if proc.returncode == 0 and proc.stdout:

@@ -89,3 +89,21 @@ def test_ruff_output_that_is_not_json_is_one_line_and_exit_2(make_repo, tmp_path
     (line,) = result.stderr.splitlines()
     assert line == ("healloop: error: ruff printed no JSON findings for calc.py: "
                     "All checks passed!"), line
+
+
+OPTIONAL = ("from typing import Optional\n\n\n"
+            "def f(x: Optional[int]) -> Optional[int]:\n    return x\n")
+"""`X | None` in a signature is an error at run time before Python 3.10."""
+
+
+@pytest.mark.parametrize(("name", "text", "newer"), [
+    ("pyproject.toml", '[tool.poetry.dependencies]\npython = ">=3.9"\n', False),
+    ("pyproject.toml", '[tool.poetry.dependencies]\npython = "^3.8"\n', False),
+    ("setup.cfg", "[options]\npython_requires = >=3.9\n", False),
+    ("setup.py", "from setuptools import setup\n\nsetup(python_requires='>=3.8')\n", False),
+    ("pyproject.toml", '[project]\nname = "x"\nrequires-python = ">=3.10"\n', True),
+])
+def test_fixes_target_the_oldest_python_the_project_supports(make_repo, name, text, newer):
+    repo = make_repo({"m.py": OPTIONAL, name: text}, git=False)
+    fixed = lint.fix(repo, "m.py", OPTIONAL)
+    assert ("int | None" in fixed) is newer, fixed
