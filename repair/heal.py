@@ -83,7 +83,8 @@ def heal(
                              on_plausible=validator.start)
         _log.debug("search: %d tried, %d plausible, %d partial in %.2fs", outcome.tried,
                    len(outcome.plausible), len(outcome.partial), outcome.seconds)
-        patches, partial = _validated(validator, outcome, failing, passing)
+        patches, partial = _validated(validator, outcome, failing, passing,
+                                      contested=runner.mode == "hot")
     return Repair(patches=patches, partial=partial, failing=failing, tried=outcome.tried,
                   plausible=len(outcome.plausible), seconds=time.monotonic() - started)
 
@@ -169,10 +170,16 @@ class _Checker:
 
 
 def _validated(
-    validator: _Validator, outcome: Outcome, failing: list[str], passing: list[str]
+    validator: _Validator, outcome: Outcome, failing: list[str], passing: list[str], *,
+    contested: bool = False,
 ) -> tuple[list[Patch], bool]:
-    """Return the best patch that passes a real sandboxed run, and whether it is partial."""
-    for patch in outcome.plausible[:_TRIES]:
+    """Return the best patch that passes a real sandboxed run, and whether it is partial.
+
+    With contested, patches that fixed every failing test but broke passing ones in
+    a hot runner are run for real too: a warm process can keep the old function
+    where a test module stored it, and wrongly report the break.
+    """
+    for patch in [*outcome.plausible[:_TRIES], *(outcome.contested[:_TRIES] if contested else [])]:
         if validator.holds(patch, failing, passing):
             return [patch], False
     for patch in outcome.partial[:1]:

@@ -67,6 +67,11 @@ class Outcome:
     tried: int
     seconds: float
     suspects: list[Suspect] = field(default_factory=list)
+    contested: list[Patch] = field(default_factory=list)
+    """Patches that fix every failing test but broke passing ones in the fast runner,
+    best first: a runner that rebinds the target in a warm process misses references
+    other modules keep (a function stored in a dict at import), so only the real
+    sandbox can tell."""
 
 
 @dataclass
@@ -120,6 +125,7 @@ class _Search:
         self.tried = 0
         self.plausible: list[Patch] = []
         self.partial: list[Patch] = []
+        self.contested: list[Patch] = []
         self.kills: Counter[str] = Counter()
         self.first_plausible: tuple[float, float] | None = None  # (priority, time)
         self.on_plausible: Callable[[Patch], None] | None = None
@@ -142,6 +148,7 @@ class _Search:
             plausible=sorted(self.plausible, key=_preference),
             partial=sorted(self.partial, key=lambda p: (-len(p.fixed), *_preference(p))),
             tried=self.tried, seconds=time.monotonic() - self.start, suspects=suspects,
+            contested=sorted(self.contested, key=_preference),
         )
 
     def _out_of_time(self) -> bool:
@@ -181,6 +188,12 @@ class _Search:
         for t in broken:
             self.kills[t] += 1
         if broken:
+            if len(fixed) == len(self.failing):
+                contested = Patch(candidate, edits, priority, fixed=fixed, broken=broken,
+                                  tokens=changed_tokens(self.source, candidate))
+                self.contested.append(contested)
+                if len(self.contested) == 1 and self.on_plausible is not None:
+                    self.on_plausible(contested)  # the real run can start at once
             return None
         patch = Patch(candidate, edits, priority, fixed=fixed,
                       tokens=changed_tokens(self.source, candidate),

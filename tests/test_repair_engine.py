@@ -128,3 +128,29 @@ def test_offline_and_auto_runs_include_repair_after_ruff(engine: str, has_repair
     assert ("repair" in names) == has_repair
     if has_repair:
         assert names.index("repair") > names.index(LintFixEngine.name)
+
+
+TABLE_TESTS = '''\
+from finder import last_index
+
+# Stored at import, as a table of handlers would be: a warm runner that rebinds
+# last_index in the module keeps the old function here.
+HANDLERS = {"last": last_index}
+
+
+def test_the_table_agrees_with_the_module():
+    assert HANDLERS["last"]([5, 6, 7], 5) == last_index([5, 6, 7], 5)
+'''
+
+
+@pytest.mark.slow
+def test_a_fix_the_fast_runner_misjudges_is_checked_for_real(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    (repo / "test_table.py").write_text(TABLE_TESTS)
+    with Workspace(repo) as workspace:
+        run = run_tests(workspace, ["test_finder.py", "test_table.py"])
+    assert run.failing == {"test_finder.py::test_found_at_start"}
+
+    proposals = TestRepairEngine().propose(job_for(repo, run, repair_seconds=60))
+
+    assert [p.content for p in proposals] == [MODULE.replace("- 1, 0, -1)", "- 1, -1, -1)")]
