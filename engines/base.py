@@ -32,6 +32,8 @@ class GenerationJob:
     """Evaluations of earlier candidates for this target."""
     leave_alone: list[str] = field(default_factory=list)
     """Finding kinds (ruff codes, ...) the human keeps rejecting fixes for: keep them."""
+    notes: list[str] = field(default_factory=list)
+    """What an engine tells the user of its work, e.g. why it proposes nothing."""
 
 
 @dataclass

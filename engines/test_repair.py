@@ -56,6 +56,10 @@ class TestRepairEngine:
             _remember(_CACHE, key, [_proposal(p, repair) for p in repair.patches])
             if not repair.patches:
                 _remember(_FRUITLESS, origin, _FRUITLESS.get(origin, 0) + 1)
+                job.notes.append(
+                    f"repair of {job.target}: {repair.tried} edit(s) tried in "
+                    f"{repair.seconds:.0f}s, none made {len(failing)} failing test(s) pass "
+                    "without breaking another")
         return [replace(p) for p in _CACHE[key]]
 
 

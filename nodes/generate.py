@@ -157,7 +157,7 @@ def _job(
         repo=repo_of(state), target=target, source=source,
         original=state["originals"][target], review=report,
         blast_radius=blast_of(state, target), iteration=iteration, context=ctx,
-        history=history, leave_alone=left,
+        history=history, leave_alone=left, notes=notes,
         feedback=[
             *(e.feedback for e in history[-3:] if e.feedback),
             *state.get("feedback", []),
