@@ -21,16 +21,17 @@ EXIT = {"accepted": 0, "no_improvement": 1, "rejected": 1, "awaiting_approval": 
 """Exit code of the CLI for each final status."""
 
 
-def score_text(value: float | None, threshold: float) -> str:
-    """Return a score with two decimals, or as many as it takes not to look like threshold.
+def score_text(value: float | None, *others: float) -> str:
+    """Return a score with two decimals, or as many as it takes not to look like others.
 
-    0.6995 against a threshold of 0.70 is below it, and must not read "0.70".
+    0.6995 against a threshold of 0.70 is below it, and must not read "0.70"; 0.8997
+    against an original's 0.8958 is better, and must not read as the same 0.90.
     """
     if value is None:
         return "-"
     for places in (2, 3, 4):
         text = f"{value:.{places}f}"
-        if value == threshold or float(text) != threshold:
+        if all(value == other or text != f"{other:.{places}f}" for other in others):
             return text
     return f"{value:.6f}"
 
@@ -90,8 +91,9 @@ def show_request(request: ApprovalRequest) -> None:
         typer.echo(f"learned: {note}")
     for p in request.proposals:
         typer.echo(p.diff)
-        typer.echo(f"{p.target}: score {score_text(p.score, request.threshold)} (original "
-                   f"{score_text(p.original_score, request.threshold)}, "
+        pair = (p.score, p.original_score)
+        typer.echo(f"{p.target}: score {score_text(p.score, request.threshold, *pair)} "
+                   f"(original {score_text(p.original_score, request.threshold, *pair)}, "
                    f"threshold {request.threshold:.2f}) by {p.engine}: {p.summary}")
         if len(p.files) > 1:
             typer.echo(f"  one change to {len(p.files)} files: {', '.join(p.files)}")

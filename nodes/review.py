@@ -22,7 +22,7 @@ from healloop.evaluation.score import feedback, score
 from healloop.llm.factory import model_wanted
 from healloop.nodes._common import context_of, limits_of
 from healloop.sandbox import Workspace
-from healloop.sandbox.pytest_run import interpreter_note
+from healloop.sandbox.pytest_run import interpreter_note, telling_line
 from healloop.state import Evaluation, Finding, ReviewReport, TargetTask, TestRun
 from healloop.writes import read_source
 
@@ -115,7 +115,9 @@ def _test_findings(target: str, run: TestRun | None) -> list[Finding]:
         return []
     failing = [
         Finding(file=target, line=failure_line(target, r.message), rule=r.nodeid,
-                source="pytest", severity="error", message=f"test {r.outcome}: {r.nodeid}")
+                source="pytest", severity="error",
+                message=f"test {r.outcome}: {r.nodeid}"
+                + (f": {telling_line(r.message)[:300]}" if r.message.strip() else ""))
         for r in run.results
         if r.outcome in ("failed", "error", "timeout")
     ]

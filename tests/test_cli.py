@@ -179,6 +179,8 @@ def test_a_score_near_the_threshold_is_shown_with_the_decimals_that_tell_them_ap
     assert score_text(0.7, 0.7) == "0.70"
     assert score_text(0.83, 0.7) == "0.83"
     assert score_text(None, 0.7) == "-"
+    # An improvement never reads as the same score as the original's.
+    assert (score_text(0.8997, 0.7, 0.8958), score_text(0.8958, 0.7, 0.8997)) == ("0.900", "0.896")
 
 
 def test_the_progress_line_of_a_decision_says_what_was_decided(capsys):

@@ -310,6 +310,8 @@ def test_a_failing_test_is_a_finding_at_the_targets_line_it_failed_on(tmp_path: 
                 if f.source == "pytest"}
     assert findings["tests/test_core.py::test_negative"].line == 3  # the raise
     assert findings["tests/test_core.py::test_wrong"].line == 1  # failed in the test itself
+    assert findings["tests/test_core.py::test_wrong"].message == (
+        "test failed: tests/test_core.py::test_wrong: assert 4 == 5")
 
 
 @pytest.mark.slow
