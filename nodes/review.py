@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from langgraph.runtime import Runtime
 
-from healloop.analysis import metrics
+from healloop.analysis import lint, metrics
 from healloop.analysis.tests_for import tests_for
 from healloop.context import RunContext
 from healloop.evaluation.measure import measure
@@ -81,6 +81,9 @@ def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
         tests=m.tests,
         notes=[] if tests else ["no test reaches this target"],
     )
+    if not lint.has_ruff_config(repo):
+        report.notes.append(f"the repository configures no ruff: its findings are healloop's "
+                            f"default rules ({lint.DEFAULT_SELECT})")
     if tests and (note := interpreter_note(repo)):
         report.notes.append(note)
     if m.tests and m.tests.deselected:

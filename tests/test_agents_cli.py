@@ -160,7 +160,8 @@ def test_files_are_taken_space_separated_or_repeated(make_repo, files):
     assert result.exit_code == 0, result.output
     reviews = ReviewSet.model_validate_json(result.stdout).reviews
     assert [r.target for r in reviews] == ["calc/ops.py", "calc/report.py"]
-    assert reviews[1].findings == [] and reviews[0].notes == ["no test reaches this target"]
+    assert reviews[1].findings == [] and reviews[0].notes[0] == "no test reaches this target"
+    assert "the repository configures no ruff" in reviews[0].notes[1]
 
 
 def test_review_as_sarif_validates_against_the_sarif_schema(make_repo, tmp_path):
