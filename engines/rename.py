@@ -115,21 +115,87 @@ def rename_uses(source: str, old: str, new: str, lines: set[int] | None = None) 
         logical = _logical_lines(source)
     except (tokenize.TokenError, SyntaxError):
         return source
+    # At call sites, a name the file binds itself (an assignment, a parameter) is its
+    # own, though spelt alike: `Cache = cachetools.Cache` keeps its left side.
+    own = _bound_here(source, old) if lines is not None else set()
     edits: list[tuple[int, int, int, str]] = []
     for statement in logical:
         rows = range(statement[0].start[0], statement[-1].end[0] + 1)
         exports = any(t.type == tokenize.NAME and t.string == "__all__" for t in statement[:2])
         wanted = lines is None or any(r in lines for r in rows)
         for t in statement:
-            if wanted and t.type == tokenize.NAME and t.string == old:
+            if wanted and t.type == tokenize.NAME and t.string == old and t.start not in own:
                 edits.append((t.start[0], t.start[1], t.end[1], new))
             elif exports and t.type == tokenize.STRING and t.string[1:-1] == old:
                 edits.append((t.start[0], t.start[1], t.end[1], f"{t.string[0]}{new}{t.string[0]}"))
+            elif (wanted and t.type == tokenize.STRING and t.start[0] == t.end[0]
+                  and _FSTRING.match(t.string)):
+                renamed = _in_fields(t.string, old, new)
+                if renamed != t.string:
+                    edits.append((t.start[0], t.start[1], t.end[1], renamed))
     text = source.splitlines(keepends=True)
     for row, start, end, value in sorted(edits, reverse=True):
         line = text[row - 1]
         text[row - 1] = line[:start] + value + line[end:]
     return "".join(text)
+
+
+_FSTRING = re.compile(r"[rRbBuU]*[fF][rRbB]*('{3}|\"{3}|'|\")")
+
+
+def _in_fields(literal: str, old: str, new: str) -> str:
+    """Return an f-string literal with the name old renamed in its replacement fields.
+
+    Python before 3.12 tokenizes an f-string as one string: its ``{...}`` fields are
+    code all the same. Quoted text inside a field, and the literal text, stay as they are.
+    """
+    opening = _FSTRING.match(literal)
+    if opening is None:
+        return literal
+    begin, end = opening.end(), len(literal) - len(opening.group(1))
+    word = re.compile(rf"(?<!\w){re.escape(old)}(?!\w)")
+    out, depth, quote, field_start, i = [literal[:begin]], 0, "", 0, begin
+    last = begin
+    while i < end:
+        char = literal[i]
+        if depth == 0:
+            if literal.startswith("{{", i):
+                i += 2
+                continue
+            if char == "{":
+                depth, field_start = 1, i + 1
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                out.append(literal[last:field_start])
+                parts = re.split(r"""('[^']*'|"[^"]*")""", literal[field_start:i])
+                out.extend(part if part[:1] in ("'", '"') else word.sub(new, part)
+                           for part in parts)
+                last = i
+        i += 1
+    out.append(literal[last:])
+    return "".join(out)
+
+
+def _bound_here(source: str, name: str) -> set[tuple[int, int]]:
+    """Return where source binds name itself: assignment targets, parameters, definitions."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            found.add((node.lineno, node.col_offset))
+        elif isinstance(node, ast.arg) and node.arg == name:
+            found.add((node.lineno, node.col_offset))
+    return found
 
 
 def _names_in(source: str) -> set[str]:

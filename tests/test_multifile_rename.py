@@ -133,3 +133,17 @@ def test_the_rename_engine_proposes_only_what_was_asked_for():
 def test_the_rename_engine_refuses_a_name_already_taken():
     taken = PRICING + "\n\ndef get_price():\n    return 0\n"
     assert RenameEngine().propose(job(taken, [naming_finding("getPrice")])) == []
+
+
+def test_a_rename_reaches_the_fields_of_an_f_string_and_nothing_else_in_it():
+    source = ('def _pad(s):\n    return s\n\n\n'
+              'x = f"_pad {_pad(1)!r:>{_pad(2)}} {{_pad}} {d[\'_pad\']}"\n')
+    renamed = rename_uses(source, "_pad", "_pad_right")
+    assert renamed.splitlines()[-1] == (
+        'x = f"_pad {_pad_right(1)!r:>{_pad_right(2)}} {{_pad}} {d[\'_pad\']}"')
+
+
+def test_a_call_site_keeps_the_names_it_binds_itself():
+    test_module = "import shop.pricing\n\n\nclass T:\n    getPrice = shop.pricing.getPrice\n"
+    renamed = rename_uses(test_module, "getPrice", "get_price", {5})
+    assert renamed.splitlines()[-1] == "    getPrice = shop.pricing.get_price"
