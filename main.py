@@ -183,6 +183,10 @@ def run(
     ] = None,
     judge: Annotated[bool, typer.Option(help="Add an LLM judge term to the score.")] = False,
     test_timeout: Annotated[float, typer.Option(help="Seconds one test may take.")] = 30.0,
+    repair_seconds: Annotated[
+        float, typer.Option(help="Seconds the offline repair engine may search for a fix of "
+                            "failing tests, per target and round.")
+    ] = 150.0,
     jobs: Annotated[
         int | None,
         typer.Option(help="Targets and candidates worked on at once (default: the cores)."),
@@ -219,6 +223,7 @@ def run(
         max_tokens_per_run=inputs.check_count("--max-tokens-per-run", max_tokens_per_run),
         max_cost=inputs.check_amount("--max-cost", max_cost),
         test_timeout=inputs.check_amount("--test-timeout", test_timeout),
+        repair_seconds=inputs.check_amount("--repair-seconds", repair_seconds),
         jobs=inputs.check_count("--jobs", jobs),
     )
     inputs.check_model(ctx)

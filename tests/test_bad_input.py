@@ -135,6 +135,7 @@ def test_target_with_a_syntax_error_is_reviewed_not_refused(make_repo):
         (["--max-cost", "-1"], "--max-cost must be a number above 0, not -1"),
         (["--max-cost", "0"], "--max-cost must be a number above 0, not 0"),
         (["--jobs", "-3"], "--jobs must be at least 1, not -3"),
+        (["--repair-seconds", "0"], "--repair-seconds must be a number above 0, not 0"),
         (["--output", "no/such/folder/out.py"], "does not exist"),
         (["--output", "calc.py"], "--output is the target itself"),
         (["--output", "healed.py", "--apply"], "--output and --apply exclude each other"),

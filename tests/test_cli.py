@@ -192,3 +192,14 @@ def test_the_progress_line_of_a_decision_says_what_was_decided(capsys):
     assert len(lines) == 2
     assert lines[0].split(None, 2)[2] == "rejected a.py with feedback"
     assert lines[1].split(None, 2)[2] == "approved every target"
+
+
+def test_the_repair_budget_is_a_setting_the_run_keeps(calc_repo):
+    from healloop.session import opened
+
+    result = invoke("run", "--repo", str(calc_repo), "--file", "calc/ops.py", "--engine",
+                    "offline", "--repair-seconds", "7.5", "--thread-id", "budget")
+    assert result.exit_code == 3, result.output
+    with opened(calc_repo, None) as graph:
+        settings = graph.get_state({"configurable": {"thread_id": "budget"}}).values["settings"]
+    assert settings["repair_seconds"] == 7.5  # a resume in another process keeps it
