@@ -231,15 +231,17 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
     approved = set((values.get("decision") or {}).get("targets") or [p.target for p in proposals])
     if status == "accepted":
         proposals = [p for p in proposals if p.target in approved]
+    # The headline is the targets the outcome is about: those proposed (or approved),
+    # not a target left as it was, whose unchanged score would hide the improvement.
+    focus = [p.target for p in proposals] or list(request.files)
     return Outcome(
         status=status,
         thread_id=thread_id,
         threshold=request.threshold,
         files=list(request.files),
-        score=min((best_score(values, t) for t in request.files), default=None)
-        if scored else None,
-        original_score=min((b["score"] for b in baseline.values()), default=None)
-        if scored else None,
+        score=min((best_score(values, t) for t in focus), default=None) if scored else None,
+        original_score=min((baseline[t]["score"] for t in focus if t in baseline),
+                           default=None) if scored else None,
         iterations_used=values.get("iteration", 0),
         output=_destination(request, values.get("decision")) if status == "accepted" else None,
         diff="".join(p.diff for p in proposals),

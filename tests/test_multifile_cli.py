@@ -72,3 +72,21 @@ def test_run_on_a_path_heals_every_file_under_it_in_one_run(make_repo):
     assert "import os" not in (repo / "pkg/one.py").read_text()
     assert "import sys" not in (repo / "pkg/two.py").read_text()
     assert (repo / "pkg/generated.py").read_text() == "import os\n"
+
+
+def test_the_headline_score_is_the_approved_targets_not_one_left_as_it_was(make_repo):
+    # two.py scores lower than one.py, before and after: a headline over every target
+    # would read two.py's scores and hide what approving one.py did.
+    files = {**FILES, "pkg/two.py": FILES["pkg/two.py"].replace(
+        "import sys\n", "import sys\nimport os\nimport re\nimport json\n")}
+    repo = make_repo(files)
+    started = runner.invoke(app, ["run", "--repo", str(repo), "--path", "pkg", "--engine",
+                                  "offline", "--thread-id", "headline", "--json"])
+    assert started.exit_code == 3, started.output
+    paused = json.loads(started.stdout.splitlines()[-1])
+    one = next(t for t in paused["targets"] if t["target"] == "pkg/one.py")
+    result = runner.invoke(app, ["resume", "headline", "--repo", str(repo), "--approve",
+                                 "--target", "pkg/one.py", "--json"])
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert (outcome["score"], outcome["original_score"]) == (one["score"], one["original_score"])
