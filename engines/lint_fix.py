@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from healloop.analysis import lint
 from healloop.engines.base import GenerationJob, Proposal
+from healloop.learning.kinds import addressed
 
 
 class LintFixEngine:
@@ -23,7 +24,8 @@ class LintFixEngine:
             if content in seen:
                 continue
             seen.add(content)
-            rules = sorted({f.rule for f in fixable})
+            # The rules whose findings the fixes removed, not every rule the review saw.
+            rules = addressed(fixable, lint.lint(job.repo, job.target, content))
             proposals.append(
                 Proposal(
                     content=content,

@@ -107,3 +107,20 @@ def test_fixes_target_the_oldest_python_the_project_supports(make_repo, name, te
     repo = make_repo({"m.py": OPTIONAL, name: text}, git=False)
     fixed = lint.fix(repo, "m.py", OPTIONAL)
     assert ("int | None" in fixed) is newer, fixed
+
+
+def test_a_lint_fix_is_labelled_with_the_rules_it_fixed_not_every_rule_found(make_repo):
+    from healloop.context import RunContext
+    from healloop.engines.base import GenerationJob
+    from healloop.engines.lint_fix import LintFixEngine
+    from healloop.state import ReviewReport
+
+    source = f'"""M."""\nimport os\n\nTEXT = "{"a" * 100}"\n'  # F401 fixes, E501 does not
+    repo = make_repo({"m.py": source}, git=False)
+    findings = lint.lint(repo, "m.py", source)
+    assert {f.rule for f in findings} == {"F401", "E501"}
+    job = GenerationJob(repo=repo, target="m.py", source=source, original=source,
+                        review=ReviewReport(target="m.py", findings=findings),
+                        blast_radius=None, iteration=1, context=RunContext(engine="offline"))
+    first, *_ = LintFixEngine().propose(job)
+    assert first.edits == ["ruff fixes for F401"]
