@@ -139,8 +139,10 @@ def test_a_run_killed_anywhere_resumes_to_the_same_result(make_repo, tmp_path, m
         victim = Victim(command, tmp)
         victim.kill_after(trigger, rng.uniform(*delays))
         code, _, err = victim.finish()
+        said = err.strip().splitlines()[-1:] if code not in (0, 3, -signal.SIGKILL) else []
         log.append(f"{' '.join(command[:2])}: exit {code}, killed after "
-                   f"{victim.killed_after or '-'}, {time.monotonic() - began:.1f}s")
+                   f"{victim.killed_after or '-'}, {time.monotonic() - began:.1f}s"
+                   + "".join(f", said {line!r}" for line in said))
         assert "Traceback" not in err, (log, err)
         return code
 
