@@ -31,6 +31,7 @@ from healloop.engines.rename import (
 )
 from healloop.evaluation.measure import static_findings
 from healloop.learning import DecisionLog, Profile, addressed, edit_kinds, finding_kind, rank
+from healloop.llm.factory import model_wanted
 from healloop.nodes._common import (
     blast_of,
     candidates_of,
@@ -43,7 +44,7 @@ from healloop.nodes._common import (
     reviews_of,
     workers,
 )
-from healloop.state import Candidate, FileChange, HealState
+from healloop.state import Candidate, FileChange, HealState, ReviewReport
 
 
 @dataclass
@@ -152,6 +153,11 @@ def _job(
             f"left {kind} findings in {target} alone: you {profile.explain('findings', kind)}"
             for kind in left
         )
+    human = [*state.get("feedback", []), *state.get("feedback_for", {}).get(target, [])]
+    if human and not model_wanted(ctx) and not requested(ReviewReport(target=target), human):
+        notes.append(f"the offline engines act on feedback only to rename (\"rename X to Y\"): "
+                     f"your feedback on {target} needs a model (--engine llm with a key or "
+                     "--base-url)")
     history = [e for e in evaluations_of(state).values() if e.target == target]
     return GenerationJob(
         repo=repo_of(state), target=target, source=source,

@@ -272,3 +272,12 @@ def test_an_output_chosen_on_approval_takes_one_target_changed_in_one_file():
     refused = check_decision({**out, "targets": ["shop/pricing.py"]}, request)
     assert "one change to 2 files (shop/pricing.py, shop/cart.py)" in refused
     assert "--apply" in refused
+
+
+def test_feedback_the_offline_engines_cannot_use_is_said_to_need_a_model(make_repo, checkpoints):
+    repo = make_repo(INDEPENDENT)
+    with paused(repo, checkpoints, ["pkg/one.py"], "unheard") as (graph, config, _):
+        resume(graph, config, {"action": "reject", "feedback": "keep the import, add a docstring"})
+        notes = graph.get_state(config).values["notes"]
+    assert any(n.startswith("the offline engines act on feedback only to rename") and
+               "pkg/one.py needs a model" in n for n in notes), notes
