@@ -17,7 +17,7 @@ from typing import Any
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
 
-from healloop.checkpoint import open_checkpointer, open_store
+from healloop.checkpoint import open_checkpointer, open_store, resolve_location
 from healloop.context import RunContext
 from healloop.errors import RunNotFoundError, RunStateError, UsageError
 from healloop.graph import build_graph
@@ -278,20 +278,36 @@ def _unfinished(thread_id: str, upcoming: tuple[str, ...]) -> str:
             f"healloop resume {thread_id} continues it")
 
 
+def _nothing_kept(repo: Path, checkpointer: str | None) -> bool:
+    """Return whether the SQLite file runs would be kept in does not exist yet.
+
+    Listing runs or decisions then reads nothing, and must not create the file (and
+    ``.healloop/``) in a folder healloop never ran in.
+    """
+    location = resolve_location(checkpointer, repo)
+    return location.backend == "sqlite" and not Path(location.target).exists()
+
+
 def decisions(repo: Path, checkpointer: str | None) -> list[DecisionRecord]:
     """Return every approval and rejection recorded for the repository, oldest first."""
+    if _nothing_kept(repo, checkpointer):
+        return []
     with open_store(checkpointer, repo) as store:
         return DecisionLog(store, repo).records()
 
 
 def forget(repo: Path, checkpointer: str | None) -> int:
     """Forget the decisions recorded for the repository; return how many there were."""
+    if _nothing_kept(repo, checkpointer):
+        return 0
     with open_store(checkpointer, repo) as store:
         return DecisionLog(store, repo).clear()
 
 
 def list_runs(repo: Path, checkpointer: str | None) -> list[Outcome]:
     """Return every run checkpointed for the repository, newest first."""
+    if _nothing_kept(repo, checkpointer):
+        return []
     with open_checkpointer(checkpointer, repo) as saver:
         graph = build_graph(checkpointer=saver)
         seen: list[str] = []

@@ -203,3 +203,10 @@ def test_the_repair_budget_is_a_setting_the_run_keeps(calc_repo):
     with opened(calc_repo, None) as graph:
         settings = graph.get_state({"configurable": {"thread_id": "budget"}}).values["settings"]
     assert settings["repair_seconds"] == 7.5  # a resume in another process keeps it
+
+
+@pytest.mark.parametrize("command", ["runs", "history", "forget"])
+def test_reading_runs_or_decisions_creates_nothing_where_healloop_never_ran(tmp_path, command):
+    result = invoke(command, "--repo", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert list(tmp_path.iterdir()) == []
