@@ -50,12 +50,8 @@ def _enclosing_project(root: Path) -> Path | None:
     """
     if any((root / name).is_file() for name in PROJECT_FILES):
         return None
-    try:
-        found = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
-                               capture_output=True, text=True, check=False, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    top = Path(found.stdout.strip()).resolve() if found.returncode == 0 else root
+    found = _git(root, "rev-parse", "--show-toplevel", timeout=30)
+    top = Path(found.decode().strip()).resolve() if found is not None else root
     if top == root or not any((top / name).is_file() for name in PROJECT_FILES):
         return None
     return top
@@ -137,19 +133,21 @@ def targets_under(repo: Path, folder: Path) -> list[str]:
 
 def _git_listed(repo: Path, folder: Path) -> list[str] | None:
     """Return the files git tracks or would track under folder; None outside git."""
-    import subprocess
+    listed = _git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
+                  folder.relative_to(repo).as_posix() or ".")
+    if listed is None:
+        return None
+    return [p for p in listed.decode("utf-8", "replace").split("\0") if p]
 
+
+def _git(repo: Path, *args: str, timeout: float | None = None) -> bytes | None:
+    """Return what git printed in repo, or None when it failed or cannot run there."""
     try:
-        proc = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
-             folder.relative_to(repo).as_posix() or "."],
-            cwd=repo, capture_output=True, check=False,
-        )
-    except OSError:
+        proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, check=False,
+                              timeout=timeout)
+    except (OSError, subprocess.SubprocessError):
         return None
-    if proc.returncode != 0:
-        return None
-    return [p for p in proc.stdout.decode("utf-8", "replace").split("\0") if p]
+    return proc.stdout if proc.returncode == 0 else None
 
 
 def check_threshold(value: float) -> float:
@@ -213,15 +211,9 @@ def _users_file(repo: Path, path: Path) -> str:
         return ""
     if resolved.suffix in (".py", ".pyi"):
         return "a Python source"
-    try:
-        tracked = subprocess.run(
-            ["git", "-C", str(repo), "ls-files", "--error-unmatch", "--",
-             str(resolved.relative_to(repo))],
-            capture_output=True, check=False, timeout=30,
-        ).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        tracked = False
-    return "a file git tracks" if tracked else ""
+    tracked = _git(repo, "ls-files", "--error-unmatch", "--", str(resolved.relative_to(repo)),
+                   timeout=30)
+    return "a file git tracks" if tracked is not None else ""
 
 
 def check_output(repo: Path, targets: list[str], output: Path | None, apply: bool, *,
