@@ -23,6 +23,7 @@ from healloop.errors import RunNotFoundError, RunStateError, UsageError
 from healloop.graph import build_graph
 from healloop.learning import DecisionLog, DecisionRecord
 from healloop.nodes._common import best_score, reviewed, untested, workers
+from healloop.nodes.apply import where_to_write
 from healloop.nodes.approve import approval_request, check_decision
 from healloop.state import ApprovalDecision, ApprovalRequest, Request, RunStatus
 
@@ -243,7 +244,8 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         original_score=min((baseline[t]["score"] for t in focus if t in baseline),
                            default=None) if scored else None,
         iterations_used=values.get("iteration", 0),
-        output=_destination(request, values.get("decision")) if status == "accepted" else None,
+        output=where_to_write(request, ApprovalDecision.model_validate(values["decision"]))[1]
+        if status == "accepted" else None,
         diff="".join(p.diff for p in proposals),
         reason=reason,
         written=values.get("written", []),
@@ -252,14 +254,6 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         notes=list(dict.fromkeys([*values.get("notes", []), *untested(values)])),
         usage=dict(values.get("usage", {})),
     )
-
-
-def _destination(request: Request, decision: dict[str, Any] | None) -> str | None:
-    """Return the file an accepted run wrote its one target to (None: in place, or shown)."""
-    decision = decision or {}
-    if decision.get("apply"):
-        return None
-    return decision.get("output") or request.output
 
 
 def upcoming(snapshot: StateSnapshot) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from healloop.nodes._common import (
     repo_of,
     request_of,
 )
-from healloop.state import ApprovalDecision, HealState
+from healloop.state import ApprovalDecision, HealState, Request
 from healloop.writes import form_of, locked, ours, read_source, remember, write_atomic
 
 
@@ -41,9 +41,7 @@ def apply(state: HealState) -> dict[str, Any]:
     if tree.conflict is not None:
         return {"status": "error", "written": [],
                 "reason": f"the approved changes clash in {tree.conflict}; nothing written"}
-    # Where to write: as the decision says, else as the run was started.
-    in_place = decision.apply or (request.apply and not decision.output)
-    destination = decision.output or (None if decision.apply else request.output)
+    in_place, destination = where_to_write(request, decision)
     writes: list[tuple[Path, str]] = []
     if in_place:  # each file keeps its line ends and byte-order mark
         writes = [(repo / change.path, form_of(repo / change.path).dump(change.content))
@@ -54,8 +52,9 @@ def apply(state: HealState) -> dict[str, Any]:
             what = "a folder now" if output.is_dir() else "in a folder that is gone"
             return {"status": "error", "written": [],
                     "reason": f"--output {output} is {what}; nothing written"}
-        form = form_of(repo / approved[0]) if approved else None
-        writes = [(output, form.dump(tree.content_of(approved[0]) or ""))] if form else []
+        if approved:
+            content = tree.content_of(approved[0]) or ""
+            writes = [(output, form_of(repo / approved[0]).dump(content))]
     with locked(repo, [path for path, _ in writes]):
         changed = [c.path for c in tree.changes] if in_place else approved
         run_id = _run_id()
@@ -71,6 +70,16 @@ def apply(state: HealState) -> dict[str, Any]:
         "written": [str(p) for p, _ in writes],
         "reason": f"approved {', '.join(approved)}",
     }
+
+
+def where_to_write(request: Request, decision: ApprovalDecision) -> tuple[bool, str | None]:
+    """Return whether an approved change goes in place, else the file it goes to (or none).
+
+    The decision says, else the run as it was started: ``resume --approve --output``
+    overrides a run started with ``--apply``, and the other way round.
+    """
+    in_place = decision.apply or (request.apply and not decision.output)
+    return in_place, decision.output or (None if decision.apply else request.output)
 
 
 def _run_id() -> str | None:
