@@ -212,11 +212,12 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
     request = Request.model_validate(values["request"])
     pending = _pending_request(graph, thread_id)
     reason = values.get("reason", "")
+    still = upcoming(snapshot)
     if pending is not None:
         status: RunStatus = "awaiting_approval"
-    elif upcoming(snapshot):
+    elif still:
         status = "running"
-        reason = reason or _unfinished(thread_id, upcoming(snapshot))
+        reason = reason or _unfinished(thread_id, still)
     else:
         status = values.get("status", "running")
     scored = reviewed(values)

@@ -166,8 +166,7 @@ def _job(
         history=history, leave_alone=left, notes=notes,
         feedback=[
             *(e.feedback for e in history[-3:] if e.feedback),
-            *state.get("feedback", []),
-            *state.get("feedback_for", {}).get(target, []),
+            *human,
             *(f"earlier feedback on {target}: {text}" for text in profile.feedback_on(target)),
             *([f"leave {', '.join(left)} findings as they are: the human rejected fixes for "
                "them"] if left else []),

@@ -110,8 +110,6 @@ class ConfinedProcess:
         self.limits = limits = limits or Limits()
         self.stopped = False
         """Whether stop_all killed it."""
-        if _STOPPING.is_set():
-            raise Interrupted("healloop is stopping: no sandboxed process starts")
         if os.sep not in argv[0] and (found := shutil.which(argv[0])):
             argv = [found, *argv[1:]]
         linux = capabilities().platform.startswith("linux")

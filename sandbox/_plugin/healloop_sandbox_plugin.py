@@ -22,8 +22,8 @@ _DESELECT = os.environ.get("HEALLOOP_DESELECT", "")
 _SELECT = os.environ.get("HEALLOOP_SELECT", "")
 _current = ""
 _roots: list[str] = []
-_ours: list[bool] = [False]  # set while this plugin deselects
-_deselected: list[int] = [0]
+_deselecting = False  # while this plugin deselects, the tests are not the suite's
+_deselected = 0
 
 if _FD >= 0:
     os.set_inheritable(_FD, False)  # subprocesses of tests do not get it
@@ -77,6 +77,7 @@ def pytest_collection_modifyitems(session, config, items):  # noqa: ARG001
     case's id may name another copy's path; done (HEALLOOP_DESELECT) holds the tests
     an earlier attempt of this run finished.
     """
+    global _deselecting
     done, wanted = _lines(_DESELECT), _lines(_SELECT)
     narrowed = {w.split("[", 1)[0] for w in wanted}
 
@@ -86,19 +87,20 @@ def pytest_collection_modifyitems(session, config, items):  # noqa: ARG001
 
     gone = [item for item in items if dropped(item)]
     if gone:
-        _ours[0] = True
+        _deselecting = True
         try:
             config.hook.pytest_deselected(items=gone)
         finally:
-            _ours[0] = False
+            _deselecting = False
         items[:] = [item for item in items if not dropped(item)]
 
 
 def pytest_deselected(items):
     """Count the tests the suite's own options deselect (``-m``, ``-k`` in addopts)."""
-    if not _ours[0] and items:
-        _deselected[0] += len(items)  # -k and -m deselect apart: the total so far
-        _emit({"deselected": _deselected[0]})
+    global _deselected
+    if not _deselecting and items:
+        _deselected += len(items)  # -k and -m deselect apart: the total so far
+        _emit({"deselected": _deselected})
 
 
 @pytest.hookimpl(hookwrapper=True)
