@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import psycopg
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.store.base import BaseStore
+    from langgraph.store.sqlite import SqliteStore
     from psycopg.rows import DictRow
 
 ENV_VAR = "HEALLOOP_CHECKPOINTER"
@@ -163,12 +164,17 @@ def _opened(
 def _setup(target: BaseCheckpointSaver | BaseStore, location: Location) -> None:
     """Create or migrate the tables, turning driver errors into a CheckpointError."""
     if location.backend == "sqlite":
+        from langgraph.store.sqlite import SqliteStore
+
         try:
             # langgraph reads the schema version, migrates, then records the version:
             # two first runs at once both record it and one fails on its primary key.
             db = Path(location.target)
             with held(db.with_name(db.name + ".setup-lock")):
-                target.setup()  # type: ignore[union-attr]
+                if isinstance(target, SqliteStore):
+                    _migrate_in_one_transaction(target)
+                else:
+                    target.setup()  # type: ignore[union-attr]
         except sqlite3.DatabaseError as exc:
             raise CheckpointError(
                 f"checkpointer {location} is not a usable SQLite file: {exc}"
@@ -188,6 +194,55 @@ def _setup(target: BaseCheckpointSaver | BaseStore, location: Location) -> None:
         raise CheckpointError(
             f"checkpointer {location} cannot be set up: {_first_line(exc)}"
         ) from None
+
+
+def _migrate_in_one_transaction(store: SqliteStore) -> None:
+    """Run a SQLite store's migrations, and the record of them, as one transaction.
+
+    ``SqliteStore.setup`` runs each migration with ``executescript``, which commits
+    on its own, and records the migration after it: a run killed between the two left
+    a column added and its migration unrecorded, and every later setup failed on it
+    ("duplicate column name"), so no run of the repository could open again. SQLite
+    rolls back schema changes with the rest, so the store's own setup runs here with
+    its scripts executed statement by statement inside one transaction. (The saver's
+    setup creates only what does not exist, and turns on WAL, which no transaction
+    may do: it runs as it is.)
+    """
+    conn: sqlite3.Connection = store.conn
+    store.conn = _InTransaction(conn)  # type: ignore[assignment]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        store.setup()
+    except BaseException:
+        conn.rollback()
+        raise
+    else:
+        conn.commit()
+    finally:
+        store.conn = conn
+
+
+class _InTransaction:
+    """A SQLite connection whose scripts run in the open transaction, not after a commit."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def executescript(self, script: str) -> sqlite3.Cursor:
+        """Execute each statement of script without committing first."""
+        cursor = self._conn.cursor()
+        statement = ""
+        for piece in script.split(";"):
+            statement += piece + ";"
+            if sqlite3.complete_statement(statement):  # not a ';' inside a string
+                cursor.execute(statement)
+                statement = ""
+        if statement.strip(" \n\t;"):
+            cursor.execute(statement)  # never complete: let SQLite say what is wrong
+        return cursor
 
 
 @contextmanager

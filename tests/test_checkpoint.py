@@ -169,3 +169,34 @@ def test_first_runs_opening_a_new_store_at_once_both_open_it(tmp_path, monkeypat
         barrier = manager.Barrier(2)
         opened = pool.map(partial(_open_store_after, barrier), [tmp_path / "cp.sqlite"] * 2)
     assert opened == ["ok", "ok"]
+
+
+DIES_BEFORE_RECORDING = """
+import functools, os, sqlite3, sys
+import healloop.checkpoint as checkpoint
+
+class Dying(sqlite3.Connection):
+    # Killed after the store's third migration (a column added), before its record.
+    def execute(self, sql, *args):
+        if sql.startswith("INSERT INTO store_migrations") and args and args[0] == (2,):
+            os._exit(9)
+        return super().execute(sql, *args)
+
+checkpoint.sqlite3.connect = functools.partial(sqlite3.connect, factory=Dying)
+with checkpoint.open_store(sys.argv[1], None):
+    pass
+"""
+
+
+@pytest.mark.slow
+def test_a_store_killed_while_migrating_opens_again(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "cp.sqlite"
+    died = subprocess.run([sys.executable, "-c", DIES_BEFORE_RECORDING, str(path)],
+                          capture_output=True, text=True)
+    assert died.returncode == 9, died.stderr
+    with open_store(str(path), tmp_path) as store:
+        store.put(("decisions", "calc"), "d1", {"action": "approve"})
+        assert store.get(("decisions", "calc"), "d1").value == {"action": "approve"}
