@@ -10,6 +10,8 @@ Only what the source shows is checked: a break hidden behind dynamic code is not
 from __future__ import annotations
 
 import ast
+import builtins
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -67,13 +69,15 @@ def signature_breaks(old: _Signature, new: _Signature) -> list[str]:
             moved = new_pos[i]
             if moved.name != param.name and param.kind == "normal":
                 problems.append(f"parameter '{param.name}' renamed or moved")
+            elif param.kind == "normal" and moved.kind == "posonly":
+                problems.append(f"parameter '{param.name}' became positional-only")
             elif param.has_default and not moved.has_default:
                 problems.append(f"parameter '{param.name}' lost its default")
+        elif param.kind == "normal" and param.name in new.by_keyword():
+            # Behind a new *args a positional argument no longer fails: it is swallowed.
+            problems.append(f"parameter '{param.name}' became keyword-only")
         elif not new.varargs:
-            if param.kind == "normal" and param.name in new.by_keyword():
-                problems.append(f"parameter '{param.name}' became keyword-only")
-            else:
-                problems.append(f"parameter '{param.name}' removed")
+            problems.append(f"parameter '{param.name}' removed")
     new_keywords = new.by_keyword()
     for param in old.params:
         if param.kind == "kwonly":
@@ -83,8 +87,10 @@ def signature_breaks(old: _Signature, new: _Signature) -> list[str]:
             elif moved_kw is not None and param.has_default and not moved_kw.has_default:
                 problems.append(f"parameter '{param.name}' lost its default")
     old_names = {p.name for p in old.params}
-    for param in new.params:
-        if param.name not in old_names and not param.has_default:
+    for i, param in enumerate(new.params):
+        # One in the place of an old positional parameter is that one renamed, said above.
+        if param.name not in old_names and not param.has_default and (
+                param.kind == "kwonly" or i >= len(old_pos)):
             problems.append(f"new required parameter '{param.name}'")
     if old.varargs and not new.varargs:
         problems.append("no longer accepts *args")
@@ -93,8 +99,8 @@ def signature_breaks(old: _Signature, new: _Signature) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def _return_shape(func: _Function) -> str | None:
-    """Return 'tuple:N', 'value' or 'none' when every return agrees; else None."""
+def _return_shapes(func: _Function) -> set[str]:
+    """Return what the function's returns give: 'tuple:N', 'value', 'none', 'generator'."""
     shapes = set()
     stack: list[ast.AST] = list(func.body)
     while stack:
@@ -102,7 +108,7 @@ def _return_shape(func: _Function) -> str | None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            return "generator"
+            return {"generator"}
         if isinstance(node, ast.Return):
             value = node.value
             if value is None or (isinstance(value, ast.Constant) and value.value is None):
@@ -114,29 +120,28 @@ def _return_shape(func: _Function) -> str | None:
             else:
                 shapes.add("value")
         stack.extend(ast.iter_child_nodes(node))
-    if not shapes:
-        return "none"
-    return shapes.pop() if len(shapes) == 1 else None
+    return shapes or {"none"}
 
 
 def _return_breaks(old: _Function, new: _Function) -> list[str]:
-    before, after = _return_shape(old), _return_shape(new)
-    if before is None or after is None or before == after:
+    before, after = _return_shapes(old), _return_shapes(new)
+    if before == after:
         return []
-    if before.startswith("tuple") and after.startswith("tuple"):
-        return [f"returns {after[6:]} values instead of {before[6:]}"]
-    if before.startswith("tuple") and after == "none":
-        return [f"returns None instead of a {before[6:]}-tuple"]
-    if before == "value" and after == "none":
+    if "generator" in before | after:
+        return [f"changed from {'a generator' if 'generator' in before else 'a function'}"
+                f" to {'a generator' if 'generator' in after else 'a function'}"]
+    # Tuples are compared by the sizes each version builds, whatever else a branch
+    # returns (the common "None, or a pair"): a caller unpacks one of the old sizes.
+    old_sizes = sorted(int(s[6:]) for s in before if s.startswith("tuple"))
+    new_sizes = sorted(int(s[6:]) for s in after if s.startswith("tuple"))
+    if old_sizes and new_sizes and set(new_sizes) - set(old_sizes):
+        return [f"returns {'/'.join(map(str, new_sizes))} values instead of "
+                f"{'/'.join(map(str, old_sizes))}"]
+    if after == {"none"} and before != {"none"} and "value" not in before - {"none"}:
+        return [f"returns None instead of a {'/'.join(map(str, old_sizes))}-tuple"]
+    if after == {"none"} and before == {"value"}:
         return ["returns None instead of a value"]
-    if before.startswith("tuple") or after.startswith("tuple"):
-        if "value" in (before, after):
-            return []  # a name may hold a tuple: not detectable
-        return [f"return shape changed from {before} to {after}"]
-    if "generator" in (before, after):
-        return [f"changed from {'a generator' if before == 'generator' else 'a function'}"
-                f" to {'a generator' if after == 'generator' else 'a function'}"]
-    return []
+    return []  # a value may hold a tuple, a tuple may become a value: not detectable
 
 
 @dataclass
@@ -146,6 +151,18 @@ class _Module:
     defs: dict[str, ast.AST]
     imported: set[str]
     parses: bool
+    exported: set[str] | None = None
+    """The names of a literal ``__all__``, which ``from module import *`` brings."""
+
+    def definition(self, name: str) -> ast.AST | None:
+        """Return what name is bound to, through ``name = other_def`` assignments."""
+        node = self.defs.get(name)
+        seen = {name}
+        while isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) \
+                and node.value.id not in seen:
+            seen.add(node.value.id)
+            node = self.defs.get(node.value.id, node)
+        return node
 
 
 def _module(source: str) -> _Module:
@@ -155,6 +172,7 @@ def _module(source: str) -> _Module:
         return _Module({}, set(), False)
     defs: dict[str, ast.AST] = {}
     imported: set[str] = set()
+    exported: set[str] | None = None
     stack: list[ast.stmt] = list(tree.body)
     while stack:
         node = stack.pop(0)
@@ -166,6 +184,8 @@ def _module(source: str) -> _Module:
                 for name in ast.walk(target):
                     if isinstance(name, ast.Name):
                         defs.setdefault(name.id, node)
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                exported = _exported(node, exported)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 imported.add(alias.asname or alias.name.split(".")[0])
@@ -176,12 +196,28 @@ def _module(source: str) -> _Module:
                 stack.extend(getattr(node, block, []))
             for handler in getattr(node, "handlers", []):
                 stack.extend(handler.body)
-    return _Module(defs, imported, True)
+    return _Module(defs, imported, True, exported)
+
+
+def _exported(node: ast.Assign | ast.AnnAssign | ast.AugAssign, before: set[str] | None
+              ) -> set[str] | None:
+    """Return ``__all__`` after this assignment, or None when it is not a literal."""
+    value = node.value
+    if not isinstance(value, (ast.List, ast.Tuple)) or not all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts):
+        return None
+    names = {e.value for e in value.elts}  # type: ignore[attr-defined]
+    if isinstance(node, ast.AugAssign):
+        return None if before is None else before | names
+    return names
 
 
 def _members(cls: ast.ClassDef) -> dict[str, ast.AST]:
     out: dict[str, ast.AST] = {}
     for node in cls.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in out \
+                and any(_accessor_of(d, node.name) for d in node.decorator_list):
+            continue  # a property's setter or deleter: callers read the getter
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             out[node.name] = node
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -192,8 +228,58 @@ def _members(cls: ast.ClassDef) -> dict[str, ast.AST]:
     return out
 
 
-def _inherits(cls: ast.ClassDef) -> bool:
-    return any(not (isinstance(b, ast.Name) and b.id == "object") for b in cls.bases)
+def _accessor_of(decorator: ast.expr, name: str) -> bool:
+    return (isinstance(decorator, ast.Attribute) and decorator.attr in ("setter", "deleter")
+            and isinstance(decorator.value, ast.Name) and decorator.value.id == name)
+
+
+_KNOWN_BASES: dict[str, type] = {
+    "Enum": enum.Enum, "IntEnum": enum.IntEnum, "StrEnum": enum.Enum, "Flag": enum.Flag,
+    "IntFlag": enum.IntFlag, "ABC": object, "Protocol": object, "Generic": object,
+    "NamedTuple": tuple,
+}
+"""Bases, besides the builtins, whose members are known: an enumeration's own members,
+an abstract class's methods are never inherited from them."""
+
+
+def _may_inherit(cls: ast.ClassDef, member: str, module: _Module, seen: frozenset[str] = frozenset()
+                 ) -> bool:
+    """Return whether a base of cls may provide member (unknown bases may)."""
+    for base in cls.bases:
+        if isinstance(base, ast.Subscript):  # Generic[T], Protocol[T]
+            base = base.value
+        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", None)
+        if name is None:
+            return True  # a call, an expression: not knowable
+        local = module.defs.get(name)
+        if isinstance(local, ast.ClassDef) and name not in seen:
+            if member in _members(local) or _may_inherit(local, member, module, seen | {name}):
+                return True
+            continue
+        known = _KNOWN_BASES.get(name) or getattr(builtins, name, None)
+        if isinstance(known, type):
+            if hasattr(known, member):
+                return True
+            continue
+        return True
+    return False
+
+
+def _kind(node: ast.AST) -> str | None:
+    """Return how a member function is reached: 'property', 'class' (on the class), 'method'.
+
+    None for a member bound otherwise (an attribute, an alias): not compared.
+    """
+    if not isinstance(node, _Function):
+        return None
+    for decorator in node.decorator_list:
+        name = decorator.attr if isinstance(decorator, ast.Attribute) else getattr(
+            decorator, "id", "")
+        if name in ("property", "cached_property"):
+            return "property"
+        if name in ("classmethod", "staticmethod"):
+            return "class"
+    return "method"
 
 
 def _compare_callables(old: ast.AST, new: ast.AST, *, method: bool) -> list[str]:
@@ -209,9 +295,14 @@ def _compare_callables(old: ast.AST, new: ast.AST, *, method: bool) -> list[str]
                 _signature(old_init, method=True), _signature(new_init, method=True))]
         return []
     callable_kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    if isinstance(old, callable_kinds) and not isinstance(new, callable_kinds):
+    literal = isinstance(new, ast.Assign) and isinstance(new.value, _LITERALS)
+    if isinstance(old, callable_kinds) and (
+            literal or not isinstance(new, (*callable_kinds, ast.Assign))):
         return ["is no longer a function or class"]
-    return []
+    return []  # bound by an assignment (an alias, a partial, a lambda): not checkable
+
+
+_LITERALS = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr)
 
 
 def _symbol_breaks(symbol: str, old: _Module, new: _Module) -> list[str]:
@@ -225,17 +316,26 @@ def _symbol_breaks(symbol: str, old: _Module, new: _Module) -> list[str]:
         if name in new.imported or "*" in new.imported:
             return []
         return ["removed"]
+    dropped = (["no longer in __all__: a star import no longer brings it"]
+               if old.exported is not None and new.exported is not None
+               and name in old.exported - new.exported else [])
+    old_def, new_def = old.definition(name), new.definition(name)
     if not member:
-        return _compare_callables(old.defs[name], new.defs[name], method=False)
-    old_cls, new_cls = old.defs[name], new.defs[name]
-    if not isinstance(old_cls, ast.ClassDef) or not isinstance(new_cls, ast.ClassDef):
-        return []
-    old_members, new_members = _members(old_cls), _members(new_cls)
+        return dropped + _compare_callables(old_def, new_def, method=False)
+    if not isinstance(old_def, ast.ClassDef) or not isinstance(new_def, ast.ClassDef):
+        return dropped
+    old_members, new_members = _members(old_def), _members(new_def)
     if member not in old_members:
-        return []
+        return dropped
     if member not in new_members:
-        return [] if _inherits(new_cls) and _inherits(old_cls) else ["removed"]
-    return _compare_callables(old_members[member], new_members[member], method=True)
+        return dropped + ([] if _may_inherit(new_def, member, new) else ["removed"])
+    before, after = _kind(old_members[member]), _kind(new_members[member])
+    if before != after and None not in (before, after) and (before, after) != ("method", "class"):
+        return [*dropped, f"changed from {_KINDS[before]} to {_KINDS[after]}"]
+    return dropped + _compare_callables(old_members[member], new_members[member], method=True)
+
+
+_KINDS = {"property": "a property", "class": "a class or static method", "method": "a method"}
 
 
 def used_by(radius: BlastRadius) -> dict[str, list[str]]:

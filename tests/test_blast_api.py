@@ -105,3 +105,115 @@ def test_blast_radius_names_the_dependent_file() -> None:
 def test_candidate_that_does_not_parse_breaks_every_dependent() -> None:
     breaks = api_breaks(OLD, "def (:", USED)
     assert len(breaks) == 1 and "pkg/e.py" in breaks[0]
+
+
+MODEL = """\
+import enum
+from abc import ABC
+
+from pkg.base import External
+
+__all__ = ["Color", "Point", "split", "clamp"]
+
+
+class Color(enum.Enum):
+    RED = 1
+    GREEN = 2
+
+
+class Base:
+    def describe(self):
+        return "base"
+
+
+class Point(Base):
+    def describe(self):
+        return "point"
+
+    @property
+    def norm(self):
+        return 1
+
+    @classmethod
+    def origin(cls):
+        return cls()
+
+
+class Plugin(External):
+    def run(self):
+        return 1
+
+
+class Shape(ABC):
+    def area(self):
+        return 0
+
+
+def split(s):
+    if not s:
+        return None
+    return s[:1], s[1:]
+
+
+def clamp(x, lo=0, hi=1):
+    return min(max(x, lo), hi)
+"""
+
+MODEL_USED = {name: ["pkg/report.py"] for name in (
+    "Color", "Color.GREEN", "Point", "Point.describe", "Point.norm", "Point.origin",
+    "Plugin.run", "Shape.area", "split", "clamp")}
+
+
+def model_breaks(old: str, new: str) -> list[str]:
+    assert old in MODEL
+    return api_breaks(MODEL, MODEL.replace(old, new), MODEL_USED)
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("    GREEN = 2\n", "", "Color.GREEN: removed"),
+    ("class Shape(ABC):\n    def area(self):\n        return 0\n",
+     "class Shape(ABC):\n    pass\n", "Shape.area: removed"),
+    ("    @property\n    def norm", "    def norm", "Point.norm: changed from a property to a method"),
+    ("    @classmethod\n    def origin(cls):", "    def origin(self):",
+     "Point.origin: changed from a class or static method to a method"),
+    ("    return s[:1], s[1:]", "    return s[:1], s[1:], len(s)",
+     "split: returns 3 values instead of 2"),
+    ("def split(s):", "def split(s, /):", "split: parameter 's' became positional-only"),
+    ("def clamp(x, lo=0, hi=1):", "def clamp(x, *args, lo=0, hi=1):",
+     "clamp: parameter 'lo' became keyword-only"),
+    ('"split", "clamp"]', '"clamp"]', "split: no longer in __all__"),
+    ("def clamp(x, lo=0, hi=1):", "clamp = None\n\n\ndef _clamp(x, lo=0, hi=1):",
+     "clamp: is no longer a function or class"),
+])
+def test_breaks_hidden_behind_bases_branches_and_markers_are_named(
+    old: str, new: str, expected: str
+) -> None:
+    breaks = model_breaks(old, new)
+    assert any(line.startswith(expected) for line in breaks), breaks
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    # A method a base of the module still provides, or an unknown base may.
+    ("    def describe(self):\n        return \"point\"\n\n", ""),
+    ("    def run(self):\n        return 1\n", "    pass\n"),
+    # A setter beside a used property: callers still read the getter.
+    ("        return 1\n\n    @classmethod",
+     "        return 1\n\n    @norm.setter\n    def norm(self, value):\n        pass\n\n"
+     "    @classmethod"),
+    # The name is still bound to the same function, through an alias.
+    ("def clamp(x, lo=0, hi=1):\n    return min(max(x, lo), hi)\n",
+     "def _clamp(x, lo=0, hi=1):\n    return min(max(x, lo), hi)\n\n\nclamp = _clamp\n"),
+])
+def test_compatible_changes_to_classes_and_bindings_pass(old: str, new: str) -> None:
+    assert model_breaks(old, new) == []
+
+
+def test_an_alias_to_an_incompatible_function_is_compared_as_that_function() -> None:
+    breaks = model_breaks("def clamp(x, lo=0, hi=1):\n    return min(max(x, lo), hi)\n",
+                          "def _clamp(x):\n    return x\n\n\nclamp = _clamp\n")
+    assert breaks and breaks[0].startswith("clamp: parameter 'lo' removed"), breaks
+
+
+def test_a_renamed_parameter_is_said_once() -> None:
+    assert model_breaks("def clamp(x, lo=0, hi=1):", "def clamp(value, lo=0, hi=1):") == [
+        "clamp: parameter 'x' renamed or moved (used by pkg/report.py)"]
