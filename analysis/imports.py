@@ -519,7 +519,11 @@ class ImportGraph:
                 needles.add(module[len(package) + 1:].split(".")[0])
             rel = self.by_module.get(package)
             if rel is not None:
-                for name in self.bindings(rel):
+                # What the package binds itself, and what its star imports bring in
+                # (``from .more import *`` then ``pkg.chunked``).
+                bound = set(self.bindings(rel))
+                bound.update(*(self.exports(star) for star in self._stars[rel]))
+                for name in bound:
                     found, symbol = self.resolve(package, name)
                     if found == module or (not symbol and found in packages):
                         needles.add(name)

@@ -216,3 +216,20 @@ def test_a_second_query_is_served_from_the_stored_result_until_a_source_changes(
     assert analyse(repo, "pkg/core.py", history=False).dependents[0].symbols == ["area"]
     stored.write_text(stored.read_text()[:-40])  # cut short, as by a full disk
     assert analyse(repo, "pkg/core.py", history=False).dependents[0].file == "pkg/view.py"
+
+
+def test_a_name_read_through_a_package_that_star_imports_it_is_a_direct_use(
+    tmp_path: Path,
+) -> None:
+    repo = write(tmp_path, {
+        "pkg/__init__.py": "from .more import *\n",
+        "pkg/more.py": "__all__ = ['chunked']\n\n\ndef chunked(it, n, strict=False):\n"
+                       "    return [it]\n",
+        "pkg/user.py": "import pkg\n\npkg.chunked([1], 1, strict=True)\n",
+        "tests/test_more.py": "import pkg as p\n\n\ndef test_chunked():\n"
+                              "    assert p.chunked([1], 1)\n",
+    })
+    radius = analyse(repo, "pkg/more.py", history=False)
+    found = {d.file: (d.depth, d.symbols) for d in radius.dependents}
+    assert found["pkg/user.py"] == (1, ["chunked"])
+    assert found["tests/test_more.py"] == (1, ["chunked"])
