@@ -24,10 +24,10 @@ from pathlib import Path
 
 from healloop.analysis import cache as caches
 from healloop.analysis.pytest_config import SuiteConfig, suite_config
-from healloop.analysis.scan import ImportRef, read_refs, scan
+from healloop.analysis.scan import SUBMODULES, ImportRef, read_refs, scan
 from healloop.state import SymbolKind
 
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 _SKIP_DIRS = {
     "__pycache__", "node_modules", "venv", "site-packages", "build", "dist",
 }
@@ -435,6 +435,10 @@ class ImportGraph:
         """Return the repository modules a file imports (or imports from)."""
         out = set()
         for ref in self.files[rel].imports:
+            if ref.attr == SUBMODULES:  # import_module(f"pkg.plugins.{name}"): any of them
+                start = ref.module + "."
+                out.update(self.canonical(m) for m in self.by_module
+                           if m.startswith(start) and "." not in m[len(start):])
             if ref.attr not in (None, "*") and f"{ref.module}.{ref.attr}" in self.by_module:
                 out.add(self.canonical(f"{ref.module}.{ref.attr}"))
             elif ref.module in self.by_module:
@@ -487,7 +491,7 @@ class ImportGraph:
         users = set()
         for rel in self.files:
             for ref in self.files[rel].imports:
-                if ref.attr and ref.attr != "*":
+                if ref.attr and ref.attr not in ("*", SUBMODULES):
                     origin, _ = self.resolve(ref.module, ref.attr)
                     if origin == module and self.files[rel].module != module:
                         users.add(rel)
@@ -572,7 +576,7 @@ class ImportGraph:
                 for line in lines:
                     found.setdefault((use[0], line), Use(use[0], use[1], line))
         for ref in self.files[rel].imports:
-            if ref.attr and ref.attr != "*":
+            if ref.attr and ref.attr not in ("*", SUBMODULES):
                 module, symbol = self.resolve(ref.module, ref.attr)
                 hop = (self.canonical(ref.module), ref.attr, "")
                 use = self._use_of(_Chain(module, symbol, "", [hop]), target_module)

@@ -26,6 +26,10 @@ _ASSIGN = re.compile(r"\n([ \t]{0,4})([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
 _ALL = re.compile(r"\n__all__[ \t]*(\+=|=|:[^=\n]*=|\.extend\(|\.append\()")
 _TOP = re.compile(r"\n(?:async[ \t]+)?([A-Za-z_]\w*)")
 _BLOCKS = {"if", "elif", "else", "try", "except", "finally", "with", "for", "while"}
+_PLUGINS = re.compile(r"\npytest_plugins[ \t]*(?::[^=\n]*)?=[ \t]*")
+_DYNAMIC = re.compile(r"\b(?:import_module|__import__)\([ \t]*(f?)(['\"])(\.*[\w.]*)(\{|\2)")
+SUBMODULES = "?"
+"""The ``attr`` of an import of a submodule named at run time: ``import_module(f"pkg.{x}")``."""
 
 
 @dataclass
@@ -59,7 +63,7 @@ class _Source:
     def __init__(self, text: str) -> None:
         self.text = "\n" + text  # see the patterns: positions count this newline
         self.strings = self._strings()
-        self.tops = [(m.start(), m.group(1)) for m in _TOP.finditer(text)
+        self.tops = [(m.start(), m.group(1)) for m in _TOP.finditer(self.text)
                      if not self.in_string(m.start())]
         self.top_starts = [p for p, _ in self.tops]
         self._last = (0, 0)
@@ -123,8 +127,15 @@ def _statement(text: str, start: int) -> str:
     end = len(text) if end < 0 else end
     line = text[start:end]
     if "(" in line.split("#", 1)[0] and ")" not in line.split("#", 1)[0]:
-        close = text.find(")", start)
-        end = len(text) if close < 0 else close + 1
+        # The closing bracket is the first outside a comment ("# see f(x)" is not it).
+        while end < len(text):
+            nxt = text.find("\n", end + 1)
+            nxt = len(text) if nxt < 0 else nxt
+            code = text[end + 1:nxt].split("#", 1)[0]
+            if ")" in code:
+                end = end + 1 + code.index(")") + 1
+                break
+            end = nxt
     else:
         while line.rstrip().endswith("\\") and end < len(text):
             nxt = text.find("\n", end + 1)
@@ -205,6 +216,7 @@ def scan(text: str, module: str, is_package: bool) -> Head:
             top = src.enclosing(start) in _BLOCKS
         statements.append((_statement(text, start), src.line_of(start), top))
     _parse_imports(statements, module, is_package, head)
+    _dynamic_imports(src, module, is_package, head)
     for m in _DEF.finditer(text):
         if src.in_string(m.start()) or not _top_level(src, m):
             continue
@@ -227,6 +239,46 @@ def scan(text: str, module: str, is_package: bool) -> Head:
         elif names is None:
             head.all_names = None
     return head
+
+
+def _dynamic_imports(src: _Source, module: str, is_package: bool, head: Head) -> None:
+    """Add the modules imported by name: ``pytest_plugins`` and ``import_module("...")``.
+
+    A conftest's plugins are imported for every test under it, and a registry that
+    loads its plugins by name imports them as surely as an import statement would.
+    """
+    text = src.text
+    # A substring test costs a fraction of a regular expression's walk over every file.
+    plugins = "pytest_plugins" in text
+    if not plugins and "import_module(" not in text and "__import__(" not in text:
+        return
+    for m in _PLUGINS.finditer(text) if plugins else ():
+        if src.in_string(m.start()):
+            continue
+        names = _literal_list(text, m.end())
+        if names is None and (single := re.match(r"(['\"])([\w.]+)\1", text[m.end():])):
+            names = [single.group(2)]
+        line = text.count("\n", 0, m.start() + 1)
+        head.imports += [ImportRef("", name, None, line, True) for name in names or []]
+    for m in _DYNAMIC.finditer(text):
+        fstring, quote, name, end = m.groups()
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        prefix = text[line_start:m.start()]
+        if src.in_string(m.start()) or _quoted_or_commented(prefix) or prefix.rstrip(
+                ).endswith("def") or (end == "{" and not fstring):
+            continue
+        level = len(name) - len(name.lstrip("."))
+        if level:
+            base = module.split(".") if is_package else module.split(".")[:-1]
+            base = base[: len(base) - (level - 1)] if level > 1 else base
+            name = ".".join([*base, name[level:]]) if name[level:] else ".".join(base)
+        indent = len(prefix) - len(prefix.lstrip())
+        top = not indent or src.enclosing(m.start()) in _BLOCKS
+        line = text.count("\n", 0, m.start() + 1)
+        if end == quote and name:
+            head.imports.append(ImportRef("", name.rstrip("."), None, line, top))
+        elif end == "{" and name.endswith(".") and name.strip("."):
+            head.imports.append(ImportRef("", name.rstrip("."), SUBMODULES, line, top))
 
 
 _LINE = re.compile(r"\n([ \t]*)(?=[^\s#])")

@@ -233,3 +233,45 @@ def test_a_name_read_through_a_package_that_star_imports_it_is_a_direct_use(
     found = {d.file: (d.depth, d.symbols) for d in radius.dependents}
     assert found["pkg/user.py"] == (1, ["chunked"])
     assert found["tests/test_more.py"] == (1, ["chunked"])
+
+
+def test_modules_imported_by_name_reach_their_tests(tmp_path: Path) -> None:
+    repo = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/greet.py": "def greet(name):\n    return f'Hello {name}'\n",
+        "pkg/testing.py": "import pytest\n\nfrom pkg.greet import greet\n\n\n"
+                          "@pytest.fixture\ndef greeting():\n    return greet('x')\n",
+        "pkg/plugins/__init__.py": (
+            "import importlib\n\n\ndef load(name):\n"
+            "    return importlib.import_module(f'pkg.plugins.{name}')\n"),
+        "pkg/plugins/upper.py": "def render(s):\n    return s.upper()\n",
+        "pkg/registry.py": "from importlib import import_module\n\n"
+                           "GREET = import_module('pkg.greet')\n",
+        "tests/conftest.py": 'pytest_plugins = ["pkg.testing"]\n',
+        "tests/test_fixture.py": "def test_greeting(greeting):\n    assert greeting\n",
+        "tests/test_plugins.py": (
+            "from pkg.plugins import load\n\n\ndef test_upper():\n"
+            "    assert load('upper').render('a') == 'A'\n"),
+    })
+    greet = analyse(repo, "pkg/greet.py", history=False)
+    assert {"pkg/testing.py", "pkg/registry.py", "tests/conftest.py"} <= {
+        d.file for d in greet.dependents}
+    assert "tests/test_fixture.py" in greet.tests
+    upper = analyse(repo, "pkg/plugins/upper.py", history=False)
+    assert upper.tests == ["tests/test_plugins.py"]
+
+
+def test_first_line_and_commented_brackets_do_not_hide_imports(tmp_path: Path) -> None:
+    repo = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def area(w, h):\n    return w * h\n\n\ndef volume():\n    return 1\n",
+        "pkg/first.py": (
+            "try:\n    from pkg.core import area\nexcept ImportError:\n    area = None\n"),
+        "pkg/comment.py": (
+            "from pkg.core import (  # see area(w, h)\n    area,\n    volume,\n)\n\n"
+            "volume()\n"),
+    })
+    radius = analyse(repo, "pkg/core.py", history=False)
+    found = {d.file: d.symbols for d in radius.dependents}
+    assert found["pkg/first.py"] == ["area"]
+    assert found["pkg/comment.py"] == ["area", "volume"]
