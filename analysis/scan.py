@@ -21,8 +21,14 @@ _TRIPLE = re.compile(r'"""|\'\'\'')
 # Every pattern starts with a literal newline (the text is scanned with one prepended),
 # which lets the regex engine skip ahead instead of trying every position.
 _IMPORT = re.compile(r"\n([ \t]*)(?:from[ \t]+\.*[\w.]*[ \t]+import\b|import[ \t]+\w)")
-_DEF = re.compile(r"\n([ \t]{0,4})(?:async[ \t]+def|def|class)[ \t]+(\w+)")
-_ASSIGN = re.compile(r"\n([ \t]{0,4})([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
+_DEF_AT = r"\n([ \t]{%s})(?:async[ \t]+def|def|class)[ \t]+(\w+)"
+_ASSIGN_AT = r"\n([ \t]{%s})([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)"
+_UNPACK_AT = r"\n([ \t]{%s})(?:\(|\[|[A-Za-z_]\w*[ \t]*,)"
+# Definitions at the top or one level in; deeper ones are looked for only inside
+# top-level blocks (see ``_definitions``), since most indented lines are in functions.
+_DEF, _ASSIGN, _UNPACK = (re.compile(p % "0,4") for p in (_DEF_AT, _ASSIGN_AT, _UNPACK_AT))
+_DEEP = [re.compile(p % "5,16") for p in (_DEF_AT, _ASSIGN_AT, _UNPACK_AT)]
+_CHAINED = re.compile(r"[ \t]*([A-Za-z_]\w*)[ \t]*=(?!=)")
 _ALL = re.compile(r"\n__all__[ \t]*(\+=|=|:[^=\n]*=|\.extend\(|\.append\()")
 _TOP = re.compile(r"\n(?:async[ \t]+)?([A-Za-z_]\w*)")
 _BLOCKS = {"if", "elif", "else", "try", "except", "finally", "with", "for", "while"}
@@ -217,17 +223,11 @@ def scan(text: str, module: str, is_package: bool) -> Head:
         statements.append((_statement(text, start), src.line_of(start), top))
     _parse_imports(statements, module, is_package, head)
     _dynamic_imports(src, module, is_package, head)
-    for m in _DEF.finditer(text):
-        if src.in_string(m.start()) or not _top_level(src, m):
-            continue
-        kind: SymbolKind = "class" if "class" in m.group(0).split()[0] else "function"
-        head.definitions.setdefault(m.group(2), kind)
-    for m in _ASSIGN.finditer(text):
-        name = m.group(2)
-        if name in ("if", "elif", "while", "return", "assert", "print") or \
-                src.in_string(m.start()) or not _top_level(src, m):
-            continue
-        head.definitions.setdefault(name, "constant" if name.isupper() else "attribute")
+    _definitions(src, [(_DEF, _ASSIGN, _UNPACK, 0, len(text))], head)
+    ends = [p for p, _ in src.tops[1:]] + [len(text)]
+    blocks = [(start, end) for (start, word), end in zip(src.tops, ends, strict=False)
+              if word in _BLOCKS]
+    _definitions(src, [(*_DEEP, start, end) for start, end in blocks], head)
     for m in _ALL.finditer(text):
         if src.in_string(m.start()):
             continue
@@ -366,12 +366,90 @@ def _test_spans(src: _Source) -> list[tuple[int, int, str]]:
     return spans
 
 
+def _definitions(src: _Source, where: list[tuple[re.Pattern[str], re.Pattern[str],
+                                                  re.Pattern[str], int, int]], head: Head) -> None:
+    """Add the names that defs, classes and assignments bind when the module runs."""
+    text = src.text
+    for defs, assigns, unpacks, start, end in where:
+        for m in defs.finditer(text, start, end):
+            if src.in_string(m.start()) or not _top_level(src, m):
+                continue
+            kind: SymbolKind = "class" if "class" in m.group(0).split()[0] else "function"
+            head.definitions.setdefault(m.group(2), kind)
+        for m in assigns.finditer(text, start, end):
+            name = m.group(2)
+            if name in ("if", "elif", "while", "return", "assert", "print") or \
+                    src.in_string(m.start()) or not _top_level(src, m):
+                continue
+            names = [name]
+            after = m.end()
+            while chained := _CHAINED.match(text, after):  # s = attributes = attrs
+                names.append(chained.group(1))
+                after = chained.end()
+            for name in names:
+                head.definitions.setdefault(name, "constant" if name.isupper() else "attribute")
+        for m in unpacks.finditer(text, start, end):
+            if src.in_string(m.start()) or not _top_level(src, m):
+                continue
+            for name in _unpacked(text, m.start() + 1 + len(m.group(1))):
+                head.definitions.setdefault(name, "constant" if name.isupper() else "attribute")
+
+
+def _unpacked(text: str, start: int) -> list[str]:
+    """Return the names ``A, B = ...`` or ``(A, B) = ...`` at start binds; [] if none."""
+    depth, i = 0, start
+    while i < len(text):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "=" and not depth:
+            if text[i + 1:i + 2] == "=" or text[i - 1] in "<>!=:":
+                return []
+            break
+        elif ch in "\n#" and not depth or ch in "'\":;" or depth < 0:
+            return []  # the statement ends, or is not a plain target list
+        i += 1
+    try:
+        tree = ast.parse(text[start:i].strip() + " = 0")
+    except (SyntaxError, ValueError):
+        return []
+    target = tree.body[0].targets[0] if isinstance(tree.body[0], ast.Assign) else None
+    if not isinstance(target, (ast.Tuple, ast.List)):
+        return []
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
 def _top_level(src: _Source, m: re.Match[str]) -> bool:
-    indent = m.group(1)
+    """Return whether the statement at m runs when the module is imported.
+
+    At the top, or under top-level blocks only (``if``/``try``/``with``... nested in
+    one another): conditional definitions, not the body of a function or class.
+    """
+    indent = len(m.group(1).expandtabs(4))
     if not indent:
         return True
-    # Definitions one level under a top-level if/try (conditional definitions).
-    return len(indent.expandtabs(4)) <= 4 and src.enclosing(m.start()) in _BLOCKS
+    if src.enclosing(m.start()) not in _BLOCKS:
+        return False
+    text, pos = src.text, m.start()
+    while True:  # each less indented line above, up to the top, must open a block
+        pos = text.rfind("\n", 0, pos)
+        if pos < 0:
+            return True
+        end = text.find("\n", pos + 1)
+        line = text[pos + 1:end if end >= 0 else None]
+        code = line.lstrip()
+        if not code or code.startswith("#") or src.in_string(pos + 1):
+            continue
+        level = len(line[:len(line) - len(code)].expandtabs(4))
+        if level >= indent:
+            continue
+        if not level:
+            return True
+        if code.split(None, 1)[0].rstrip(":") not in _BLOCKS:
+            return False
+        indent = level
 
 
 def _parse_imports(statements: list[tuple[str, int, bool]], module: str, is_package: bool,

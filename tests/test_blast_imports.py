@@ -275,3 +275,22 @@ def test_first_line_and_commented_brackets_do_not_hide_imports(tmp_path: Path) -
     found = {d.file: d.symbols for d in radius.dependents}
     assert found["pkg/first.py"] == ["area"]
     assert found["pkg/comment.py"] == ["area", "volume"]
+
+
+def test_names_bound_by_unpacking_chains_and_nested_blocks_are_the_targets(
+    tmp_path: Path,
+) -> None:
+    repo = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/core.py": (
+            "import sys\n\nA, B = 1, 2\n(\n    NO_VALUE,\n    DONT_SET,\n) = (3, 4)\n"
+            "X = Y = 3\n\nif sys.version_info >= (3,):\n    try:\n        def deep():\n"
+            "            return 1\n    except ImportError:\n        pass\n\n\n"
+            "def f(\n    a,\n    b,\n):\n    inner = 1\n    return inner\n"),
+        "pkg/user.py": (
+            "from pkg.core import B, Y, deep, DONT_SET\nfrom pkg import core\n\n"
+            "core.A + core.X + core.NO_VALUE\n"),
+    })
+    radius = analyse(repo, "pkg/core.py", history=False)
+    user = next(d for d in radius.dependents if d.file == "pkg/user.py")
+    assert user.symbols == ["A", "B", "DONT_SET", "NO_VALUE", "X", "Y", "deep"]
