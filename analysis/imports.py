@@ -203,6 +203,7 @@ class ImportGraph:
         self._bindings: dict[str, dict[str, ImportRef]] = {}
         self._stars: dict[str, list[str]] = {}
         self._importers: dict[str, set[str]] | None = None
+        self._star_users: dict[str, set[str]] | None = None
         self._prefixes: set[str] | None = None
         self._gateway_cache: dict[str, set[str]] = {}
         self._users_cache: dict[str, set[str]] = {}
@@ -250,11 +251,30 @@ class ImportGraph:
     def _gateways(self, target_module: str) -> set[str]:
         """Return the modules through which a dotted name can reach target_module."""
         if target_module not in self._gateway_cache:
-            parts = target_module.split(".")
-            gateways = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+            gateways = _prefixes(target_module)
             gateways |= {self.files[f].module for f in self.symbol_users(target_module)}
+            for module in self.star_reexporters(target_module):
+                gateways |= _prefixes(module)  # attrs.validators: from attr.validators import *
             self._gateway_cache[target_module] = gateways
         return self._gateway_cache[target_module]
+
+    def star_reexporters(self, module: str) -> set[str]:
+        """Return the modules that re-export module's names by star imports, at any remove."""
+        if self._star_users is None:
+            self._star_users = {}
+            for summary in self.files.values():
+                for ref in summary.imports:
+                    if ref.attr == "*" and ref.module in self.by_module:
+                        self._star_users.setdefault(self.canonical(ref.module), set()).add(
+                            summary.module)
+        found: set[str] = set()
+        todo = [module]
+        while todo:
+            for user in self._star_users.get(todo.pop(), ()):
+                if user not in found and user != module:
+                    found.add(user)
+                    todo.append(user)
+        return found
 
     def _roots(self, rel: str, target_module: str, gateways: set[str] | None = None
                ) -> set[str]:
@@ -512,8 +532,10 @@ class ImportGraph:
         """
         if module in self._attribute_cache:
             return self._attribute_cache[module]
+        reexporters = self.star_reexporters(module)
         packages = {m for m in self._gateways(module) if m != module and (
-            self._is_package_prefix(m) or self.files[self.by_module[m]].is_package)}
+            self._is_package_prefix(m) or m in reexporters
+            or self.files[self.by_module[m]].is_package)}
         # A chain from a package towards module reads the next part of module's name,
         # or a name the package binds that leads there: a file with none of them
         # after one of its roots need not be read.
@@ -595,6 +617,12 @@ class ImportGraph:
                     hits.append(f"{rel}::{test}")
                     break
         return hits
+
+
+def _prefixes(module: str) -> set[str]:
+    """Return module and every package above it: a.b.c -> a, a.b, a.b.c."""
+    parts = module.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
 
 
 # ---------------------------------------------------------------------------

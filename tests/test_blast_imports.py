@@ -294,3 +294,19 @@ def test_names_bound_by_unpacking_chains_and_nested_blocks_are_the_targets(
     radius = analyse(repo, "pkg/core.py", history=False)
     user = next(d for d in radius.dependents if d.file == "pkg/user.py")
     assert user.symbols == ["A", "B", "DONT_SET", "NO_VALUE", "X", "Y", "deep"]
+
+
+def test_a_name_read_through_a_module_that_star_reexports_the_target_is_a_direct_use(
+    tmp_path: Path,
+) -> None:
+    repo = write(tmp_path, {
+        "attr/__init__.py": "",
+        "attr/validators.py": "__all__ = ['instance_of']\n\n\ndef instance_of(t):\n"
+                              "    return t\n",
+        "attrs/__init__.py": "from . import validators\n",
+        "attrs/validators.py": "from attr.validators import *\n",
+        "typing_tests/baseline.py": "import attrs\n\nattrs.validators.instance_of(int)\n",
+    })
+    radius = analyse(repo, "attr/validators.py", history=False)
+    found = {d.file: (d.depth, d.symbols) for d in radius.dependents}
+    assert found["typing_tests/baseline.py"] == (1, ["instance_of"])
