@@ -283,7 +283,7 @@ def _dynamic_imports(src: _Source, module: str, is_package: bool, head: Head) ->
 
 _LINE = re.compile(r"\n([ \t]*)(?=[^\s#])")
 _TEST_DEF = re.compile(r"\n([ \t]*)(?:async[ \t]+)?def[ \t]+(test\w*)")
-_CLASS = re.compile(r"\n([ \t]*)class[ \t]+(\w+)")
+_CLASS = re.compile(r"\n([ \t]*)class[ \t]+(\w+)[ \t]*(\([^)]*\))?")
 
 
 def read_refs(text: str, roots: set[str], *, tests: bool = False
@@ -339,7 +339,10 @@ def _test_spans(src: _Source) -> list[tuple[int, int, str]]:
     lines = [(m.start(), len(m.group(1).expandtabs(4))) for m in _LINE.finditer(text)
              if not src.in_string(m.start() + 1)]
     starts = [p for p, _ in lines]
-    classes_at = {m.start(): m.group(2) for m in _CLASS.finditer(text)}
+    # pytest collects the methods of a class named Test..., or of a unittest TestCase
+    # whatever its name; a mixin's methods run only as those of the classes using it.
+    classes_at = {m.start(): m.group(2) for m in _CLASS.finditer(text)
+                  if m.group(2).startswith("Test") or "TestCase" in (m.group(3) or "")}
     spans = []
     for m in _TEST_DEF.finditer(text):
         if src.in_string(m.start() + 1):
@@ -359,8 +362,8 @@ def _test_spans(src: _Source) -> list[tuple[int, int, str]]:
             while j >= 0 and lines[j][1] >= indent:
                 j -= 1
             cls = classes_at.get(lines[j][0]) if j >= 0 else None
-            if cls is None or "Test" not in cls:
-                continue  # a nested function or a method of a helper class
+            if cls is None:
+                continue  # a nested function or a method of a helper class or mixin
             owner = cls + "::"
         spans.append((m.start(), end, f"{owner}{m.group(2)}"))
     return spans

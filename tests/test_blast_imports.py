@@ -139,10 +139,12 @@ def test_strings_comments_and_definitions_are_not_uses(repo: Path) -> None:
 
 
 SHAPES = '''\
+import unittest
+
 from pkg.core import Shape
 
 
-class ShapeTest:
+class TestShape:
     def helper(self):
         return Shape()
 
@@ -151,6 +153,16 @@ class ShapeTest:
 
     def test_other(self):
         assert True
+
+
+class ShapeTestMixin:  # collected only as the methods of the classes using it
+    def test_mixed(self):
+        assert Shape()
+
+
+class Checks(unittest.TestCase):
+    def test_shape(self):
+        self.assertTrue(Shape())
 
 
 def test_plain():
@@ -164,7 +176,8 @@ def test_test_methods_of_test_classes_are_named(repo: Path) -> None:
     write(repo, {"tests/test_shapes.py": SHAPES})
     radius = analyse(repo, "pkg/core.py", history=False)
     shapes = [t for t in radius.test_functions if t.startswith("tests/test_shapes.py")]
-    assert shapes == ["tests/test_shapes.py::ShapeTest::test_grow",
+    assert shapes == ["tests/test_shapes.py::TestShape::test_grow",
+                      "tests/test_shapes.py::Checks::test_shape",
                       "tests/test_shapes.py::test_plain"]
 
 
