@@ -23,6 +23,7 @@ from healloop.analysis.arc_adapter import read_state as arc_state
 from healloop.analysis.imports import (
     ImportGraph,
     build_graph,
+    class_members,
     save_graph,
     source_stamps,
 )
@@ -57,11 +58,15 @@ def dependents_of(graph: ImportGraph, target: str) -> list[Dependent]:
     module = graph.files[target].module
     depths = graph.dependents(target)
     depths_with_target = {**depths, target: 0}
+    members = class_members(graph.text(target))
     out = []
     for rel, depth in depths.items():
         # Beyond depth 1 a module reaches no symbol of the target: one that did
         # (through a re-export) would be a direct user, at depth 1.
         uses = graph.uses(rel, module) if depth == 1 else []
+        if uses and members:
+            uses = sorted(uses + graph.member_uses(rel, members, uses),
+                          key=lambda u: (u.line, u.symbol))
         imported = {graph.by_module[m] for m in graph.imported_modules(rel)}
         via = sorted(f for f in imported if depths_with_target.get(f) == depth - 1)
         if depth == 1:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from healloop.analysis import cache as caches
 from healloop.analysis.pytest_config import SuiteConfig, suite_config
-from healloop.analysis.scan import SUBMODULES, ImportRef, read_refs, scan
+from healloop.analysis.scan import SUBMODULES, ImportRef, read_attributes, read_refs, scan
 from healloop.state import SymbolKind
 
 CACHE_VERSION = 6
@@ -606,6 +606,35 @@ class ImportGraph:
                     found.setdefault((use[0], ref.line), Use(use[0], use[1], ref.line))
         return sorted(found.values(), key=lambda u: (u.line, u.symbol))
 
+    def member_uses(self, rel: str, members: dict[str, set[str]], uses: list[Use]
+                    ) -> list[Use]:
+        """Return the target's class members that rel reads on objects (``ctx.find_object``).
+
+        Which class an object is of is not known without running the code, so a
+        member read as ``x.name`` counts when rel uses the class itself, or when the
+        name is distinctive enough not to be another object's (``find_object``,
+        ``is_prerelease``; never a name every dict or str has).
+
+        Args:
+            rel: A direct dependent.
+            members: Class -> member names, of the target (``class_members``).
+            uses: What rel is already known to use of the target.
+
+        """
+        used = {u.symbol.split(".")[0] for u in uses}
+        owners: dict[str, list[str]] = {}
+        for cls, names in members.items():
+            for name in names:
+                if name not in _GENERIC and (cls in used or _distinctive(name)):
+                    owners.setdefault(name, []).append(cls)
+        known = {(u.symbol, u.line) for u in uses}
+        found = []
+        for name, lines in read_attributes(self.text(rel), set(owners)).items():
+            for cls in owners[name]:
+                found += [Use(f"{cls}.{name}", "class", line) for line in lines
+                          if (f"{cls}.{name}", line) not in known]
+        return found
+
     def test_functions(self, rel: str, modules: set[str]) -> list[str]:
         """Return the tests in rel, a test file, that read a name resolving into modules."""
         hits = []
@@ -617,6 +646,37 @@ class ImportGraph:
                     hits.append(f"{rel}::{test}")
                     break
         return hits
+
+
+_GENERIC = {name for kind in (object, dict, list, str, bytes, set, tuple, int, float,
+                             BaseException) for name in dir(kind)}
+"""Attribute names of the builtin types: reading one says nothing of whose object it is."""
+
+
+def _distinctive(name: str) -> bool:
+    """Return whether a member name is unlikely to belong to another object too."""
+    return "_" in name.strip("_") or len(name) >= 10
+
+
+def class_members(source: str) -> dict[str, set[str]]:
+    """Return each top-level class of a module with its public members."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    out = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        names = set()
+        for item in node.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(item.name)
+            elif isinstance(item, (ast.Assign, ast.AnnAssign)):
+                targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+                names.update(t.id for t in targets if isinstance(t, ast.Name))
+        out[node.name] = {n for n in names if not n.startswith("_")}
+    return out
 
 
 def _prefixes(module: str) -> set[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -96,8 +97,10 @@ class _Source:
         return i >= 0 and self.strings[i][0] < pos < self.strings[i][1]
 
     def line_of(self, pos: int) -> int:
-        """Return the line of pos; positions must be asked for in increasing order."""
+        """Return the line of pos; fastest when positions are asked in increasing order."""
         last_pos, last_line = self._last
+        if pos < last_pos:
+            last_pos, last_line = 0, 0
         line = last_line + self.text.count("\n", last_pos, pos)
         self._last = (pos, line)
         return line
@@ -106,6 +109,12 @@ class _Source:
         """Return the keyword of the top-level statement an indented line belongs to."""
         i = bisect.bisect_right(self.top_starts, pos) - 1
         return self.tops[i][1] if i >= 0 else None
+
+
+@functools.lru_cache(maxsize=4)
+def _located(text: str) -> _Source:
+    """Return text located once for the passes that read the same file in turn."""
+    return _Source(text)
 
 
 def _quoted_or_commented(line: str) -> bool:
@@ -300,7 +309,7 @@ def read_refs(text: str, roots: set[str], *, tests: bool = False
     names = sorted((r for r in roots if r.isidentifier()), key=len, reverse=True)
     if not names:
         return refs, per_test
-    src = _Source(text)
+    src = _located(text)
     text = src.text
     spans = _test_spans(src) if tests else []
     starts = [s for s, _, _ in spans]
@@ -331,6 +340,34 @@ def read_refs(text: str, roots: set[str], *, tests: bool = False
     for _, _, test in spans:
         per_test.setdefault(test, [])
     return refs, {t: sorted(set(c)) for t, c in per_test.items()}
+
+
+_ATTRIBUTE = re.compile(r"\.[ \t]*([A-Za-z_]\w*)")
+
+
+def read_attributes(text: str, names: set[str]) -> dict[str, list[int]]:
+    """Return the lines where text reads one of names as an attribute (``x.name``).
+
+    Strings and comments are skipped, as in ``read_refs``.
+    """
+    found: dict[str, list[int]] = {}
+    names = names.intersection(_ATTRIBUTE.findall(text))
+    if not names:
+        return found
+    src = _located(text)
+    text = src.text
+    pattern = re.compile(r"\.[ \t]*(" + "|".join(sorted(names)) + r")\b")
+    for m in pattern.finditer(text):
+        pos = m.start()
+        prefix = text[text.rfind("\n", 0, pos) + 1:pos]
+        if src.in_string(pos) or (("'" in prefix or '"' in prefix or "#" in prefix)
+                                  and _quoted_or_commented(prefix)):
+            continue
+        lines = found.setdefault(m.group(1), [])
+        line = src.line_of(pos)
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return found
 
 
 def _test_spans(src: _Source) -> list[tuple[int, int, str]]:

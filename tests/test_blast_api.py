@@ -218,3 +218,31 @@ def test_an_alias_to_an_incompatible_function_is_compared_as_that_function() -> 
 def test_a_renamed_parameter_is_said_once() -> None:
     assert model_breaks("def clamp(x, lo=0, hi=1):", "def clamp(value, lo=0, hi=1):") == [
         "clamp: parameter 'x' renamed or moved (used by pkg/report.py)"]
+
+
+def test_members_read_on_objects_are_uses_the_gate_keeps(tmp_path) -> None:
+    from conftest import write_files
+
+    from healloop.analysis.blast import analyse
+
+    core = ("class Context:\n    def find_object(self, kind):\n        return kind\n\n"
+            "    def get(self):\n        return 1\n\n    @property\n    def norm(self):\n"
+            "        return 1\n\n\ndef current():\n    return Context()\n")
+    repo = write_files(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/core.py": core,
+        # Uses the class: its members read on objects are its, even short ones.
+        "pkg/user.py": "from pkg.core import Context\n\n\ndef f(ctx: Context, d):\n"
+                       "    return ctx.norm, d.get(), ctx.find_object(int)\n",
+        # Does not name the class: only a distinctive member counts.
+        "pkg/other.py": "from pkg.core import current\n\n"
+                        "current().find_object(str)\ncurrent().norm\n",
+    })
+    radius = analyse(repo, "pkg/core.py", history=False)
+    found = {d.file: d.symbols for d in radius.dependents}
+    assert found["pkg/user.py"] == ["Context", "Context.find_object", "Context.norm"]
+    assert found["pkg/other.py"] == ["Context.find_object", "current"]
+    assert api_breaks(core, core.replace("find_object", "lookup"), radius) == [
+        "Context.find_object: removed (used by pkg/other.py, pkg/user.py)"]
+    assert api_breaks(core, core.replace("    @property\n", ""), radius) == [
+        "Context.norm: changed from a property to a method (used by pkg/user.py)"]
