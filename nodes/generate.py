@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.runtime import Runtime
 
@@ -46,6 +46,9 @@ from healloop.nodes._common import (
 )
 from healloop.state import Candidate, FileChange, HealState, ReviewReport
 
+if TYPE_CHECKING:
+    from healloop.llm.budget import Meter
+
 
 @dataclass
 class _Drafts:
@@ -63,9 +66,10 @@ def generate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     store = getattr(runtime, "store", None)
     profile = Profile.of(DecisionLog(store, repo_of(state)).records()) if store else Profile()
     pending = [t for t in reviews_of(state) if not healed(state, t)]
+    meter = _meter(state, ctx)
     with ThreadPoolExecutor(max_workers=workers(ctx)) as pool:
         drafts = list(pool.map(
-            lambda target: _for_target(state, target, ctx, iteration, profile), pending
+            lambda target: _for_target(state, target, ctx, iteration, profile, meter), pending
         ))
     new: list[dict[str, Any]] = []
     update: dict[str, Any] = {"iteration": iteration, "originals": {}, "notes": []}
@@ -75,11 +79,34 @@ def generate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             new.append(candidate.model_copy(update={"id": f"c{count + len(new) + 1}"}).dump())
         update["originals"].update(draft.originals)
         update["notes"].extend(draft.notes)
+    if meter is not None:
+        spent = meter.state_update()
+        update["notes"].extend(spent.get("notes", []))
+        if "usage" in spent:
+            update["usage"] = spent["usage"]
     return {"candidates": new, **update}
 
 
+def _meter(state: HealState, ctx: RunContext) -> Meter | None:
+    """Return the meter this round's model calls share, or None when the run has no model.
+
+    It starts from what the run spent before (review, earlier rounds, the judge), so
+    the token and cost limits hold for the run, not for each round or each target.
+    """
+    if not model_wanted(ctx):
+        return None
+    from healloop.llm.budget import Meter
+
+    return Meter.for_run(ctx, state.get("usage"))
+
+
 def _for_target(
-    state: HealState, target: str, ctx: RunContext, iteration: int, profile: Profile
+    state: HealState,
+    target: str,
+    ctx: RunContext,
+    iteration: int,
+    profile: Profile,
+    meter: Meter | None,
 ) -> _Drafts:
     """Propose, carry and rank the candidates of one target."""
     drafts = _Drafts()
@@ -90,7 +117,7 @@ def _for_target(
     seen.add(state["originals"][target])
     findings = reviews_of(state)[target].findings  # all of them, also those left alone
     fresh: list[Candidate] = []
-    for proposal in _proposals(job, engines_for(ctx)):
+    for proposal in _proposals(job, engines_for(ctx, meter=meter)):
         if proposal.content in seen:
             continue
         seen.add(proposal.content)

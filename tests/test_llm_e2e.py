@@ -110,3 +110,61 @@ def test_the_same_claim_with_a_wrong_fix_is_not_accepted(shop_repo, monkeypatch)
     data = json.loads(result.stdout.strip().splitlines()[-1])
     assert data["status"] == "no_improvement"
     assert len([r for r in server.requests if "response_format" in r]) >= 1
+
+
+def wrong_each_time(billed: tuple[int, int] | None = None):
+    """Return a responder whose every rewrite is a new wrong fix, so each round proposes one.
+
+    With ``billed``, every answer reports that usage; otherwise the server bills by length.
+    """
+    rounds = iter(range(1, 100))
+
+    def respond(body: dict) -> Reply:
+        reply = answering(BUGGY.replace("result = 0", f"result = {next(rounds)}"))(body)
+        if billed is not None:
+            reply.usage = billed
+        return reply
+
+    return respond
+
+
+def test_every_call_the_server_answered_is_in_the_runs_usage(shop_repo, monkeypatch):
+    with FakeOpenAI(responder=wrong_each_time(billed=(300, 40))) as server:
+        result = run_cli(shop_repo, server, monkeypatch, "--iterations", "3",
+                         "--threshold", "0.99")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    kinds = [r["response_format"]["json_schema"]["name"] for r in server.requests]
+    assert kinds == ["ReviewAnswer", "Rewrite", "Rewrite", "Rewrite"]
+    assert data["usage"]["calls"] == len(server.requests)
+    assert data["usage"]["tokens_in"] == 300 * len(server.requests)
+    assert data["usage"]["tokens_out"] == 40 * len(server.requests)
+
+
+def test_the_cost_of_generation_calls_is_counted(shop_repo, monkeypatch):
+    monkeypatch.setenv("HEALLOOP_PRICES", '{"priced-model": [1000, 2000]}')
+    with FakeOpenAI(responder=wrong_each_time(billed=(300, 40))) as server:
+        result = run_cli(shop_repo, server, monkeypatch, "--iterations", "2",
+                         "--threshold", "0.99", "--model", "priced-model")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(server.requests) == 3
+    assert data["usage"]["cost"] == pytest.approx(3 * (300 * 1000 + 40 * 2000) / 1e6)
+
+
+def test_one_token_budget_holds_for_the_whole_run_and_stops_the_second_round(
+    shop_repo, monkeypatch
+):
+    # The server bills by length. The review's estimate (its prompt and a long answer)
+    # is past 1,000 tokens; the first rewrite fits, and what it spent leaves too
+    # little for a second one.
+    with FakeOpenAI(responder=wrong_each_time()) as server:
+        result = run_cli(shop_repo, server, monkeypatch, "--iterations", "4",
+                         "--threshold", "0.99", "--max-tokens-per-run", "1000")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    kinds = [r["response_format"]["json_schema"]["name"] for r in server.requests]
+    assert kinds == ["Rewrite"]
+    assert data["usage"]["calls"] == 1
+    assert data["usage"]["tokens_in"] + data["usage"]["tokens_out"] <= 1000
+    notes = "\n".join(data["notes"])
+    assert "shop/total.py review: dropped: token budget reached: 0 of 1000 used" in notes
+    assert "shop/total.py round 2 candidate 1: dropped: token budget reached" in notes
