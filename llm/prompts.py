@@ -17,9 +17,10 @@ from typing import Literal
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from healloop.engines.base import GenerationJob
+from healloop.llm.call_sites import Sites, call_sites
 from healloop.llm.tokens import count_tokens
 from healloop.llm.window import Section, excerpts, fence, pack
-from healloop.state import Finding, ReviewReport
+from healloop.state import Dependent, Finding, ReviewReport
 
 Mode = Literal["whole", "edits"]
 
@@ -116,26 +117,58 @@ def _blast_lines(job: GenerationJob) -> list[str]:
     blast = job.blast_radius
     if blast is None:
         return []
+    found = [(dep, _sites_of(job, dep)) for dep in blast.dependents if dep.symbols or dep.uses]
+    tests = set(blast.tests)
     blocks = []
-    for dep in blast.dependents:
-        if not dep.symbols and not dep.uses:
-            continue
+    for dep, sites in sorted(found, key=lambda found: _reading_order(*found, tests=tests)):
         header = f"- {dep.file} uses {', '.join(sorted(dep.symbols)) or 'the module'}"
-        sites = [f"{u.file}:{u.line}: {_line_of(job, u.file, u.line)}" for u in dep.uses[:10]]
+        if sites is not None and sites.declarations_only:
+            header += " (in imports and annotations only)"
+        shown = [site.render(dep.file) for site in sites.shown] if sites else []
+        if sites and sites.more:
+            shown.append(f"[... {sites.more} more use{'s' if sites.more > 1 else ''} "
+                         f"in {dep.file}]")
         blocks.append(
-            header + ("\n" + data(f"call sites in {dep.file}", "\n".join(sites), "text")
-                      if sites else "")
+            header + ("\n" + data(f"call sites in {dep.file}", "\n".join(shown), "text")
+                      if shown else "")
         )
     return blocks
 
 
-def _line_of(job: GenerationJob, path: str, line: int) -> str:
-    file = job.repo / path
+def _sites_of(job: GenerationJob, dep: Dependent) -> Sites | None:
+    """Return where a dependent uses the target, or None when it cannot be read."""
     try:
-        text = file.read_text(encoding="utf-8").splitlines()
+        source = (job.repo / dep.file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return ""
-    return text[line - 1].strip() if 0 < line <= len(text) else ""
+        return None
+    return call_sites(source, dep.uses)
+
+
+_TEST_DIRS = {"tests", "test", "testing"}
+_ASIDE_DIRS = {"examples", "example", "docs", "doc", "scripts", "script", "bench",
+               "benchmarks", "demo", "demos", "samples", "tutorial", "tutorials"}
+
+
+def _reading_order(
+    dep: Dependent, sites: Sites | None, *, tests: set[str]
+) -> tuple[int, int, int, str]:
+    """Rank a dependent: the package's own modules, then tests, then examples and docs.
+
+    Within each, the nearest and those with the most uses first, so that a section
+    cut to the budget still shows the uses a change most likely breaks.
+    """
+    parts = dep.file.split("/")
+    name = parts[-1]
+    if dep.file in tests or _TEST_DIRS & set(parts[:-1]) or name == "conftest.py" or (
+        name.startswith("test_") or name.endswith("_test.py")
+    ):
+        place = 1
+    elif parts[0] in _ASIDE_DIRS:
+        place = 2
+    else:
+        place = 0
+    uses = len(sites.shown) + sites.more if sites else 0
+    return place, dep.depth, -uses, dep.file
 
 
 def _decision_lines(job: GenerationJob) -> list[str]:
