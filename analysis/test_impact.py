@@ -316,9 +316,28 @@ def _changed_since_head(repo: Path) -> frozenset[str]:
     return frozenset(line[3:].split(" -> ")[-1] for line in status.splitlines())
 
 
+NO_TESTS = "no test reaches"
+"""How the note begins that says a target's candidates will be measured without tests."""
+
+
 def select_tests(repo: Path, graph: ImportGraph, target: str, dependents: dict[str, int]
                  ) -> SelectedTests:
     """Return the tests reaching target: static, plus dynamic when a map exists for HEAD."""
+    selection = _select(repo, graph, target, dependents)
+    if not selection.files:
+        suite = sum(1 for rel in graph.files if graph.is_test(rel)
+                    and graph.suite.contains(rel))
+        if suite:
+            # Said, not only counted: a candidate measured without tests may break
+            # what the suite checks through a way no import shows.
+            selection.notes.append(
+                f"{NO_TESTS} {target} (the suite has {suite} test file(s)): its "
+                "candidates are measured without tests")
+    return selection
+
+
+def _select(repo: Path, graph: ImportGraph, target: str, dependents: dict[str, int]
+            ) -> SelectedTests:
     files, functions = static_tests(graph, target, dependents)
     selection = SelectedTests(files, functions)
     coverage, head = load_coverage_map(repo)

@@ -45,6 +45,18 @@ def test_blast_radius_finds_importers_and_the_symbols_they_use(calc_repo):
     assert "tests/test_ops.py" in blast["tests"]
 
 
+def test_blast_radius_tells_the_run_when_no_test_reaches_a_target_of_a_tested_repo(
+    calc_repo,
+):
+    (calc_repo / "calc" / "loner.py").write_text("def alone():\n    return 1\n")
+    update = blast_radius({**request(calc_repo), "target": "calc/loner.py"})
+    assert update["blast_radius"]["calc/loner.py"]["tests"] == []
+    assert update["notes"] == [
+        "no test reaches calc/loner.py (the suite has 1 test file(s)): its candidates are "
+        "measured without tests"]
+    assert "notes" not in blast_radius({**request(calc_repo), "target": TARGET})
+
+
 def test_generate_proposes_ruff_fixes_as_new_candidates(reviewed):
     update = generate(reviewed, RUNTIME)
     assert update["iteration"] == 1
