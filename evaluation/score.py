@@ -127,7 +127,8 @@ def gates(m: Measurement) -> list[Gate]:
     result = [Gate(name="parses", passed=m.parses, detail="" if m.parses else "syntax error")]
     if m.tests is not None:
         broken = broken_tests(m.passed_before, m.tests)
-        detail = ("broke " + ", ".join(broken[:5])) if broken else ""
+        more = f" and {len(broken) - 5} more" if len(broken) > 5 else ""
+        detail = ("broke " + ", ".join(broken[:5]) + more) if broken else ""
         if any(not m.tests.collects(t) for t in broken):
             detail += f"; {m.tests.uncollected_text()}"
         result.append(Gate(name="no_regression", passed=not broken, detail=detail))

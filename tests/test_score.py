@@ -88,6 +88,12 @@ def test_breaking_a_test_that_passed_before_scores_zero_whatever_else():
     assert [g.name for g in gates if not g.passed] == ["no_regression"]
 
 
+def test_the_regression_gate_names_five_broken_tests_and_counts_the_rest():
+    tests = {f"t{i}": "failed" for i in range(8)}
+    _, gates, _ = score(measured(tests=run_of(**tests), passed_before=set(tests)))
+    assert gates[1].detail == "broke t0, t1, t2, t3, t4 and 3 more"
+
+
 def test_code_that_does_not_parse_scores_zero():
     value, gates, _ = score(measured(parses=False))
     assert value == 0.0
