@@ -117,6 +117,48 @@ def _located(text: str) -> _Source:
     return _Source(text)
 
 
+def _in_text(line: str) -> bool:
+    """Return whether the end of this line prefix is in a string's text or a comment.
+
+    Unlike ``_quoted_or_commented``, the replacement field of an f-string is code:
+    ``f"{click.format_filename(p)}"`` reads ``click``.
+    """
+    quote, fstring, depth, i = "", False, 0, 0
+    while i < len(line):
+        ch = line[i]
+        if quote and not depth:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+            elif fstring and ch == "{":
+                if line[i + 1:i + 2] == "{":
+                    i += 1
+                else:
+                    depth = 1
+        elif quote:  # in a field
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+            elif ch in "'\"" and ch != quote:
+                end = line.find(ch, i + 1)  # a string inside the field
+                if end < 0:
+                    return True
+                i = end
+        elif ch in "'\"":
+            quote = ch
+            start = i
+            while start and line[start - 1].isalpha():
+                start -= 1
+            letters = line[start:i].lower()  # the string's prefix: f, rf, fr...
+            fstring = "f" in letters and len(letters) <= 2 and set(letters) <= set("rf")
+        elif ch == "#":
+            return True
+        i += 1
+    return bool(quote) and not depth
+
+
 def _quoted_or_commented(line: str) -> bool:
     """Return whether the end of this line prefix is inside a string or a comment."""
     quote = ""
@@ -321,8 +363,7 @@ def read_refs(text: str, roots: set[str], *, tests: bool = False
         if after[:1] == "=" and after != "==" or src.in_string(pos):
             continue
         prefix = text[text.rfind("\n", 0, pos) + 1:pos]
-        if ("'" in prefix or '"' in prefix or "#" in prefix) and \
-                _quoted_or_commented(prefix):
+        if ("'" in prefix or '"' in prefix or "#" in prefix) and _in_text(prefix):
             continue
         if prefix.rstrip().endswith(("def", "class")):
             continue
@@ -361,7 +402,7 @@ def read_attributes(text: str, names: set[str]) -> dict[str, list[int]]:
         pos = m.start()
         prefix = text[text.rfind("\n", 0, pos) + 1:pos]
         if src.in_string(pos) or (("'" in prefix or '"' in prefix or "#" in prefix)
-                                  and _quoted_or_commented(prefix)):
+                                  and _in_text(prefix)):
             continue
         lines = found.setdefault(m.group(1), [])
         line = src.line_of(pos)

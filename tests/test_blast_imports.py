@@ -323,3 +323,17 @@ def test_a_name_read_through_a_module_that_star_reexports_the_target_is_a_direct
     radius = analyse(repo, "attr/validators.py", history=False)
     found = {d.file: (d.depth, d.symbols) for d in radius.dependents}
     assert found["typing_tests/baseline.py"] == (1, ["instance_of"])
+
+
+def test_names_read_in_an_f_string_field_are_uses_and_in_its_text_are_not(
+    tmp_path: Path,
+) -> None:
+    repo = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def fmt(p):\n    return p\n\n\ndef other():\n    return 1\n",
+        "pkg/cmd.py": ("import pkg.core\n\n"
+                       "print(f\"{pkg.core.fmt('x')} and {{pkg.core.other}}\")\n"
+                       "print(\"{pkg.core.other}\")\n"),
+    })
+    radius = analyse(repo, "pkg/core.py", history=False)
+    assert {d.file: d.symbols for d in radius.dependents}["pkg/cmd.py"] == ["fmt"]
