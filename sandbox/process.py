@@ -142,6 +142,9 @@ class ConfinedProcess:
                     start_new_session=True, text=text,
                 )
                 _LIVE.add(self)
+                if _STOPPING.is_set():  # stop_all ran in this thread while it started
+                    self.stopped = True
+                    self.kill()
         except BaseException:
             if self.cgroup:
                 self.cgroup.remove()
@@ -184,6 +187,11 @@ class ConfinedProcess:
 
         """
         while not self.exited():
+            if _STOPPING.is_set() and not self.killed:
+                # Started while stop_all ran (a signal handled by this very thread, in
+                # the middle of starting it): stop_all could not see it.
+                self.stopped = True
+                self.kill()
             if time.monotonic() >= deadline:
                 self.kill()
                 return True

@@ -307,3 +307,25 @@ def test_the_launcher_fails_closed_when_a_layer_cannot_be_applied(tmp_path: Path
     assert done.returncode == 125
     assert "cannot confine" in done.stderr
     assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.slow
+def test_a_process_started_while_healloop_stops_is_killed_by_its_own_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from healloop.sandbox import process
+
+    repo = repo_with(tmp_path, "")
+    with Workspace(repo) as ws:
+        sleeper = ConfinedProcess(ws, [sys.executable, "-c", "import time; time.sleep(60)"],
+                                  FAST, output=tmp_path / "out.txt")
+        # As when the signal's handler ran in this thread while it started the process:
+        # stop_all saw no process, and stopping is on.
+        stopping = process.threading.Event()
+        stopping.set()
+        monkeypatch.setattr(process, "_STOPPING", stopping)
+        began = time.monotonic()
+        sleeper.wait(began + 30)
+        with pytest.raises(process.Interrupted):
+            sleeper.finish()
+    assert time.monotonic() - began < 10
