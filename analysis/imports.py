@@ -331,10 +331,13 @@ class ImportGraph:
             names |= self.exports(star, seen | {module})
         return names
 
-    def binds(self, module: str, name: str) -> bool:
-        """Return whether module has name: defines, imports or re-exports it, or a submodule."""
+    def binds(self, module: str, name: str, *, submodules: bool = True) -> bool:
+        """Return whether module has name: defines, imports or re-exports it, or a submodule.
+
+        With submodules False, a submodule counts only when the module binds it itself.
+        """
         sub = f"{module}.{name}"
-        if sub in self.by_module or self._is_package_prefix(sub):
+        if submodules and (sub in self.by_module or self._is_package_prefix(sub)):
             return True
         rel = self.by_module.get(module)
         if rel is None:
@@ -426,7 +429,9 @@ class ImportGraph:
         of the target through other modules counts too.
         """
         for module, name, after in chain.hops:
-            if module == target_module and self.binds(module, name):
+            # A submodule read through the target (``from . import _types``) is no
+            # name of the target's own unless it binds it: editing it cannot remove it.
+            if module == target_module and self.binds(module, name, submodules=False):
                 kind = self.kind_of(*self.resolve(module, name))
                 return (f"{name}.{after}" if after and kind == "class" else name), kind
         module, symbol = chain.module, chain.symbol

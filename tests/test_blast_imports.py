@@ -337,3 +337,18 @@ def test_names_read_in_an_f_string_field_are_uses_and_in_its_text_are_not(
     })
     radius = analyse(repo, "pkg/core.py", history=False)
     assert {d.file: d.symbols for d in radius.dependents}["pkg/cmd.py"] == ["fmt"]
+
+
+def test_a_submodule_the_package_does_not_bind_is_no_symbol_of_its_init(
+    tmp_path: Path,
+) -> None:
+    repo = write(tmp_path, {
+        "pkg/__init__.py": "from .api import get\nfrom . import models\n",
+        "pkg/api.py": "def get():\n    return 1\n",
+        "pkg/models.py": "X = 1\n",
+        "pkg/_types.py": "T = int\n",
+        "pkg/hooks.py": "from . import _types, models\nfrom pkg import get\n",
+    })
+    radius = analyse(repo, "pkg/__init__.py", history=False)
+    hooks = next(d for d in radius.dependents if d.file == "pkg/hooks.py")
+    assert (hooks.depth, hooks.symbols) == (1, ["get", "models"])
