@@ -34,7 +34,7 @@ from healloop.analysis.test_impact import map_path, select_tests
 from healloop.errors import InputError
 from healloop.state import BlastRadius, CoChange, Dependent, RelatedFile, SymbolUse
 
-RESULT_VERSION = 7
+RESULT_VERSION = 8
 """Bump when the analysis changes, so cached results are recomputed."""
 
 
@@ -105,9 +105,15 @@ def _history(repo: Path, rel: str, radius: BlastRadius
     if not tracked:
         radius.notes.append(f"{rel} is not tracked by git: no decision trail")
     else:
-        radius.decisions, uncommitted = git_history.load_decisions(repo, head, rel)
-        if uncommitted:
-            radius.notes.append(f"{uncommitted} line(s) of {rel} are not committed yet")
+        trail = git_history.load_decisions(repo, head, rel)
+        radius.decisions = trail.decisions
+        if trail.uncommitted:
+            radius.notes.append(f"{trail.uncommitted} line(s) of {rel} are not committed yet")
+        if trail.cut_short:
+            radius.notes.append(
+                f"{trail.cut_short} line(s) of {rel} come from before the shallow clone's "
+                "oldest commit: history is cut short there, so they have no decision "
+                "(git fetch --unshallow gives their trail)")
     return history
 
 

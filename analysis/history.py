@@ -22,6 +22,8 @@ from healloop.analysis.cache import cache_file, read_json, write_json
 from healloop.state import CoChange, Decision
 
 LOG_LIMIT = 3000
+DECISIONS_VERSION = 2
+"""Bump when what the decision cache holds changes."""
 LARGE_COMMIT = 30
 """Commits touching more files than this are sweeping edits, not evidence of coupling."""
 
@@ -149,14 +151,39 @@ class History:
         return dict(scores)
 
 
-def decisions(repo: Path, path: str, *, top: int = 10) -> tuple[list[Decision], int]:
-    """Return the commits that introduced path's lines (most lines first), and uncommitted lines.
+@dataclass
+class Trail:
+    """Why the target's lines exist: the commits that introduced them, and what blame cannot say."""
 
-    Runs ``git blame`` with repo as the working directory.
+    decisions: list[Decision]
+    uncommitted: int = 0
+    """Lines changed in the working tree since HEAD."""
+    cut_short: int = 0
+    """Lines blame stops at a shallow clone's oldest commit with: their origin is not fetched."""
+
+
+def shallow_commits(repo: Path) -> set[str]:
+    """Return the commits a shallow clone was cut at (their parents were not fetched)."""
+    path = Path(git(repo, "rev-parse", "--git-path", "shallow").strip())
+    try:
+        return set((repo / path).read_text(encoding="utf-8").split())
+    except OSError:  # not a shallow clone
+        return set()
+
+
+def decisions(repo: Path, path: str, *, top: int = 10) -> Trail:
+    """Return the commits that introduced path's lines (most lines first), and what blame missed.
+
+    Runs ``git blame`` with repo as the working directory. Blame marks a line of a
+    commit without parents with ``boundary``: in a shallow clone that commit is where
+    the fetched history stops, not the commit that introduced the line (it is one of
+    requests' latest commits for every line of a file), so it is no decision. A real
+    root commit did introduce its lines and stays one.
     """
     out = git(repo, "blame", "--line-porcelain", "-w", "--", path)
     lines: dict[str, list[int]] = {}
     meta: dict[str, dict[str, str]] = {}
+    boundary: set[str] = set()
     current = ""
     for line in out.splitlines():
         if not line.startswith("\t") and len(line) > 40 and line[40:41] == " " and \
@@ -164,11 +191,14 @@ def decisions(repo: Path, path: str, *, top: int = 10) -> tuple[list[Decision], 
             current = line[:40]
             lines.setdefault(current, []).append(int(line.split()[2]))
             meta.setdefault(current, {})
+        elif line == "boundary":
+            boundary.add(current)
         elif line.startswith(("author ", "author-time ", "summary ")):
             key, _, value = line.partition(" ")
             meta[current].setdefault(key, value)
     uncommitted = len(lines.pop("0" * 40, []))
-    meta.pop("0" * 40, None)
+    cut = boundary & shallow_commits(repo) if boundary else set()
+    cut_short = sum(len(lines.pop(sha)) for sha in cut if sha in lines)
     ranked = sorted(lines, key=lambda sha: (-len(lines[sha]), sha))[:top]
     out_list = []
     for sha in ranked:
@@ -179,8 +209,7 @@ def decisions(repo: Path, path: str, *, top: int = 10) -> tuple[list[Decision], 
             author=info.get("author", ""), message=info.get("summary", ""),
             lines=sorted(lines[sha]),
         ))
-    return out_list, uncommitted
-
+    return Trail(out_list, uncommitted, cut_short)
 
 
 def _read_cache(path: Path | None, head: str) -> dict | None:
@@ -200,15 +229,20 @@ def load_history(repo: Path, head: str, *, limit: int = LOG_LIMIT) -> History:
     return History([Commit(sha, stamp, files) for sha, stamp, files in data["commits"]])
 
 
-def load_decisions(repo: Path, head: str, path: str) -> tuple[list[Decision], int]:
+def load_decisions(repo: Path, head: str, path: str) -> Trail:
     """Return decisions(repo, path), cached per head and content of path."""
     cache = cache_file(repo, "decisions.json")
-    data = _read_cache(cache, head) or {"head": head, "files": {}}
+    data = _read_cache(cache, head)
+    if data is None or data.get("version") != DECISIONS_VERSION:
+        data = {"head": head, "version": DECISIONS_VERSION, "files": {}}
     content = (repo / path).read_bytes()
     key = f"{path}@{hashlib.sha1(content).hexdigest()}"
     if key not in data["files"]:
-        found, uncommitted = decisions(repo, path)
-        data["files"][key] = [[d.dump() for d in found], uncommitted]
+        trail = decisions(repo, path)
+        data["files"][key] = {"decisions": [d.dump() for d in trail.decisions],
+                              "uncommitted": trail.uncommitted,
+                              "cut_short": trail.cut_short}
         write_json(cache, data)
-    found_raw, uncommitted = data["files"][key]
-    return [Decision.model_validate(d) for d in found_raw], uncommitted
+    found = data["files"][key]
+    return Trail([Decision.model_validate(d) for d in found["decisions"]],
+                 found["uncommitted"], found["cut_short"])

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import write_repo
 
 from healloop.analysis.blast import analyse
 from healloop.analysis.history import History, follow_renames, read_log
@@ -121,6 +122,24 @@ def test_shallow_clone_is_noted(repo: Path, tmp_path: Path) -> None:
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow))
     radius = analyse(shallow, "app/core.py")
     assert any("shallow clone" in n for n in radius.notes)
+
+
+def test_a_shallow_clones_oldest_commit_is_no_decision(repo: Path, tmp_path: Path) -> None:
+    commit(repo, "Bump settings", {"app/settings.py": "DEBUG = True\nSCALE = 2\n"})
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow))
+    radius = analyse(shallow, "app/core.py")
+    # Blame stops at "Bump settings", which introduced none of core.py's lines.
+    assert radius.decisions == []
+    assert any(n.startswith("5 line(s) of app/core.py come from before the shallow clone")
+               for n in radius.notes)
+
+
+def test_a_root_commit_introduced_its_lines(tmp_path: Path) -> None:
+    root = write_repo(tmp_path / "one", {"mod.py": "X = 1\nY = 2\n"})
+    radius = analyse(root, "mod.py")
+    assert [(d.message, d.lines) for d in radius.decisions] == [("initial", [1, 2])]
+    assert not any("shallow" in n for n in radius.notes)
 
 
 def test_renamed_files_keep_their_history(repo: Path) -> None:
