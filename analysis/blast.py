@@ -34,7 +34,7 @@ from healloop.analysis.test_impact import map_path, select_tests
 from healloop.errors import InputError
 from healloop.state import BlastRadius, CoChange, Dependent, RelatedFile, SymbolUse
 
-RESULT_VERSION = 8
+RESULT_VERSION = 9
 """Bump when the analysis changes, so cached results are recomputed."""
 
 
@@ -87,14 +87,19 @@ def dependents_of(graph: ImportGraph, target: str) -> list[Dependent]:
 
 
 def _history(repo: Path, rel: str, radius: BlastRadius
-             ) -> git_history.History | None:
-    """Fill co-changes and decisions; return the history, or None (said in notes)."""
+             ) -> tuple[git_history.History | None, str]:
+    """Fill co-changes and decisions; return the history, or None (said in notes).
+
+    Also return why the history cannot tell how often the target changes, or ''.
+    """
     head, note = git_history.git_state(repo)
     if note:
         radius.notes.append(note)
     if head is None:
-        return None
+        return None, ""
     history = git_history.load_history(repo, head)
+    blind = ("history is cut short by the shallow clone" if note else
+             "the repository has a single commit" if len(history.commits) < 2 else "")
     if not history.changes(rel):
         radius.notes.append(f"{rel} has no commits in the last {len(history.commits)}: "
                             "no co-changes")
@@ -114,7 +119,7 @@ def _history(repo: Path, rel: str, radius: BlastRadius
                 f"{trail.cut_short} line(s) of {rel} come from before the shallow clone's "
                 "oldest commit: history is cut short there, so they have no decision "
                 "(git fetch --unshallow gives their trail)")
-    return history
+    return history, blind
 
 
 def _knowledge_graph(repo: Path, rel: str, radius: BlastRadius, build: bool) -> None:
@@ -185,7 +190,7 @@ def analyse(repo: Path, target: str, *, history: bool = True,
     if error:
         radius.notes.append(f"{rel} does not parse ({error})")
 
-    mined = _history(repo, rel, radius) if history else None
+    mined, blind = _history(repo, rel, radius) if history else (None, "")
     if not history:
         radius.notes.append("history not requested: no co-changes or decision trail")
     elif mined is not None and knowledge_graph is not False:
@@ -200,9 +205,13 @@ def analyse(repo: Path, target: str, *, history: bool = True,
         dependent.risk = dependent_risk(dependent, coupling.get(dependent.file, 0.0))
     tested = {s.split(".")[0] for d in radius.dependents if graph.suite.in_suite(d.file)
               for s in d.symbols} | selection.exercised
+    # History that cannot tell churn says nothing of it: a guess of 0 would lower the risk.
+    if mined is not None and blind:
+        radius.notes.append(f"risk leaves out churn and hidden coupling: {blind}")
     radius.risk, radius.risk_parts = change_risk(
         radius.dependents, files_in_repo=len(graph.files), tested_symbols=tested,
-        has_tests=bool(radius.tests), changes=mined.changes(rel) if mined else None,
+        has_tests=bool(radius.tests),
+        changes=mined.changes(rel) if mined is not None and not blind else None,
         related=radius.related,
     )
     save_graph(graph)

@@ -48,8 +48,9 @@ def change_risk(
         files_in_repo: How many Python files the repository has.
         tested_symbols: Target symbols some test reads, or, by a coverage map, runs.
         has_tests: Whether any test reaches the target.
-        changes: Commits that touched the target in the history window, None without
-            history (churn and hidden coupling are then left out, not guessed).
+        changes: Commits that touched the target in the history window, None where
+            history cannot tell (no git, a shallow clone, a single commit): churn
+            and hidden coupling are then left out with their weight, not guessed.
         related: Files likely to change with the target, with their evidence.
 
     """

@@ -135,6 +135,28 @@ def test_a_shallow_clones_oldest_commit_is_no_decision(repo: Path, tmp_path: Pat
                for n in radius.notes)
 
 
+def test_risk_leaves_out_what_a_shallow_clone_cannot_tell(repo: Path, tmp_path: Path) -> None:
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow))
+    radius = analyse(shallow, "app/core.py")
+    assert "churn" not in radius.risk_parts and "hidden_coupling" not in radius.risk_parts
+    assert radius.risk == analyse(shallow, "app/core.py", history=False).risk
+    assert ("risk leaves out churn and hidden coupling: history is cut short by the "
+            "shallow clone") in radius.notes
+
+
+def test_risk_leaves_out_what_a_single_commit_cannot_tell(tmp_path: Path) -> None:
+    root = write_repo(tmp_path / "one", {
+        "app/__init__.py": "", "app/core.py": "def area(w, h):\n    return w * h\n",
+        "app/view.py": "from app.core import area\n", "app/settings.py": "DEBUG = 1\n",
+    })
+    radius = analyse(root, "app/core.py")
+    assert set(radius.risk_parts) == {"fan_in", "reach", "untested"}
+    assert radius.risk == analyse(root, "app/core.py", history=False).risk
+    assert ("risk leaves out churn and hidden coupling: the repository has a single "
+            "commit") in radius.notes
+
+
 def test_a_root_commit_introduced_its_lines(tmp_path: Path) -> None:
     root = write_repo(tmp_path / "one", {"mod.py": "X = 1\nY = 2\n"})
     radius = analyse(root, "mod.py")
