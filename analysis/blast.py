@@ -34,7 +34,7 @@ from healloop.analysis.test_impact import map_path, select_tests
 from healloop.errors import InputError
 from healloop.state import BlastRadius, CoChange, Dependent, RelatedFile, SymbolUse
 
-RESULT_VERSION = 9
+RESULT_VERSION = 10
 """Bump when the analysis changes, so cached results are recomputed."""
 
 
@@ -101,8 +101,13 @@ def _history(repo: Path, rel: str, radius: BlastRadius
     blind = ("history is cut short by the shallow clone" if note else
              "the repository has a single commit" if len(history.commits) < 2 else "")
     if not history.changes(rel):
-        radius.notes.append(f"{rel} has no commits in the last {len(history.commits)}: "
-                            "no co-changes")
+        window = len(history.commits)
+        bulk = history.bulk_changes(rel)
+        radius.notes.append(
+            f"{rel}'s {bulk} commit(s) in the last {window} were all bulk changes "
+            f"(over {git_history.LARGE_COMMIT} files each), left out of co-change: "
+            "no co-changes" if bulk else
+            f"{rel} has no commits in the last {window}: no co-changes")
     # History remembers files the tree no longer has; a change cannot break those.
     radius.co_changes = [c for c in history.co_changes(rel, top=30)
                          if (repo / c.file).is_file()][:10]

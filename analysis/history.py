@@ -110,6 +110,7 @@ class History:
     def __init__(self, commits: list[Commit], *, large: int = LARGE_COMMIT) -> None:
         """Index commits (newest first, paths as named now) by file."""
         self.commits = commits
+        self.large = large
         self.by_file: dict[str, list[int]] = {}
         for index, commit in enumerate(commits):
             if len(commit.files) > large:
@@ -120,6 +121,10 @@ class History:
     def changes(self, path: str) -> int:
         """Return how many (not sweeping) commits touched path."""
         return len(self.by_file.get(path, ()))
+
+    def bulk_changes(self, path: str) -> int:
+        """Return how many sweeping commits (left out of co-change) touched path."""
+        return sum(path in c.files for c in self.commits if len(c.files) > self.large)
 
     def co_changes(self, path: str, *, top: int = 20, min_support: int = 2) -> list[CoChange]:
         """Return the files that changed with path, by confidence then support."""

@@ -157,6 +157,15 @@ def test_risk_leaves_out_what_a_single_commit_cannot_tell(tmp_path: Path) -> Non
             "commit") in radius.notes
 
 
+def test_a_file_only_bulk_commits_touched_is_said_to_be_so(tmp_path: Path) -> None:
+    files = {f"pkg/mod_{i}.py": f"X = {i}\n" for i in range(40)}
+    root = write_repo(tmp_path / "bulk", {"pkg/__init__.py": "", **files})
+    radius = analyse(root, "pkg/mod_0.py")
+    assert ("pkg/mod_0.py's 1 commit(s) in the last 1 were all bulk changes (over 30 "
+            "files each), left out of co-change: no co-changes") in radius.notes
+    assert not any("has no commits" in n for n in radius.notes)
+
+
 def test_a_root_commit_introduced_its_lines(tmp_path: Path) -> None:
     root = write_repo(tmp_path / "one", {"mod.py": "X = 1\nY = 2\n"})
     radius = analyse(root, "mod.py")
