@@ -34,7 +34,7 @@ from healloop.analysis.test_impact import map_path, select_tests
 from healloop.errors import InputError
 from healloop.state import BlastRadius, CoChange, Dependent, RelatedFile, SymbolUse
 
-RESULT_VERSION = 10
+RESULT_VERSION = 11
 """Bump when the analysis changes, so cached results are recomputed."""
 
 
@@ -119,6 +119,12 @@ def _history(repo: Path, rel: str, radius: BlastRadius
         radius.decisions = trail.decisions
         if trail.uncommitted:
             radius.notes.append(f"{trail.uncommitted} line(s) of {rel} are not committed yet")
+        if trail.skipping:
+            radius.notes.append(f"decision trail looks through the commits {trail.skipping} "
+                                "lists")
+        if trail.skip_failed:
+            radius.notes.append(f"decision trail cannot look through the commits listed in "
+                                f"{trail.skip_failed}")
         if trail.cut_short:
             radius.notes.append(
                 f"{trail.cut_short} line(s) of {rel} come from before the shallow clone's "
@@ -234,9 +240,11 @@ def _result_key(repo: Path, rel: str, stamps: dict[str, list[int]], suite: Suite
     except OSError:
         stat = None
     coverage = [stat.st_mtime_ns, stat.st_size] if stat else None
+    # The commits blame looks through may be listed in a file not committed yet.
+    skipped = git_history.ignored_revs_stamp(repo) if head else None
     # The pytest configuration decides which test files are the suite.
-    material = json.dumps([RESULT_VERSION, rel, history, knowledge_graph, head, coverage,
-                           graph_state.head if graph_state else None, stamps,
+    material = json.dumps([RESULT_VERSION, rel, history, knowledge_graph, head, skipped,
+                           coverage, graph_state.head if graph_state else None, stamps,
                            dataclasses.astuple(suite)],
                           sort_keys=True)
     return hashlib.sha1(material.encode()).hexdigest()

@@ -22,7 +22,7 @@ from healloop.analysis.cache import cache_file, read_json, write_json
 from healloop.state import CoChange, Decision
 
 LOG_LIMIT = 3000
-DECISIONS_VERSION = 2
+DECISIONS_VERSION = 3
 """Bump when what the decision cache holds changes."""
 LARGE_COMMIT = 30
 """Commits touching more files than this are sweeping edits, not evidence of coupling."""
@@ -165,6 +165,40 @@ class Trail:
     """Lines changed in the working tree since HEAD."""
     cut_short: int = 0
     """Lines blame stops at a shallow clone's oldest commit with: their origin is not fetched."""
+    skipping: str = ""
+    """What listed the commits blame looked through (reformatting), or ''."""
+    skip_failed: str = ""
+    """Why blame could not skip the commits a list names, or ''."""
+
+
+IGNORE_REVS_FILE = ".git-blame-ignore-revs"
+"""The list of commits to look through that GitHub's blame honours by convention."""
+
+
+def ignored_revs(repo: Path) -> tuple[list[str], str, list[Path]]:
+    """Return blame's options to skip the commits the repository lists, the list, its files.
+
+    git honours ``blame.ignoreRevsFile`` itself; the conventional file at the top of
+    the work tree it honours only when told, so it is passed when nothing is configured.
+    """
+    configured = git(repo, "config", "--get-all", "blame.ignoreRevsFile",
+                     check=False).splitlines()
+    if configured:
+        return [], f"blame.ignoreRevsFile ({', '.join(configured)})", [
+            repo / name for name in configured]
+    listed = Path(git(repo, "rev-parse", "--show-toplevel").strip()) / IGNORE_REVS_FILE
+    if listed.is_file():
+        return ["--ignore-revs-file", str(listed)], IGNORE_REVS_FILE, [listed]
+    return [], "", []
+
+
+def ignored_revs_stamp(repo: Path) -> str:
+    """Return a digest that changes whenever the commits blame looks through change."""
+    _, skipping, lists = ignored_revs(repo)
+    digest = hashlib.sha1(skipping.encode())
+    for listed in lists:  # a list edited in the work tree changes what blame says
+        digest.update(listed.read_bytes() if listed.is_file() else b"-")
+    return digest.hexdigest()[:16]
 
 
 def shallow_commits(repo: Path) -> set[str]:
@@ -183,9 +217,21 @@ def decisions(repo: Path, path: str, *, top: int = 10) -> Trail:
     commit without parents with ``boundary``: in a shallow clone that commit is where
     the fetched history stops, not the commit that introduced the line (it is one of
     requests' latest commits for every line of a file), so it is no decision. A real
-    root commit did introduce its lines and stays one.
+    root commit did introduce its lines and stays one. Commits the repository lists
+    for blame to look through (a reformatting) are skipped; a list git refuses (a
+    configured file that is missing, a line that names no commit) is said, and
+    blame runs without it.
     """
-    out = git(repo, "blame", "--line-porcelain", "-w", "--", path)
+    options, skipping, _ = ignored_revs(repo)
+    failed = ""
+    try:
+        out = git(repo, "blame", "--line-porcelain", "-w", *options, "--", path)
+    except GitError as exc:
+        if not skipping:
+            raise
+        failed = str(exc)
+        out = git(repo, "blame", "--line-porcelain", "-w", "--no-ignore-revs-file", "--",
+                  path)
     lines: dict[str, list[int]] = {}
     meta: dict[str, dict[str, str]] = {}
     boundary: set[str] = set()
@@ -214,7 +260,8 @@ def decisions(repo: Path, path: str, *, top: int = 10) -> Trail:
             author=info.get("author", ""), message=info.get("summary", ""),
             lines=sorted(lines[sha]),
         ))
-    return Trail(out_list, uncommitted, cut_short)
+    return Trail(out_list, uncommitted, cut_short, "" if failed else skipping,
+                 f"{skipping}: {failed}" if failed else "")
 
 
 def _read_cache(path: Path | None, head: str) -> dict | None:
@@ -241,13 +288,15 @@ def load_decisions(repo: Path, head: str, path: str) -> Trail:
     if data is None or data.get("version") != DECISIONS_VERSION:
         data = {"head": head, "version": DECISIONS_VERSION, "files": {}}
     content = (repo / path).read_bytes()
-    key = f"{path}@{hashlib.sha1(content).hexdigest()}"
+    key = f"{path}@{hashlib.sha1(content).hexdigest()}@{ignored_revs_stamp(repo)}"
     if key not in data["files"]:
         trail = decisions(repo, path)
         data["files"][key] = {"decisions": [d.dump() for d in trail.decisions],
                               "uncommitted": trail.uncommitted,
-                              "cut_short": trail.cut_short}
+                              "cut_short": trail.cut_short, "skipping": trail.skipping,
+                              "skip_failed": trail.skip_failed}
         write_json(cache, data)
     found = data["files"][key]
     return Trail([Decision.model_validate(d) for d in found["decisions"]],
-                 found["uncommitted"], found["cut_short"])
+                 found["uncommitted"], found["cut_short"], found["skipping"],
+                 found["skip_failed"])

@@ -166,6 +166,50 @@ def test_a_file_only_bulk_commits_touched_is_said_to_be_so(tmp_path: Path) -> No
     assert not any("has no commits" in n for n in radius.notes)
 
 
+def _reformat(repo: Path) -> str:
+    """Commit a change to core.py, then a reformatting of it; return the reformatting."""
+    commit(repo, "Unit everywhere", {
+        "app/core.py": "def area(w, h, scale=1, unit='m'):\n    return w * h * scale\n",
+    })
+    commit(repo, "Reformat with black", {
+        "app/core.py": 'def area(w, h, scale=1, unit="m"):\n    return w * h * scale\n'})
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def radius_messages(repo: Path) -> set[str]:
+    return {d.message for d in analyse(repo, "app/core.py").decisions}
+
+
+def test_decision_trail_looks_through_the_commits_git_blame_ignore_revs_lists(
+        repo: Path) -> None:
+    reformat = _reformat(repo)
+    commit(repo, "Ignore the reformatting in blame",
+           {".git-blame-ignore-revs": f"# black\n{reformat}\n"})
+    radius = analyse(repo, "app/core.py")
+    trail = {d.message: d.lines for d in radius.decisions}
+    assert trail == {"Unit everywhere": [1], "Teach area about scale": [2]}
+    assert ("decision trail looks through the commits .git-blame-ignore-revs lists"
+            in radius.notes)
+
+
+def test_decision_trail_follows_a_list_edited_since_the_last_analysis(repo: Path) -> None:
+    reformat = _reformat(repo)
+    assert radius_messages(repo) == {"Reformat with black", "Teach area about scale"}
+    (repo / ".git-blame-ignore-revs").write_text(f"{reformat}\n")
+    assert radius_messages(repo) == {"Unit everywhere", "Teach area about scale"}
+
+
+def test_a_configured_list_git_cannot_read_is_said_and_blame_runs_without_it(
+        repo: Path) -> None:
+    (repo / "revs.txt").write_text("not-a-commit\n")
+    git(repo, "config", "blame.ignoreRevsFile", "revs.txt")
+    radius = analyse(repo, "app/core.py")
+    assert {d.message for d in radius.decisions} == {"Teach area about scale",
+                                                     "Scale from settings"}
+    assert any(n.startswith("decision trail cannot look through the commits listed in "
+                            "blame.ignoreRevsFile (revs.txt)") for n in radius.notes)
+
+
 def test_a_root_commit_introduced_its_lines(tmp_path: Path) -> None:
     root = write_repo(tmp_path / "one", {"mod.py": "X = 1\nY = 2\n"})
     radius = analyse(root, "mod.py")
