@@ -19,6 +19,7 @@ import glob
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -130,7 +131,26 @@ def _digest(data: bytes) -> str:
 
 
 def write_atomic(path: Path, content: str) -> None:
-    """Replace path with content so that a crash leaves the old or the new file."""
+    """Replace path with content so that a crash leaves the old or the new file.
+
+    The file is the one path names: a symlink is followed, so the file it points to
+    is replaced and the user's link stays a link. What is not a regular file (a FIFO,
+    a device such as /dev/null) cannot be replaced without destroying it, so it is
+    written into, as a shell's ``>`` would.
+
+    Raises:
+        OSError: The file or its folder cannot be written (ENOSPC, EACCES...).
+
+    """
+    try:
+        kind = os.stat(path).st_mode  # through links: /dev/stdout is one to a pipe
+    except FileNotFoundError:
+        kind = None
+    if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(content)
+        return
+    path = Path(os.path.realpath(path))
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
     _remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)

@@ -63,11 +63,18 @@ def apply(state: HealState) -> dict[str, Any]:
             return {"status": "error", "written": [], "reason": f"{conflict}; nothing written"}
         if run_id:
             remember(repo, run_id, writes)
+        done: list[str] = []
         for path, content in writes:
-            write_atomic(path, content)
+            try:
+                write_atomic(path, content)
+            except OSError as exc:  # a full disk, a device that refuses (/dev/full)
+                wrote = f"wrote only {', '.join(done)}" if done else "nothing written"
+                return {"status": "error", "written": done,
+                        "reason": f"cannot write {path}: {exc.strerror or exc}; {wrote}"}
+            done.append(str(path))
     return {
         "status": "accepted",
-        "written": [str(p) for p, _ in writes],
+        "written": done,
         "reason": f"approved {', '.join(approved)}",
     }
 

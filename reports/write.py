@@ -3,14 +3,12 @@
 ``--report PATH`` picks the format from the suffix so that one flag serves a CI
 artifact (``.html``), a pull-request comment (``.md``), code scanning (``.sarif``)
 and other programs (``.json``). The file is replaced atomically: a reader never
-sees half a report.
+sees half a report (a FIFO or a device is written into, never replaced).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -164,26 +162,21 @@ def write_run_report(
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Replace path with text in one step.
+    """Replace path with text in one step (see ``writes.write_atomic``).
 
     Raises:
-        UsageError: The folder does not exist or cannot be written.
+        UsageError: The path is a folder, its folder does not exist, or the file
+            cannot be written (a full disk, a device that refuses, no permission).
 
     """
+    from healloop.writes import write_atomic
+
     folder = path.parent
     if path.is_dir():
         raise UsageError(f"report {path} is a folder; name a file in it")
     if not folder.is_dir():
         raise UsageError(f"report {path}: folder {folder} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        write_atomic(path, text)
     except OSError as exc:
-        raise UsageError(f"report {path}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        raise UsageError(f"report {path}: cannot write: {exc.strerror or exc}") from None

@@ -117,6 +117,25 @@ def test_apply_refuses_an_output_that_became_a_folder_while_the_run_waited(calc_
     assert update["written"] == []
 
 
+def test_apply_says_when_the_output_cannot_be_written(calc_repo, tmp_path):
+    out = tmp_path / "new.py"
+    out.symlink_to(tmp_path / "gone" / "new.py")  # a link into a folder that is not there
+    update = apply(approved_state(calc_repo, "X = 1\n", output=str(out)))
+    assert update["status"] == "error"
+    assert update["reason"] == (f"cannot write {out}: No such file or directory; "
+                                "nothing written")
+    assert update["written"] == [] and out.is_symlink()
+
+
+def test_apply_through_a_symlinked_target_writes_its_file_and_keeps_the_link(calc_repo):
+    real = calc_repo / "calc" / "ops_impl.py"
+    (calc_repo / TARGET).rename(real)
+    (calc_repo / TARGET).symlink_to("ops_impl.py")
+    update = apply(approved_state(calc_repo, "X = 1\n", apply=True))
+    assert update["status"] == "accepted", update["reason"]
+    assert (calc_repo / TARGET).is_symlink() and real.read_text() == "X = 1\n"
+
+
 def test_apply_refuses_a_target_changed_since_the_run_started(calc_repo):
     state = approved_state(calc_repo, "X = 1\n", apply=True)
     (calc_repo / TARGET).write_text("# the user's own edit\n")
