@@ -62,8 +62,19 @@ def summary(radius: BlastRadius) -> str:
 # Mermaid
 
 
+_MERMAID_ENTITIES = {"#": "#35;", '"': "#quot;", "&": "#38;", "<": "#60;", ">": "#62;",
+                     "`": "#96;"}
+"""Characters a quoted label would not show as written, as Mermaid's entity codes.
+
+Mermaid reads ``#35;`` or ``#quot;`` in a label as the character it codes (so ``#``
+itself must be coded, first), and draws labels as HTML (``&amp;``, ``<b>``); a
+label quoted in backticks is Markdown.
+"""
+
+
 def _mermaid_label(text: str) -> str:
-    return text.replace('"', "#quot;")
+    """Return text coded so that a quoted Mermaid label shows it exactly."""
+    return "".join(_MERMAID_ENTITIES.get(c, c) for c in " ".join(text.splitlines()))
 
 
 def mermaid(radius: BlastRadius) -> str:
@@ -82,6 +93,10 @@ def mermaid(radius: BlastRadius) -> str:
                 arrow = f'-- "{_mermaid_label(label)}" -->' if label and via == radius.target \
                     else "-->"
                 lines.append(f"  {ids[dep.file]} {arrow} {ids[via]}")
+    hidden = len(radius.dependents) - len(dependents)
+    if hidden > 0:  # a picture of 35 out of hundreds must say it is not all
+        lines.append(f'  more["… {hidden} more dependents, not drawn"]:::depth3')
+        lines.append("  more -.-> t")
     confidence = {c.file: c.confidence for c in radius.co_changes}
     for i, path in enumerate(coupled):
         lines.append(f'  c{i}["{_mermaid_label(path)}"]:::cochange')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import xml.dom.minidom
 
@@ -43,6 +44,26 @@ def test_mermaid_draws_imports_towards_the_target_and_co_changes(radius: BlastRa
     assert "d1 --> d0" in text and "d2 --> d0" in text
     assert 't -.-|"co-change 100%"| c0' in text
     assert "d2[\"tests/test_view.py\"]:::test" in text
+
+
+def test_mermaid_says_how_many_dependents_it_does_not_draw() -> None:
+    many = BlastRadius(target="pkg/__init__.py", module="pkg", dependents=[
+        Dependent(module=f"pkg.m{i:03}", file=f"pkg/m{i:03}.py", depth=1, via=["pkg/__init__.py"])
+        for i in range(300)])
+    text = render(many, "mermaid")
+    assert text.count(":::depth1") == 35
+    assert '  more["… 265 more dependents, not drawn"]:::depth3\n  more -.-> t\n' in text
+
+
+def test_mermaid_labels_show_names_exactly_as_they_are() -> None:
+    name = 'app/#35;&amp;<b>"x"`y`.py'
+    text = render(BlastRadius(target=name, module="app"), "mermaid")
+    label = re.search(r'^  t\["(.*)"\]:::target$', text, re.M)[1]
+    assert not set('"&<>`') & set(label)  # nothing Mermaid or HTML would read
+    # As Mermaid documents its entity codes: #35; is "#", #quot; is '"'.
+    shown = re.sub(r"#(\w+);", lambda m: chr(int(m[1])) if m[1].isdigit()
+                   else html.unescape(f"&{m[1]};"), label)
+    assert shown == name
 
 
 def test_markdown_holds_the_picture_and_the_tables(radius: BlastRadius) -> None:
