@@ -95,7 +95,7 @@ def _through_package(graph: ImportGraph, target: str) -> set[str]:
 # Dynamic: coverage contexts
 
 
-MAP_VERSION = 5
+MAP_VERSION = 6
 """What a stored map records; an older map is recorded again, not read.
 
 2: what a fixture wider than a test runs while set up counts for every test using it.

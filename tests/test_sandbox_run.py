@@ -127,6 +127,26 @@ def test_a_case_named_by_its_copys_path_has_one_id_in_every_copy(tmp_path: Path)
     assert not asked.uncollected
 
 
+def test_a_case_parametrized_over_a_set_has_one_id_in_every_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    repo = repo_with(tmp_path, """
+        import pytest
+
+        NAMES = {"a", "b", "c", "d", "e", "f", "g", "h"}
+
+        @pytest.mark.parametrize("names", [{n} for n in NAMES])  # named by position
+        def test_not_b(names):
+            assert "b" not in names
+    """)
+    failing = set()
+    for _ in range(3):  # string hashes are seeded anew in each process
+        with Workspace(repo) as ws:
+            failing |= run_tests(ws, limits=FAST).ids("failed")
+    assert len(failing) == 1, failing
+
+
 @pytest.mark.slow
 def test_tests_see_a_scrubbed_environment_with_home_and_tmpdir_in_the_copy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
