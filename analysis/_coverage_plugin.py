@@ -2,7 +2,7 @@
 
 Loaded with ``-p _healloop_coverage_plugin`` from the root of the copy; it measures
 the copy only and switches the coverage context to each test's node id, then writes
-``healloop-coverage.json`` beside the copy: the node ids, and per file and line the
+``healloop-coverage-<pid>.json`` beside the copy: the node ids, and per file and line the
 indices of the tests that ran it (-1: run while importing, outside any test).
 
 What runs while pytest imports a test module to collect it (a parameter built by
@@ -412,4 +412,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
            "outside": outside, "first_imports": _first_imports,
            "children": _children_ran(tests),
            "unmeasured": sorted(set().union(*(_tests_of(c, tests) for c in _unmeasured)))}
-    (_ROOT.parent / "healloop-coverage.json").write_text(json.dumps(out), encoding="utf-8")
+    # One record per pytest process: a run that restarts pytest after a test it had to
+    # kill has several, and the killed one wrote none (see collect_coverage_map).
+    record = _ROOT.parent / f"healloop-coverage-{os.getpid()}.json"
+    record.write_text(json.dumps(out), encoding="utf-8")

@@ -15,6 +15,7 @@ static, and says so.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import functools
 import json
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from healloop.analysis import history as git_history
 from healloop.analysis import import_time, once
@@ -32,6 +33,9 @@ from healloop.analysis.import_time import ImportTimeEffect
 from healloop.analysis.imports import ImportGraph, python_files
 from healloop.analysis.pytest_config import SuiteConfig, suite_config
 from healloop.state import BlastRadius
+
+if TYPE_CHECKING:
+    from healloop.sandbox.limits import Limits
 
 _PLUGIN = Path(__file__).with_name("_coverage_plugin.py")
 _CHILD_COVERAGE = Path(__file__).with_name("_child_coverage.py")
@@ -219,7 +223,7 @@ def _by_line(per_file: dict[str, dict[str, list]]) -> dict[str, dict[int, list]]
     return {f: {int(n): v for n, v in per_line.items()} for f, per_line in per_file.items()}
 
 
-def collect_coverage_map(repo: Path, *, limits: object | None = None,
+def collect_coverage_map(repo: Path, *, limits: Limits | None = None,
                          extra_args: list[str] | None = None) -> CoverageMap:
     """Run the whole suite once under coverage and cache which tests ran which lines.
 
@@ -244,16 +248,35 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
         children = workspace.path.parent / "healloop-children"
         children.mkdir()
         shutil.copyfile(_CHILD_COVERAGE, children / "sitecustomize.py")
-        run = run_tests(workspace, None, limits=limits,  # type: ignore[arg-type]
-                        extra_args=["-p", "_healloop_coverage_plugin", *(extra_args or [])])
-        out = workspace.path.parent / "healloop-coverage.json"
-        if not out.exists():
+        args = ["-p", "_healloop_coverage_plugin", *(extra_args or [])]
+        limits = slower(limits)
+        run = run_tests(workspace, None, limits=limits, extra_args=args)
+        records = sorted(workspace.path.parent.glob("healloop-coverage-*.json"))
+        if not records:
             raise InputError("the test run recorded no coverage (is `coverage` installed in "
                              f"the repository's interpreter?): {' '.join(run.errors)[:300]}")
-        raw = json.loads(out.read_text(encoding="utf-8"))
+
+        def recorded() -> tuple[dict, set[str]]:
+            raw = _merged([json.loads(r.read_text(encoding="utf-8")) for r in sorted(
+                workspace.path.parent.glob("healloop-coverage-*.json"))])
+            # As the sandbox plugin reports them: a case's id without the copy's own path.
+            raw["tests"] = [outside_copy(t, workspace.path) if "[" in t else t
+                            for t in raw["tests"]]
+            return raw, set(raw["tests"])
+
+        raw, known = recorded()
+        # A pytest killed for a test that ignored its timeout kept no record of the
+        # tests it ran before: they run again, as the sandbox restarted the rest.
+        lost = [r.nodeid for r in run.results if r.nodeid not in known and r.outcome != "timeout"]
+        if lost:
+            run_tests(workspace, lost, limits=limits, extra_args=args)
+            raw, known = recorded()
+        # What no record measured runs for any change, as a child no one can measure.
+        for nodeid in dict.fromkeys(r.nodeid for r in run.results if r.nodeid not in known):
+            raw["unmeasured"].append(len(raw["tests"]))
+            raw["tests"].append(nodeid)
     prefix = str(workspace.path) + "/"
-    # As the sandbox plugin reports them: a case's id without the copy's own path.
-    tests = [outside_copy(t, workspace.path) if "[" in t else t for t in raw["tests"]]
+    tests = raw["tests"]
     files, outside, children = ({
         path[len(prefix):]: per_line for path, per_line in raw[key].items()
         if path.startswith(prefix) and not path.endswith("_healloop_coverage_plugin.py")
@@ -264,6 +287,48 @@ def collect_coverage_map(repo: Path, *, limits: object | None = None,
     cache_dir(repo)
     map_path(repo, head).write_text(json.dumps(data), encoding="utf-8")
     return _parsed(data)
+
+
+COVERAGE_SLOWDOWN = 3
+"""How many times longer a test may take when it is recorded: tracing every line with
+a context per test made a test of more-itertools 3.5 times slower."""
+
+
+def slower(limits: Limits | None) -> Limits:
+    """Return the limits of a run under coverage: each test given more time."""
+    from healloop.sandbox.limits import Limits
+
+    limits = limits or Limits()
+    return dataclasses.replace(limits, test_timeout=limits.test_timeout * COVERAGE_SLOWDOWN)
+
+
+def _merged(records: list[dict]) -> dict:
+    """Return the records of the pytest processes of one recording as one record.
+
+    Each numbers its tests from 0; the merged record numbers them in the order they ran.
+    """
+    tests: dict[str, int] = {}
+    lines: dict[str, dict[str, dict[str, set]]] = {"files": {}, "children": {}, "outside": {}}
+    first_imports: dict[str, list[str]] = {}
+    unmeasured: set[int] = set()
+    for record in records:
+        index = [tests.setdefault(t, len(tests)) for t in record["tests"]]
+        for key in ("files", "children", "outside"):
+            for path, per_line in record[key].items():
+                into = lines[key].setdefault(path, {})
+                for line, found in per_line.items():
+                    # Test indices, but for 'outside', the test files whose collection ran it.
+                    into.setdefault(line, set()).update(
+                        found if key == "outside" else (i if i < 0 else index[i] for i in found))
+        for test_file, modules in record["first_imports"].items():
+            known = first_imports.setdefault(test_file, [])
+            known += [m for m in modules if m not in known]
+        unmeasured.update(index[i] for i in record["unmeasured"])
+    out: dict = {key: {path: {line: sorted(found) for line, found in per_line.items()}
+                       for path, per_line in per_file.items()}
+                 for key, per_file in lines.items()}
+    return {**out, "tests": sorted(tests, key=tests.__getitem__),
+            "first_imports": first_imports, "unmeasured": sorted(unmeasured)}
 
 
 def ensure_coverage_map(repo: Path, *, limits: object | None = None,

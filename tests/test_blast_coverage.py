@@ -817,3 +817,26 @@ def test_impact_says_on_stderr_that_it_records_the_map_and_how_long_it_took(repo
     starts, ends = again.stderr.splitlines()
     assert "map of" in starts and "again (1 tracked file changed since it was recorded)" in starts
     assert ends.endswith(": 4 tests")
+
+
+def test_tests_a_killed_pytest_ran_are_recorded_again_and_a_hung_one_runs_for_any_change(
+    repo: Path,
+) -> None:
+    from healloop.sandbox.limits import Limits
+
+    (repo / "tests/test_core.py").write_text(
+        "import time\n\nfrom pkg.core import area\n\n\ndef test_area():\n"
+        "    assert area(2, 3) == 6\n\n\n"
+        "def test_hangs_through_its_timeout():\n    while True:\n        try:\n"
+        "            time.sleep(100)\n        except BaseException:  # as unittest's subTest\n"
+        "            pass\n\n\ndef test_after():\n    assert True\n")
+    git_commit(repo, "a test that swallows its timeout, so pytest is killed")
+    covered = collect_coverage_map(repo, limits=Limits(test_timeout=1))
+    assert "tests/test_core.py::test_area" in covered.ran("pkg/core.py")
+    hung = covered.tests.index("tests/test_core.py::test_hangs_through_its_timeout")
+    assert hung in covered.unmeasured
+    radius = analyse(repo, "pkg/core.py")
+    old = (repo / "pkg/core.py").read_text()
+    chosen = affected_tests(radius, repo=repo, old=old, new=old.replace("w * h", "w + h"))
+    assert {"tests/test_core.py::test_area",
+            "tests/test_core.py::test_hangs_through_its_timeout"} <= set(chosen)
