@@ -115,6 +115,8 @@ class _Progress:
         self.stopped_by: set[str] = set()
         self.current: tuple[str, float] | None = None
         self.alarmed: set[str] = set()
+        self.ended = False
+        """Whether the pytest last run finished its session."""
 
     def read(self) -> None:
         data = self.pending + self.reader.read()
@@ -139,6 +141,8 @@ class _Progress:
             self.ignored.add(record["ignored"])
         elif "deselected" in record:
             self.deselected = max(self.deselected, int(record["deselected"]))
+        elif "ended" in record:
+            self.ended = True
         else:
             self.add(TestResult.model_validate(record))
 
@@ -262,6 +266,7 @@ def _attempts(
     run = TestRun()
     for attempt in range(1, 10_000):
         deselect_path.write_text("\n".join(progress.results), encoding="utf-8")
+        progress.ended, done = False, len(progress.results)
         child = ConfinedProcess(
             workspace, cmd, limits, output=run_dir / f"output-{attempt}.log", pass_fds=(fd,),
             env={
@@ -287,6 +292,15 @@ def _attempts(
         if in_flight is None:
             if code not in (0, 5) and not progress.results and not progress.uncollected:
                 _stopped(progress, code, child.output)
+            elif not progress.ended and len(progress.results) > done:
+                # It died between two tests (a thread, a finaliser, a memory kill): the
+                # tests after them have no outcome yet, so a new pytest runs them.
+                progress.errors.append(
+                    f"pytest died between two tests ({describe_exit(code)}) after "
+                    f"{list(progress.results)[-1]}: the tests left ran in a new pytest")
+                if time.monotonic() < deadline:
+                    continue
+                run.timed_out = True
             break
         if hung:
             progress.add(_timeout(

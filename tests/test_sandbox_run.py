@@ -194,6 +194,38 @@ def test_a_test_past_its_timeout_is_stopped_and_the_run_goes_on(tmp_path: Path) 
 
 
 @pytest.mark.slow
+def test_a_pytest_that_dies_between_two_tests_is_said_and_the_rest_still_run(
+    tmp_path: Path,
+) -> None:
+    repo = repo_with(tmp_path, """
+        def test_1():
+            pass
+
+        def test_2():
+            pass
+
+        def test_3():
+            assert False
+    """, **{"conftest.py": """
+        import os
+
+        import pytest
+
+        @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+        def pytest_runtest_protocol(item, nextitem):
+            yield
+            if item.name == "test_1" and not os.environ.get("DIED"):
+                os.environ["DIED"] = "1"  # in this pytest only
+                os._exit(3)  # after the test, before the next: no test in flight
+    """})
+    with Workspace(repo) as ws:
+        run = run_tests(ws, limits=FAST)
+    assert outcomes(run) == {"test_1": "passed", "test_2": "passed", "test_3": "failed"}
+    assert any(e.startswith("pytest died between two tests (exit status 3) after "
+                            "test_candidate.py::test_1") for e in run.errors), run.errors
+
+
+@pytest.mark.slow
 def test_a_test_that_takes_pytest_down_is_an_error_and_the_rest_still_run(tmp_path: Path) -> None:
     repo = repo_with(tmp_path, """
         import os, signal

@@ -95,6 +95,11 @@ def pytest_collection_modifyitems(session, config, items):  # noqa: ARG001
         items[:] = [item for item in items if not dropped(item)]
 
 
+def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
+    """Say the session ended: a pytest that dies between two tests never says it."""
+    _emit({"ended": True})
+
+
 def pytest_deselected(items):
     """Count the tests the suite's own options deselect (``-m``, ``-k`` in addopts)."""
     global _deselected
