@@ -34,6 +34,7 @@ from pathlib import Path
 
 from healloop.analysis.blast import analyse
 from healloop.analysis.test_impact import affected_tests, collect_coverage_map
+from healloop.sandbox.limits import Limits
 from healloop.sandbox.pytest_run import run_tests
 from healloop.sandbox.workspace import Workspace
 from healloop.state import FileChange, TestRun
@@ -63,7 +64,8 @@ def _sites(tree: ast.AST) -> list[tuple[ast.AST, str, str]]:
                                   node.comparators)
             sites.append((node, ast.unparse(flipped),
                           f"line {node.lineno}: flipped {type(node.ops[0]).__name__}"))
-        elif isinstance(node, ast.Return) and node.value is not None:
+        elif isinstance(node, ast.Return) and node.value is not None and not (
+                isinstance(node.value, ast.Constant) and node.value.value is None):
             sites.append((node, "return None",
                           f"line {node.lineno}: return None instead of a value"))
     return sorted(sites, key=lambda s: (s[0].lineno, s[0].col_offset))
@@ -103,11 +105,15 @@ def selected_time(durations: dict[str, float], selection: list[str]) -> float:
     return sum(durations[nodeid] for nodeid in selected(durations, selection))
 
 
+LIMITS = Limits()
+"""The sandbox's limits for every run (--test-timeout lowers a test's)."""
+
+
 def run(work: Path, tests: list[str] | None, change: FileChange | None = None) -> TestRun:
     with Workspace(work) as workspace:
         if change is not None:
             workspace.apply([change])
-        return run_tests(workspace, tests, extra_args=ARGS)
+        return run_tests(workspace, tests, limits=LIMITS, extra_args=ARGS)
 
 
 
@@ -154,8 +160,12 @@ def main() -> int:
                         help="more pytest arguments for every run (addopts are cleared)")
     parser.add_argument("--dry", action="store_true",
                         help="weigh selections by test durations; run no seeded change")
+    parser.add_argument("--test-timeout", type=float, default=Limits().test_timeout,
+                        help="seconds a test may take (a seeded deadlock hangs many)")
     args = parser.parse_args()
     ARGS.extend(args.pytest_args)
+    global LIMITS
+    LIMITS = Limits(test_timeout=args.test_timeout)
     with tempfile.TemporaryDirectory(prefix="healloop-tests-") as tmp:
         work = clone(args.repo.resolve(), Path(tmp), args.venv)
         full = run(work, None)
@@ -163,7 +173,7 @@ def main() -> int:
         durations = {r.nodeid: r.duration for r in full.results}
         print(f"full suite: {len(full.results)} tests, {full.duration:.1f} s, "
               f"{len(base_failing)} failing before any change", file=sys.stderr)
-        collect_coverage_map(work, extra_args=ARGS)
+        collect_coverage_map(work, limits=LIMITS, extra_args=ARGS)
         targets = args.targets or sorted(
             str(p.relative_to(work)) for p in (work / args.package).glob("*.py"))
         if args.dry:
@@ -176,12 +186,12 @@ def main() -> int:
         # (the same run for every change; a duration there still includes the waits
         # other tests caused).
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        speedups, per_target, by_time, cases, missed = [], [], [], [], 0
+        speedups, per_target, by_time, cases, missed, tests_missed = [], [], [], [], 0, 0
         for target in targets:
             source = (work / target).read_text(encoding="utf-8")
             if not mutants(source, 1):
                 print(f"| {target} | 0 | no comparison or return value to seed |"
-                      + " |" * 6)
+                      + " |" * 7)
                 continue
             radius = analyse(work, target, knowledge_graph=False)
             seeded = suite_caught = chosen_caught = 0
@@ -198,6 +208,15 @@ def main() -> int:
                 suite_caught += bool(by_suite)
                 chosen_caught += bool(by_chosen)
                 missed += bool(by_suite and not by_chosen)
+                # Test by test: every test the suite fails, the selection must fail too
+                # (a file that no longer collects counts as its tests).
+                unseen = {t for t in suite.failing - base_failing
+                          if t not in chosen.failing and t.split("::", 1)[0] not in
+                          {u.path for u in chosen.uncollected}}
+                tests_missed += len(unseen)
+                if suite.timed_out or chosen.timed_out:
+                    print(f"warning: `{target}` {what}: a run reached its time limit",
+                          file=sys.stderr)
                 sizes.append(len(chosen.results))
                 if selection:  # no test runs the changed line: nothing to time
                     timed.append((suite.duration, chosen.duration))
@@ -205,7 +224,9 @@ def main() -> int:
                     speedups.append(suite.duration / max(chosen.duration, 0.01))
                 cases.append(f"`{target}` {what}: the suite fails {len(by_suite)} test(s), "
                              f"the selection ({len(chosen.results)} tests) fails "
-                             f"{len(by_chosen)}")
+                             f"{len(by_chosen)}"
+                             + (f"; not failed by the selection: {', '.join(sorted(unseen)[:3])}"
+                                if unseen else ""))
             if timed:
                 full_s = sum(f for f, _ in timed)
                 chosen_s = sum(c for _, c in timed)
@@ -229,7 +250,8 @@ def main() -> int:
               f"targets, per seeded change "
               f"{statistics.median(speedups):.1f}x (changes no test runs left out); "
               f"regressions the suite caught and the selection missed: {missed} of "
-              f"{len(cases)} seeded")
+              f"{len(cases)} seeded; tests the suite failed and the selection did not: "
+              f"{tests_missed}")
     return 0
 
 
