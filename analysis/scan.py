@@ -82,7 +82,7 @@ class _Source:
                 # A triple quote after a comment mark, or inside a one-line string
                 # of the other kind of quote, opens nothing.
                 before = self.text[self.text.rfind("\n", 0, m.start()) + 1:m.start()]
-                if _quoted_or_commented(before):
+                if _in_text(before):
                     continue
                 opened, delim = m.start(), m.group()
             elif m.group() == delim and self.text[m.start() - 1] != "\\":
@@ -120,8 +120,8 @@ def _located(text: str) -> _Source:
 def _in_text(line: str) -> bool:
     """Return whether the end of this line prefix is in a string's text or a comment.
 
-    Unlike ``_quoted_or_commented``, the replacement field of an f-string is code:
-    ``f"{click.format_filename(p)}"`` reads ``click``.
+    The replacement field of an f-string is code: ``f"{click.format_filename(p)}"``
+    reads ``click``.
     """
     quote, fstring, depth, i = "", False, 0, 0
     while i < len(line):
@@ -157,25 +157,6 @@ def _in_text(line: str) -> bool:
             return True
         i += 1
     return bool(quote) and not depth
-
-
-def _quoted_or_commented(line: str) -> bool:
-    """Return whether the end of this line prefix is inside a string or a comment."""
-    quote = ""
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#":
-            return True
-        i += 1
-    return bool(quote)
 
 
 def _statement(text: str, start: int) -> str:
@@ -315,7 +296,7 @@ def _dynamic_imports(src: _Source, module: str, is_package: bool, head: Head) ->
         fstring, quote, name, end = m.groups()
         line_start = text.rfind("\n", 0, m.start()) + 1
         prefix = text[line_start:m.start()]
-        if src.in_string(m.start()) or _quoted_or_commented(prefix) or prefix.rstrip(
+        if src.in_string(m.start()) or _in_text(prefix) or prefix.rstrip(
                 ).endswith("def") or (end == "{" and not fstring):
             continue
         level = len(name) - len(name.lstrip("."))
