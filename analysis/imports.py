@@ -24,7 +24,14 @@ from pathlib import Path
 
 from healloop.analysis import cache as caches
 from healloop.analysis.pytest_config import SuiteConfig, suite_config
-from healloop.analysis.scan import SUBMODULES, ImportRef, read_attributes, read_refs, scan
+from healloop.analysis.scan import (
+    SUBMODULES,
+    ImportRef,
+    read_attributes,
+    read_refs,
+    scan,
+    typed,
+)
 from healloop.state import SymbolKind
 
 CACHE_VERSION = 6
@@ -615,10 +622,12 @@ class ImportGraph:
                     ) -> list[Use]:
         """Return the target's class members that rel reads on objects (``ctx.find_object``).
 
-        Which class an object is of is not known without running the code, so a
-        member read as ``x.name`` counts when rel uses the class itself, or when the
-        name is distinctive enough not to be another object's (``find_object``,
-        ``is_prerelease``; never a name every dict or str has).
+        Which class an object is of is not known without running the code. A member
+        read counts for a class when the object is one rel binds to an instance of it
+        (annotated with the class, or made by calling it; ``self`` in a subclass), or
+        when its name is distinctive and one class of the target alone has it
+        (``find_object``, ``is_prerelease``); never on a module (``re.compile``), nor a
+        name every dict or str has.
 
         Args:
             rel: A direct dependent.
@@ -626,18 +635,27 @@ class ImportGraph:
             uses: What rel is already known to use of the target.
 
         """
-        used = {u.symbol.split(".")[0] for u in uses}
         owners: dict[str, list[str]] = {}
         for cls, names in members.items():
-            for name in names:
-                if name not in _GENERIC and (cls in used or _distinctive(name)):
-                    owners.setdefault(name, []).append(cls)
+            for name in names - _GENERIC:
+                owners.setdefault(name, []).append(cls)
+        if not owners:
+            return []
+        text = self.text(rel)
+        instances = typed(text, {u.symbol.split(".")[0] for u in uses} & set(members))
+        modules = {name for name, ref in self.bindings(rel).items() if ref.attr is None}
         known = {(u.symbol, u.line) for u in uses}
         found = []
-        for name, lines in read_attributes(self.text(rel), set(owners)).items():
-            for cls in owners[name]:
-                found += [Use(f"{cls}.{name}", "class", line) for line in lines
-                          if (f"{cls}.{name}", line) not in known]
+        for name, reads in read_attributes(text, set(owners)).items():
+            only = owners[name] if len(owners[name]) == 1 and _distinctive(name) else []
+            for line, receiver in reads:
+                if receiver in modules:
+                    continue
+                classes = [c for c in owners[name] if receiver in instances.get(c, ())]
+                for cls in classes or only:
+                    if (f"{cls}.{name}", line) not in known:
+                        known.add((f"{cls}.{name}", line))
+                        found.append(Use(f"{cls}.{name}", "class", line))
         return found
 
     def test_functions(self, rel: str, modules: set[str]) -> list[str]:
@@ -660,7 +678,7 @@ _GENERIC = {name for kind in (object, dict, list, str, bytes, set, tuple, int, f
 
 def _distinctive(name: str) -> bool:
     """Return whether a member name is unlikely to belong to another object too."""
-    return "_" in name.strip("_") or len(name) >= 10
+    return "_" in name.strip("_") and len(name) >= 8
 
 
 def class_members(source: str) -> dict[str, set[str]]:

@@ -367,29 +367,59 @@ def read_refs(text: str, roots: set[str], *, tests: bool = False
 _ATTRIBUTE = re.compile(r"\.[ \t]*([A-Za-z_]\w*)")
 
 
-def read_attributes(text: str, names: set[str]) -> dict[str, list[int]]:
-    """Return the lines where text reads one of names as an attribute (``x.name``).
+def read_attributes(text: str, names: set[str]) -> dict[str, list[tuple[int, str]]]:
+    """Return where text reads one of names on an object: name -> (line, receiver).
 
-    Strings and comments are skipped, as in ``read_refs``.
+    The receiver is the name left of the dot (``ctx`` in ``ctx.find_object()``), ''
+    for an expression (``f().name``). Strings, comments and import statements are
+    skipped, and so is a store (``self.mode = mode``), which uses nothing.
     """
-    found: dict[str, list[int]] = {}
+    found: dict[str, list[tuple[int, str]]] = {}
     names = names.intersection(_ATTRIBUTE.findall(text))
     if not names:
         return found
     src = _located(text)
     text = src.text
-    pattern = re.compile(r"\.[ \t]*(" + "|".join(sorted(names)) + r")\b")
+    pattern = re.compile(r"(\w*)[ \t]*\.[ \t]*(" + "|".join(sorted(names))
+                         + r")\b(?![ \t]*=[^=])")
     for m in pattern.finditer(text):
-        pos = m.start()
+        pos = m.start(2)
         prefix = text[text.rfind("\n", 0, pos) + 1:pos]
         if src.in_string(pos) or (("'" in prefix or '"' in prefix or "#" in prefix)
-                                  and _in_text(prefix)):
+                                  and _in_text(prefix)) or \
+                prefix.lstrip().startswith(("from ", "import ")):
             continue
-        lines = found.setdefault(m.group(1), [])
-        line = src.line_of(pos)
-        if not lines or lines[-1] != line:
-            lines.append(line)
+        receiver = m.group(1)
+        found.setdefault(m.group(2), []).append((src.line_of(pos), receiver))
     return found
+
+
+_ANNOTATED = re.compile(r"(\w+)[ \t]*:[ \t]*['\"]?$")
+_BOUND = re.compile(r"(\w+)[ \t]*=[ \t]*$")
+_SUBCLASS = re.compile(r"[ \t]*class[ \t]+\w+[ \t]*\(")
+_QUALIFIED = re.compile(r"(?:\w+[ \t]*\.[ \t]*)+$")
+
+
+def typed(text: str, classes: set[str]) -> dict[str, set[str]]:
+    """Return, per class, the names text binds to its instances, by annotation or call.
+
+    ``ctx: Context``, ``def f(ctx: "Context")``, ``v = Version("1")``: what is read on
+    those names is the class's; ``self`` and ``cls`` count in a file that subclasses it.
+    """
+    out: dict[str, set[str]] = {}
+    if not classes:
+        return out
+    for m in re.finditer(r"\b(" + "|".join(map(re.escape, sorted(classes))) + r")\b", text):
+        line = text[text.rfind("\n", 0, m.start()) + 1:m.start()]
+        before = _QUALIFIED.sub("", line)  # click.core.Context: what comes before click.
+        names = out.setdefault(m.group(1), set())
+        if found := _ANNOTATED.search(before):
+            names.add(found.group(1))
+        elif text[m.end():m.end() + 1] == "(" and (found := _BOUND.search(before)):
+            names.add(found.group(1))
+        elif _SUBCLASS.match(line):
+            names |= {"self", "cls"}
+    return {cls: names for cls, names in out.items() if names}
 
 
 def _test_spans(src: _Source) -> list[tuple[int, int, str]]:

@@ -246,3 +246,32 @@ def test_members_read_on_objects_are_uses_the_gate_keeps(tmp_path) -> None:
         "Context.find_object: removed (used by pkg/other.py, pkg/user.py)"]
     assert api_breaks(core, core.replace("    @property\n", ""), radius) == [
         "Context.norm: changed from a property to a method (used by pkg/user.py)"]
+
+
+def test_reads_that_are_not_the_classes_members_are_not_uses(tmp_path) -> None:
+    from conftest import write_files
+
+    from healloop.analysis.blast import analyse
+
+    core = ("class Environment:\n    def compile(self, source):\n        return source\n\n"
+            "    def invoke(self):\n        return 1\n\n    mode = 'r'\n\n\n"
+            "class Group:\n    def invoke(self):\n        return 2\n\n"
+            "    def list_commands(self):\n        return []\n\n"
+            "    def get_command(self):\n        return None\n")
+    repo = write_files(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/core.py": core,
+        "pkg/environment.py": "X = 1\n",
+        "pkg/user.py": (
+            "import re\n\nfrom pkg import core\nfrom pkg.core import Environment, Group\n"
+            "from . import environment\nfrom .environment import X\n\n\n"
+            "class Mine:\n    def __init__(self, mode):\n        self.mode = mode\n\n\n"
+            "def f(runner, env: Environment, groups: list[Group]):\n"
+            "    re.compile('x')\n    runner.invoke()\n    core.Environment\n"
+            "    groups[0].list_commands()\n    return env.invoke(), environment.X\n"),
+    })
+    radius = analyse(repo, "pkg/core.py", history=False)
+    user = next(d for d in radius.dependents if d.file == "pkg/user.py")
+    # env is an Environment; list_commands is Group's alone and distinctive.
+    assert user.symbols == ["Environment", "Environment.invoke", "Group",
+                            "Group.list_commands"]
