@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections.abc
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -238,8 +239,8 @@ _KNOWN_BASES: dict[str, type] = {
     "IntFlag": enum.IntFlag, "ABC": object, "Protocol": object, "Generic": object,
     "NamedTuple": tuple,
 }
-"""Bases, besides the builtins, whose members are known: an enumeration's own members,
-an abstract class's methods are never inherited from them."""
+"""Bases, besides the builtins and ``collections.abc``, whose members are known: an
+enumeration's own members, an abstract class's methods are never inherited from them."""
 
 
 def _may_inherit(cls: ast.ClassDef, member: str, module: _Module, seen: frozenset[str] = frozenset()
@@ -256,7 +257,8 @@ def _may_inherit(cls: ast.ClassDef, member: str, module: _Module, seen: frozense
             if member in _members(local) or _may_inherit(local, member, module, seen | {name}):
                 return True
             continue
-        known = _KNOWN_BASES.get(name) or getattr(builtins, name, None)
+        known = (_KNOWN_BASES.get(name) or getattr(builtins, name, None)
+                 or getattr(collections.abc, name, None))
         if isinstance(known, type):
             if hasattr(known, member):
                 return True

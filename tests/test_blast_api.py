@@ -108,6 +108,7 @@ def test_candidate_that_does_not_parse_breaks_every_dependent() -> None:
 
 
 MODEL = """\
+import collections.abc
 import enum
 from abc import ABC
 
@@ -139,6 +140,10 @@ class Point(Base):
         return cls()
 
 
+class Store(collections.abc.MutableMapping):
+    maxsize = 10
+
+
 class Plugin(External):
     def run(self):
         return 1
@@ -161,7 +166,7 @@ def clamp(x, lo=0, hi=1):
 
 MODEL_USED = {name: ["pkg/report.py"] for name in (
     "Color", "Color.GREEN", "Point", "Point.describe", "Point.norm", "Point.origin",
-    "Plugin.run", "Shape.area", "split", "clamp")}
+    "Plugin.run", "Shape.area", "Store.maxsize", "split", "clamp")}
 
 
 def model_breaks(old: str, new: str) -> list[str]:
@@ -171,6 +176,7 @@ def model_breaks(old: str, new: str) -> list[str]:
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
     ("    GREEN = 2\n", "", "Color.GREEN: removed"),
+    ("    maxsize = 10\n", "    pass\n", "Store.maxsize: removed"),
     ("class Shape(ABC):\n    def area(self):\n        return 0\n",
      "class Shape(ABC):\n    pass\n", "Shape.area: removed"),
     ("    @property\n    def norm", "    def norm",
