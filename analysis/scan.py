@@ -358,9 +358,11 @@ def read_refs(text: str, roots: set[str], *, tests: bool = False
         if spans:
             i = bisect.bisect_right(starts, pos) - 1
             if i >= 0 and pos < spans[i][1]:
-                per_test.setdefault(spans[i][2], []).append(chain)
-    for _, _, test in spans:
-        per_test.setdefault(test, [])
+                for test in spans[i][2]:
+                    per_test.setdefault(test, []).append(chain)
+    for _, _, tests_of in spans:
+        for test in tests_of:
+            per_test.setdefault(test, [])
     return refs, {t: sorted(set(c)) for t, c in per_test.items()}
 
 
@@ -422,16 +424,27 @@ def typed(text: str, classes: set[str]) -> dict[str, set[str]]:
     return {cls: names for cls, names in out.items() if names}
 
 
-def _test_spans(src: _Source) -> list[tuple[int, int, str]]:
-    """Return (start, end, test id) of the test functions of a module, by indentation."""
+def _test_spans(src: _Source) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Return (start, end, test ids) of the test functions of a module, by indentation.
+
+    A mixin's test method has an id per collected class of the module using it.
+    """
     text = src.text
     lines = [(m.start(), len(m.group(1).expandtabs(4))) for m in _LINE.finditer(text)
              if not src.in_string(m.start() + 1)]
     starts = [p for p, _ in lines]
     # pytest collects the methods of a class named Test..., or of a unittest TestCase
-    # whatever its name; a mixin's methods run only as those of the classes using it.
-    classes_at = {m.start(): m.group(2) for m in _CLASS.finditer(text)
-                  if m.group(2).startswith("Test") or "TestCase" in (m.group(3) or "")}
+    # whatever its name; a mixin's methods run as those of the classes using it.
+    classes = [(m.start(), m.group(2), m.group(3) or "") for m in _CLASS.finditer(text)]
+    collected = {name for _, name, bases in classes
+                 if name.startswith("Test") or "TestCase" in bases}
+    users: dict[str, list[str]] = {}
+    for _, name, bases in classes:
+        if name in collected:
+            for base in re.findall(r"\w+", bases):
+                users.setdefault(base, []).append(name)
+    classes_at = {start: [name] if name in collected else users.get(name, [])
+                  for start, name, _ in classes}
     spans = []
     for m in _TEST_DEF.finditer(text):
         if src.in_string(m.start() + 1):
@@ -444,17 +457,17 @@ def _test_spans(src: _Source) -> list[tuple[int, int, str]]:
                 end = lines[i][0]
                 break
             i += 1
-        owner = ""
+        ids = (m.group(2),)
         if indent:
             # The block it sits in is the nearest line above that is less indented.
             j = bisect.bisect_left(starts, m.start()) - 1
             while j >= 0 and lines[j][1] >= indent:
                 j -= 1
-            cls = classes_at.get(lines[j][0]) if j >= 0 else None
-            if cls is None:
-                continue  # a nested function or a method of a helper class or mixin
-            owner = cls + "::"
-        spans.append((m.start(), end, f"{owner}{m.group(2)}"))
+            owners = classes_at.get(lines[j][0]) if j >= 0 else None
+            if not owners:
+                continue  # a nested function, or a method of a helper class
+            ids = tuple(f"{owner}::{m.group(2)}" for owner in owners)
+        spans.append((m.start(), end, ids))
     return spans
 
 

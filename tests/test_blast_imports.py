@@ -160,6 +160,10 @@ class ShapeTestMixin:  # collected only as the methods of the classes using it
         assert Shape()
 
 
+class TestMixed(ShapeTestMixin):
+    pass
+
+
 class Checks(unittest.TestCase):
     def test_shape(self):
         self.assertTrue(Shape())
@@ -177,6 +181,7 @@ def test_test_methods_of_test_classes_are_named(repo: Path) -> None:
     radius = analyse(repo, "pkg/core.py", history=False)
     shapes = [t for t in radius.test_functions if t.startswith("tests/test_shapes.py")]
     assert shapes == ["tests/test_shapes.py::TestShape::test_grow",
+                      "tests/test_shapes.py::TestMixed::test_mixed",
                       "tests/test_shapes.py::Checks::test_shape",
                       "tests/test_shapes.py::test_plain"]
 
