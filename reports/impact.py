@@ -16,9 +16,9 @@ from healloop.state import BlastRadius, Dependent
 
 ImpactFormat = Literal["json", "md", "html", "mermaid"]
 MAX_NODES = 40
+"""Nodes drawn at most; the rest are counted in a note under the picture."""
 NO_DEPENDENTS = "No module imports the target."
 NO_RELATED = "No file is likely to change with it: no history and no shared names."
-"""Nodes drawn at most; the rest are counted in a note under the picture."""
 
 
 def render(radius: BlastRadius, fmt: ImpactFormat = "json") -> str:
