@@ -382,18 +382,23 @@ def read_attributes(text: str, names: set[str]) -> dict[str, list[tuple[int, str
         return found
     src = _located(text)
     text = src.text
-    pattern = re.compile(r"(\w*)[ \t]*\.[ \t]*(" + "|".join(sorted(names))
-                         + r")\b(?![ \t]*=[^=])")
+    # Starting at the dot, not at the receiver: a pattern that can start anywhere is
+    # tried at every position of the file.
+    pattern = re.compile(r"\.[ \t]*(" + "|".join(sorted(names)) + r")\b(?![ \t]*=[^=])")
     for m in pattern.finditer(text):
-        pos = m.start(2)
+        pos = m.start(1)
         prefix = text[text.rfind("\n", 0, pos) + 1:pos]
         if src.in_string(pos) or (("'" in prefix or '"' in prefix or "#" in prefix)
                                   and _in_text(prefix)) or \
                 prefix.lstrip().startswith(("from ", "import ")):
             continue
-        receiver = m.group(1)
-        found.setdefault(m.group(2), []).append((src.line_of(pos), receiver))
+        receiver = _RECEIVER.search(prefix)  # the line up to the name: "ctx."
+        found.setdefault(m.group(1), []).append(
+            (src.line_of(pos), receiver.group(1) if receiver else ""))
     return found
+
+
+_RECEIVER = re.compile(r"(\w*)[ \t]*\.[ \t]*$")
 
 
 _ANNOTATED = re.compile(r"(\w+)[ \t]*:[ \t]*['\"]?$")
