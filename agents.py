@@ -203,6 +203,8 @@ class Generation:
     baseline: Evaluation
     attempts: list[Attempt] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)
+    """Model calls, tokens and cost the proposals took (empty without a model)."""
 
     @property
     def best(self) -> Attempt | None:
@@ -235,6 +237,7 @@ class Generation:
                 for a in self.attempts
             ],
             "notes": self.notes,
+            "usage": self.usage,
         }
 
 
@@ -267,6 +270,8 @@ def generate(
     from healloop.analysis.tests_for import tests_for
     from healloop.engines import GenerationJob, engines_for
     from healloop.evaluation.measure import measure
+    from healloop.llm.budget import Meter
+    from healloop.llm.factory import model_wanted
     from healloop.nodes._common import limits_of
     from healloop.sandbox import Workspace
     from healloop.writes import read_source
@@ -277,7 +282,11 @@ def generate(
                         review=review, blast_radius=radius, iteration=1, context=ctx)
     proposals: list[Proposal] = []
     notes: list[str] = []
-    for proposal in (p for engine in engines_for(ctx) for p in engine.propose(job)):
+    # One budget for the command, as for a run: every model call is counted and held
+    # to it, and what it spent is said.
+    meter = Meter.for_run(ctx) if model_wanted(ctx) else None
+    engines = engines_for(ctx, meter=meter)
+    for proposal in (p for engine in engines for p in engine.propose(job)):
         if proposal.also:
             notes.append(f"left out {proposal.engine}'s proposal ({proposal.summary}): it also "
                          f"changes {', '.join(c.path for c in proposal.also)}")
@@ -300,8 +309,9 @@ def generate(
             Attempt(p, _evaluation(f"c{i}", target, measured(p.content, first.passed_before)))
             for i, p in enumerate(proposals, 1)
         ]
+    spent = meter.state_update() if meter is not None else {}
     return Generation(target=target, original=source, baseline=baseline, attempts=attempts,
-                      notes=notes)
+                      notes=notes + spent.get("notes", []), usage=spent.get("usage", {}))
 
 
 def _evaluation(candidate_id: str, target: str, m: Measurement) -> Evaluation:

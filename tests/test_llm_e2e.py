@@ -168,3 +168,24 @@ def test_one_token_budget_holds_for_the_whole_run_and_stops_the_second_round(
     notes = "\n".join(data["notes"])
     assert "shop/total.py review: dropped: token budget reached: 0 of 1000 used" in notes
     assert "shop/total.py round 2 candidate 1: dropped: token budget reached" in notes
+
+
+def test_the_generate_command_says_what_its_model_calls_spent(shop_repo, monkeypatch, tmp_path):
+    review, impact = tmp_path / "review.json", tmp_path / "impact.json"
+    cli = CliRunner()
+    for args in (["review", "--repo", str(shop_repo), "--files", "shop/total.py",
+                  "--output", str(review)],
+                 ["impact", "shop/total.py", "--repo", str(shop_repo), "--output", str(impact)]):
+        made = cli.invoke(app, args)
+        assert made.exit_code == 0, made.output
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with FakeOpenAI(responder=wrong_each_time(billed=(300, 40))) as server:
+        result = cli.invoke(app, [
+            "generate", "--repo", str(shop_repo), "--file", "shop/total.py", "--review",
+            str(review), "--impact", str(impact), "--engine", "llm", "--base-url", server.url,
+            "--json"])
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(server.requests) >= 1
+    assert data["usage"]["calls"] == len(server.requests)
+    assert data["usage"]["tokens_in"] == 300 * len(server.requests)
