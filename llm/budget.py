@@ -151,13 +151,24 @@ class Meter:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def for_run(cls, context: RunContext, spent: dict[str, Any] | Usage | None = None) -> Meter:
-        """Return the meter of a run, given what the run spent so far."""
+    def for_run(cls, context: RunContext, spent: dict[str, Any] | Usage | None = None,
+                *, share: int = 1) -> Meter:
+        """Return the meter of a run, given what the run spent so far.
+
+        Args:
+            context: The run's settings: model and limits.
+            spent: What the run spent before this step.
+            share: How many steps run at once on meters of their own (the reviews of
+                a run's targets, each in its own task): each gets that part of the
+                limits, so that together they keep to them.
+
+        """
         before = spent if isinstance(spent, Usage) else Usage.of(spent)
+        limit = context.max_tokens_per_run
         return cls(
             model=context.model,
-            max_tokens=context.max_tokens_per_run,
-            max_cost=context.max_cost,
+            max_tokens=None if limit is None else limit // max(1, share),
+            max_cost=None if context.max_cost is None else context.max_cost / max(1, share),
             spent_before=before,
             price=price_for(context.model),
         )

@@ -47,7 +47,8 @@ def review(state: TargetTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
         from healloop.llm.budget import Meter
         from healloop.llm.review import llm_review
 
-        meter = Meter.for_run(ctx)
+        # The targets' reviews run at once, each on its own meter: each has its part.
+        meter = Meter.for_run(ctx, share=len(state["request"]["files"]))
         findings = llm_review(report, done.source, ctx, meter=meter)
         report = report.model_copy(update={"findings": findings})
         update.update(meter.state_update())

@@ -86,6 +86,16 @@ def test_a_cost_limit_on_an_unpriced_model_is_reported_not_enforced():
     assert any("not enforced" in note for note in meter.notes())
 
 
+def test_steps_that_run_at_once_on_meters_of_their_own_share_the_limits():
+    context = RunContext(model="gpt-4.1", max_tokens_per_run=1000, max_cost=0.01)
+    meters = [Meter.for_run(context, share=3) for _ in range(3)]
+    assert all(m.refuse(300, 30) is None for m in meters)
+    assert sum(m.remaining_tokens() for m in meters) == 1000 // 3 * 3 - 3 * 330
+    assert "token budget reached: 0 of 333 used" in Meter.for_run(context, share=3).refuse(
+        300, 40)
+    assert Meter.for_run(context, share=2).max_cost == pytest.approx(0.005)
+
+
 def test_usage_adds_up_and_reads_back_from_state_data():
     total = Usage(calls=1, tokens_in=10, tokens_out=5, cost=0.1) + Usage.of(
         {"calls": 2, "tokens_in": 1, "tokens_out": 1, "cost": 0.2, "seconds": 3}

@@ -189,3 +189,19 @@ def test_the_generate_command_says_what_its_model_calls_spent(shop_repo, monkeyp
     assert len(server.requests) >= 1
     assert data["usage"]["calls"] == len(server.requests)
     assert data["usage"]["tokens_in"] == 300 * len(server.requests)
+
+
+def test_the_reviews_of_targets_run_at_once_keep_to_one_budget_together(
+    shop_repo, monkeypatch
+):
+    (shop_repo / "shop" / "tax.py").write_text(BUGGY.replace("def total", "def taxed"))
+    # One review's estimate (about 1,900 tokens) fits in 3,000; two together do not.
+    with FakeOpenAI(responder=wrong_each_time()) as server:
+        result = run_cli(shop_repo, server, monkeypatch, "--file", "shop/tax.py",
+                         "--max-tokens-per-run", "3000")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    kinds = [r["response_format"]["json_schema"]["name"] for r in server.requests]
+    assert "ReviewAnswer" not in kinds
+    notes = "\n".join(data["notes"])
+    assert "shop/total.py review: dropped: token budget reached: 0 of 1500 used" in notes
+    assert "shop/tax.py review: dropped: token budget reached: 0 of 1500 used" in notes
