@@ -57,12 +57,19 @@ def evaluate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         return {"evaluations": [], "best": best}
     size = min(workers(ctx), max(1, len(fresh)))
     judge = _judge(state, ctx)
+    before = dict(best)
     with _workspaces(repo_of(state), size) as pool, ThreadPoolExecutor(size) as threads:
         for wave in _waves(state, fresh):
             others = [candidates[cid] for cid in best.values()]
             evaluations += threads.map(
                 lambda c, others=others: _evaluate_one(state, ctx, pool, c, others, judge), wave
             )
+            best = _best(state, evaluations)
+        stale = _stale(state, evaluations, best, before)
+        if stale:
+            others = [candidates[cid] for cid in best.values()]
+            evaluations += threads.map(
+                lambda c: _evaluate_one(state, ctx, pool, c, others, judge), stale)
             best = _best(state, evaluations)
     update = {"evaluations": [e.dump() for e in evaluations[len(done):]], "best": best}
     return {**update, **(judge.meter.state_update() if judge else {})}
@@ -209,6 +216,35 @@ def _with_unaffected(run: TestRun, before: TestRun) -> TestRun:
     return run.model_copy(update={"results": [*run.results, *kept]})
 
 
+def _stale(state: HealState, evaluations: list[Evaluation], best: dict[str, str],
+           before: dict[str, str]) -> list[Candidate]:
+    """Return the candidates to measure again because another target's best changed.
+
+    A target's candidates were measured alongside the other targets' best candidates
+    of their round. When a later round finds a new best for another target (a repair
+    of the module every test imports), the failures it fixes may be what held this
+    target's candidate below the threshold: its highest-scoring candidate is measured
+    again, once, with the new best alongside (one measured in the same round may have
+    had the old one). A target whose best already clears the threshold is left as it is.
+    """
+    changed = {target for target, cid in best.items() if before.get(target) != cid}
+    if not changed:
+        return []
+    threshold = request_of(state).threshold
+    latest = {e.candidate_id: e for e in evaluations}  # a candidate measured again: the last
+    candidates = candidates_of(state)
+    rejected = set(state.get("rejected", []))
+    top: dict[str, Evaluation] = {}
+    for e in latest.values():
+        if e.candidate_id in rejected or e.target in changed:
+            continue
+        if e.target in best and latest[best[e.target]].score >= threshold:
+            continue
+        if e.target not in top or e.score > top[e.target].score:
+            top[e.target] = e
+    return [candidates[e.candidate_id] for e in top.values()]
+
+
 def _waves(state: HealState, fresh: list[Candidate]) -> Iterator[list[Candidate]]:
     """Yield the candidates in waves: a target before those that import or share it."""
     pending = {c.target for c in fresh}
@@ -246,7 +282,8 @@ def _best(state: HealState, evaluations: list[Evaluation]) -> dict[str, str]:
     candidates = candidates_of(state)
     rejected = set(state.get("rejected", []))
     out: dict[str, tuple[tuple[bool, float, float], str]] = {}
-    for e in evaluations:
+    latest = {e.candidate_id: e for e in evaluations}  # measured again: the last counts
+    for e in latest.values():
         candidate = candidates[e.candidate_id]
         if e.candidate_id in rejected or rejected & set(candidate.built_on):
             continue

@@ -176,3 +176,42 @@ def test_conclude_says_which_gate_held_a_candidate_back(calc_repo):
         f"1 of 1 candidate(s) failed a gate, e.g. c1 ({TARGET}) failed no_regression: "
         "broke tests/t.py::test_x")
     assert update["notes"] == [f"c1 ({TARGET}) failed no_regression: broke tests/t.py::test_x"]
+
+
+TWO = {
+    "pkg/__init__.py": "",
+    "pkg/core.py": "def double(x):\n    return x + 1\n",
+    "pkg/util.py": "import os\n\n\ndef name():\n    return 'pkg'\n",
+    "tests/test_all.py": ("from pkg.core import double\nfrom pkg.util import name\n\n\n"
+                          "def test_double():\n    assert double(3) == 6\n\n\n"
+                          "def test_name():\n    assert name() == 'pkg'\n"),
+}
+
+
+def test_a_candidate_held_back_by_another_targets_failures_is_measured_again_with_its_fix(
+    make_repo,
+):
+    repo = make_repo(TWO)
+    files = ["pkg/core.py", "pkg/util.py"]
+    state: dict = {"request": Request(repo=str(repo), files=files).dump()}
+    for target in files:
+        for node in (review, lambda s, _: blast_radius(s)):
+            update = node({**state, "target": target}, RUNTIME)
+            for key, value in update.items():
+                if isinstance(value, dict):
+                    state[key] = {**state.get(key, {}), **value}
+    tidy = Candidate(id="u1", target="pkg/util.py", engine="test", iteration=1, changes=[
+        FileChange(path="pkg/util.py", content="def name():\n    return 'pkg'\n")]).dump()
+    state = {**state, "iteration": 1, "candidates": [tidy]}
+    first = evaluate(state, RUNTIME)
+    held = Evaluation.model_validate(first["evaluations"][0])
+    assert held.score < 0.7  # test_double fails: core's bug, not util's change
+    fix = Candidate(id="c1", target="pkg/core.py", engine="test", iteration=2, changes=[
+        FileChange(path="pkg/core.py", content="def double(x):\n    return x * 2\n")]).dump()
+    state = {**state, "iteration": 2, "candidates": [tidy, fix],
+             "evaluations": first["evaluations"], "best": first["best"]}
+    second = evaluate(state, RUNTIME)
+    again = [Evaluation.model_validate(e) for e in second["evaluations"]
+             if e["candidate_id"] == "u1"]
+    assert again and again[-1].score >= 0.7, again
+    assert second["best"] == {"pkg/core.py": "c1", "pkg/util.py": "u1"}
