@@ -224,13 +224,21 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
     shown = pending or (approval_request(values) if scored else None)
     proposals = shown.proposals if shown else []
     baseline = values.get("baseline", {})
+    approved = set((values.get("decision") or {}).get("targets") or [p.target for p in proposals])
+    # What became of each proposal once decided: a program reading the targets must not
+    # take a dropped one (approve --target for another) for part of the result.
+
+    def fate(target: str) -> str | None:
+        if status == "accepted":
+            return "approved" if target in approved else "dropped"
+        return "rejected" if status == "rejected" else None
+
     targets = [
         {"target": p.target, "score": p.score, "original_score": p.original_score,
          "engine": p.engine, "summary": p.summary, "candidate_id": p.candidate_id,
-         "terms": [t.dump() for t in p.terms]}
+         "terms": [t.dump() for t in p.terms], "decision": fate(p.target)}
         for p in proposals
     ]
-    approved = set((values.get("decision") or {}).get("targets") or [p.target for p in proposals])
     if status == "accepted":
         proposals = [p for p in proposals if p.target in approved]
     # The headline is the targets the outcome is about: those proposed (or approved),

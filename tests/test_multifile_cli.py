@@ -90,3 +90,18 @@ def test_the_headline_score_is_the_approved_targets_not_one_left_as_it_was(make_
     assert result.exit_code == 0, result.output
     outcome = json.loads(result.stdout.splitlines()[-1])
     assert (outcome["score"], outcome["original_score"]) == (one["score"], one["original_score"])
+
+
+def test_each_target_of_the_json_says_what_became_of_its_proposal(make_repo):
+    repo = make_repo(FILES)
+    started = runner.invoke(app, ["run", "--repo", str(repo), "--path", "pkg", "--engine",
+                                  "offline", "--thread-id", "fates", "--json"])
+    assert started.exit_code == 3, started.output
+    paused = json.loads(started.stdout.splitlines()[-1])
+    assert {t["decision"] for t in paused["targets"]} == {None}
+    result = runner.invoke(app, ["resume", "fates", "--repo", str(repo), "--approve",
+                                 "--target", "pkg/one.py", "--json"])
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert {t["target"]: t["decision"] for t in outcome["targets"]} == {
+        "pkg/one.py": "approved", "pkg/two.py": "dropped"}
