@@ -28,6 +28,7 @@ from healloop.repair.operators import expression_edits
 from healloop.repair.program import Program
 from healloop.repair.runner import Check
 from healloop.repair.statements import statement_edits
+from healloop.sandbox.process import Interrupted, stopping
 
 _log = logging.getLogger(__name__)
 CheckFn = Callable[[str, list[str], bool], Check]
@@ -137,7 +138,8 @@ class _Search:
         scores = line_scores(self.coverage, set(self.failing), set(self.passing))
         suspects = rank(program, scores)
         top = max((s.score for s in suspects), default=0.0) or 1.0
-        queue = sorted(_candidates(program, suspects, top), key=lambda pe: -pe[0])
+        queue = sorted(_candidates(program, suspects, top, self.deadline),
+                       key=lambda pe: -pe[0])
         for priority, edit in queue:
             if self._should_stop(priority):
                 break
@@ -165,6 +167,8 @@ class _Search:
         return priority < 0.5 * first_priority or time.monotonic() > first_time + grace
 
     def _try(self, edits: tuple[Edit, ...], priority: float) -> Patch | None:
+        if stopping():  # a signal: the search is no result, and its thread must end
+            raise Interrupted("healloop is stopping: the repair search ends")
         candidate = apply(self.source, edits)
         try:
             tree = ast.parse(candidate)
@@ -235,12 +239,14 @@ _MAX_EDITS = 30_000
 
 
 def _candidates(
-    program: Program, suspects: Iterable[Suspect], top: float
+    program: Program, suspects: Iterable[Suspect], top: float, deadline: float
 ) -> list[tuple[float, Edit]]:
     found: list[tuple[float, Edit]] = []
     for suspect in suspects:
-        if len(found) >= _MAX_EDITS:
-            break
+        if len(found) >= _MAX_EDITS or time.monotonic() >= deadline:
+            break  # making the edits of a large module counts against the repair's time
+        if stopping():
+            raise Interrupted("healloop is stopping: the repair search ends")
         scope = program.scope_of(suspect.stmt)
         weight = suspect.score / top
         for edit in expression_edits(program, suspect.stmt, scope):

@@ -45,6 +45,11 @@ _LIVE_LOCK = threading.RLock()  # re-entrant: stop_all runs in a signal handler
 _STOPPING = threading.Event()
 
 
+def stopping() -> bool:
+    """Return whether healloop is stopping: work in its own threads should end now."""
+    return _STOPPING.is_set()
+
+
 def stop_all() -> None:
     """Kill every sandboxed process in flight and refuse to start any after.
 

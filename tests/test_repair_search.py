@@ -204,3 +204,28 @@ def test_a_patch_that_leaves_a_variable_unread_loses(tmp_path: Path) -> None:
         assert "line 8: `GRAY` → `BLACK`" in summaries
         assert outcome.plausible[0].summary == "line 11: `BLACK` → `GRAY`"
         assert outcome.plausible[0].orphans == 0
+
+
+def test_a_search_ends_at_once_when_healloop_stops(
+    bsearch_runner: CandidateRunner, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from healloop.sandbox import process
+
+    stopping = threading.Event()
+    monkeypatch.setattr(process, "_STOPPING", stopping)
+    tried = []
+
+    def check(source: str, tests: list[str], stop_on_fail: bool) -> Check:
+        tried.append(source)
+        stopping.set()  # a signal arrives while the first edit is tried
+        return bsearch_runner.run(source, tests, timeout=1.0, stop_on_fail=stop_on_fail)
+
+    tests = sorted(bsearch_runner.collected)
+    baseline = bsearch_runner.run(BSEARCH, tests, timeout=1.0, trace=True)
+    failing = [t for t in tests if not baseline.passed(t)]
+    with pytest.raises(process.Interrupted):
+        search(BSEARCH, check, failing, [t for t in tests if t not in failing],
+               baseline.lines, Budget(seconds=60))
+    assert len(tried) <= 2  # the edit in flight (failing tests, then the rest), no other
