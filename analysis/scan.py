@@ -105,6 +105,15 @@ class _Source:
         self._last = (pos, line)
         return line
 
+    def code_before(self, pos: int) -> str | None:
+        """Return pos's line up to pos, or None when pos is in a string or a comment."""
+        if self.in_string(pos):
+            return None
+        prefix = self.text[self.text.rfind("\n", 0, pos) + 1:pos]
+        if ("'" in prefix or '"' in prefix or "#" in prefix) and _in_text(prefix):
+            return None
+        return prefix
+
     def enclosing(self, pos: int) -> str | None:
         """Return the keyword of the top-level statement an indented line belongs to."""
         i = bisect.bisect_right(self.top_starts, pos) - 1
@@ -294,10 +303,8 @@ def _dynamic_imports(src: _Source, module: str, is_package: bool, head: Head) ->
         head.imports += [ImportRef("", name, None, line, True) for name in names or []]
     for m in _DYNAMIC.finditer(text):
         fstring, quote, name, end = m.groups()
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        prefix = text[line_start:m.start()]
-        if src.in_string(m.start()) or _in_text(prefix) or prefix.rstrip(
-                ).endswith("def") or (end == "{" and not fstring):
+        prefix = src.code_before(m.start())
+        if prefix is None or prefix.rstrip().endswith("def") or (end == "{" and not fstring):
             continue
         level = len(name) - len(name.lstrip("."))
         if level:
@@ -341,12 +348,10 @@ def read_refs(text: str, roots: set[str], *, tests: bool = False
     for m in pattern.finditer(text):
         pos = m.start()
         after = text[m.end():m.end() + 2]
-        if after[:1] == "=" and after != "==" or src.in_string(pos):
+        if after[:1] == "=" and after != "==":
             continue
-        prefix = text[text.rfind("\n", 0, pos) + 1:pos]
-        if ("'" in prefix or '"' in prefix or "#" in prefix) and _in_text(prefix):
-            continue
-        if prefix.rstrip().endswith(("def", "class")):
+        prefix = src.code_before(pos)
+        if prefix is None or prefix.rstrip().endswith(("def", "class")):
             continue
         chain = m.group()
         if " " in chain or "\t" in chain:
@@ -387,10 +392,8 @@ def read_attributes(text: str, names: set[str]) -> dict[str, list[tuple[int, str
     pattern = re.compile(r"\.[ \t]*(" + "|".join(sorted(names)) + r")\b(?![ \t]*=[^=])")
     for m in pattern.finditer(text):
         pos = m.start(1)
-        prefix = text[text.rfind("\n", 0, pos) + 1:pos]
-        if src.in_string(pos) or (("'" in prefix or '"' in prefix or "#" in prefix)
-                                  and _in_text(prefix)) or \
-                prefix.lstrip().startswith(("from ", "import ")):
+        prefix = src.code_before(pos)
+        if prefix is None or prefix.lstrip().startswith(("from ", "import ")):
             continue
         receiver = _RECEIVER.search(prefix)  # the line up to the name: "ctx."
         found.setdefault(m.group(1), []).append(
