@@ -231,12 +231,12 @@ def _stale(state: HealState, evaluations: list[Evaluation], best: dict[str, str]
     if not changed:
         return []
     threshold = request_of(state).threshold
-    latest = {e.candidate_id: e for e in evaluations}  # a candidate measured again: the last
+    latest = _latest(evaluations)
     candidates = candidates_of(state)
     rejected = set(state.get("rejected", []))
     top: dict[str, Evaluation] = {}
     for e in latest.values():
-        if e.candidate_id in rejected or e.target in changed:
+        if _refused(candidates[e.candidate_id], rejected) or e.target in changed:
             continue
         if e.target in best and latest[best[e.target]].score >= threshold:
             continue
@@ -282,10 +282,9 @@ def _best(state: HealState, evaluations: list[Evaluation]) -> dict[str, str]:
     candidates = candidates_of(state)
     rejected = set(state.get("rejected", []))
     out: dict[str, tuple[tuple[bool, float, float], str]] = {}
-    latest = {e.candidate_id: e for e in evaluations}  # measured again: the last counts
-    for e in latest.values():
+    for e in _latest(evaluations).values():
         candidate = candidates[e.candidate_id]
-        if e.candidate_id in rejected or rejected & set(candidate.built_on):
+        if _refused(candidate, rejected):
             continue
         if not e.passed_gates or e.score <= baseline_of(state, e.target).score:
             continue
@@ -294,6 +293,16 @@ def _best(state: HealState, evaluations: list[Evaluation]) -> dict[str, str]:
         if e.target not in out or key > out[e.target][0]:
             out[e.target] = (key, e.candidate_id)
     return {target: cid for target, (_, cid) in out.items()}
+
+
+def _latest(evaluations: list[Evaluation]) -> dict[str, Evaluation]:
+    """Return each candidate's evaluation; one measured again counts by its last."""
+    return {e.candidate_id: e for e in evaluations}
+
+
+def _refused(candidate: Candidate, rejected: set[str]) -> bool:
+    """Return whether the human rejected the candidate, or one it was built on."""
+    return candidate.id in rejected or bool(rejected & set(candidate.built_on))
 
 
 def _api_breaks(state: HealState, candidate: Candidate, content: str) -> list[str]:
