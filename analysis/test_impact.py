@@ -251,14 +251,14 @@ def collect_coverage_map(repo: Path, *, limits: Limits | None = None,
         args = ["-p", "_healloop_coverage_plugin", *(extra_args or [])]
         limits = slower(limits)
         run = run_tests(workspace, None, limits=limits, extra_args=args)
-        records = sorted(workspace.path.parent.glob("healloop-coverage-*.json"))
-        if not records:
-            raise InputError("the test run recorded no coverage (is `coverage` installed in "
-                             f"the repository's interpreter?): {' '.join(run.errors)[:300]}")
 
         def recorded() -> tuple[dict, set[str]]:
-            raw = _merged([json.loads(r.read_text(encoding="utf-8")) for r in sorted(
-                workspace.path.parent.glob("healloop-coverage-*.json"))])
+            records = sorted(workspace.path.parent.glob("healloop-coverage-*.json"))
+            if not records:
+                raise InputError(
+                    "the test run recorded no coverage (is `coverage` installed in the "
+                    f"repository's interpreter?): {' '.join(run.errors)[:300]}")
+            raw = _merged([json.loads(r.read_text(encoding="utf-8")) for r in records])
             # As the sandbox plugin reports them: a case's id without the copy's own path.
             raw["tests"] = [outside_copy(t, workspace.path) if "[" in t else t
                             for t in raw["tests"]]
