@@ -34,7 +34,7 @@ from healloop.analysis.scan import (
 )
 from healloop.state import SymbolKind
 
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 _SKIP_DIRS = {
     "__pycache__", "node_modules", "venv", "site-packages", "build", "dist",
 }

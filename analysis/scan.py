@@ -21,7 +21,13 @@ from healloop.state import SymbolKind
 _TRIPLE = re.compile(r'"""|\'\'\'')
 # Every pattern starts with a literal newline (the text is scanned with one prepended),
 # which lets the regex engine skip ahead instead of trying every position.
-_IMPORT = re.compile(r"\n([ \t]*)(?:from[ \t]+\.*[\w.]*[ \t]+import\b|import[ \t]+\w)")
+_BLOCKS = {"if", "elif", "else", "try", "except", "finally", "with", "for", "while"}
+# A form feed may open a line: Python counts the indentation after it.
+_IMPORT = re.compile(r"\n([ \t\f]*)(?:from[ \t]+\.*[\w.]*(?:[ \t]|\\\n)+import\b|import[ \t]+\w)")
+# An import may follow a block's header on its line (``if TYPE_CHECKING: import x``):
+# found from the colon, rare enough that looking for it costs little.
+_AFTER_COLON = re.compile(r":[ \t]*(?=from[ \t]+\.*[\w.]*[ \t]+import\b|import[ \t]+\w)")
+_HEADER = re.compile(r"([ \t\f]*)(" + "|".join(sorted(_BLOCKS)) + r"|def|class)\b")
 _DEF_AT = r"\n([ \t]{%s})(?:async[ \t]+def|def|class)[ \t]+(\w+)"
 _ASSIGN_AT = r"\n([ \t]{%s})([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)"
 _UNPACK_AT = r"\n([ \t]{%s})(?:\(|\[|[A-Za-z_]\w*[ \t]*,)"
@@ -31,8 +37,7 @@ _DEF, _ASSIGN, _UNPACK = (re.compile(p % "0,4") for p in (_DEF_AT, _ASSIGN_AT, _
 _DEEP = [re.compile(p % "5,16") for p in (_DEF_AT, _ASSIGN_AT, _UNPACK_AT)]
 _CHAINED = re.compile(r"[ \t]*([A-Za-z_]\w*)[ \t]*=(?!=)")
 _ALL = re.compile(r"\n__all__[ \t]*(\+=|=|:[^=\n]*=|\.extend\(|\.append\()")
-_TOP = re.compile(r"\n(?:async[ \t]+)?([A-Za-z_]\w*)")
-_BLOCKS = {"if", "elif", "else", "try", "except", "finally", "with", "for", "while"}
+_TOP = re.compile(r"\n\f*(?:async[ \t]+)?([A-Za-z_]\w*)")
 _PLUGINS = re.compile(r"\npytest_plugins[ \t]*(?::[^=\n]*)?=[ \t]*")
 _DYNAMIC = re.compile(r"\b(?:import_module|__import__)\([ \t]*(f?)(['\"])(\.*[\w.]*)(\{|\2)")
 SUBMODULES = "?"
@@ -80,8 +85,10 @@ class _Source:
         for m in _TRIPLE.finditer(self.text):
             if opened < 0:
                 # A triple quote after a comment mark, or inside a one-line string
-                # of the other kind of quote, opens nothing.
-                before = self.text[self.text.rfind("\n", 0, m.start()) + 1:m.start()]
+                # of the other kind of quote, opens nothing. What a string closed
+                # earlier on the line held is no code to ask.
+                line = self.text.rfind("\n", 0, m.start()) + 1
+                before = self.text[max(line, spans[-1][1] if spans else 0):m.start()]
                 if _in_text(before):
                     continue
                 opened, delim = m.start(), m.group()
@@ -253,15 +260,26 @@ def scan(text: str, module: str, is_package: bool) -> Head:
     src = _Source(text)
     text = src.text
     head = Head()
-    statements: list[tuple[str, int, bool]] = []
+    found: list[tuple[int, bool]] = []  # where each import statement starts, and top
     for m in _IMPORT.finditer(text):
         start = m.start() + 1 + len(m.group(1))
-        if src.in_string(start):
-            continue
+        if src.in_string(start) or (m.start() and text[m.start() - 1] == "\\"):
+            continue  # in a string, or on a continued line
         top = True
-        if m.group(1):
+        if m.group(1).rsplit("\f", 1)[-1]:
             top = src.enclosing(start) in _BLOCKS
-        statements.append((_statement(text, start), src.line_of(start), top))
+        found.append((start, top))
+    for m in _AFTER_COLON.finditer(text):
+        prefix = src.code_before(m.start())
+        header = _HEADER.match(prefix) if prefix is not None else None
+        if header is None:
+            continue
+        indent, word = header.groups()
+        top = word != "def" and (not indent.rsplit("\f", 1)[-1]
+                                 or src.enclosing(m.start()) in _BLOCKS)
+        found.append((m.end(), top))
+    statements = [(_statement(text, start), src.line_of(start), top)
+                  for start, top in sorted(found)]
     _parse_imports(statements, module, is_package, head)
     _dynamic_imports(src, module, is_package, head)
     _definitions(src, [(_DEF, _ASSIGN, _UNPACK, 0, len(text))], head)

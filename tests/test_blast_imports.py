@@ -295,6 +295,41 @@ def test_first_line_and_commented_brackets_do_not_hide_imports(tmp_path: Path) -
     assert found["pkg/comment.py"] == ["area", "volume"]
 
 
+def test_imports_after_a_header_a_form_feed_or_a_backslash_are_imports(
+    tmp_path: Path,
+) -> None:
+    repo = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def area(w, h):\n    return w * h\n\n\ndef volume():\n    return 1\n",
+        "pkg/typed.py": (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING: from pkg.core import area\n"),
+        "pkg/fallback.py": "try: from pkg.core import volume\nexcept ImportError: volume = None\n",
+        "pkg/lazy.py": "def f(): from pkg.core import area; return area(1, 2)\n",
+        "pkg/paged.py": "\f\nimport os\n\f from pkg.core import area\n",
+        "pkg/text.py": '"""Usage:\nif needed: from pkg.core import area\n"""\n',
+        "pkg/continued.py": "from pkg.core \\\n    import volume\n",
+    })
+    radius = analyse(repo, "pkg/core.py", history=False)
+    found = {d.file: d.symbols for d in radius.dependents}
+    assert found["pkg/typed.py"] == ["area"]
+    assert found["pkg/fallback.py"] == ["volume"]
+    assert found["pkg/lazy.py"] == ["area"]
+    assert found["pkg/paged.py"] == ["area"]
+    assert found["pkg/continued.py"] == ["volume"]
+    assert "pkg/text.py" not in found
+
+
+def test_a_string_opened_on_the_line_another_closes_is_text(tmp_path: Path) -> None:
+    repo = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def area(w, h):\n    return w * h\n",
+        "pkg/snippets.py": (
+            'run("""\nimport os\n""", conftest="""\nfrom pkg.core import area\n""")\n'),
+    })
+    radius = analyse(repo, "pkg/core.py", history=False)
+    assert "pkg/snippets.py" not in {d.file for d in radius.dependents}
+
+
 def test_names_bound_by_unpacking_chains_and_nested_blocks_are_the_targets(
     tmp_path: Path,
 ) -> None:
