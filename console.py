@@ -15,7 +15,7 @@ import typer
 
 if TYPE_CHECKING:
     from healloop.session import Outcome
-    from healloop.state import ApprovalDecision, ApprovalRequest
+    from healloop.state import ApprovalDecision, ApprovalRequest, TargetWithoutProposal
 
 EXIT = {"accepted": 0, "no_improvement": 1, "rejected": 1, "awaiting_approval": 3, "error": 2}
 """Exit code of the CLI for each final status."""
@@ -102,6 +102,23 @@ def show_request(request: ApprovalRequest) -> None:
         for t in p.terms:
             typer.echo(f"  {t.name:<11} {t.value:.2f} x {t.weight:.2f}  {t.detail}")
         typer.echo(f"  blast radius: {p.blast_radius}")
+    for w in request.without:
+        typer.echo(without_text(w, request.threshold))
+
+
+def without_text(target: TargetWithoutProposal, threshold: float) -> str:
+    """Return the one line that says why a target has no proposal."""
+    original = score_text(target.original_score, threshold)
+    if target.best_score is not None:
+        stands = (f"best {score_text(target.best_score, threshold, target.original_score)} < "
+                  f"threshold {threshold:.2f} (original {original})")
+    elif target.measured:
+        stands = (f"{target.measured} candidate(s) measured, none to propose "
+                  f"(original {original})")
+    else:
+        stands = f"no candidate (original {original})"
+    return one_line(f"{target.target}: no proposal: {stands}"
+                    + (f"; {target.reason}" if target.reason else ""))
 
 
 def stderr(message: str) -> None:

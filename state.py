@@ -328,6 +328,19 @@ class TargetProposal(Report):
     )
 
 
+class TargetWithoutProposal(Report):
+    """A target the approver is not asked about, and why it has nothing to propose."""
+
+    target: str
+    original_score: float
+    best_score: float | None = Field(
+        None, description="Score of its best candidate, below the threshold; None when no "
+        "candidate beat the original.")
+    measured: int = Field(0, description="How many of its candidates were measured.")
+    reason: str = Field("", description="Why, when known: what held its candidates back, "
+                        "what its engines said; one line.")
+
+
 class ApprovalRequest(Report):
     """The payload of the approval interrupt."""
 
@@ -335,6 +348,8 @@ class ApprovalRequest(Report):
     threshold: float
     iteration: int
     proposals: list[TargetProposal]
+    without: list[TargetWithoutProposal] = Field(
+        default=[], description="The run's other targets: nothing to propose for them.")
     notes: list[str] = Field(default=[], description="What learning changed in this run.")
     problem: str = Field("", description="Why the last answer was refused; empty at first.")
 

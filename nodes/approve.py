@@ -7,6 +7,7 @@ The node re-runs from its top when the run resumes, so nothing before
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -31,8 +32,11 @@ from healloop.state import (
     ApprovalDecision,
     ApprovalRequest,
     BlastRadius,
+    Evaluation,
     HealState,
+    ReviewReport,
     TargetProposal,
+    TargetWithoutProposal,
 )
 
 
@@ -154,8 +158,56 @@ def approval_request(state: HealState) -> ApprovalRequest:
         )
     return ApprovalRequest(
         threshold=request.threshold, iteration=state.get("iteration", 0), proposals=proposals,
+        without=[without_proposal(state, t, evaluations) for t in request.files
+                 if t not in {p.target for p in proposals}],
         notes=list(dict.fromkeys(state.get("notes", []))),
     )
+
+
+def without_proposal(
+    state: HealState, target: str, evaluations: dict[str, Evaluation]
+) -> TargetWithoutProposal:
+    """Say where a target with nothing to propose stands, and why when it is known.
+
+    Args:
+        state: The run's state.
+        target: A target of the run without a proposal.
+        evaluations: Every candidate's last evaluation, by candidate id.
+
+    """
+    measured = [e for e in evaluations.values() if e.target == target]
+    best = evaluations.get(state.get("best", {}).get(target, ""))
+    return TargetWithoutProposal(
+        target=target, original_score=baseline_of(state, target).score,
+        best_score=best.score if best else None, measured=len(measured),
+        # A best below the threshold beat the original: its flaws say why it is no better.
+        reason=best.feedback.partition("\n")[0] if best else _why_no_candidate(
+            state, target, measured),
+    )
+
+
+def _why_no_candidate(state: HealState, target: str, measured: list[Evaluation]) -> str:
+    """Say why no candidate of the target beat the original: rejections, gates, engines."""
+    said = []
+    rejected = [e.candidate_id for e in measured if e.candidate_id in state.get("rejected", [])]
+    if rejected:
+        said.append(f"you rejected {', '.join(rejected)}")
+    gated = [(e, g) for e in measured for g in e.gates if not g.passed]
+    if gated:
+        e, gate = gated[0]
+        said.append(f"{len({e.candidate_id for e, _ in gated})} failed a gate, e.g. "
+                    f"{e.candidate_id} {gate.name}" + (f": {gate.detail}" if gate.detail else ""))
+    others = [e.score for e in measured if e.passed_gates and e.candidate_id not in rejected]
+    if others:
+        said.append(f"{'the others' if said else 'they'} scored at most {max(others):.2f}")
+    # The engines name the target in what they say of it (e.g. a repair that found nothing).
+    named = re.compile(rf"(?<![\w./-]){re.escape(target)}(?![\w/])")
+    said += [n for n in dict.fromkeys(state.get("notes", [])) if named.search(n)][-2:]
+    found = state.get("review", {}).get(target)
+    review = ReviewReport.model_validate(found) if found else None
+    if not said and review and not review.findings and not (review.tests and review.tests.failing):
+        said.append("review found no finding and no failing test")
+    return "; ".join(said)
 
 
 def unified_diff(path: str, before: str, after: str) -> str:

@@ -281,3 +281,42 @@ def test_feedback_the_offline_engines_cannot_use_is_said_to_need_a_model(make_re
         notes = graph.get_state(config).values["notes"]
     assert any(n.startswith("the offline engines act on feedback only to rename") and
                "pkg/one.py needs a model" in n for n in notes), notes
+
+
+def test_the_approval_says_why_each_other_target_has_no_proposal(tmp_path):
+    from healloop.console import without_text
+    from healloop.nodes.approve import approval_request
+
+    def evaluation(cid: str, target: str, score: float, **extra) -> dict:
+        return Evaluation(candidate_id=cid, target=target, score=score, **extra).dump()
+
+    def changed(cid: str, target: str) -> dict:
+        return Candidate(id=cid, target=target, engine="test", iteration=1,
+                         changes=[FileChange(path=target, content="X = 2\n")]).dump()
+
+    files = ["a.py", "b.py", "c.py"]
+    state = {
+        "request": Request(repo=str(tmp_path), files=files, threshold=0.7).dump(),
+        "originals": dict.fromkeys(files, "X = 1\n"),
+        "baseline": {t: evaluation("original", t, 0.5) for t in files},
+        "candidates": [changed("c1", "a.py"), changed("c2", "b.py"), changed("c3", "c.py")],
+        "evaluations": [
+            evaluation("c1", "a.py", 0.9),
+            evaluation("c2", "b.py", 0.6, feedback="failing tests: tests/test_b.py::test_b\n"
+                                                   "lint: 3: F401 unused import"),
+            evaluation("c3", "c.py", 0.0, gates=[{"name": "no_regression", "passed": False,
+                                                  "detail": "breaks test_c"}]),
+        ],
+        "best": {"a.py": "c1", "b.py": "c2"},
+        "notes": ["repair of c.py: 12 edit(s) tried in 3s, none made 1 failing test(s) pass",
+                  "repair of abc.py: a note on another file"],
+    }
+    request = approval_request(state)
+    assert [p.target for p in request.proposals] == ["a.py"]
+    assert [without_text(w, 0.7) for w in request.without] == [
+        "b.py: no proposal: best 0.60 < threshold 0.70 (original 0.50); "
+        "failing tests: tests/test_b.py::test_b",
+        "c.py: no proposal: 1 candidate(s) measured, none to propose (original 0.50); "
+        "1 failed a gate, e.g. c3 no_regression: breaks test_c; "
+        "repair of c.py: 12 edit(s) tried in 3s, none made 1 failing test(s) pass",
+    ]

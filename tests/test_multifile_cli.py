@@ -105,3 +105,23 @@ def test_each_target_of_the_json_says_what_became_of_its_proposal(make_repo):
     outcome = json.loads(result.stdout.splitlines()[-1])
     assert {t["target"]: t["decision"] for t in outcome["targets"]} == {
         "pkg/one.py": "approved", "pkg/two.py": "dropped"}
+
+
+def test_a_target_with_nothing_to_propose_is_said_so_when_paused_and_on_resume(make_repo):
+    three = '"""Three."""\n\n\ndef three():\n    """Return 3."""\n    return 3\n'
+    repo = make_repo({**FILES, "pkg/three.py": three})
+    started = runner.invoke(app, ["run", "--repo", str(repo), "--path", "pkg", "--engine",
+                                  "offline", "--thread-id", "without"])
+    assert started.exit_code == 3, started.output
+    assert ("pkg/three.py: no proposal: no candidate (original 1.00); review found no "
+            "finding and no failing test") in started.stdout.splitlines()
+    rejected = runner.invoke(app, ["resume", "without", "--repo", str(repo), "--reject",
+                                   "--target", "pkg/two.py"])
+    assert rejected.exit_code == 3, rejected.output
+    again = runner.invoke(app, ["resume", "without", "--repo", str(repo)])
+    assert again.exit_code == 3, again.output
+    for shown in (rejected.stdout, again.stdout):
+        lines = [line for line in shown.splitlines() if "no proposal" in line]
+        assert [line.split(":")[0] for line in lines] == ["pkg/three.py", "pkg/two.py"]
+        assert "1 candidate(s) measured, none to propose" in lines[1]
+        assert "you rejected c" in lines[1]
