@@ -197,6 +197,9 @@ def finish(outcome: Outcome, repo: Path, as_json: bool) -> None:
                     f"{u.get('tokens_out', 0):.0f} out, ${u.get('cost', 0):.4f}")
         for path in outcome.written:
             stderr(f"wrote {path}")
+        if outcome.status == "accepted":  # --yes showed no approval: say what was left alone
+            for target in outcome.without:
+                stderr(without_text(target, outcome.threshold))
     if as_json:
         typer.echo(json.dumps(outcome.to_json()))
     raise typer.Exit(EXIT[outcome.status])

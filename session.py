@@ -25,7 +25,13 @@ from healloop.learning import DecisionLog, DecisionRecord
 from healloop.nodes._common import best_score, reviewed, untested, workers
 from healloop.nodes.apply import where_to_write
 from healloop.nodes.approve import approval_request, check_decision
-from healloop.state import ApprovalDecision, ApprovalRequest, Request, RunStatus
+from healloop.state import (
+    ApprovalDecision,
+    ApprovalRequest,
+    Request,
+    RunStatus,
+    TargetWithoutProposal,
+)
 
 Approver = Callable[[ApprovalRequest], ApprovalDecision | None]
 """Decides on an approval request; None leaves the run paused."""
@@ -53,6 +59,8 @@ class Outcome:
     written: list[str] = field(default_factory=list)
     targets: list[dict[str, Any]] = field(default_factory=list)
     request: ApprovalRequest | None = None
+    without: list[TargetWithoutProposal] = field(default_factory=list)
+    """The targets with nothing to propose, and why."""
     notes: list[str] = field(default_factory=list)
     """What the run did differently because of past decisions, model notes, and the
     targets whose tests did not all run (a test file pytest could not collect)."""
@@ -63,6 +71,7 @@ class Outcome:
         """Return the outcome as the JSON object `--json` prints."""
         data = dataclasses.asdict(self)
         data["request"] = self.request.dump() if self.request else None
+        data["without"] = [w.dump() for w in self.without]
         return data
 
 
@@ -260,6 +269,7 @@ def outcome_of(graph: CompiledStateGraph, thread_id: str) -> Outcome:
         written=values.get("written", []),
         targets=targets,
         request=pending,
+        without=shown.without if shown else [],
         notes=list(dict.fromkeys([*values.get("notes", []), *untested(values)])),
         usage=dict(values.get("usage", {})),
     )

@@ -107,9 +107,12 @@ def test_each_target_of_the_json_says_what_became_of_its_proposal(make_repo):
         "pkg/one.py": "approved", "pkg/two.py": "dropped"}
 
 
+THREE = '"""Three."""\n\n\ndef three():\n    """Return 3."""\n    return 3\n'
+"""A target with nothing to fix: no engine proposes anything for it."""
+
+
 def test_a_target_with_nothing_to_propose_is_said_so_when_paused_and_on_resume(make_repo):
-    three = '"""Three."""\n\n\ndef three():\n    """Return 3."""\n    return 3\n'
-    repo = make_repo({**FILES, "pkg/three.py": three})
+    repo = make_repo({**FILES, "pkg/three.py": THREE})
     started = runner.invoke(app, ["run", "--repo", str(repo), "--path", "pkg", "--engine",
                                   "offline", "--thread-id", "without"])
     assert started.exit_code == 3, started.output
@@ -125,3 +128,14 @@ def test_a_target_with_nothing_to_propose_is_said_so_when_paused_and_on_resume(m
         assert [line.split(":")[0] for line in lines] == ["pkg/three.py", "pkg/two.py"]
         assert "1 candidate(s) measured, none to propose" in lines[1]
         assert "you rejected c" in lines[1]
+
+
+def test_approving_automatically_says_which_targets_had_nothing_to_propose(make_repo):
+    repo = make_repo({**FILES, "pkg/three.py": THREE})
+    result = runner.invoke(app, ["run", "--repo", str(repo), "--path", "pkg", "--engine",
+                                 "offline", "--yes", "--json"])
+    assert result.exit_code == 0, result.output
+    assert ("pkg/three.py: no proposal: no candidate (original 1.00); review found no "
+            "finding and no failing test") in result.stderr.splitlines()
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert [w["target"] for w in outcome["without"]] == ["pkg/three.py"]
