@@ -7,6 +7,7 @@ stdout carries results (diffs, JSON); stderr carries progress and messages, so
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,12 @@ import typer
 
 if TYPE_CHECKING:
     from healloop.session import Outcome
-    from healloop.state import ApprovalDecision, ApprovalRequest, TargetWithoutProposal
+    from healloop.state import (
+        ApprovalAction,
+        ApprovalDecision,
+        ApprovalRequest,
+        TargetWithoutProposal,
+    )
 
 EXIT = {"accepted": 0, "no_improvement": 1, "rejected": 1, "awaiting_approval": 3, "error": 2}
 """Exit code of the CLI for each final status."""
@@ -55,32 +61,91 @@ def approver(yes: bool) -> Any:
     return approver
 
 
+_CHOICES: dict[str, tuple[ApprovalAction, bool, bool]] = {
+    "a": ("approve", False, False),
+    "r": ("reject", False, False),
+    "f": ("reject", False, True),
+    "s": ("approve", True, False),
+    "x": ("reject", True, False),
+    "t": ("reject", True, True),
+}
+"""Each answer to the approval prompt: the action, on some targets only, with feedback.
+
+They are the decisions ``healloop resume`` takes: --approve or --reject, with
+--target, with --feedback.
+"""
+_SAME = {"y": "a", "yes": "a", "approve": "a", "n": "r", "no": "r", "reject": "r"}
+"""Other words for an answer."""
+
+
 def ask(request: ApprovalRequest) -> ApprovalDecision | None:
     """Show the proposal and ask for a decision; None leaves the run paused."""
     from healloop.state import ApprovalDecision
 
     show_request(request)
-    several = len(request.proposals) > 1
-    choice = typer.prompt(
-        "approve (a), reject (r), reject with feedback (f), "
-        + ("approve some (s), feedback for one target (t), " if several else "")
-        + "or leave paused (q)",
-        default="q",
-    ).strip().lower()
-    if choice.startswith("a"):
-        return ApprovalDecision(action="approve")
-    if choice.startswith("r"):
-        return ApprovalDecision(action="reject")
-    if choice.startswith("f"):
-        return ApprovalDecision(action="reject", feedback=typer.prompt("feedback"))
-    if several and choice.startswith("s"):
-        chosen = typer.prompt("targets to approve, separated by commas")
-        return ApprovalDecision(action="approve",
-                                targets=[t.strip() for t in chosen.split(",") if t.strip()])
-    if several and choice.startswith("t"):
-        return ApprovalDecision(action="reject", targets=[typer.prompt("target").strip()],
-                                feedback=typer.prompt("feedback"))
-    return None
+    choice = _choose(several=len(request.proposals) > 1)
+    if choice is None:
+        return None
+    action, some, with_feedback = _CHOICES[choice]
+    targets = _pick(request, action) if some else None
+    if some and targets is None:
+        return None
+    feedback = _read("feedback") if with_feedback else None
+    if with_feedback and feedback is None:
+        return None
+    return ApprovalDecision(action=action, targets=targets, feedback=feedback)
+
+
+def _choose(several: bool) -> str | None:
+    """Ask until the answer is one of the choices; None for leave paused."""
+    letters = ["a", "r", "f", *(["s", "x", "t"] if several else [])]
+    question = ("approve (a), reject (r), reject with feedback (f), "
+                + ("approve some (s), reject some (x), feedback for some (t), " if several
+                   else "")
+                + "or leave paused (q)")
+    while True:
+        answer = (_read(question, default="q") or "q").lower()
+        choice = _SAME.get(answer, answer)
+        if choice == "q":
+            return None
+        if choice in letters:
+            return choice
+        typer.echo(f"not an answer: {answer!r}; type {', '.join(letters)} or q "
+                   "(y for a, n for r)")
+
+
+def _pick(request: ApprovalRequest, action: str) -> list[str] | None:
+    """Ask which targets to decide on, by number or path; None for leave paused."""
+    targets = [p.target for p in request.proposals]
+    for number, target in enumerate(targets, 1):
+        typer.echo(f"  {number}  {target}")
+    while True:
+        answer = _read(f"targets to {action}: numbers or paths, separated by commas")
+        if answer is None:
+            return None
+        chosen, unknown = [], []
+        for item in filter(None, re.split(r"[,\s]+", answer)):
+            if item.isdigit() and 1 <= int(item) <= len(targets):
+                chosen.append(targets[int(item) - 1])
+            elif item in targets:
+                chosen.append(item)
+            else:
+                unknown.append(item)
+        if chosen and not unknown:
+            return list(dict.fromkeys(chosen))
+        typer.echo(f"no proposal for {', '.join(unknown)}: type numbers from 1 to "
+                   f"{len(targets)} or paths as listed" if unknown else "choose at least one")
+
+
+def _read(question: str, default: str | None = None) -> str | None:
+    """Return the answer to a question on the terminal; at the end of input, the default."""
+    try:
+        return str(typer.prompt(question, default=default)).strip()
+    except typer.Abort as exc:
+        # Ctrl-D ends the input; Ctrl-C and signals stop healloop, as everywhere else.
+        if isinstance(exc.__context__, EOFError):
+            return default
+        raise
 
 
 def show_request(request: ApprovalRequest) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from healloop.console import progress, score_text
+from healloop.console import ask, progress, score_text
 from healloop.main import app
+from healloop.state import ApprovalDecision, ApprovalRequest, TargetProposal
 
 runner = CliRunner()
 
@@ -210,3 +211,54 @@ def test_reading_runs_or_decisions_creates_nothing_where_healloop_never_ran(tmp_
     result = invoke(command, "--repo", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def approval(*targets: str) -> ApprovalRequest:
+    return ApprovalRequest(threshold=0.7, iteration=1, proposals=[
+        TargetProposal(target=t, candidate_id=f"c{n}", engine="test", diff="", score=0.9,
+                       original_score=0.5, terms=[]) for n, t in enumerate(targets, 1)])
+
+
+def answered(request: ApprovalRequest, *typed: str) -> tuple[ApprovalDecision | None, str]:
+    """Ask for a decision on request with these lines typed; return it and what was shown."""
+    with runner.isolation(input="".join(f"{line}\n" for line in typed)) as streams:
+        decision = ask(request)
+        shown = streams[0].getvalue().decode()
+    return decision, shown
+
+
+@pytest.mark.parametrize(("typed", "action"), [
+    ("y", "approve"), ("yes", "approve"), ("a", "approve"), ("Approve", "approve"),
+    ("n", "reject"), ("no", "reject"), ("r", "reject"),
+])
+def test_yes_and_no_at_the_prompt_approve_and_reject(typed, action):
+    decision, _ = answered(approval("a.py"), typed)
+    assert decision == ApprovalDecision(action=action)
+
+
+def test_an_answer_the_prompt_does_not_know_is_said_and_asked_again():
+    decision, shown = answered(approval("a.py"), "ok", "s", "y")
+    assert "not an answer: 'ok'; type a, r, f or q (y for a, n for r)" in shown
+    assert "not an answer: 's'" in shown  # approve some: there is one target
+    assert decision == ApprovalDecision(action="approve")
+
+
+@pytest.mark.parametrize("typed", [[], [""], ["q"], ["f"], ["s"]],
+                         ids=["end-of-input", "empty", "q", "feedback-unsaid", "targets-unsaid"])
+def test_the_default_or_the_end_of_input_leaves_the_run_paused(typed):
+    decision, _ = answered(approval("a.py", "b.py"), *typed)
+    assert decision is None
+
+
+def test_some_targets_are_approved_or_rejected_by_number_or_path():
+    request = approval("pkg/a.py", "pkg/b.py", "pkg/c.py")
+    decision, shown = answered(request, "s", "1, pkg/c.py")
+    assert "  2  pkg/b.py" in shown
+    assert "targets to approve: numbers or paths, separated by commas" in shown
+    assert decision == ApprovalDecision(action="approve", targets=["pkg/a.py", "pkg/c.py"])
+    decision, shown = answered(request, "x", "b.py 4", "2")
+    assert "no proposal for b.py, 4: type numbers from 1 to 3 or paths as listed" in shown
+    assert decision == ApprovalDecision(action="reject", targets=["pkg/b.py"])
+    decision, _ = answered(request, "t", "3", "keep the name")
+    assert decision == ApprovalDecision(action="reject", targets=["pkg/c.py"],
+                                        feedback="keep the name")
