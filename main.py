@@ -340,8 +340,11 @@ def history(repo: Repo, checkpointer: Checkpointer = None, as_json: JsonFlag = F
         typer.echo("nothing learned yet: no approval or rejection recorded")
         return
     typer.echo(f"{len(records)} decisions: {profile.accepted} accepted, "
-               f"{profile.rejected} rejected, {profile.revised} rejected with feedback "
-               "(held against the kinds the candidate approved after them dropped)")
+               f"{profile.rejected} rejected, {profile.revised} rejected with feedback")
+    if profile.revised:
+        typer.echo("a rejection with feedback counts against a kind of change only if the "
+                   "candidate you approved after it, for the same file in the same run, "
+                   "left that kind out")
     for title, table in tables.items():
         typer.echo(f"\n{title:<14} accepted  rejected  effect")
         for kind, stats in sorted(table.items()):

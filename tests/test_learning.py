@@ -156,6 +156,30 @@ def test_a_revision_then_an_approval_with_all_of_its_kinds_blames_none(tmp_path)
     assert profile.edits["lint-fix"].effect == "tried first"
 
 
+def test_history_says_in_words_what_a_rejection_with_feedback_counts_against(tmp_path):
+    from typer.testing import CliRunner
+
+    from healloop.main import app
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    with open_store(None, repo) as store:
+        log = DecisionLog(store, repo)
+        asked = record("revised", ["lint-fix", "rename"], n=1, feedback="keep public names")
+        approved = record("accepted", ["lint-fix"], n=1, cid="c2")
+        log.add([asked])
+        log.add([approved])
+        log.settle([approved])
+    result = CliRunner().invoke(app, ["history", "--repo", str(repo)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == [
+        "2 decisions: 1 accepted, 0 rejected, 1 rejected with feedback",
+        "a rejection with feedback counts against a kind of change only if the candidate you "
+        "approved after it, for the same file in the same run, left that kind out",
+    ]
+    assert "rename                0         1  " in result.stdout
+
+
 def test_a_revision_then_a_plain_rejection_counts_only_the_plain_rejection(tmp_path):
     asked = record("revised", ["lint-fix"], ["F401", "I001"], n=1,
                    feedback="rename getPrice to price_of")
