@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from healloop.context import RunContext
 from healloop.state import BlastRadius, Evaluation, FileChange, ReviewReport
+
+if TYPE_CHECKING:
+    from healloop.repair.order import RepairOrder
 
 
 @dataclass
@@ -34,6 +37,8 @@ class GenerationJob:
     """Finding kinds (ruff codes, ...) the human keeps rejecting fixes for: keep them."""
     notes: list[str] = field(default_factory=list)
     """What an engine tells the user of its work, e.g. why it proposes nothing."""
+    repairs: RepairOrder | None = None
+    """The round's order of repairs of targets that fail the same tests, if any."""
 
 
 @dataclass

@@ -38,6 +38,10 @@ class TestRepairEngine:
         search found nothing, a search for the same failures on another version of
         the target (say, with ruff's fixes) gets a quarter of the budget: the fault
         and the tests are the same, so the outcome rarely is different.
+
+        In a round that repairs several targets failing the same tests, the search
+        waits for the repairs of the targets fault localisation points at first, and
+        does not run when they made its failing tests pass (``job.repairs``).
         """
         run = job.review.tests
         if run is None or not run.failing:
@@ -45,6 +49,11 @@ class TestRepairEngine:
         failing = tuple(sorted(run.failing))
         key = (str(job.repo), job.target, job.source, failing)
         origin = (str(job.repo), job.target, job.original, failing)
+        if key not in _CACHE and job.repairs is not None:
+            needless = job.repairs.needless(job.target)
+            if needless is not None:
+                job.notes.append(f"repair of {job.target} skipped: {needless}")
+                return []
         if key not in _CACHE:
             ctx = job.context
             limits = Limits(test_timeout=ctx.test_timeout, run_timeout=ctx.run_timeout,
@@ -54,6 +63,9 @@ class TestRepairEngine:
                           measured_on_source=job.source == job.original, limits=limits,
                           seconds=seconds)
             _remember(_CACHE, key, [_proposal(p, repair) for p in repair.patches])
+            if job.repairs is not None and repair.patches:
+                job.repairs.finished(job.target, frozenset(repair.patches[0].fixed),
+                                     repair.patches[0].summary)
             if not repair.patches:
                 _remember(_FRUITLESS, origin, _FRUITLESS.get(origin, 0) + 1)
                 job.notes.append(

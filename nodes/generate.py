@@ -38,13 +38,16 @@ from healloop.nodes._common import (
     context_of,
     evaluations_of,
     healed,
+    limits_of,
     original_of,
     repo_of,
     request_of,
     reviews_of,
     workers,
 )
-from healloop.state import Candidate, FileChange, HealState, ReviewReport
+from healloop.repair.heal import candidate_timeout
+from healloop.repair.order import RepairOrder, suspicion
+from healloop.state import Candidate, FileChange, HealState, ReviewReport, TestRun
 
 if TYPE_CHECKING:
     from healloop.llm.budget import Meter
@@ -67,9 +70,11 @@ def generate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     profile = Profile.of(DecisionLog(store, repo_of(state)).records()) if store else Profile()
     pending = [t for t in reviews_of(state) if not healed(state, t)]
     meter = _meter(state, ctx)
+    repairs = _repair_order(state, pending, ctx)
     with ThreadPoolExecutor(max_workers=workers(ctx)) as pool:
         drafts = list(pool.map(
-            lambda target: _for_target(state, target, ctx, iteration, profile, meter), pending
+            lambda target: _for_target(state, target, ctx, iteration, profile, meter, repairs),
+            repairs.first(pending),
         ))
     new: list[dict[str, Any]] = []
     update: dict[str, Any] = {"iteration": iteration, "originals": {}, "notes": []}
@@ -107,12 +112,29 @@ def _for_target(
     iteration: int,
     profile: Profile,
     meter: Meter | None,
+    repairs: RepairOrder,
 ) -> _Drafts:
     """Propose, carry and rank the candidates of one target."""
+    try:
+        return _drafts_for(state, target, ctx, iteration, profile, meter, repairs)
+    finally:
+        repairs.finished(target)  # whatever happened, no other target waits for it
+
+
+def _drafts_for(
+    state: HealState,
+    target: str,
+    ctx: RunContext,
+    iteration: int,
+    profile: Profile,
+    meter: Meter | None,
+    repairs: RepairOrder,
+) -> _Drafts:
     drafts = _Drafts()
     known = candidates_of(state)
     source, built_on = _source(state, target)
     job = _job(state, target, source, ctx, iteration, profile, drafts.notes)
+    job.repairs = repairs
     seen = {c.content_of(target) for c in known.values() if c.target == target}
     seen.add(state["originals"][target])
     findings = reviews_of(state)[target].findings  # all of them, also those left alone
@@ -134,6 +156,41 @@ def _for_target(
     drafts.candidates = ranking.kept
     drafts.notes.extend(ranking.notes)
     return drafts
+
+
+def _repair_order(state: HealState, pending: list[str], ctx: RunContext) -> RepairOrder:
+    """Return the order of this round's repairs of targets that fail the same tests.
+
+    A target whose failing tests all pass in the evaluation of another target's best
+    candidate needs no repair: that candidate fixed them. The others that share
+    failing tests are ranked by fault localisation over all of them at once.
+    """
+    order = RepairOrder()
+    if ctx.engine not in ("offline", "auto"):
+        return order
+    reviews, evaluations = reviews_of(state), evaluations_of(state)
+    failing = {t: frozenset(run.failing) for t in pending
+               if (run := reviews[t].tests) is not None and run.failing}
+    for target, tests in failing.items():
+        for other, cid in sorted(state.get("best", {}).items()):
+            run = evaluations[cid].tests
+            if other != target and run is not None and tests <= run.passed:
+                order.settled[target] = (f"its {len(tests)} failing test(s) pass with the best "
+                                         f"candidate of {other} ({cid})")
+                break
+    open_ = {t: tests for t, tests in failing.items() if t not in order.settled}
+    shared = {t: tests for t, tests in open_.items()
+              if any(tests & other for u, other in open_.items() if u != t)}
+    if len(shared) < 2:
+        return order
+    runs = [reviews[t].tests for t in shared]
+    run = TestRun(results=list({r.nodeid: r for x in runs if x for r in x.results}.values()))
+    order.failing = shared
+    order.suspicion = suspicion(
+        repo_of(state), {t: state["originals"][t] for t in shared}, run,
+        limits=limits_of(ctx), timeout=candidate_timeout(run, ctx.test_timeout),
+    )
+    return order
 
 
 def _source(state: HealState, target: str) -> tuple[str, list[str]]:

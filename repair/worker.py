@@ -40,18 +40,19 @@ def _alarm(signum, frame):
 
 
 class LineTracer:
-    """Per-test line coverage of one file: coverage.py contexts, or sys.settrace."""
+    """Per-test line coverage of some files: coverage.py contexts, or sys.settrace."""
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, paths):
+        self.paths = set(paths)
         self.lines = {}
         self._cov = None
-        self._current = None
+        self._nodeid = None
         try:
             import coverage
         except ImportError:
             return
-        self._cov = coverage.Coverage(data_file=None, include=[path], config_file=False)
+        self._cov = coverage.Coverage(data_file=None, include=sorted(self.paths),
+                                      config_file=False)
 
     def start(self):
         """Start recording."""
@@ -62,35 +63,40 @@ class LineTracer:
 
     def switch(self, nodeid):
         """Attribute the lines run from now on to the test nodeid."""
-        self._current = self.lines.setdefault(nodeid, set())
+        self._nodeid = nodeid
+        for path in self.paths:
+            self.lines.setdefault(path, {}).setdefault(nodeid, set())
         if self._cov is not None:
             self._cov.switch_context(nodeid)
 
     def stop(self):
-        """Stop recording; return the lines each test ran."""
+        """Stop recording; return per file the lines each test ran."""
         if self._cov is None:
             sys.settrace(None)
-            return {k: sorted(v) for k, v in self.lines.items()}
-        self._cov.stop()
-        data = self._cov.get_data()
-        found = {}
-        for measured in data.measured_files():
-            if os.path.realpath(measured) != self.path:
-                continue
-            for line, contexts in data.contexts_by_lineno(measured).items():
-                for context in contexts:
-                    if context:
-                        found.setdefault(context, set()).add(line)
-        return {k: sorted(v) for k, v in found.items()}
+            found = self.lines
+        else:
+            self._cov.stop()
+            data = self._cov.get_data()
+            found = {}
+            for measured in data.measured_files():
+                path = os.path.realpath(measured)
+                if path not in self.paths:
+                    continue
+                tests = found.setdefault(path, {})
+                for line, contexts in data.contexts_by_lineno(measured).items():
+                    for context in contexts:
+                        if context:
+                            tests.setdefault(context, set()).add(line)
+        return {path: {k: sorted(v) for k, v in tests.items()} for path, tests in found.items()}
 
     def _global(self, frame, event, arg):
-        if frame.f_code.co_filename == self.path:
+        if frame.f_code.co_filename in self.paths:
             return self._local
         return None
 
     def _local(self, frame, event, arg):
-        if event == "line" and self._current is not None:
-            self._current.add(frame.f_lineno)
+        if event == "line" and self._nodeid is not None:
+            self.lines[frame.f_code.co_filename][self._nodeid].add(frame.f_lineno)
         return self._local
 
 
@@ -101,6 +107,8 @@ class Reporter:
         self.fd = None
         self.timeout = 0.0
         self.tracer = None
+        self.traced = None
+        self.traced_also = {}
         self.stop_on_fail = False
         self.stop_on_timeout = False
         self.expected = 0
@@ -158,7 +166,10 @@ def _send(fd, message):
 
 def _finish(reporter):
     if reporter.tracer is not None:
-        _send(reporter.fd, {"lines": reporter.tracer.stop()})
+        found = reporter.tracer.stop()
+        _send(reporter.fd, {"lines": found.get(reporter.traced, {}),
+                            "also": {rel: found.get(path, {})
+                                     for rel, path in reporter.traced_also.items()}})
     _send(reporter.fd, {"end": True})
     os._exit(0)
 
@@ -231,10 +242,12 @@ class Server:
             finally:
                 os._exit(70)
         os.close(write_fd)
-        lines, crashed = self.collect(pid, read_fd, tests, timeout, outcomes)
+        traced, crashed = self.collect(pid, read_fd, tests, timeout, outcomes)
         for nodeid in tests:
             outcomes.setdefault(nodeid, "not_run")
-        return {"outcomes": outcomes, "lines": lines, "crashed": crashed,
+        traced = traced or {}
+        return {"outcomes": outcomes, "lines": traced.get("target"),
+                "also": traced.get("also", {}), "crashed": crashed,
                 "seconds": time.perf_counter() - started}
 
     def collect(self, pid, fd, tests, timeout, outcomes):
@@ -270,7 +283,7 @@ class Server:
                     current = None
                     deadline = time.monotonic() + grace
                 elif "lines" in message:
-                    lines = message["lines"]
+                    lines = {"target": message["lines"], "also": message.get("also", {})}
                 elif "end" in message:
                     ended = True
         os.close(fd)
@@ -292,7 +305,11 @@ class Server:
         reporter.stop_on_fail = bool(request.get("stop_on_fail"))
         reporter.stop_on_timeout = bool(request.get("stop_on_timeout"))
         reporter.expected = len(tests)
-        reporter.tracer = LineTracer(self.target) if request.get("trace") else None
+        reporter.traced = self.target
+        reporter.traced_also = {rel: os.path.realpath(os.path.join(self.root, rel))
+                                for rel in request.get("trace_also", [])}
+        traced = [self.target, *reporter.traced_also.values()]
+        reporter.tracer = LineTracer(traced) if request.get("trace") else None
         if reporter.tracer is not None:
             reporter.tracer.start()
         if self.mode == "hot":

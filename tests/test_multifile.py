@@ -63,13 +63,14 @@ def checkpoints(tmp_path: Path) -> Path:
 
 
 @contextmanager
-def paused(repo: Path, checkpoints: Path, files: list[str], thread: str):
+def paused(repo: Path, checkpoints: Path, files: list[str], thread: str,
+           context: RunContext = OFFLINE):
     """Start a run; yield the graph, its config and the approval request it paused at."""
     with open_checkpointer(str(checkpoints), repo) as saver:
         graph = build_graph(checkpointer=saver)
         config = {"configurable": {"thread_id": thread}, "max_concurrency": 2}
         request = Request(repo=str(repo), files=files, apply=True)
-        graph.invoke({"request": request.dump()}, config, context=OFFLINE)
+        graph.invoke({"request": request.dump()}, config, context=context)
         snapshot = graph.get_state(config)
         assert snapshot.next == ("approve",), snapshot.values.get("reason")
         yield graph, config, ApprovalRequest.model_validate(snapshot.tasks[0].interrupts[0].value)

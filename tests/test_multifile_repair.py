@@ -1,0 +1,85 @@
+"""Several targets failing the same tests: only the target the fault is in is repaired."""
+
+from pathlib import Path
+
+import pytest
+from test_multifile import paused
+
+from healloop.context import RunContext
+from healloop.repair.order import suspicion
+from healloop.sandbox import Limits, Workspace, run_tests
+
+# The fault is in the package's __init__ (`>=` for `>`); the helper module fails the
+# same test only because it goes through it, though a change there (a store of
+# limit + 1) could also turn that test green.
+STORE = {
+    "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
+    "pkg/__init__.py": (
+        '"""A store of sized items."""\n\n\n'
+        "class Store:\n"
+        '    """Holds items no larger than its limit."""\n\n'
+        "    def __init__(self, limit):\n"
+        "        self.limit = limit\n"
+        "        self.items = []\n\n"
+        "    def add(self, item, size=1):\n"
+        '        """Add item; refuse one larger than the limit."""\n'
+        "        if size >= self.limit:\n"
+        '            raise ValueError("item too large")\n'
+        "        self.items.append(item)\n"
+        "        return item\n"
+    ),
+    "pkg/fill.py": (
+        '"""Build stores."""\n\n'
+        "from pkg import Store\n\n\n"
+        "def fill(limit, items):\n"
+        '    """Return a store of limit holding items."""\n'
+        "    store = Store(limit)\n"
+        "    for item in items:\n"
+        "        store.add(item)\n"
+        "    return store\n"
+    ),
+    "tests/test_store.py": (
+        "from pkg import Store\n\n\n"
+        "def test_an_item_of_the_limits_size_fits():\n"
+        '    assert Store(1).add("a") == "a"\n\n\n'
+        "def test_a_new_store_is_empty():\n"
+        "    assert Store(3).items == []\n"
+    ),
+    "tests/test_fill.py": (
+        "from pkg.fill import fill\n\n\n"
+        "def test_fill_to_the_limit():\n"
+        '    assert fill(1, ["a"]).items == ["a"]\n\n\n'
+        "def test_fill_with_nothing():\n"
+        "    assert fill(2, []).items == []\n"
+    ),
+}
+TARGETS = ["pkg/__init__.py", "pkg/fill.py"]
+
+
+def test_localisation_over_several_targets_points_at_the_file_with_the_fault(make_repo):
+    repo = make_repo(STORE)
+    with Workspace(repo) as workspace:
+        run = run_tests(workspace, ["tests"])
+    assert run.failing == {"tests/test_store.py::test_an_item_of_the_limits_size_fits",
+                           "tests/test_fill.py::test_fill_to_the_limit"}
+    ranks = suspicion(repo, {t: (repo / t).read_text() for t in TARGETS}, run,
+                      limits=Limits(), timeout=5.0)
+    assert ranks["pkg/__init__.py"] > ranks["pkg/fill.py"] > 0
+
+
+@pytest.mark.slow
+def test_a_target_failing_only_through_another_is_not_repaired(make_repo, tmp_path: Path):
+    repo = make_repo(STORE)
+    checkpoints = tmp_path / "checkpoints.sqlite"
+    context = RunContext(engine="offline", jobs=2, repair_seconds=20)
+    with paused(repo, checkpoints, TARGETS, "shared-failures", context) as (graph, config, payload):
+        notes = graph.get_state(config).values["notes"]
+    assert [p.target for p in payload.proposals] == ["pkg/__init__.py"]
+    assert "`>=` → `>`" in payload.proposals[0].summary
+    # fill.py's repair never searched: neither in the first round, which waited for
+    # the repair of __init__.py, nor in the next, where __init__.py's best is known.
+    assert not any(n.startswith("repair of pkg/fill.py: ") for n in notes), notes
+    skipped = [n for n in notes if n.startswith("repair of pkg/fill.py skipped: ")]
+    assert any("pass with the repair of pkg/__init__.py" in n and "fault localisation" in n
+               for n in skipped), notes
+    assert any("pass with the best candidate of pkg/__init__.py" in n for n in skipped), notes
