@@ -303,6 +303,9 @@ class Evaluation(Report):
     terms: list[ScoreTerm] = []
     tests: TestRun | None = None
     feedback: str = Field("", description="What the next generation should fix.")
+    alongside: list[str] = Field(
+        default=[], description="Other targets' candidates measured with it, in one tree."
+    )
 
     @property
     def passed_gates(self) -> bool:

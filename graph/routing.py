@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from healloop.nodes._common import healed, proposable, request_of
+from healloop.nodes._common import (
+    measured_with_rejected,
+    open_targets,
+    proposable,
+    request_of,
+)
 from healloop.state import HealState
 
 AfterEvaluate = Literal["generate", "approve", "conclude"]
-AfterApprove = Literal["apply", "generate", "approve", "conclude"]
+AfterApprove = Literal["apply", "generate", "evaluate", "approve", "conclude"]
 
 
 def after_evaluate(state: HealState) -> AfterEvaluate:
@@ -17,11 +22,9 @@ def after_evaluate(state: HealState) -> AfterEvaluate:
         raise ValueError("evaluate finished on a state without request or baseline")
     request = request_of(state)
     iteration = state.get("iteration", 0)
-    pending = [t for t in request.files if not healed(state, t)]
-    if not pending:
-        return "approve"
+    pending = open_targets(state)
     produced = any(c.get("iteration") == iteration for c in state.get("candidates", []))
-    if iteration < request.iterations and produced:
+    if pending and iteration < request.iterations and produced:
         return "generate"
     return "approve" if proposable(state) else "conclude"
 
@@ -30,7 +33,8 @@ def after_approve(state: HealState) -> AfterApprove:
     """Apply what was approved; loop back on rejection with feedback and budget.
 
     Rejecting some targets without sending them back decides nothing about the
-    others: they are asked about again.
+    others: they are asked about again, measured again first when they were
+    measured with a rejected candidate alongside.
     """
     decision = state.get("decision")
     if not decision:
@@ -40,5 +44,5 @@ def after_approve(state: HealState) -> AfterApprove:
     if decision.get("feedback") and state.get("iteration", 0) < request_of(state).iterations:
         return "generate"
     if decision.get("targets") and proposable(state):
-        return "approve"
+        return "evaluate" if measured_with_rejected(state) else "approve"
     return "conclude"

@@ -137,3 +137,34 @@ def proposable(state: HealState) -> dict[str, str]:
         for target, cid in state.get("best", {}).items()
         if best_score(state, target) >= threshold
     }
+
+
+def open_targets(state: HealState) -> list[str]:
+    """Return the targets generation works on: those below the threshold.
+
+    After the human rejected some targets with feedback, only those: the others keep
+    what they have, a proposal or none. After a rejection without feedback, none:
+    it asks for no new candidates.
+    """
+    decision = state.get("decision") or {}
+    files = request_of(state).files
+    if decision.get("action") == "reject":
+        if not decision.get("feedback"):
+            return []
+        if decision.get("targets"):
+            files = [t for t in files if t in decision["targets"]]
+    return [t for t in files if not healed(state, t)]
+
+
+def measured_with_rejected(state: HealState) -> list[str]:
+    """Return the best candidates whose last measurement had a now rejected one alongside.
+
+    Their scores hold for a tree the human refused (the repair of the module every
+    test imports, say): they must be measured again before they are proposed.
+    """
+    rejected = set(state.get("rejected", []))
+    if not rejected:
+        return []
+    last = {e["candidate_id"]: e for e in state.get("evaluations", [])}
+    return [cid for _, cid in sorted(state.get("best", {}).items())
+            if cid in last and rejected & set(last[cid].get("alongside", []))]

@@ -35,6 +35,7 @@ from healloop.nodes._common import (
     context_of,
     evaluations_of,
     limits_of,
+    measured_with_rejected,
     original_of,
     repo_of,
     request_of,
@@ -46,11 +47,16 @@ from healloop.state import Candidate, Evaluation, Gate, HealState, TestRun
 
 
 def evaluate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Score every candidate of this round against the original it replaces."""
+    """Score every candidate of this round against the original it replaces.
+
+    The best candidates last measured with one the human has since rejected are
+    measured again, with what is now best alongside.
+    """
     ctx = context_of(runtime)
     candidates = candidates_of(state)
     done = evaluations_of(state)
     fresh = [c for c in candidates.values() if c.id not in done]
+    fresh += [candidates[cid] for cid in measured_with_rejected(state)]
     evaluations = list(done.values())
     best = _best(state, evaluations)
     if not fresh:
@@ -110,11 +116,12 @@ def _evaluate_one(
     target = candidate.target
     alongside = [o for o in others if o.target != target]
     tree = compose([candidate, *alongside], lambda path: original_of(state, path))
+    ids = [o.id for o in alongside]
     if tree.conflict is not None:
         clash = Gate(name="composes", passed=False,
                      detail=f"clashes with another target's best candidate in {tree.conflict}")
         return Evaluation(candidate_id=candidate.id, target=target, score=0.0, gates=[clash],
-                          feedback=f"gate composes failed: {clash.detail}")
+                          feedback=f"gate composes failed: {clash.detail}", alongside=ids)
     content = tree.content_of(target) or candidate.content_of(target) or ""
     # The size of the change is the candidate's own: edits the others make to this
     # file are already in the tree it is compared with.
@@ -141,7 +148,7 @@ def _evaluate_one(
         m.judge = judge(target, bar, content, m)
     value, gates, terms = score(m)
     return Evaluation(candidate_id=candidate.id, target=target, score=value, gates=gates,
-                      terms=terms, tests=m.tests, feedback=feedback(m, gates))
+                      terms=terms, tests=m.tests, feedback=feedback(m, gates), alongside=ids)
 
 
 def _tests(state: HealState, candidate: Candidate) -> tuple[list[str], set[str]]:

@@ -37,8 +37,8 @@ from healloop.nodes._common import (
     candidates_of,
     context_of,
     evaluations_of,
-    healed,
     limits_of,
+    open_targets,
     original_of,
     repo_of,
     request_of,
@@ -68,7 +68,7 @@ def generate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     iteration = state.get("iteration", 0) + 1
     store = getattr(runtime, "store", None)
     profile = Profile.of(DecisionLog(store, repo_of(state)).records()) if store else Profile()
-    pending = [t for t in reviews_of(state) if not healed(state, t)]
+    pending = open_targets(state)
     meter = _meter(state, ctx)
     repairs = _repair_order(state, pending, ctx)
     with ThreadPoolExecutor(max_workers=workers(ctx)) as pool:

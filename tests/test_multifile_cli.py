@@ -1,6 +1,9 @@
 """Several targets from the command line: --path, --jobs, and subset decisions."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -139,3 +142,41 @@ def test_approving_automatically_says_which_targets_had_nothing_to_propose(make_
             "finding and no failing test") in result.stderr.splitlines()
     outcome = json.loads(result.stdout.splitlines()[-1])
     assert [w["target"] for w in outcome["without"]] == ["pkg/three.py"]
+
+
+def healloop(*args: str) -> subprocess.CompletedProcess:
+    """Run the CLI in a process of its own, as a resume from another shell is."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "HEALLOOP"))}
+    return subprocess.run([sys.executable, "-m", "healloop", *args], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.slow
+def test_feedback_for_one_target_generates_for_that_target_only(make_repo):
+    # three.py has a failing test no small edit fixes, and so no proposal: a round
+    # that works on it searches for a repair again, which nobody asked for here.
+    files = {
+        **FILES,
+        "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
+        "pkg/three.py": '"""Three."""\n\n\ndef three():\n    """Return 3."""\n    return None\n',
+        "tests/test_three.py": ("from pkg.three import three\n\n\n"
+                                "def test_three():\n    assert three() == [3, 3, 3]\n"),
+    }
+    repo = make_repo(files)
+    targets = ["--file", "pkg/one.py", "--file", "pkg/two.py", "--file", "pkg/three.py"]
+    started = healloop("run", "--repo", str(repo), *targets, "--engine", "offline",
+                       "--repair-seconds", "2", "--thread-id", "only", "--json")
+    assert started.returncode == 3, started.stderr
+    assert "repair of pkg/three.py: " in started.stderr
+    first = json.loads(started.stdout.splitlines()[-1])["request"]
+    one = next(p for p in first["proposals"] if p["target"] == "pkg/one.py")
+
+    again = healloop("resume", "only", "--repo", str(repo), "--reject", "--target",
+                     "pkg/two.py", "--feedback", "rename two to second", "--json")
+
+    assert again.returncode == 3, again.stderr
+    assert "pkg/three.py" not in again.stderr, again.stderr
+    proposals = {p["target"]: p for p in json.loads(again.stdout.splitlines()[-1])["request"]
+                 ["proposals"]}
+    assert proposals["pkg/one.py"]["candidate_id"] == one["candidate_id"]
+    assert "def second():" in proposals["pkg/two.py"]["diff"]

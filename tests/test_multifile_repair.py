@@ -3,11 +3,13 @@
 from pathlib import Path
 
 import pytest
+from langgraph.types import Command
 from test_multifile import paused
 
 from healloop.context import RunContext
 from healloop.repair.order import suspicion
 from healloop.sandbox import Limits, Workspace, run_tests
+from healloop.state import Evaluation
 
 # The fault is in the package's __init__ (`>=` for `>`); the helper module fails the
 # same test only because it goes through it, though a change there (a store of
@@ -83,3 +85,26 @@ def test_a_target_failing_only_through_another_is_not_repaired(make_repo, tmp_pa
     assert any("pass with the repair of pkg/__init__.py" in n and "fault localisation" in n
                for n in skipped), notes
     assert any("pass with the best candidate of pkg/__init__.py" in n for n in skipped), notes
+
+
+@pytest.mark.slow
+def test_rejecting_the_fix_others_were_measured_with_measures_them_again(make_repo, tmp_path):
+    # fill.py's lint fix clears the threshold only with __init__.py's repair alongside,
+    # which makes the failing test pass: without it, it must not be offered as it was.
+    fill = STORE["pkg/fill.py"].replace('"""Build stores."""\n', '"""Build stores."""\nimport os\n')
+    repo = make_repo({**STORE, "pkg/fill.py": fill})
+    context = RunContext(engine="offline", jobs=2, repair_seconds=20)
+    checkpoints = tmp_path / "checkpoints.sqlite"
+    with paused(repo, checkpoints, TARGETS, "remeasure", context) as (graph, config, payload):
+        shown = {p.target: p.candidate_id for p in payload.proposals}
+        assert set(shown) == set(TARGETS)
+        result = graph.invoke(Command(resume={"action": "reject", "targets": ["pkg/__init__.py"]}),
+                              config, context=context)
+        values = graph.get_state(config).values
+    assert result["status"] == "rejected"  # nothing left to ask about
+    last = [Evaluation.model_validate(e) for e in values["evaluations"]
+            if e["candidate_id"] == shown["pkg/fill.py"]][-1]
+    assert shown["pkg/__init__.py"] not in last.alongside
+    assert last.score < payload.threshold
+    assert "tests/test_fill.py::test_fill_to_the_limit" in last.tests.failing
+    assert "import os" in (repo / "pkg/fill.py").read_text()  # nothing was written

@@ -72,3 +72,23 @@ def test_routing_refuses_an_impossible_state():
         after_evaluate({"request": {"repo": "/r", "files": ["t.py"]}})
     with pytest.raises(ValueError, match="decision"):
         after_approve(state())
+
+
+def test_rejecting_what_the_others_were_measured_with_measures_them_again():
+    decision = {"action": "reject", "targets": ["u.py"]}
+    case = state(best={"t.py": "c1"}, scores={"c1": 0.9}, decision=decision)
+    case["evaluations"][0]["alongside"] = ["c7"]
+    assert after_approve({**case, "rejected": ["c7"]}) == "evaluate"
+    assert after_approve({**case, "rejected": ["c8"]}) == "approve"
+
+
+@pytest.mark.parametrize(
+    ("decision", "expected"),
+    [({"action": "reject", "targets": ["u.py"], "feedback": "shorter"}, "conclude"),
+     ({"action": "reject", "feedback": "shorter"}, "generate"),
+     ({"action": "reject", "targets": ["t.py"]}, "conclude")],
+    ids=["feedback-for-another-target", "feedback-for-all", "rejected-without-feedback"],
+)
+def test_after_a_rejection_rounds_go_on_only_for_the_targets_sent_back(decision, expected):
+    case = state(best={"t.py": "c1"}, scores={"c1": 0.6}, decision=decision)
+    assert after_evaluate(case) == expected
