@@ -82,7 +82,9 @@ def check_decision(answer: Any, request: ApprovalRequest) -> ApprovalDecision | 
     chosen = decision.targets or sorted(shown)
     unknown = sorted(set(chosen) - set(shown))
     if unknown:
-        return f"no proposal to decide on for {', '.join(unknown)}"
+        why = {w.target: w.reason for w in request.without if w.reason}
+        return (f"no proposal to decide on for {', '.join(unknown)}"
+                + "".join(f" ({t}: {why[t]})" for t in unknown if t in why))
     if decision.action == "approve":
         for target in chosen:
             missing = sorted(set(shown[target].needs) - set(chosen))
@@ -180,18 +182,40 @@ def without_proposal(
     return TargetWithoutProposal(
         target=target, original_score=baseline_of(state, target).score,
         best_score=best.score if best else None, measured=len(measured),
-        # A best below the threshold beat the original: its flaws say why it is no better.
-        reason=best.feedback.partition("\n")[0] if best else _why_no_candidate(
-            state, target, measured),
+        reason="; ".join(filter(None, [
+            _withdrawn(state, target),
+            # A best below the threshold beat the original: its flaws say why it is no better.
+            best.feedback.partition("\n")[0] if best else _why_no_candidate(
+                state, target, measured),
+        ])),
     )
 
 
+def _withdrawn(state: HealState, target: str) -> str:
+    """Say which of the target's candidates the human rejected, and what came after.
+
+    A rejected candidate is never offered again, even when nothing took its place
+    (feedback the offline engines cannot act on, say): the user has to be told.
+    """
+    candidates, evaluations = candidates_of(state), evaluations_of(state)
+    rejected = [candidates[cid] for cid in state.get("rejected", [])
+                if cid in candidates and candidates[cid].target == target]
+    if not rejected:
+        return ""
+    last = rejected[-1]
+    said = f"you rejected {last.id} ({last.engine}: {last.summary}), not offered again"
+    if any(c.target == target and c.iteration > last.iteration and c.id in evaluations
+           for c in candidates.values()):
+        return said
+    if state.get("feedback") or state.get("feedback_for", {}).get(target):
+        return f"{said}; no new candidate could be made"
+    return f"{said}; a rejection without feedback asks for no new candidate"
+
+
 def _why_no_candidate(state: HealState, target: str, measured: list[Evaluation]) -> str:
-    """Say why no candidate of the target beat the original: rejections, gates, engines."""
+    """Say why no candidate of the target beat the original: gates, scores, engines."""
     said = []
     rejected = [e.candidate_id for e in measured if e.candidate_id in state.get("rejected", [])]
-    if rejected:
-        said.append(f"you rejected {', '.join(rejected)}")
     gated = [(e, g) for e in measured for g in e.gates if not g.passed]
     if gated:
         e, gate = gated[0]

@@ -180,3 +180,31 @@ def test_feedback_for_one_target_generates_for_that_target_only(make_repo):
                  ["proposals"]}
     assert proposals["pkg/one.py"]["candidate_id"] == one["candidate_id"]
     assert "def second():" in proposals["pkg/two.py"]["diff"]
+
+
+def test_a_target_whose_only_proposal_was_sent_back_says_why_it_has_none(make_repo):
+    repo = make_repo(FILES)
+    targets = ["--file", "pkg/one.py", "--file", "pkg/two.py"]
+    started = runner.invoke(app, ["run", "--repo", str(repo), *targets, "--engine", "offline",
+                                  "--thread-id", "unheard", "--json"])
+    assert started.exit_code == 3, started.output
+    two = next(p for p in json.loads(started.stdout.splitlines()[-1])["request"]["proposals"]
+               if p["target"] == "pkg/two.py")
+
+    again = runner.invoke(app, ["resume", "unheard", "--repo", str(repo), "--reject", "--target",
+                                "pkg/two.py", "--feedback", "keep the import, add a docstring",
+                                "--json"])
+
+    assert again.exit_code == 3, again.output
+    request = json.loads(again.stdout.splitlines()[-1])["request"]
+    assert [p["target"] for p in request["proposals"]] == ["pkg/one.py"]
+    (without,) = [w for w in request["without"] if w["target"] == "pkg/two.py"]
+    why = without["reason"]
+    assert why.startswith(f"you rejected {two['candidate_id']} (ruff: ")
+    assert "not offered again; no new candidate could be made" in why
+    assert "needs a model" in why
+    refused = runner.invoke(app, ["resume", "unheard", "--repo", str(repo), "--approve",
+                                  "--target", "pkg/two.py"])
+    assert refused.exit_code == 2, refused.output
+    (line,) = refused.stderr.strip().splitlines()
+    assert "no proposal to decide on for pkg/two.py (pkg/two.py: you rejected" in line
