@@ -231,8 +231,10 @@ def _stale(state: HealState, evaluations: list[Evaluation], best: dict[str, str]
     of their round. When a later round finds a new best for another target (a repair
     of the module every test imports), the failures it fixes may be what held this
     target's candidate below the threshold: its highest-scoring candidate is measured
-    again, once, with the new best alongside (one measured in the same round may have
-    had the old one). A target whose best already clears the threshold is left as it is.
+    again, once, with the new best alongside, unless it was measured with it already.
+    That holds for a target whose own best changed in the same round too: measured
+    in an earlier wave (a module the other imports), it had the old one alongside.
+    A target whose best already clears the threshold is left as it is.
     """
     changed = {target for target, cid in best.items() if before.get(target) != cid}
     if not changed:
@@ -243,13 +245,14 @@ def _stale(state: HealState, evaluations: list[Evaluation], best: dict[str, str]
     rejected = set(state.get("rejected", []))
     top: dict[str, Evaluation] = {}
     for e in latest.values():
-        if _refused(candidates[e.candidate_id], rejected) or e.target in changed:
+        if _refused(candidates[e.candidate_id], rejected):
             continue
         if e.target in best and latest[best[e.target]].score >= threshold:
             continue
         if e.target not in top or e.score > top[e.target].score:
             top[e.target] = e
-    return [candidates[e.candidate_id] for e in top.values()]
+    return [candidates[e.candidate_id] for e in top.values()
+            if {best[t] for t in changed if t != e.target} - set(e.alongside)]
 
 
 def _waves(state: HealState, fresh: list[Candidate]) -> Iterator[list[Candidate]]:
