@@ -10,7 +10,8 @@ commit added are not expected (no method can know them); they still count toward
 
 Methods, all in the same run:
 - baseline: association rules from the WINDOW commits before, ranked by confidence
-  (then support), the plain co-change approach;
+  (then support), the plain co-change approach; like ROSE, it leaves out commits of
+  more than 30 files (sweeping edits); "baseline, every commit" keeps them;
 - imports: the import graph alone (importers, then imports, of the target);
 - healloop: ``healloop.analysis.related.related_files``, what ``analyse()`` reports;
 - arc-memory (with --arc): ``Arc.analyze_component_impact`` on a graph built once from
@@ -34,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from healloop.analysis.history import Commit, History, follow_renames, read_log
+from healloop.analysis.history import LARGE_COMMIT, Commit, History, follow_renames, read_log
 from healloop.analysis.imports import build_graph
 from healloop.analysis.related import features, related_files
 
@@ -110,11 +111,16 @@ def select_queries(work: Path, log: list[Commit], count: int) -> list[Query]:
     return queries
 
 
-def baseline_rank(window: list[Commit], target: str) -> list[str]:
-    """Plain association rules: confidence of target -> f, then support."""
+def baseline_rank(window: list[Commit], target: str, *, large: int | None = None) -> list[str]:
+    """Plain association rules: confidence of target -> f, then support.
+
+    Commits of more than ``large`` files (of any kind) are left out, when given.
+    """
     support: Counter[str] = Counter()
     mine = 0
     for commit in window:
+        if large is not None and len(commit.files) > large:
+            continue
         if target in commit.files:
             mine += 1
             support.update(f for f in commit.files if f != target and f.endswith(".py"))
@@ -167,7 +173,8 @@ def main() -> int:
         print(f"{args.repo.name}: {len(commits)} commits, {len(queries)} queries, "
               f"window {args.window}", file=sys.stderr)
 
-        methods = {"baseline": Scores(), "imports": Scores(), "healloop": Scores()}
+        methods = {"baseline": Scores(), "baseline, every commit": Scores(),
+                   "imports": Scores(), "healloop": Scores()}
         arc = None
         if args.arc:
             from arc_method import ArcMethod
@@ -194,8 +201,11 @@ def main() -> int:
             for q in group:
                 rankings = {}
                 t0 = time.perf_counter()
-                rankings["baseline"] = baseline_rank(window, q.target)
+                rankings["baseline"] = baseline_rank(window, q.target, large=LARGE_COMMIT)
                 methods["baseline"].seconds += time.perf_counter() - t0
+                t0 = time.perf_counter()
+                rankings["baseline, every commit"] = baseline_rank(window, q.target)
+                methods["baseline, every commit"].seconds += time.perf_counter() - t0
                 t0 = time.perf_counter()
                 rankings["imports"] = imports_rank(graph, q.target)
                 methods["imports"].seconds += time.perf_counter() - t0
