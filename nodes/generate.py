@@ -71,11 +71,15 @@ def generate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     pending = open_targets(state)
     meter = _meter(state, ctx)
     repairs = _repair_order(state, pending, ctx)
+
+    def drafts_of(target: str) -> _Drafts:
+        try:
+            return _for_target(state, target, ctx, iteration, profile, meter, repairs)
+        finally:
+            repairs.finished(target)  # whatever happened, no other target waits for it
+
     with ThreadPoolExecutor(max_workers=workers(ctx)) as pool:
-        drafts = list(pool.map(
-            lambda target: _for_target(state, target, ctx, iteration, profile, meter, repairs),
-            repairs.first(pending),
-        ))
+        drafts = list(pool.map(drafts_of, repairs.first(pending)))
     new: list[dict[str, Any]] = []
     update: dict[str, Any] = {"iteration": iteration, "originals": {}, "notes": []}
     count = len(state.get("candidates", []))
@@ -115,21 +119,6 @@ def _for_target(
     repairs: RepairOrder,
 ) -> _Drafts:
     """Propose, carry and rank the candidates of one target."""
-    try:
-        return _drafts_for(state, target, ctx, iteration, profile, meter, repairs)
-    finally:
-        repairs.finished(target)  # whatever happened, no other target waits for it
-
-
-def _drafts_for(
-    state: HealState,
-    target: str,
-    ctx: RunContext,
-    iteration: int,
-    profile: Profile,
-    meter: Meter | None,
-    repairs: RepairOrder,
-) -> _Drafts:
     drafts = _Drafts()
     known = candidates_of(state)
     source, built_on = _source(state, target)
