@@ -66,7 +66,8 @@ def static_tests(
         dependents: Files importing the target, directly or not, with their depth.
 
     """
-    chain = {target, *dependents, *_through_package(graph, target)}
+    chain = {target, *dependents}
+    chain |= _through_packages(graph, chain)
     files = {rel for rel in chain if graph.is_test(rel)}
     for rel in chain:
         if rel.rsplit("/", 1)[-1] == "conftest.py":
@@ -80,19 +81,21 @@ def static_tests(
     return sorted(files), functions
 
 
-def _through_package(graph: ImportGraph, target: str) -> set[str]:
-    """Return the files that run target, a package's ``__init__``, by importing inside it.
+def _through_packages(graph: ImportGraph, chain: set[str]) -> set[str]:
+    """Return the files that run a package ``__init__`` of chain by importing inside it.
 
     ``from pkg.sub import name`` runs ``pkg/__init__.py`` first, so a test that
-    imports only a submodule still breaks when the package's own code does; their
-    importers, directly or not, run it too.
+    imports only a submodule still breaks when the package's own code does, or the
+    code the ``__init__`` imports (``requests/__init__.py`` imports ``utils``, which
+    imports ``certs``); their importers, directly or not, run it too.
     """
-    if target.rsplit("/", 1)[-1] != "__init__.py":
+    inside = tuple(graph.files[rel].module + "." for rel in chain
+                   if rel.rsplit("/", 1)[-1] == "__init__.py" and rel in graph.files)
+    if not inside:
         return set()
-    inside = graph.files[target].module + "."
     seeds = {f for module, files in graph.importers().items() if module.startswith(inside)
              for f in files}
-    return set(graph.importing(seeds)) - {target}
+    return set(graph.importing(seeds)) - chain
 
 
 # ---------------------------------------------------------------------------

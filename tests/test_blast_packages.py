@@ -222,3 +222,18 @@ def test_a_test_importing_only_a_submodule_reaches_the_package_init(tmp_path: Pa
     # Importing pkg.sub runs pkg/__init__.py first, and its warnings filter with it.
     assert analyse(repo, "pkg/__init__.py", history=False).tests == [
         "tests/test_app.py", "tests/test_sub.py"]
+
+
+def test_a_test_importing_only_a_submodule_runs_what_the_package_init_imports(
+    tmp_path: Path,
+) -> None:
+    repo = write(tmp_path, {
+        "pkg/__init__.py": "from pkg import utils\n",
+        "pkg/utils.py": "from pkg.certs import where\n",
+        "pkg/certs.py": "def where():\n    return 'ca.pem'\n",
+        "pkg/sub.py": "def f():\n    return 1\n",
+        "tests/test_sub.py": "from pkg.sub import f\n\n\ndef test_f():\n    assert f() == 1\n",
+        "tests/test_other.py": "def test_nothing():\n    pass\n",
+    })
+    # Importing pkg.sub runs pkg/__init__.py, which imports utils, which imports certs.
+    assert analyse(repo, "pkg/certs.py", history=False).tests == ["tests/test_sub.py"]
