@@ -140,14 +140,16 @@ def rule_codes(kinds: Iterable[str]) -> list[str]:
 
 def fix(
     repo: Path, path: str, content: str, *, format_code: bool = False,
-    unfixable: Sequence[str] = (),
+    unfixable: Sequence[str] = (), only: Sequence[str] = (),
 ) -> str:
     """Return content with ruff's safe fixes applied (and formatted if asked).
 
-    Rules in unfixable are left as they are (e.g. kinds the human keeps rejecting).
-    Unsafe fixes stay out even where the repository's configuration allows them.
+    Rules in unfixable are left as they are (e.g. kinds the human keeps rejecting);
+    when only names rules (or prefixes), no other rule's fixes apply. Unsafe fixes
+    stay out even where the repository's configuration allows them.
     """
     leave = ["--unfixable", ",".join(unfixable)] if unfixable else []
+    leave += ["--fixable", ",".join(only)] if only else []
     proc = subprocess.run(
         [_ruff(), "check", "--fix", "--no-unsafe-fixes", "--exit-zero", "--no-cache", "--quiet",
          *_select(repo), *leave, "--stdin-filename", path, "-"],

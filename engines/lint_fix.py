@@ -6,21 +6,31 @@ from healloop.analysis import lint
 from healloop.engines.base import GenerationJob, Proposal
 from healloop.learning.kinds import addressed
 
+DEFECTS = ("F", "E", "W", "B", "PLE")
+"""Rules of code that is wrong or dead (pyflakes, pycodestyle, bugbear, pylint errors),
+not of style: their fixes alone make the first, smallest candidate."""
+
 
 class LintFixEngine:
-    """Apply ruff's safe fixes to the source, with and without formatting."""
+    """Apply ruff's safe fixes to the source: of defects only, all, and formatted."""
 
     name = "ruff"
 
     def propose(self, job: GenerationJob) -> list[Proposal]:
-        """Propose the fixed source, and the fixed and formatted source."""
+        """Propose the source with its defects fixed, with every safe fix, and formatted.
+
+        The repository's rules may reach far past the defect at hand, and a newer
+        ruff than the project's brings fixes of its own (``typing_extensions.Self``
+        for a project that does not install it): the fixes of defects alone are a
+        candidate of their own, so a broken import is never the price of the fix.
+        """
         fixable = [f for f in job.review.findings if f.source == "ruff"]
         keep = lint.rule_codes(job.leave_alone)
         proposals: list[Proposal] = []
         seen = {job.source}
-        for formatted in (False, True):
+        for only, formatted in ((DEFECTS, False), ((), False), ((), True)):
             content = lint.fix(job.repo, job.target, job.source, format_code=formatted,
-                               unfixable=keep)
+                               unfixable=keep, only=only)
             if content in seen:
                 continue
             seen.add(content)
@@ -30,7 +40,8 @@ class LintFixEngine:
                 Proposal(
                     content=content,
                     engine=self.name,
-                    summary=("ruff safe fixes" + (" and formatting" if formatted else "")),
+                    summary=("ruff fixes of defects" if only else "ruff safe fixes")
+                    + (" and formatting" if formatted else ""),
                     edits=[f"ruff fixes for {', '.join(rules) or 'style'}"]
                     + (["ruff format"] if formatted else []),
                 )

@@ -124,3 +124,23 @@ def test_a_lint_fix_is_labelled_with_the_rules_it_fixed_not_every_rule_found(mak
                         blast_radius=None, iteration=1, context=RunContext(engine="offline"))
     first, *_ = LintFixEngine().propose(job)
     assert first.edits == ["ruff fixes for F401"]
+
+
+def test_the_fixes_of_defects_alone_are_a_candidate_before_every_safe_fix(make_repo):
+    from healloop.context import RunContext
+    from healloop.engines.base import GenerationJob
+    from healloop.engines.lint_fix import LintFixEngine
+    from healloop.state import ReviewReport
+
+    source = '"""M."""\nimport os\n\n\nclass A(object):\n    """A."""\n'  # F401 and UP004
+    repo = make_repo({"m.py": source,
+                      "pyproject.toml": '[tool.ruff.lint]\nselect = ["F", "UP"]\n'}, git=False)
+    findings = lint.lint(repo, "m.py", source)
+    job = GenerationJob(repo=repo, target="m.py", source=source, original=source,
+                        review=ReviewReport(target="m.py", findings=findings),
+                        blast_radius=None, iteration=1, context=RunContext(engine="offline"))
+    defects, every = LintFixEngine().propose(job)[:2]
+    assert defects.summary == "ruff fixes of defects"
+    assert "import os" not in defects.content and "class A(object):" in defects.content
+    assert every.summary == "ruff safe fixes"
+    assert "import os" not in every.content and "class A:" in every.content
