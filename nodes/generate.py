@@ -216,6 +216,9 @@ def _job(
 ) -> GenerationJob:
     """Build the generation job: evaluator, human and learned feedback included."""
     report = reviews_of(state)[target]
+    revealed = _revealed(state, target, report)
+    if revealed is not None:
+        report = report.model_copy(update={"tests": revealed})
     avoid = profile.skipped_findings()
     left = sorted({finding_kind(f) for f in report.findings} & avoid)
     if left:
@@ -245,6 +248,21 @@ def _job(
                "them"] if left else []),
         ],
     )
+
+
+def _revealed(state: HealState, target: str, report: ReviewReport) -> TestRun | None:
+    """Return the tests of the target's best candidate when they fail where review saw none.
+
+    A fix that lets the tests import the target again (a syntax error, a broken
+    import) reveals failures the review could not see, since pytest never collected
+    those tests: the next round works on them as if review had found them.
+    """
+    if report.tests is not None and report.tests.failing:
+        return None
+    best = state.get("best", {}).get(target)
+    evaluation = evaluations_of(state).get(best) if best else None
+    run = evaluation.tests if evaluation is not None else None
+    return run if run is not None and run.failing else None
 
 
 def _carried(

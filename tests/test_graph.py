@@ -96,6 +96,34 @@ def test_nothing_to_improve_ends_without_approval(make_repo, tmp_path):
     assert "no candidate improved" in result["reason"]
 
 
+@pytest.mark.slow
+def test_failures_a_fix_reveals_are_repaired_in_the_next_round(make_repo, tmp_path):
+    # The stray import before the __future__ import stops pytest from collecting the
+    # tests at all: only once ruff removes it does the off-by-one fail a test.
+    repo = make_repo({
+        "finder.py": ("import os\nfrom __future__ import annotations\n\n\n"
+                      "def last_index(items, x):\n    for i in range(len(items) - 1, 0, -1):\n"
+                      "        if items[i] == x:\n            return i\n    return -1\n"),
+        "test_finder.py": ("from finder import last_index\n\n\ndef test_start():\n"
+                           "    assert last_index([7, 1], 7) == 0\n\n\ndef test_end():\n"
+                           "    assert last_index([1, 7], 7) == 1\n\n\ndef test_missing():\n"
+                           "    assert last_index([1, 2], 9) == -1\n"),
+    })
+    with open_checkpointer(str(tmp_path / "c.sqlite"), repo) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = {"configurable": {"thread_id": "revealed"}}
+        req = Request(repo=str(repo), files=["finder.py"])
+        graph.invoke({"request": req.dump()}, config, context=RunContext(
+            engine="offline", repair_seconds=60))
+        snapshot = graph.get_state(config)
+    assert snapshot.next == ("approve",), snapshot.values.get("reason")
+    payload = ApprovalRequest.model_validate(snapshot.tasks[0].interrupts[0].value)
+    (proposal,) = payload.proposals
+    assert "-import os" in proposal.diff
+    assert "+    for i in range(len(items) - 1, -1, -1):" in proposal.diff
+    assert proposal.score >= 0.7
+
+
 def test_graph_has_the_documented_shape():
     drawn = build_graph().get_graph()
     edges = {(e.source, e.target) for e in drawn.edges}
