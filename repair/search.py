@@ -182,6 +182,10 @@ class _Search:
         self.tried += 1
         first = self.check(candidate, self.failing, len(self.failing) > 4)
         fixed = [t for t in self.failing if first.passed(t)]
+        if fixed and any(first.outcomes.get(t, "not_run") == "not_run" for t in self.failing):
+            # It stopped at a test still failing: count all it fixes, not those before.
+            first = self.check(candidate, self.failing, False)
+            fixed = [t for t in self.failing if first.passed(t)]
         _log.debug("%.3fs %s: %s", first.seconds, "; ".join(e.describe() for e in edits),
                    " ".join(first.outcomes.values()))
         if not fixed:

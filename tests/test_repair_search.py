@@ -155,6 +155,21 @@ def test_two_edits_are_combined_when_each_fixes_part(two_bug_runner: CandidateRu
     assert best.source == TWO_BUGS.replace("x * 3", "x * 2").replace("x + 2", "x - 2")
 
 
+MOSTLY_SCALE_TESTS = "from units import scale, shift\n\n\n" + "".join(
+    f"def test_{n}():\n    assert {call}\n\n\n"
+    for n, call in enumerate(["scale(1) == 2", "scale(2) == 4", "scale(3) == 6",
+                              "shift(5) == 3", "scale(4) == 8", "scale(5) == 10"], 1))
+"""Six failing tests, the fourth failing for the other bug: more than a check stops at."""
+
+
+def test_an_edit_that_fixes_some_is_credited_with_all_it_fixes(tmp_path: Path) -> None:
+    for runner in project(tmp_path / "repo", "units.py", TWO_BUGS, MOSTLY_SCALE_TESTS):
+        outcome, _ = run_search(runner, TWO_BUGS, Budget(seconds=60))
+    scale = [p for p in outcome.partial if p.source == TWO_BUGS.replace("x * 3", "x * 2")]
+    assert scale, "the edit of scale should fix part of the failing tests"
+    assert len(scale[0].fixed) == 5  # not only the three before the one it leaves failing
+
+
 CYCLE = """\
 WHITE, GRAY, BLACK = 0, 1, 2
 
