@@ -39,6 +39,9 @@ class GenerationJob:
     """What an engine tells the user of its work, e.g. why it proposes nothing."""
     repairs: RepairOrder | None = None
     """The round's order of repairs of targets that fail the same tests, if any."""
+    alongside: list[FileChange] = field(default_factory=list)
+    """The other targets' best candidates' changes to other files: the tree the
+    target's candidates are measured in."""
 
 
 @dataclass

@@ -17,7 +17,7 @@ from healloop.repair.heal import Repair, heal
 from healloop.repair.search import Patch
 from healloop.sandbox import Limits
 
-_Key = tuple[str, str, str, tuple[str, ...]]
+_Key = tuple[str, str, str, tuple[str, ...], tuple[tuple[str, str], ...]]
 _V = TypeVar("_V")
 _CACHE: OrderedDict[_Key, list[Proposal]] = OrderedDict()
 _FRUITLESS: OrderedDict[_Key, int] = OrderedDict()
@@ -47,30 +47,36 @@ class TestRepairEngine:
         if run is None or not run.failing:
             return []
         failing = tuple(sorted(run.failing))
-        key = (str(job.repo), job.target, job.source, failing)
-        origin = (str(job.repo), job.target, job.original, failing)
-        if key not in _CACHE and job.repairs is not None:
+        if job.repairs is not None:
             needless = job.repairs.needless(job.target)
             if needless is not None:
                 job.notes.append(f"repair of {job.target} skipped: {needless}")
                 return []
+        # The other targets' fixes are in every tree a candidate is measured in.
+        alongside = {c.path: c for c in job.alongside}
+        alongside.update((c.path, c) for c in (job.repairs.helping(job.target)
+                                                 if job.repairs is not None else ()))
+        others = tuple(sorted((c.path, c.content or "") for c in alongside.values()))
+        key = (str(job.repo), job.target, job.source, failing, others)
+        origin = (str(job.repo), job.target, job.original, failing, ())
         if key not in _CACHE:
             ctx = job.context
             limits = Limits(test_timeout=ctx.test_timeout, run_timeout=ctx.run_timeout,
                             pass_env=tuple(ctx.pass_env))
             seconds = ctx.repair_seconds / 4 ** min(_FRUITLESS.get(origin, 0), 1)
             repair = heal(job.repo, job.target, job.source, run,
-                          measured_on_source=job.source == job.original, limits=limits,
-                          seconds=seconds)
+                          measured_on_source=job.source == job.original and not others,
+                          limits=limits, seconds=seconds, alongside=list(alongside.values()))
             _remember(_CACHE, key, [_proposal(p, repair) for p in repair.patches])
             if job.repairs is not None and repair.patches:
                 job.repairs.finished(job.target, frozenset(repair.patches[0].fixed),
-                                     repair.patches[0].summary)
+                                     repair.patches[0].summary, repair.patches[0].source)
             if not repair.patches:
                 _remember(_FRUITLESS, origin, _FRUITLESS.get(origin, 0) + 1)
                 job.notes.append(
                     f"repair of {job.target}: {repair.tried} edit(s) tried in "
-                    f"{repair.seconds:.0f}s, none made {len(failing)} failing test(s) pass "
+                    f"{repair.seconds:.0f}s, none made {len(repair.failing or failing)} "
+                    "failing test(s) pass "
                     "without breaking another")
         return [replace(p) for p in _CACHE[key]]
 

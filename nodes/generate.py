@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from langgraph.runtime import Runtime
 
 from healloop.analysis import lint
-from healloop.changeset import merge
+from healloop.changeset import compose, merge
 from healloop.context import RunContext
 from healloop.engines import Engine, GenerationJob, Proposal, engines_for
 from healloop.engines.lint_fix import LintFixEngine
@@ -124,6 +124,7 @@ def _for_target(
     source, built_on = _source(state, target)
     job = _job(state, target, source, ctx, iteration, profile, drafts.notes)
     job.repairs = repairs
+    job.alongside = _alongside(state, target)
     seen = {c.content_of(target) for c in known.values() if c.target == target}
     seen.add(state["originals"][target])
     findings = reviews_of(state)[target].findings  # all of them, also those left alone
@@ -248,6 +249,20 @@ def _job(
                "them"] if left else []),
         ],
     )
+
+
+def _alongside(state: HealState, target: str) -> list[FileChange]:
+    """Return the other targets' best candidates' changes to files other than target.
+
+    Evaluate measures the target's candidates in a tree with those changes: a
+    repair works on the failures they leave (the others' own faults fail the same
+    tests), not on all the failures review saw.
+    """
+    known = candidates_of(state)
+    others = [known[cid] for other, cid in sorted(state.get("best", {}).items())
+              if other != target]
+    tree = compose(others, functools.partial(original_of, state))
+    return [] if tree.conflict else [c for c in tree.changes if c.path != target]
 
 
 def _revealed(state: HealState, target: str, report: ReviewReport) -> TestRun | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import logging
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,12 +49,15 @@ def heal(
     measured_on_source: bool,
     limits: Limits,
     seconds: float,
+    alongside: Sequence[FileChange] = (),
 ) -> Repair:
     """Repair source (the content of target) against the tests in tests.
 
     tests is a run of every test that exercises the target; when
     measured_on_source is false it was run on another version of the target and the
-    tests are run again on source first. Returns an empty Repair when no test fails.
+    tests are run again on source first. alongside holds changes to other files
+    (other targets' fixes) that every run of the repair has in its tree: the failures
+    left to repair are those they leave. Returns an empty Repair when no test fails.
     """
     started = time.monotonic()
     try:
@@ -61,8 +65,9 @@ def heal(
     except SyntaxError:
         return Repair()  # edits need a syntax tree; syntax errors are the linter's
     nodeids = [r.nodeid for r in tests.results if r.outcome != "skipped"]
-    with Workspace(repo) as workspace, _Validator(repo, target, nodeids, limits) as validator:
-        workspace.apply([FileChange(path=target, content=source)])
+    with (Workspace(repo) as workspace,
+          _Validator(repo, target, nodeids, limits, alongside) as validator):
+        workspace.apply([*alongside, FileChange(path=target, content=source)])
         reference = tests if measured_on_source else run_tests(workspace, nodeids, limits=limits)
         failing = [t for t in nodeids if t in reference.failing]
         passing = [t for t in nodeids if t in reference.passed]
@@ -191,8 +196,10 @@ def _validated(
 class _Validator:
     """Runs patches through the real sandbox, in a scratch copy of its own."""
 
-    def __init__(self, repo: Path, target: str, tests: list[str], limits: Limits) -> None:
+    def __init__(self, repo: Path, target: str, tests: list[str], limits: Limits,
+                 alongside: Sequence[FileChange] = ()) -> None:
         self.repo, self.target, self.tests, self.limits = repo, target, tests, limits
+        self.alongside = list(alongside)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="repair-validate")
         self._started: dict[str, Future[TestRun]] = {}
         self._workspace: Workspace | None = None
@@ -211,6 +218,7 @@ class _Validator:
     def _run(self, source: str) -> TestRun:
         if self._workspace is None:
             self._workspace = Workspace(self.repo)
+            self._workspace.apply(self.alongside)
         self._workspace.apply([FileChange(path=self.target, content=source)])
         return run_tests(self._workspace, self.tests, limits=self.limits)
 

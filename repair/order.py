@@ -30,10 +30,11 @@ _log = logging.getLogger(__name__)
 
 @dataclass
 class _Fix:
-    """What one target's repair made pass this round."""
+    """What one target's repair made pass this round, and the patched source."""
 
     fixed: frozenset[str]
     summary: str
+    source: str | None = None
 
 
 @dataclass
@@ -85,15 +86,28 @@ class RepairOrder:
         return (f"its {len(failing)} failing test(s) pass with {by}, where fault "
                 f"localisation points (suspicion {where}, {target} {mine:.2f})")
 
+    def helping(self, target: str) -> list[FileChange]:
+        """Return the patches of the repairs ahead of target that fixed some of its tests.
+
+        Called after ``needless``: a target whose failures another target's repair
+        only partly fixed is repaired with that repair in its tree, so that it works
+        on the failures left, not on all of them.
+        """
+        failing = self.failing.get(target, frozenset())
+        with self._changed:
+            done = {t: self._done[t] for t in self.ahead(target) if t in self._done}
+        return [FileChange(path=t, content=fix.source) for t, fix in sorted(done.items())
+                if fix.source is not None and fix.fixed & failing]
+
     def finished(self, target: str, fixed: frozenset[str] = frozenset(),
-                 summary: str = "") -> None:
+                 summary: str = "", source: str | None = None) -> None:
         """Record what target's repair made pass (nothing when it ran none); wake waiters.
 
         Only the first record of a target counts: generation calls this once more
         when it is done with the target, whatever happened, so no one waits forever.
         """
         with self._changed:
-            self._done.setdefault(target, _Fix(fixed, summary))
+            self._done.setdefault(target, _Fix(fixed, summary, source))
             self._changed.notify_all()
 
 

@@ -131,3 +131,28 @@ def test_a_module_the_faulty_one_imports_is_measured_again_with_its_repair(make_
     assert set(proposals) == set(targets)
     assert proposals["pkg/sizes.py"].score >= payload.threshold
     assert "-import os" in proposals["pkg/sizes.py"].diff
+
+
+@pytest.mark.slow
+def test_each_of_two_faults_failing_the_same_tests_is_repaired_with_the_other_alongside(
+    make_repo, tmp_path,
+):
+    # Both modules are wrong: __init__.py refuses an item of the limit's size, and
+    # fill.py builds a store one smaller than asked. The five tests the first fails
+    # come before the one only the second fails, so a repair of fill.py that stops at
+    # the first failure would see no edit of its own turn anything green.
+    fill = STORE["pkg/fill.py"].replace("Store(limit)", "Store(limit - 1)")
+    tests = "".join(f"def test_fits_{n}():\n    assert Store({n}).add('a', size={n}) == 'a'\n\n\n"
+                    for n in range(1, 6))
+    repo = make_repo({
+        **STORE, "pkg/fill.py": fill,
+        "tests/test_fill.py": "from pkg import Store\nfrom pkg.fill import fill\n\n\n" + tests
+        + "def test_fill_makes_a_store_of_the_limit():\n    assert fill(3, []).limit == 3\n",
+    })
+    context = RunContext(engine="offline", jobs=2, repair_seconds=30)
+    checkpoints = tmp_path / "checkpoints.sqlite"
+    with paused(repo, checkpoints, TARGETS, "both", context) as (_, _, payload):
+        proposals = {p.target: p for p in payload.proposals}
+    assert set(proposals) == set(TARGETS), payload.without
+    assert "`>=` → `>`" in proposals["pkg/__init__.py"].summary
+    assert "+    store = Store(limit)" in proposals["pkg/fill.py"].diff
