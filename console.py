@@ -153,7 +153,7 @@ def show_request(request: ApprovalRequest) -> None:
     if request.problem:
         typer.echo(f"refused the last answer: {request.problem}")
     for note in request.notes:
-        typer.echo(f"learned: {note}")
+        typer.echo(f"note: {note}")
     for p in request.proposals:
         typer.echo(p.diff)
         pair = (p.score, p.original_score)

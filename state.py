@@ -353,7 +353,8 @@ class ApprovalRequest(Report):
     proposals: list[TargetProposal]
     without: list[TargetWithoutProposal] = Field(
         default=[], description="The run's other targets: nothing to propose for them.")
-    notes: list[str] = Field(default=[], description="What learning changed in this run.")
+    notes: list[str] = Field(default=[], description=(
+        "What the run noticed: what learning changed, what engines said, tests not run."))
     problem: str = Field("", description="Why the last answer was refused; empty at first.")
 
 

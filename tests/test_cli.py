@@ -262,3 +262,11 @@ def test_some_targets_are_approved_or_rejected_by_number_or_path():
     decision, _ = answered(request, "t", "3", "keep the name")
     assert decision == ApprovalDecision(action="reject", targets=["pkg/c.py"],
                                         feedback="keep the name")
+
+
+def test_the_run_notes_at_a_pause_are_notes_not_lessons(capsys):
+    from healloop.console import show_request
+
+    note = "repair of m.py: 12 edit(s) tried in 3s, none made 1 failing test(s) pass"
+    show_request(ApprovalRequest(threshold=0.7, iteration=1, proposals=[], notes=[note]))
+    assert capsys.readouterr().out.splitlines() == [f"note: {note}"]
