@@ -71,13 +71,16 @@ class TestRepairEngine:
             if job.repairs is not None and repair.patches:
                 job.repairs.finished(job.target, frozenset(repair.patches[0].fixed),
                                      repair.patches[0].summary, repair.patches[0].source)
-            if not repair.patches:
+            if repair.settled:
+                job.notes.append(
+                    f"repair of {job.target} skipped: its {len(failing)} failing test(s) pass "
+                    f"with the fixes of {', '.join(sorted(alongside))} alongside")
+            elif not repair.patches:
                 _remember(_FRUITLESS, origin, _FRUITLESS.get(origin, 0) + 1)
                 job.notes.append(
                     f"repair of {job.target}: {repair.tried} edit(s) tried in "
                     f"{repair.seconds:.0f}s, none made {len(repair.failing or failing)} "
-                    "failing test(s) pass "
-                    "without breaking another")
+                    "failing test(s) pass without breaking another")
         return [replace(p) for p in _CACHE[key]]
 
 

@@ -38,6 +38,8 @@ class Repair:
     tried: int = 0
     plausible: int = 0
     seconds: float = 0.0
+    settled: bool = False
+    """No test failed in the repair's tree: the files alongside fixed them all."""
 
 
 def heal(
@@ -72,7 +74,7 @@ def heal(
         failing = [t for t in nodeids if t in reference.failing]
         passing = [t for t in nodeids if t in reference.passed]
         if not failing:
-            return Repair(seconds=time.monotonic() - started)
+            return Repair(seconds=time.monotonic() - started, settled=bool(alongside))
         timeout = candidate_timeout(reference, limits.test_timeout)
         started_runner = _start_runner(workspace, target, source, nodeids, limits, timeout,
                                        failing, passing)

@@ -156,3 +156,22 @@ def test_each_of_two_faults_failing_the_same_tests_is_repaired_with_the_other_al
     assert set(proposals) == set(TARGETS), payload.without
     assert "`>=` → `>`" in proposals["pkg/__init__.py"].summary
     assert "+    store = Store(limit)" in proposals["pkg/fill.py"].diff
+
+
+def test_a_repair_whose_failures_the_fixes_alongside_settle_searches_nothing(make_repo):
+    from healloop.engines.base import GenerationJob
+    from healloop.engines.test_repair import TestRepairEngine
+    from healloop.state import FileChange, ReviewReport
+
+    repo = make_repo(STORE)
+    with Workspace(repo) as workspace:
+        run = run_tests(workspace, ["tests"])
+    source = STORE["pkg/fill.py"]
+    fixed = FileChange(path="pkg/__init__.py",
+                       content=STORE["pkg/__init__.py"].replace("size >= ", "size > "))
+    job = GenerationJob(repo=repo, target="pkg/fill.py", source=source, original=source,
+                        review=ReviewReport(target="pkg/fill.py", tests=run), blast_radius=None,
+                        iteration=1, context=RunContext(engine="offline"), alongside=[fixed])
+    assert TestRepairEngine().propose(job) == []
+    assert job.notes == ["repair of pkg/fill.py skipped: its 2 failing test(s) pass with the "
+                         "fixes of pkg/__init__.py alongside"]
