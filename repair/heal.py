@@ -70,9 +70,13 @@ def heal(
     with (Workspace(repo) as workspace,
           _Validator(repo, target, nodeids, limits, alongside) as validator):
         workspace.apply([*alongside, FileChange(path=target, content=source)])
-        reference = tests if measured_on_source else run_tests(workspace, nodeids, limits=limits)
-        failing = [t for t in nodeids if t in reference.failing]
-        passing = [t for t in nodeids if t in reference.passed]
+        reference = (tests if measured_on_source and not alongside
+                     else run_tests(workspace, nodeids, limits=limits))
+        # Each outcome set is built anew on every read: read them once, not per test
+        # (packaging's modules are reached by tens of thousands of tests).
+        failed, passed = reference.failing, reference.passed
+        failing = [t for t in nodeids if t in failed]
+        passing = [t for t in nodeids if t in passed]
         if not failing:
             return Repair(seconds=time.monotonic() - started, settled=bool(alongside))
         timeout = candidate_timeout(reference, limits.test_timeout)
@@ -214,8 +218,8 @@ class _Validator:
     def holds(self, patch: Patch, must_pass: list[str], passing: list[str]) -> bool:
         """Return whether every test in must_pass and passing passes on patch."""
         self.start(patch)
-        run = self._started[patch.source].result()
-        return all(t in run.passed for t in [*must_pass, *passing])
+        passed = self._started[patch.source].result().passed
+        return all(t in passed for t in [*must_pass, *passing])
 
     def _run(self, source: str) -> TestRun:
         if self._workspace is None:

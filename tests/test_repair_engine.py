@@ -11,7 +11,8 @@ from healloop.engines import engines_for
 from healloop.engines.base import GenerationJob
 from healloop.engines.lint_fix import LintFixEngine
 from healloop.engines.test_repair import TestRepairEngine
-from healloop.sandbox import Workspace, run_tests
+from healloop.repair.heal import heal
+from healloop.sandbox import Limits, Workspace, run_tests
 from healloop.state import ReviewReport, TestResult, TestRun
 
 MODULE = """\
@@ -157,3 +158,21 @@ def test_a_fix_the_fast_runner_misjudges_is_checked_for_real(tmp_path: Path) -> 
     proposals = TestRepairEngine().propose(job_for(repo, run, repair_seconds=60))
 
     assert [p.content for p in proposals] == [MODULE.replace("- 1, 0, -1)", "- 1, -1, -1)")]
+
+
+def test_a_target_reached_by_many_tests_reads_their_outcomes_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reading the run's outcomes once per test took minutes on packaging's tens of
+    # thousands of tests, before the search began and deaf to a stop signal.
+    repo = make_repo(tmp_path)
+    run = TestRun(results=[TestResult(nodeid=f"test_finder.py::test_{i}", outcome="passed")
+                           for i in range(500)])
+    reads = []
+    ids = TestRun.ids
+    monkeypatch.setattr(TestRun, "ids", lambda self, *outcomes: reads.append(outcomes)
+                        or ids(self, *outcomes))
+    source = (repo / "finder.py").read_text()
+    repair = heal(repo, "finder.py", source, run, measured_on_source=True, limits=Limits(),
+                  seconds=1.0)
+    assert repair.patches == []
+    assert len(reads) <= 2
