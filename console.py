@@ -262,7 +262,9 @@ def finish(outcome: Outcome, repo: Path, as_json: bool) -> None:
                     f"{u.get('tokens_out', 0):.0f} out, ${u.get('cost', 0):.4f}")
         for path in outcome.written:
             stderr(f"wrote {path}")
-        if outcome.status == "accepted":  # --yes showed no approval: say what was left alone
+        # --yes showed no approval, and a run with nothing to propose shows none:
+        # say what was left alone, and why.
+        if outcome.status in ("accepted", "no_improvement"):
             for target in outcome.without:
                 stderr(without_text(target, outcome.threshold))
     if as_json:

@@ -144,6 +144,18 @@ def test_approving_automatically_says_which_targets_had_nothing_to_propose(make_
     assert [w["target"] for w in outcome["without"]] == ["pkg/three.py"]
 
 
+def test_a_run_with_nothing_to_propose_says_why_for_each_target(make_repo):
+    files = {"pkg/__init__.py": "", "pkg/three.py": THREE,
+             "pkg/four.py": THREE.replace("three", "four").replace("3", "4")}
+    repo = make_repo(files)
+    result = runner.invoke(app, ["run", "--repo", str(repo), "--path", "pkg", "--engine",
+                                 "offline"])
+    assert result.exit_code == 1, result.output
+    said = [line for line in result.stderr.splitlines() if "no proposal" in line]
+    assert said == [f"pkg/{name}.py: no proposal: no candidate (original 1.00); review found "
+                    "no finding and no failing test" for name in ("four", "three")]
+
+
 def healloop(*args: str) -> subprocess.CompletedProcess:
     """Run the CLI in a process of its own, as a resume from another shell is."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "HEALLOOP"))}
