@@ -71,11 +71,17 @@ def evaluate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                 lambda c, others=others: _evaluate_one(state, ctx, pool, c, others, judge), wave
             )
             best = _best(state, evaluations)
-        stale = _stale(state, evaluations, best, before)
-        if stale:
+        # A candidate measured again can become its target's best, which the others
+        # were not measured with: follow until no best changes, at most once a target.
+        for _ in range(len(best)):
+            stale = _stale(state, evaluations, best, before)
+            if not stale:
+                break
+            before = dict(best)
             others = [candidates[cid] for cid in best.values()]
             evaluations += threads.map(
-                lambda c: _evaluate_one(state, ctx, pool, c, others, judge), stale)
+                lambda c, others=others: _evaluate_one(state, ctx, pool, c, others, judge),
+                stale)
             best = _best(state, evaluations)
     update = {"evaluations": [e.dump() for e in evaluations[len(done):]], "best": best}
     return {**update, **(judge.meter.state_update() if judge else {})}
@@ -230,8 +236,11 @@ def _stale(state: HealState, evaluations: list[Evaluation], best: dict[str, str]
     A target's candidates were measured alongside the other targets' best candidates
     of their round. When a later round finds a new best for another target (a repair
     of the module every test imports), the failures it fixes may be what held this
-    target's candidate below the threshold: its highest-scoring candidate is measured
-    again, once, with the new best alongside, unless it was measured with it already.
+    target's candidates below the threshold: its highest-scoring candidate, and every
+    one with failing tests, are measured again, once, with the new best alongside,
+    unless they were measured with it already. A repair of a failure that goes
+    through both targets fixed nothing while the other's fault was there, and
+    scored below a lint fix of the same target.
     That holds for a target whose own best changed in the same round too: measured
     in an earlier wave (a module the other imports), it had the old one alongside.
     A target whose best already clears the threshold is left as it is.
@@ -244,6 +253,7 @@ def _stale(state: HealState, evaluations: list[Evaluation], best: dict[str, str]
     candidates = candidates_of(state)
     rejected = set(state.get("rejected", []))
     top: dict[str, Evaluation] = {}
+    held: list[Evaluation] = []
     for e in latest.values():
         if _refused(candidates[e.candidate_id], rejected):
             continue
@@ -251,7 +261,10 @@ def _stale(state: HealState, evaluations: list[Evaluation], best: dict[str, str]
             continue
         if e.target not in top or e.score > top[e.target].score:
             top[e.target] = e
-    return [candidates[e.candidate_id] for e in top.values()
+        if e.tests is not None and e.tests.failing:
+            held.append(e)
+    again = {e.candidate_id: e for e in [*top.values(), *held]}
+    return [candidates[cid] for cid, e in again.items()
             if {best[t] for t in changed if t != e.target} - set(e.alongside)]
 
 

@@ -175,3 +175,71 @@ def test_a_repair_whose_failures_the_fixes_alongside_settle_searches_nothing(mak
     assert TestRepairEngine().propose(job) == []
     assert job.notes == ["repair of pkg/fill.py skipped: its 2 failing test(s) pass with the "
                          "fixes of pkg/__init__.py alongside"]
+
+
+@pytest.mark.slow
+def test_a_repair_whose_test_also_needs_another_targets_repair_searches_on_top_of_it(
+        make_repo, tmp_path):
+    # Both files have a fault. The test of full() goes through Store.add, so it fails
+    # while __init__.py's fault is there, whatever fill.py holds: fill.py's repair
+    # can make it pass only in a copy that has __init__.py's repair.
+    files = {
+        **STORE,
+        "pkg/fill.py": STORE["pkg/fill.py"] + (
+            "\n\ndef full(store):\n"
+            '    """Return whether store holds as many items as its limit."""\n'
+            "    return len(store.items) > store.limit\n"
+        ),
+        "tests/test_fill.py": STORE["tests/test_fill.py"].replace(
+            "import fill\n", "import fill, full\n") + (
+            "\n\ndef test_a_store_filled_to_the_limit_is_full():\n"
+            '    assert full(fill(1, ["a"]))\n'
+        ),
+    }
+    repo = make_repo(files)
+    context = RunContext(engine="offline", jobs=2, repair_seconds=20)
+    checkpoints = tmp_path / "checkpoints.sqlite"
+    with paused(repo, checkpoints, TARGETS, "both-faults", context) as (_, _, payload):
+        proposals = {p.target: p for p in payload.proposals}
+    assert set(proposals) == set(TARGETS), [w.reason for w in payload.without]
+    assert "-    return len(store.items) > store.limit" in proposals["pkg/fill.py"].diff
+    assert "+    return len(store.items) >= store.limit" in proposals["pkg/fill.py"].diff
+    assert proposals["pkg/fill.py"].score >= payload.threshold
+
+
+@pytest.mark.slow
+def test_a_fix_measured_before_the_other_targets_repair_is_measured_again_with_it(
+        make_repo, tmp_path):
+    # sizes.py is imported by __init__.py, so its candidates are measured first, with
+    # __init__.py's fault still there. Its repair then fixes no test it is measured
+    # on, and its lint fix alone scores higher; with __init__.py's repair alongside,
+    # only the repair (with the lint fix) passes every test.
+    files = {
+        **STORE,
+        "pkg/__init__.py": STORE["pkg/__init__.py"].replace(
+            '"""A store of sized items."""\n', '"""A store of sized items."""\n\n'
+            "from pkg.sizes import unit\n").replace("size=1", "size=unit()"),
+        "pkg/sizes.py": (
+            '"""Sizes."""\nimport os\n\n\n'
+            'def unit():\n    """Return 1."""\n    return 1\n\n\n'
+            "def fits(store, size):\n"
+            '    """Return whether an item of size fits in store."""\n'
+            "    return size < store.limit\n"
+        ),
+        "tests/test_sizes.py": (
+            "from pkg import Store\nfrom pkg.sizes import fits\n\n\n"
+            "def test_an_item_that_fits_can_be_added():\n"
+            "    store = Store(1)\n"
+            "    assert fits(store, 1)\n"
+            '    assert store.add("a") == "a"\n'
+        ),
+    }
+    repo = make_repo(files)
+    targets = ["pkg/__init__.py", "pkg/sizes.py"]
+    context = RunContext(engine="offline", jobs=2, repair_seconds=20)
+    checkpoints = tmp_path / "checkpoints.sqlite"
+    with paused(repo, checkpoints, targets, "measured-first", context) as (_, _, payload):
+        proposals = {p.target: p for p in payload.proposals}
+    assert set(proposals) == set(targets), [w.reason for w in payload.without]
+    assert "+    return size <= store.limit" in proposals["pkg/sizes.py"].diff
+    assert all(p.score >= payload.threshold for p in proposals.values())
