@@ -23,6 +23,7 @@ from pathlib import Path
 from healloop.repair.localise import line_scores
 from healloop.repair.runner import CandidateRunner, WorkerError
 from healloop.sandbox import Limits, Workspace
+from healloop.sandbox.process import Interrupted, stopping
 from healloop.state import FileChange, TestRun
 
 _log = logging.getLogger(__name__)
@@ -75,7 +76,10 @@ class RepairOrder:
         if not ahead:
             return None
         with self._changed:
-            self._changed.wait_for(lambda: all(t in self._done for t in ahead))
+            while not self._changed.wait_for(lambda: all(t in self._done for t in ahead),
+                                             timeout=0.5):
+                if stopping():
+                    raise Interrupted("healloop is stopping: the repairs ahead are not awaited")
         failing = self.failing[target]
         helpers = [t for t in ahead if self._done[t].fixed & failing]
         if not helpers or not failing <= frozenset().union(*(self._done[t].fixed for t in helpers)):
@@ -111,6 +115,21 @@ class RepairOrder:
             self._changed.notify_all()
 
 
+PASSING = 200
+"""Passing tests traced beside the failing ones, at most: enough to tell a faulty line
+from one every test runs, and a bound on the cost where a module is reached by tens of
+thousands of tests (packaging)."""
+
+
+def traced_tests(run: TestRun) -> list[str]:
+    """Return the failing tests of run and passing ones, those of their files first."""
+    failing = run.failing
+    files = {t.split("::", 1)[0] for t in failing}
+    passing = sorted((r.nodeid for r in run.results if r.outcome == "passed"),
+                     key=lambda t: (t.split("::", 1)[0] not in files, t))
+    return [*sorted(failing), *passing[:PASSING]]
+
+
 def suspicion(
     repo: Path,
     sources: Mapping[str, str],
@@ -126,7 +145,7 @@ def suspicion(
     suspicion is the Ochiai score of its most suspicious line. Empty when the
     tests cannot be run this way, which leaves every repair to run at once.
     """
-    tests = [r.nodeid for r in run.results if r.outcome != "skipped"]
+    tests = traced_tests(run)
     paths = sorted(sources)
     if not tests or len(paths) < 2:
         return {}

@@ -243,3 +243,34 @@ def test_a_fix_measured_before_the_other_targets_repair_is_measured_again_with_i
     assert set(proposals) == set(targets), [w.reason for w in payload.without]
     assert "+    return size <= store.limit" in proposals["pkg/sizes.py"].diff
     assert all(p.score >= payload.threshold for p in proposals.values())
+
+
+def test_localisation_traces_the_failing_tests_and_a_bounded_few_passing_ones():
+    from healloop.repair.order import PASSING, traced_tests
+    from healloop.state import TestResult, TestRun
+
+    results = [TestResult(nodeid=f"tests/test_a.py::test_fail_{n}", outcome="failed")
+               for n in range(3)]
+    results += [TestResult(nodeid=f"tests/test_a.py::test_pass_{n}", outcome="passed")
+                for n in range(5)]
+    results += [TestResult(nodeid=f"tests/test_b.py::test_{n:03}", outcome="passed")
+                for n in range(300)]
+    traced = traced_tests(TestRun(results=results))
+    assert traced[:3] == [f"tests/test_a.py::test_fail_{n}" for n in range(3)]
+    assert traced[3:8] == [f"tests/test_a.py::test_pass_{n}" for n in range(5)]
+    assert len(traced) == 3 + PASSING
+
+
+def test_a_repair_waiting_for_the_repairs_ahead_ends_when_healloop_stops(monkeypatch):
+    import threading
+
+    from healloop.repair.order import RepairOrder
+    from healloop.sandbox import process
+
+    stopping = threading.Event()
+    monkeypatch.setattr(process, "_STOPPING", stopping)
+    order = RepairOrder(failing={"a.py": frozenset({"t"}), "b.py": frozenset({"t"})},
+                        suspicion={"a.py": 0.9, "b.py": 0.1})
+    threading.Timer(0.2, stopping.set).start()  # a signal while b.py waits for a.py
+    with pytest.raises(process.Interrupted):
+        order.needless("b.py")
