@@ -34,6 +34,10 @@ Verdict = Literal["accepted", "rejected", "revised"]
 _PAGE = 200
 
 
+_FIXES_TESTS = {"repair", "llm"}
+"""Engines that change code to make failing tests pass."""
+
+
 class DecisionRecord(Report):
     """One human decision on one candidate."""
 
@@ -81,7 +85,10 @@ class DecisionRecord(Report):
         addresses = list(candidate.addresses)
         before = review.tests.failing if review and review.tests else set()
         after = evaluation.tests.failing if evaluation.tests else before
-        if len(after) < len(before):
+        # Measured with other targets' candidates, fewer failures may be their doing:
+        # a lint fix measured beside the repair of the module every test imports.
+        own = not evaluation.alongside or candidate.engine.split("+")[0] in _FIXES_TESTS
+        if len(after) < len(before) and own:
             addresses.append("failing-test")
         return cls(
             thread_id=thread_id, candidate_id=candidate.id, target=candidate.target,

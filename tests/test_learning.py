@@ -3,6 +3,7 @@
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from langgraph.types import Command
 
 from healloop.checkpoint import open_checkpointer, open_store
@@ -416,3 +417,27 @@ def test_findings_the_human_keeps_rejecting_are_left_alone_while_others_are_fixe
     assert "STOCK: Dict[str, int]" in proposal.diff and "+STOCK: dict" not in proposal.diff
     assert ("left UP006 findings in shop/pricing.py alone: you rejected 2 times in this "
             "repository (on shop/pricing.py), accepted 0") in request.notes
+
+
+@pytest.mark.parametrize(("engine", "alongside", "credited"), [
+    ("ruff", [], True),  # alone, the fewer failures are its own
+    ("ruff", ["c1"], False),  # beside another target's repair, they may be that one's
+    ("repair+ruff", ["c1"], True),
+])
+def test_fewer_failing_tests_are_credited_to_a_candidate_only_when_they_are_its_own(
+    engine, alongside, credited,
+):
+    from healloop.learning import DecisionRecord
+    from healloop.state import Candidate, Evaluation, ReviewReport, TestResult, TestRun
+
+    def run(*outcomes: str) -> TestRun:
+        return TestRun(results=[TestResult(nodeid=f"t.py::test_{n}", outcome=o)
+                                for n, o in enumerate(outcomes)])
+
+    candidate = Candidate(id="c2", target="keys.py", engine=engine, iteration=1,
+                          changes=[FileChange(path="keys.py", content="")])
+    evaluation = Evaluation(candidate_id="c2", target="keys.py", score=1.0,
+                            tests=run("passed", "passed"), alongside=alongside)
+    review = ReviewReport(target="keys.py", tests=run("failed", "passed"))
+    record = DecisionRecord.of("t1", "accepted", candidate, evaluation, review, None)
+    assert ("failing-test" in record.addresses) is credited
