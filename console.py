@@ -167,6 +167,9 @@ def show_request(request: ApprovalRequest) -> None:
         for t in p.terms:
             typer.echo(f"  {t.name:<11} {t.value:.2f} x {t.weight:.2f}  {t.detail}")
         typer.echo(f"  blast radius: {p.blast_radius}")
+        if p.measured_with:
+            typer.echo(f"  measured with the proposals of {', '.join(p.measured_with)}: tests "
+                       "that failed before pass there; approved alone, they may not")
     for w in request.without:
         typer.echo(without_text(w, request.threshold))
 

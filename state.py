@@ -329,6 +329,10 @@ class TargetProposal(Report):
     needs: list[str] = Field(
         default=[], description="Targets whose changes this one builds on: approve together."
     )
+    measured_with: list[str] = Field(
+        default=[], description="Targets whose proposals were in the tree this one was "
+        "measured in, when tests that failed before passed there: approved alone, its "
+        "tests may not pass as shown.")
 
 
 class TargetWithoutProposal(Report):

@@ -138,7 +138,8 @@ def approval_request(state: HealState) -> ApprovalRequest:
     candidates = candidates_of(state)
     evaluations = evaluations_of(state)
     proposals = []
-    for target, cid in sorted(proposable(state).items()):
+    proposed = proposable(state)
+    for target, cid in sorted(proposed.items()):
         candidate, evaluation = candidates[cid], evaluations[cid]
         proposals.append(
             TargetProposal(
@@ -151,6 +152,7 @@ def approval_request(state: HealState) -> ApprovalRequest:
                 ),
                 files=[c.path for c in candidate.changes],
                 needs=sorted({candidates[c].target for c in candidate.built_on}),
+                measured_with=_measured_with(state, evaluation, set(proposed.values())),
                 score=evaluation.score,
                 original_score=baseline_of(state, target).score,
                 terms=evaluation.terms,
@@ -164,6 +166,23 @@ def approval_request(state: HealState) -> ApprovalRequest:
                  if t not in {p.target for p in proposals}],
         notes=list(dict.fromkeys(state.get("notes", []))),
     )
+
+
+def _measured_with(state: HealState, evaluation: Evaluation, proposed: set[str]) -> list[str]:
+    """Return the targets whose proposals a proposal's passing tests may rest on.
+
+    Each candidate is measured with the other targets' best candidates in its tree;
+    when tests its target's review saw failing pass there, the others' fixes may be
+    what made them pass (the repair of the module every test imports).
+    """
+    review = reviews_of(state).get(evaluation.target)
+    before = review.tests.failing if review is not None and review.tests else set()
+    after = evaluation.tests.failing if evaluation.tests else before
+    if not before - after:
+        return []
+    candidates = candidates_of(state)
+    return sorted({candidates[cid].target for cid in evaluation.alongside
+                   if cid in proposed and cid in candidates})
 
 
 def without_proposal(

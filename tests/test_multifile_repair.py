@@ -156,6 +156,9 @@ def test_each_of_two_faults_failing_the_same_tests_is_repaired_with_the_other_al
     assert set(proposals) == set(TARGETS), payload.without
     assert "`>=` → `>`" in proposals["pkg/__init__.py"].summary
     assert "+    store = Store(limit)" in proposals["pkg/fill.py"].diff
+    # Each passes its tests only with the other's fix: approved alone, it would not.
+    assert proposals["pkg/fill.py"].measured_with == ["pkg/__init__.py"]
+    assert proposals["pkg/__init__.py"].measured_with == ["pkg/fill.py"]
 
 
 def test_a_repair_whose_failures_the_fixes_alongside_settle_searches_nothing(make_repo):
