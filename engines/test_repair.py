@@ -41,7 +41,9 @@ class TestRepairEngine:
 
         In a round that repairs several targets failing the same tests, the search
         waits for the repairs of the targets fault localisation points at first, and
-        does not run when they made its failing tests pass (``job.repairs``).
+        does not run when they made its failing tests pass (``job.repairs``). It runs
+        in a tree with their patches and the other targets' best candidates
+        (``job.alongside``), on the failures those leave.
         """
         run = job.review.tests
         if run is None or not run.failing:
