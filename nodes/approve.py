@@ -32,6 +32,7 @@ from healloop.state import (
     ApprovalDecision,
     ApprovalRequest,
     BlastRadius,
+    Candidate,
     Evaluation,
     HealState,
     ReviewReport,
@@ -137,6 +138,7 @@ def approval_request(state: HealState) -> ApprovalRequest:
     request = request_of(state)
     candidates = candidates_of(state)
     evaluations = evaluations_of(state)
+    reviews = reviews_of(state)
     proposals = []
     proposed = proposable(state)
     for target, cid in sorted(proposed.items()):
@@ -152,7 +154,8 @@ def approval_request(state: HealState) -> ApprovalRequest:
                 ),
                 files=[c.path for c in candidate.changes],
                 needs=sorted({candidates[c].target for c in candidate.built_on}),
-                measured_with=_measured_with(state, evaluation, set(proposed.values())),
+                measured_with=_measured_with(evaluation, reviews.get(target), candidates,
+                                             set(proposed.values())),
                 score=evaluation.score,
                 original_score=baseline_of(state, target).score,
                 terms=evaluation.terms,
@@ -162,38 +165,43 @@ def approval_request(state: HealState) -> ApprovalRequest:
         )
     return ApprovalRequest(
         threshold=request.threshold, iteration=state.get("iteration", 0), proposals=proposals,
-        without=[without_proposal(state, t, evaluations) for t in request.files
-                 if t not in {p.target for p in proposals}],
+        without=[without_proposal(state, t, candidates, evaluations, reviews.get(t))
+                 for t in request.files if t not in proposed],
         notes=list(dict.fromkeys(state.get("notes", []))),
     )
 
 
-def _measured_with(state: HealState, evaluation: Evaluation, proposed: set[str]) -> list[str]:
+def _measured_with(evaluation: Evaluation, review: ReviewReport | None,
+                   candidates: dict[str, Candidate], proposed: set[str]) -> list[str]:
     """Return the targets whose proposals a proposal's passing tests may rest on.
 
     Each candidate is measured with the other targets' best candidates in its tree;
     when tests its target's review saw failing pass there, the others' fixes may be
     what made them pass (the repair of the module every test imports).
     """
-    review = reviews_of(state).get(evaluation.target)
     before = review.tests.failing if review is not None and review.tests else set()
     after = evaluation.tests.failing if evaluation.tests else before
     if not before - after:
         return []
-    candidates = candidates_of(state)
     return sorted({candidates[cid].target for cid in evaluation.alongside
                    if cid in proposed and cid in candidates})
 
 
 def without_proposal(
-    state: HealState, target: str, evaluations: dict[str, Evaluation]
+    state: HealState,
+    target: str,
+    candidates: dict[str, Candidate],
+    evaluations: dict[str, Evaluation],
+    review: ReviewReport | None,
 ) -> TargetWithoutProposal:
     """Say where a target with nothing to propose stands, and why when it is known.
 
     Args:
         state: The run's state.
         target: A target of the run without a proposal.
+        candidates: Every candidate, by id.
         evaluations: Every candidate's last evaluation, by candidate id.
+        review: The target's review report.
 
     """
     measured = [e for e in evaluations.values() if e.target == target]
@@ -202,21 +210,21 @@ def without_proposal(
         target=target, original_score=baseline_of(state, target).score,
         best_score=best.score if best else None, measured=len(measured),
         reason="; ".join(filter(None, [
-            _withdrawn(state, target),
+            _withdrawn(state, target, candidates, evaluations),
             # A best below the threshold beat the original: its flaws say why it is no better.
             best.feedback.partition("\n")[0] if best else _why_no_candidate(
-                state, target, measured),
+                state, target, measured, review),
         ])),
     )
 
 
-def _withdrawn(state: HealState, target: str) -> str:
+def _withdrawn(state: HealState, target: str, candidates: dict[str, Candidate],
+               evaluations: dict[str, Evaluation]) -> str:
     """Say which of the target's candidates the human rejected, and what came after.
 
     A rejected candidate is never offered again, even when nothing took its place
     (feedback the offline engines cannot act on, say): the user has to be told.
     """
-    candidates, evaluations = candidates_of(state), evaluations_of(state)
     rejected = [candidates[cid] for cid in state.get("rejected", [])
                 if cid in candidates and candidates[cid].target == target]
     if not rejected:
@@ -231,7 +239,8 @@ def _withdrawn(state: HealState, target: str) -> str:
     return f"{said}; a rejection without feedback asks for no new candidate"
 
 
-def _why_no_candidate(state: HealState, target: str, measured: list[Evaluation]) -> str:
+def _why_no_candidate(state: HealState, target: str, measured: list[Evaluation],
+                      review: ReviewReport | None) -> str:
     """Say why no candidate of the target beat the original: gates, scores, engines."""
     said = []
     rejected = [e.candidate_id for e in measured if e.candidate_id in state.get("rejected", [])]
@@ -246,8 +255,6 @@ def _why_no_candidate(state: HealState, target: str, measured: list[Evaluation])
     # The engines name the target in what they say of it (e.g. a repair that found nothing).
     named = re.compile(rf"(?<![\w./-]){re.escape(target)}(?![\w/])")
     said += [n for n in dict.fromkeys(state.get("notes", [])) if named.search(n)][-2:]
-    found = state.get("review", {}).get(target)
-    review = ReviewReport.model_validate(found) if found else None
     if not said and review and not review.findings and not (review.tests and review.tests.failing):
         said.append("review found no finding and no failing test")
     return "; ".join(said)
