@@ -229,6 +229,16 @@ def _members(cls: ast.ClassDef) -> dict[str, ast.AST]:
     return out
 
 
+def class_members(source: str) -> dict[str, set[str]]:
+    """Return each top-level class of a module with its public members."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    return {node.name: {n for n in _members(node) if not n.startswith("_")}
+            for node in tree.body if isinstance(node, ast.ClassDef)}
+
+
 def _accessor_of(decorator: ast.expr, name: str) -> bool:
     return (isinstance(decorator, ast.Attribute) and decorator.attr in ("setter", "deleter")
             and isinstance(decorator.value, ast.Name) and decorator.value.id == name)

@@ -19,11 +19,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from healloop.analysis import history as git_history
+from healloop.analysis.api import class_members
 from healloop.analysis.arc_adapter import read_state as arc_state
 from healloop.analysis.imports import (
     ImportGraph,
     build_graph,
-    class_members,
     save_graph,
     source_stamps,
 )

@@ -631,7 +631,7 @@ class ImportGraph:
 
         Args:
             rel: A direct dependent.
-            members: Class -> member names, of the target (``class_members``).
+            members: Class -> member names, of the target (``api.class_members``).
             uses: What rel is already known to use of the target.
 
         """
@@ -679,27 +679,6 @@ _GENERIC = {name for kind in (object, dict, list, str, bytes, set, tuple, int, f
 def _distinctive(name: str) -> bool:
     """Return whether a member name is unlikely to belong to another object too."""
     return "_" in name.strip("_") and len(name) >= 8
-
-
-def class_members(source: str) -> dict[str, set[str]]:
-    """Return each top-level class of a module with its public members."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return {}
-    out = {}
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        names = set()
-        for item in node.body:
-            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(item.name)
-            elif isinstance(item, (ast.Assign, ast.AnnAssign)):
-                targets = item.targets if isinstance(item, ast.Assign) else [item.target]
-                names.update(t.id for t in targets if isinstance(t, ast.Name))
-        out[node.name] = {n for n in names if not n.startswith("_")}
-    return out
 
 
 def _prefixes(module: str) -> set[str]:
