@@ -47,7 +47,14 @@ from healloop.nodes._common import (
 )
 from healloop.repair.heal import candidate_timeout
 from healloop.repair.order import RepairOrder, suspicion
-from healloop.state import Candidate, FileChange, HealState, ReviewReport, TestRun
+from healloop.state import (
+    Candidate,
+    Evaluation,
+    FileChange,
+    HealState,
+    ReviewReport,
+    TestRun,
+)
 
 if TYPE_CHECKING:
     from healloop.llm.budget import Meter
@@ -124,7 +131,7 @@ def _for_target(
     source, built_on = _source(state, target)
     job = _job(state, target, source, ctx, iteration, profile, drafts.notes)
     job.repairs = repairs
-    job.alongside = _alongside(state, target)
+    job.alongside = _alongside(state, target, known)
     seen = {c.content_of(target) for c in known.values() if c.target == target}
     seen.add(state["originals"][target])
     findings = reviews_of(state)[target].findings  # all of them, also those left alone
@@ -217,7 +224,8 @@ def _job(
 ) -> GenerationJob:
     """Build the generation job: evaluator, human and learned feedback included."""
     report = reviews_of(state)[target]
-    revealed = _revealed(state, target, report)
+    evaluations = evaluations_of(state)
+    revealed = _revealed(state, target, report, evaluations)
     if revealed is not None:
         report = report.model_copy(update={"tests": revealed})
     avoid = profile.skipped_findings()
@@ -235,7 +243,7 @@ def _job(
         notes.append(f"the offline engines act on feedback only to rename (\"rename X to Y\"): "
                      f"your feedback on {target} needs a model (--engine llm with a key or "
                      "--base-url)")
-    history = [e for e in evaluations_of(state).values() if e.target == target]
+    history = [e for e in evaluations.values() if e.target == target]
     return GenerationJob(
         repo=repo_of(state), target=target, source=source,
         original=state["originals"][target], review=report,
@@ -251,21 +259,22 @@ def _job(
     )
 
 
-def _alongside(state: HealState, target: str) -> list[FileChange]:
+def _alongside(state: HealState, target: str, known: dict[str, Candidate]
+               ) -> list[FileChange]:
     """Return the other targets' best candidates' changes to files other than target.
 
     Evaluate measures the target's candidates in a tree with those changes: a
     repair works on the failures they leave (the others' own faults fail the same
     tests), not on all the failures review saw.
     """
-    known = candidates_of(state)
     others = [known[cid] for other, cid in sorted(state.get("best", {}).items())
               if other != target]
     tree = compose(others, functools.partial(original_of, state))
     return [] if tree.conflict else [c for c in tree.changes if c.path != target]
 
 
-def _revealed(state: HealState, target: str, report: ReviewReport) -> TestRun | None:
+def _revealed(state: HealState, target: str, report: ReviewReport,
+              evaluations: dict[str, Evaluation]) -> TestRun | None:
     """Return the tests of the target's best candidate when they fail where review saw none.
 
     A fix that lets the tests import the target again (a syntax error, a broken
@@ -275,7 +284,7 @@ def _revealed(state: HealState, target: str, report: ReviewReport) -> TestRun | 
     if report.tests is not None and report.tests.failing:
         return None
     best = state.get("best", {}).get(target)
-    evaluation = evaluations_of(state).get(best) if best else None
+    evaluation = evaluations.get(best) if best else None
     run = evaluation.tests if evaluation is not None else None
     return run if run is not None and run.failing else None
 
