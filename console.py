@@ -47,18 +47,27 @@ def one_line(message: str) -> str:
     return " ".join(message.split())
 
 
-def approver(yes: bool) -> Any:
-    """Return the approver: automatic with yes, a prompt on a terminal, else none."""
-    from healloop.state import ApprovalDecision
+class Prompt:
+    """Decides at the approval pause: itself with --yes, by asking on a terminal, else not.
 
-    def approver(request: ApprovalRequest) -> ApprovalDecision | None:
-        if yes:
+    ``asked`` says the pending request was shown at the prompt, so that leaving the run
+    paused (q) does not print every proposal a second time.
+    """
+
+    def __init__(self, yes: bool) -> None:
+        self.yes = yes
+        self.asked = False
+
+    def __call__(self, request: ApprovalRequest) -> ApprovalDecision | None:
+        """Return the decision on request, or None to leave the run paused."""
+        from healloop.state import ApprovalDecision
+
+        if self.yes:
             return ApprovalDecision(action="approve")
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             return None
+        self.asked = True
         return ask(request)
-
-    return approver
 
 
 _CHOICES: dict[str, tuple[ApprovalAction, bool, bool]] = {
@@ -241,9 +250,12 @@ def noting(note: str | None) -> Any:
     return noted
 
 
-def finish(outcome: Outcome, repo: Path, as_json: bool) -> None:
-    """Print the outcome (and how to resume a paused run), then exit with its code."""
-    if outcome.status == "awaiting_approval" and outcome.request and not as_json:
+def finish(outcome: Outcome, repo: Path, as_json: bool, *, asked: bool = False) -> None:
+    """Print the outcome (and how to resume a paused run), then exit with its code.
+
+    asked: the prompt showed the pending request already.
+    """
+    if outcome.status == "awaiting_approval" and outcome.request and not (as_json or asked):
         show_request(outcome.request)
     if not as_json and outcome.status == "accepted" and not outcome.written:
         typer.echo(outcome.diff)

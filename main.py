@@ -229,12 +229,13 @@ def run(
     inputs.check_model(ctx)
     from healloop import session
 
+    prompt = console.Prompt(yes)
     outcome = session.start(
         request, ctx, thread_id=thread_id, checkpointer=checkpointer,
-        approver=console.approver(yes), progress=console.noting(inputs.history_note(root)),
+        approver=prompt, progress=console.noting(inputs.history_note(root)),
     )
     _report(report, root, checkpointer, outcome)
-    console.finish(outcome, root, as_json)
+    console.finish(outcome, root, as_json, asked=prompt.asked)
 
 
 @app.command()
@@ -283,12 +284,13 @@ def resume(
         )
     from healloop import session
 
+    prompt = console.Prompt(False)
     outcome = session.resume(
-        thread_id, root, decision, checkpointer=checkpointer, approver=console.approver(False),
+        thread_id, root, decision, checkpointer=checkpointer, approver=prompt,
         progress=console.progress, api_key=api_key or os.environ.get("OPENAI_API_KEY"),
     )
     _report(report, root, checkpointer, outcome)
-    console.finish(outcome, root, as_json)
+    console.finish(outcome, root, as_json, asked=prompt.asked)
 
 
 @app.command()

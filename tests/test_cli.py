@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from healloop.console import ask, progress, score_text
+from healloop.console import Prompt, ask, finish, progress, score_text
 from healloop.main import app
+from healloop.session import Outcome
 from healloop.state import ApprovalDecision, ApprovalRequest, TargetProposal
 
 runner = CliRunner()
@@ -248,6 +250,23 @@ def test_an_answer_the_prompt_does_not_know_is_said_and_asked_again():
 def test_the_default_or_the_end_of_input_leaves_the_run_paused(typed):
     decision, _ = answered(approval("a.py", "b.py"), *typed)
     assert decision is None
+
+
+def test_leaving_the_run_paused_at_the_prompt_shows_the_proposal_once(monkeypatch):
+    request = approval("a.py")
+    request.proposals[0].diff = "+    return a + b"
+    paused = Outcome(status="awaiting_approval", thread_id="t1", threshold=0.7,
+                     files=["a.py"], request=request)
+    for answer_on_a_terminal, times in ((True, 1), (False, 1)):
+        prompt = Prompt(yes=False)
+        with runner.isolation(input="q\n") as streams:
+            for stream in (sys.stdin, sys.stdout):
+                monkeypatch.setattr(stream, "isatty", lambda tty=answer_on_a_terminal: tty)
+            assert prompt(request) is None
+            with pytest.raises(typer.Exit):
+                finish(paused, Path("repo"), as_json=False, asked=prompt.asked)
+            shown = streams[0].getvalue().decode()
+        assert shown.count("+    return a + b") == times, shown
 
 
 def test_some_targets_are_approved_or_rejected_by_number_or_path():
