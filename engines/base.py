@@ -42,6 +42,8 @@ class GenerationJob:
     alongside: list[FileChange] = field(default_factory=list)
     """The other targets' best candidates' changes to other files: the tree the
     target's candidates are measured in."""
+    targets: tuple[str, ...] = ()
+    """Every target of the run (this one included)."""
 
 
 @dataclass

@@ -82,8 +82,20 @@ class TestRepairEngine:
                 job.notes.append(
                     f"repair of {job.target}: {repair.tried} edit(s) tried in "
                     f"{repair.seconds:.0f}s, none made {len(repair.failing or failing)} "
-                    "failing test(s) pass without breaking another")
+                    "failing test(s) pass without breaking another"
+                    + _pointing(repair, job.targets))
         return [replace(p) for p in _CACHE[key]]
+
+
+def _pointing(repair: Repair, targets: tuple[str, ...]) -> str:
+    """Say which other files the failing tests point at, when they outrank the target."""
+    if not repair.elsewhere:
+        return ""
+    where = ", ".join(e.describe() for e in repair.elsewhere)
+    add = [e.path for e in repair.elsewhere if e.path not in targets]
+    return (f"; the failing tests point elsewhere, at {where}, more than at any line of the "
+            f"target ({repair.own_suspicion:.2f})"
+            + (f": to repair there, add {' '.join(f'--file {p}' for p in add)}" if add else ""))
 
 
 def _remember(cache: OrderedDict[_Key, _V], key: _Key, value: _V) -> None:

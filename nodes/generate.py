@@ -249,6 +249,7 @@ def _job(
         original=state["originals"][target], review=report,
         blast_radius=blast_of(state, target), iteration=iteration, context=ctx,
         history=history, leave_alone=left, notes=notes,
+        targets=tuple(request_of(state).files),
         feedback=[
             *(e.feedback for e in history[-3:] if e.feedback),
             *human,

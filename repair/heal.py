@@ -17,6 +17,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from healloop.analysis.pytest_config import suite_config
+from healloop.repair.localise import Elsewhere, line_scores, pointing_elsewhere
 from healloop.repair.runner import CandidateRunner, Check, WorkerError
 from healloop.repair.search import Budget, Outcome, Patch, search
 from healloop.sandbox import Limits, Workspace, run_tests
@@ -40,6 +42,11 @@ class Repair:
     seconds: float = 0.0
     settled: bool = False
     """No test failed in the repair's tree: the files alongside fixed them all."""
+    elsewhere: list[Elsewhere] = field(default_factory=list)
+    """When nothing was found: lines of other source files that the failing tests
+    point at more than at any line of the target (the fault may lie there)."""
+    own_suspicion: float = 0.0
+    """The highest suspicion of a target line in the run that found elsewhere."""
 
 
 def heal(
@@ -92,12 +99,43 @@ def heal(
         with _Checker(runner, workspace, target, source, nodeids, limits, timeout) as check:
             outcome = search(source, check, failing, passing, baseline.lines, budget,
                              on_plausible=validator.start)
+            elsewhere, own = (([], 0.0) if outcome.plausible else
+                              _elsewhere(repo, check.runner, source, failing, passing, timeout))
         _log.debug("search: %d tried, %d plausible, %d partial in %.2fs", outcome.tried,
                    len(outcome.plausible), len(outcome.partial), outcome.seconds)
         patches, partial = _validated(validator, outcome, failing, passing,
                                       contested=runner.mode == "hot")
     return Repair(patches=patches, partial=partial, failing=failing, tried=outcome.tried,
-                  plausible=len(outcome.plausible), seconds=time.monotonic() - started)
+                  plausible=len(outcome.plausible), seconds=time.monotonic() - started,
+                  elsewhere=[] if patches and not partial else elsewhere, own_suspicion=own)
+
+
+_PASSING = 200
+"""Passing tests traced with the failing ones to look outside the target: Ochiai needs
+some, and the whole suite of a large project costs minutes."""
+
+
+def _elsewhere(
+    repo: Path, runner: CandidateRunner, source: str, failing: list[str], passing: list[str],
+    timeout: float,
+) -> tuple[list[Elsewhere], float]:
+    """Return where else the failing tests point, and the target's highest suspicion.
+
+    One more traced run of the failing tests and some passing ones (those of the
+    failing tests' files first), recording every file of the copy.
+    """
+    files = {t.split("::", 1)[0] for t in failing}
+    some = sorted(passing, key=lambda t: t.split("::", 1)[0] not in files)[:_PASSING]
+    try:
+        check = runner.run(source, [*failing, *some], timeout=timeout, trace=True,
+                           elsewhere=True)
+    except WorkerError:
+        return [], 0.0
+    # The target's lines are scored on the same run: Ochiai rises as passing tests leave.
+    failed = {t for t, o in check.outcomes.items() if o in ("failed", "error", "timeout")}
+    passed = {t for t, o in check.outcomes.items() if o == "passed"}
+    best = max(line_scores(check.lines, failed, passed).values(), default=0.0)
+    return pointing_elsewhere(check.elsewhere, best, suite_config(repo).is_test), best
 
 
 def candidate_timeout(run: TestRun, test_timeout: float) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from healloop.repair.program import Program
@@ -63,3 +63,47 @@ def rank(program: Program, scores: Mapping[int, float], *, floor: float = 0.05) 
         score = max((scores.get(line, 0.0) for line in program.header_lines(stmt)), default=0.0)
         suspects.append(Suspect(stmt, score if score > 0 else floor))
     return sorted(suspects, key=lambda s: -s.score)  # stable: ties stay in source order
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A line of another file that the failing tests point at more than at the target."""
+
+    path: str
+    line: int
+    score: float
+
+    def describe(self) -> str:
+        """Say where, and how suspicious, in a few words."""
+        return f"{self.path} line {self.line} ({self.score:.2f})"
+
+
+_TEST_FOLDERS = {"test", "tests", "testing"}
+
+
+def pointing_elsewhere(
+    found: Mapping[str, tuple[int, float]],
+    target_best: float,
+    is_test: Callable[[str], bool],
+    *,
+    most: int = 3,
+) -> list[Elsewhere]:
+    """Return the source files whose best line outranks every line of the target.
+
+    found maps a file to its most suspicious line and that line's score. Files far
+    behind the most suspicious one (under half its score) are not worth naming. Test code
+    (test modules, conftest.py, test folders) is left out: the failing tests' own lines
+    always look suspicious. So are files outside the project (a virtual environment
+    inside the repository, hidden folders).
+    """
+    def source(path: str) -> bool:
+        parts = path.split("/")
+        return (path.endswith(".py") and not path.startswith("..") and not is_test(path)
+                and parts[-1] != "conftest.py" and "site-packages" not in parts
+                and not any(p.startswith(".") or p in _TEST_FOLDERS for p in parts[:-1]))
+
+    above = [Elsewhere(path, line, score) for path, (line, score) in found.items()
+             if score > target_best and source(path)]
+    top = max((e.score for e in above), default=0.0)
+    return sorted((e for e in above if e.score >= top / 2),
+                  key=lambda e: (-e.score, e.path))[:most]

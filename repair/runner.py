@@ -41,6 +41,9 @@ class Check:
     """Lines of the target each test executed, when tracing was asked for."""
     also: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     """Lines of each file of trace_also (by its path) each test executed."""
+    elsewhere: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """With elsewhere: every other file of the copy the failing tests ran (by its
+    path), with its most suspicious line and that line's Ochiai score."""
     seconds: float = 0.0
     crashed: bool = False
 
@@ -95,24 +98,28 @@ class CandidateRunner:
         timeout: float,
         trace: bool = False,
         trace_also: tuple[str, ...] = (),
+        elsewhere: bool = False,
         stop_on_fail: bool = False,
         stop_on_timeout: bool = False,
     ) -> Check:
         """Run tests against source (None: the file as it is), each within timeout seconds.
 
         With trace, record the lines of the target each test runs, and those of the
-        files trace_also names (paths relative to the copy's root).
+        files trace_also names (paths relative to the copy's root); with elsewhere
+        too, the most suspicious line of every other file of the copy.
         """
         if not tests:
             return Check(outcomes={})
         request = {"source": source, "tests": tests, "timeout": timeout, "trace": trace,
-                   "trace_also": list(trace_also),
+                   "trace_also": list(trace_also), "elsewhere": elsewhere,
                    "stop_on_fail": stop_on_fail, "stop_on_timeout": stop_on_timeout}
         # The worker kills a child that overruns; this bound only catches a stuck worker.
         answer = self._ask(request, timeout=len(tests) * (timeout + 3.0) + 30.0)
         return Check(
             outcomes=answer["outcomes"], lines=answer.get("lines") or {},
             also=answer.get("also") or {},
+            elsewhere={path: (int(line), float(score))
+                       for path, (line, score) in (answer.get("elsewhere") or {}).items()},
             seconds=answer.get("seconds", 0.0), crashed=answer.get("crashed", False),
         )
 

@@ -40,10 +40,14 @@ def _alarm(signum, frame):
 
 
 class LineTracer:
-    """Per-test line coverage of some files: coverage.py contexts, or sys.settrace."""
+    """Per-test line coverage of some files: coverage.py contexts, or sys.settrace.
 
-    def __init__(self, paths):
+    With under (a folder), every file below it is recorded too.
+    """
+
+    def __init__(self, paths, under=None):
         self.paths = set(paths)
+        self.under = os.path.join(under, "") if under else None
         self.lines = {}
         self._cov = None
         self._nodeid = None
@@ -51,8 +55,11 @@ class LineTracer:
             import coverage
         except ImportError:
             return
-        self._cov = coverage.Coverage(data_file=None, include=sorted(self.paths),
-                                      config_file=False)
+        include = sorted(self.paths) + ([self.under + "*"] if self.under else [])
+        self._cov = coverage.Coverage(data_file=None, include=include, config_file=False)
+
+    def _wanted(self, path):
+        return path in self.paths or (self.under is not None and path.startswith(self.under))
 
     def start(self):
         """Start recording."""
@@ -80,7 +87,7 @@ class LineTracer:
             found = {}
             for measured in data.measured_files():
                 path = os.path.realpath(measured)
-                if path not in self.paths:
+                if not self._wanted(path):
                     continue
                 tests = found.setdefault(path, {})
                 for line, contexts in data.contexts_by_lineno(measured).items():
@@ -90,13 +97,14 @@ class LineTracer:
         return {path: {k: sorted(v) for k, v in tests.items()} for path, tests in found.items()}
 
     def _global(self, frame, event, arg):
-        if frame.f_code.co_filename in self.paths:
+        if self._wanted(frame.f_code.co_filename):
             return self._local
         return None
 
     def _local(self, frame, event, arg):
         if event == "line" and self._nodeid is not None:
-            self.lines[frame.f_code.co_filename][self._nodeid].add(frame.f_lineno)
+            tests = self.lines.setdefault(frame.f_code.co_filename, {})
+            tests.setdefault(self._nodeid, set()).add(frame.f_lineno)
         return self._local
 
 
@@ -109,6 +117,8 @@ class Reporter:
         self.tracer = None
         self.traced = None
         self.traced_also = {}
+        self.root = None
+        self.elsewhere = False
         self.stop_on_fail = False
         self.stop_on_timeout = False
         self.expected = 0
@@ -169,9 +179,38 @@ def _finish(reporter):
         found = reporter.tracer.stop()
         _send(reporter.fd, {"lines": found.get(reporter.traced, {}),
                             "also": {rel: found.get(path, {})
-                                     for rel, path in reporter.traced_also.items()}})
+                                     for rel, path in reporter.traced_also.items()},
+                            "elsewhere": _elsewhere(reporter, found)
+                            if reporter.elsewhere else {}})
     _send(reporter.fd, {"end": True})
     os._exit(0)
+
+
+def _elsewhere(reporter, found):
+    """Return the most suspicious line of every other file the tests ran, and its score.
+
+    The score is Ochiai's (failing tests that ran the line, against the square root of
+    all failing tests times all tests that ran it), as the engine ranks the target's
+    lines; a file no failing test ran is left out. Only the best line of each file is
+    sent: the whole coverage of a project is too much to stream back.
+    """
+    failing = {t for t, o in reporter.worst.items() if o in ("failed", "error", "timeout")}
+    traced = {reporter.traced, *reporter.traced_also.values()}
+    best = {}
+    for path, tests in found.items():
+        if path in traced or not failing:
+            continue
+        ran = {}
+        for nodeid, lines in tests.items():
+            if nodeid in reporter.worst:
+                for line in lines:
+                    ran.setdefault(line, []).append(nodeid in failing)
+        scored = [(sum(f) / (len(failing) * len(f)) ** 0.5, -line)
+                  for line, f in ran.items() if any(f)]
+        if scored:
+            score, line = max(scored)
+            best[os.path.relpath(path, reporter.root)] = [-line, round(score, 4)]
+    return best
 
 
 class Server:
@@ -247,7 +286,8 @@ class Server:
             outcomes.setdefault(nodeid, "not_run")
         traced = traced or {}
         return {"outcomes": outcomes, "lines": traced.get("target"),
-                "also": traced.get("also", {}), "crashed": crashed,
+                "also": traced.get("also", {}), "elsewhere": traced.get("elsewhere", {}),
+                "crashed": crashed,
                 "seconds": time.perf_counter() - started}
 
     def collect(self, pid, fd, tests, timeout, outcomes):
@@ -283,7 +323,8 @@ class Server:
                     current = None
                     deadline = time.monotonic() + grace
                 elif "lines" in message:
-                    lines = {"target": message["lines"], "also": message.get("also", {})}
+                    lines = {"target": message["lines"], "also": message.get("also", {}),
+                             "elsewhere": message.get("elsewhere", {})}
                 elif "end" in message:
                     ended = True
         os.close(fd)
@@ -309,7 +350,10 @@ class Server:
         reporter.traced_also = {rel: os.path.realpath(os.path.join(self.root, rel))
                                 for rel in request.get("trace_also", [])}
         traced = [self.target, *reporter.traced_also.values()]
-        reporter.tracer = LineTracer(traced) if request.get("trace") else None
+        reporter.root = os.path.realpath(self.root)
+        reporter.elsewhere = bool(request.get("trace") and request.get("elsewhere"))
+        reporter.tracer = (LineTracer(traced, reporter.root if reporter.elsewhere else None)
+                           if request.get("trace") else None)
         if reporter.tracer is not None:
             reporter.tracer.start()
         if self.mode == "hot":

@@ -125,6 +125,42 @@ def test_an_unrepairable_failure_yields_nothing(tmp_path: Path) -> None:
     assert note.startswith("repair of finder.py: ") and "none made 4 failing test(s) pass" in note
 
 
+@pytest.mark.slow
+def test_a_search_that_found_nothing_names_the_file_the_failing_tests_point_at(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "helpers.py").write_text(
+        "def normalise(name):\n    if not name:\n        return name\n    return name.upper()\n")
+    (repo / "greet.py").write_text(
+        "from helpers import normalise\n\n\ndef greet(name):\n"
+        "    return 'hello ' + normalise(name)\n")
+    (repo / "test_greet.py").write_text(
+        "from greet import greet\n\n\ndef test_greet():\n    assert greet('Bob') == 'hello bob'\n"
+        "\n\ndef test_nobody():\n    assert greet('') == 'hello '\n")
+    with Workspace(repo) as workspace:
+        run = run_tests(workspace, ["test_greet.py"])
+    assert run.failing == {"test_greet.py::test_greet"}
+    source = (repo / "greet.py").read_text()
+    job = GenerationJob(
+        repo=repo, target="greet.py", source=source, original=source,
+        review=ReviewReport(target="greet.py", tests=run), blast_radius=None, iteration=1,
+        context=RunContext(engine="offline", repair_seconds=5), targets=("greet.py",),
+    )
+    assert TestRepairEngine().propose(job) == []
+    (note,) = job.notes
+    assert note.endswith(
+        "; the failing tests point elsewhere, at helpers.py line 4 (1.00), more than at any "
+        "line of the target (0.71): to repair there, add --file helpers.py"), note
+    # A file that is a target already gets its own repair: nothing to add.
+    job.notes.clear()
+    job.targets = ("greet.py", "helpers.py")
+    job.source = source + "\n"  # not the search cached above
+    assert TestRepairEngine().propose(job) == []
+    assert job.notes[0].endswith("more than at any line of the target (0.71)"), job.notes
+
+
 @pytest.mark.parametrize(("engine", "has_repair"), [("offline", True), ("auto", True),
                                                     ("llm", False)])
 def test_offline_and_auto_runs_include_repair_after_ruff(engine: str, has_repair: bool) -> None:

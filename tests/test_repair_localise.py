@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from healloop.repair.localise import line_scores, ochiai, rank
+from healloop.repair.localise import Elsewhere, line_scores, ochiai, pointing_elsewhere, rank
 from healloop.repair.program import Program
 
 SOURCE = """\
@@ -69,3 +69,19 @@ def test_compound_statements_are_scored_by_their_header() -> None:
     ranked = rank(Program(source), {3: 1.0})
     assert ranked[0].stmt.lineno == 3
     assert ranked[1].score < 1.0  # the loop header itself was not blamed
+
+
+def test_other_source_files_are_named_when_they_outrank_the_target() -> None:
+    found = {
+        "pkg/keys.py": (54, 0.85),  # the fault
+        "pkg/cached.py": (1, 0.32),  # above the target, but far behind keys.py
+        "pkg/util.py": (9, 0.2),  # below the target
+        "tests/helpers.py": (3, 1.0),  # the failing tests' own code
+        "tests/test_keys.py": (7, 1.0),
+        "conftest.py": (2, 1.0),
+        ".venv/lib/python3.11/site-packages/dep.py": (5, 1.0),
+    }
+    assert pointing_elsewhere(found, 0.29, lambda p: p.rsplit("/", 1)[-1].startswith("test_")) \
+        == [Elsewhere("pkg/keys.py", 54, 0.85)]
+    assert pointing_elsewhere(found, 0.9, lambda p: False) == []
+    assert Elsewhere("pkg/keys.py", 54, 0.85).describe() == "pkg/keys.py line 54 (0.85)"
