@@ -34,7 +34,7 @@ from healloop.analysis.test_impact import map_path, select_tests
 from healloop.errors import InputError
 from healloop.state import BlastRadius, CoChange, Dependent, RelatedFile, SymbolUse
 
-RESULT_VERSION = 15
+RESULT_VERSION = 16
 """Bump when the analysis changes, so cached results are recomputed."""
 
 

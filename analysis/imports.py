@@ -226,6 +226,15 @@ class ImportGraph:
         """Return whether rel is named as a test module by the repository's pytest."""
         return self.suite.is_test(rel)
 
+    def has_doctests(self, rel: str) -> bool:
+        """Return whether pytest runs examples in rel's docstrings (``--doctest-modules``)."""
+        if not self.suite.doctest_modules or self.is_test(rel) or not rel.endswith(".py"):
+            return False
+        try:
+            return ">>>" in self.text(rel)
+        except OSError:
+            return False
+
     def text(self, rel: str) -> str:
         """Return the source of one file."""
         return (self.repo / rel).read_bytes().decode("utf-8-sig", errors="replace")

@@ -47,6 +47,9 @@ class SuiteConfig:
     """Patterns addopts ``--ignore-glob``s."""
     python_files: tuple[str, ...] = PYTHON_FILES
     """Patterns of the files that are test modules."""
+    doctest_modules: bool = False
+    """addopts says ``--doctest-modules``: the examples in every module's docstrings
+    that pytest collects are tests too."""
 
     def is_test(self, rel: str) -> bool:
         """Return whether the file rel is named as a test module (wherever it is)."""
@@ -155,6 +158,7 @@ def _config(repo: Path, source: str, options: dict[str, list[str]]) -> SuiteConf
         ignore=tuple(_clean(p) for p in ignore),
         ignore_glob=tuple(_clean(p) for p in ignore_glob),
         python_files=tuple(options.get("python_files", PYTHON_FILES)),
+        doctest_modules="--doctest-modules" in options.get("addopts", []),
     )
 
 

@@ -59,6 +59,8 @@ def static_tests(
     """Return (test files, test function ids) that reach target through imports.
 
     Test functions are listed for the test modules that use the target directly.
+    With ``--doctest-modules`` in the suite's options, the modules of the chain whose
+    docstrings hold examples are test files too: the target's own first.
 
     Args:
         graph: The repository's import graph.
@@ -68,7 +70,7 @@ def static_tests(
     """
     chain = {target, *dependents}
     chain |= _through_packages(graph, chain)
-    files = {rel for rel in chain if graph.is_test(rel)}
+    files = {rel for rel in chain if graph.is_test(rel) or graph.has_doctests(rel)}
     for rel in chain:
         if rel.rsplit("/", 1)[-1] == "conftest.py":
             folder = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""

@@ -229,6 +229,7 @@ class Server:
         self.session = None
         self.collect_errors = []
         self._modules = None
+        self._doctests = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
@@ -379,6 +380,19 @@ class Server:
                     del namespace[key]
             exec(code, namespace)
             _rebind(module, old, others)
+            # A doctest runs in a copy of its module's names, taken at collection.
+            for globs in self.doctest_globals(module.__name__):
+                globs.update(namespace)
+
+    def doctest_globals(self, name):
+        """Return the namespaces the collected doctests of the module name run in."""
+        if self._doctests is None:
+            self._doctests = {}
+            for item in self.items.values():
+                globs = getattr(getattr(item, "dtest", None), "globs", None)
+                if isinstance(globs, dict):
+                    self._doctests.setdefault(globs.get("__name__"), []).append(globs)
+        return self._doctests.get(name, [])
 
     def project_modules(self):
         """Return the modules loaded from the target, and the other project modules.

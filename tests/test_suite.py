@@ -393,3 +393,71 @@ def test_tests_the_suites_options_deselect_are_not_run_and_the_review_says_so(
     assert tests.failing == set() and tests.deselected == 1
     assert any("1 test(s) deselected by the suite's own options" in n
                for n in done.report.notes), done.report.notes
+
+
+# ---------------------------------------------------------------------------
+# A suite that runs the examples in docstrings (--doctest-modules)
+
+MATHX = '''"""Maths."""
+
+
+def clamp(value, low, high):
+    """Limit value to [low, high].
+
+    >>> clamp(5, 0, 3)
+    3
+    """
+    if value > high:
+        return value
+    return value
+'''
+DOCTESTED = {
+    "pkg/__init__.py": "",
+    "pkg/mathx.py": MATHX,
+    "pkg/uses.py": ('from pkg.mathx import clamp\n\n\ndef top(v):\n    """Cap at 3.\n\n'
+                    '    >>> top(9)\n    3\n    """\n    return clamp(v, 0, 3)\n'),
+    "pkg/plain.py": "from pkg.mathx import clamp  # noqa: F401\n",
+    "tests/test_mathx.py": ("from pkg.mathx import clamp\n\n\n"
+                            "def test_inside():\n    assert clamp(1, 0, 3) == 1\n"),
+    "pyproject.toml": ('[tool.pytest.ini_options]\naddopts = "--doctest-modules"\n'
+                       'pythonpath = ["."]\n'),
+}
+
+
+@pytest.mark.parametrize(("options", "selected"), [
+    ('addopts = "--doctest-modules"', ["pkg/mathx.py", "pkg/uses.py", "tests/test_mathx.py"]),
+    # testpaths leave the package out: pytest run alone never collects its docstrings.
+    ('addopts = "--doctest-modules"\ntestpaths = ["tests"]', ["tests/test_mathx.py"]),
+    # Without the option, docstrings are documentation.
+    ('addopts = "-q"', ["tests/test_mathx.py"]),
+], ids=["doctest-modules", "outside-testpaths", "no-option"])
+def test_with_doctest_modules_the_modules_with_examples_test_what_they_import(
+    tmp_path: Path, options: str, selected: list[str],
+) -> None:
+    pyproject = f'[tool.pytest.ini_options]\n{options}\npythonpath = ["."]\n'
+    repo = write_repo(tmp_path / "repo", {**DOCTESTED, "pyproject.toml": pyproject}, git=False)
+    assert reaching(repo, "pkg/mathx.py") == selected
+    assert analyse(repo, "pkg/mathx.py", history=False).tests == selected
+
+
+@pytest.mark.slow
+def test_a_failing_example_in_the_targets_docstring_is_found_and_repaired(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from healloop.main import app
+
+    repo = write_repo(tmp_path / "repo", DOCTESTED)
+    done = review_target(repo, "pkg/mathx.py", CTX)
+    assert done.report.tests is not None
+    assert done.report.tests.failing == {"pkg/mathx.py::pkg.mathx.clamp",
+                                         "pkg/uses.py::pkg.uses.top"}
+    result = CliRunner().invoke(app, ["run", "--repo", str(repo), "--file", "pkg/mathx.py",
+                                      "--engine", "offline", "--yes", "--apply", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "        return high\n" in (repo / "pkg/mathx.py").read_text(), result.output
+    (healed,) = json.loads(result.stdout.strip().splitlines()[-1])["targets"]
+    # The fast runner sees the fix in the target's own examples too, not only in those
+    # of a module calling it: they run in a copy of its names taken at collection.
+    assert healed["summary"] == "line 11: `value` → `high`"
