@@ -255,7 +255,10 @@ def _why_no_candidate(state: HealState, target: str, measured: list[Evaluation],
     # The engines name the target in what they say of it (e.g. a repair that found nothing).
     named = re.compile(rf"(?<![\w./-]){re.escape(target)}(?![\w/])")
     said += [n for n in dict.fromkeys(state.get("notes", [])) if named.search(n)][-2:]
-    if not said and review and not review.findings and not (review.tests and review.tests.failing):
+    if review and review.tests and any(not e.path for e in review.tests.uncollected):
+        said.append(review.tests.uncollected_text())  # nothing could be measured
+    elif not said and review and not review.findings and not (
+            review.tests and review.tests.failing):
         said.append("review found no finding and no failing test")
     return "; ".join(said)
 

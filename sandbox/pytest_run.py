@@ -32,6 +32,7 @@ _SEVERITY: dict[TestOutcome, int] = {
 }
 _POLL = 0.02
 _CONFTEST_FAILED = re.compile(r"ImportError while loading conftest '([^']+)'")
+_NO_PYTEST = re.compile(r"^(\S+): No module named pytest\s*$", re.MULTILINE)
 
 
 PYTHON_VAR = "HEALLOOP_PYTHON"
@@ -344,6 +345,12 @@ def _stopped(progress: _Progress, code: int | None, output: str) -> None:
         progress.stopped_by.add(folder)
     else:
         folder = ""  # a conftest outside the copy, or no test could run at all
+    if missing := _NO_PYTEST.search(output):
+        python = missing.group(1)
+        progress.uncollect("", f"pytest is not installed for {python}: install it there "
+                           f"({python} -m pip install pytest), or name a Python that has it "
+                           f"with {PYTHON_VAR}")
+        return
     progress.uncollect(folder, f"pytest {describe_exit(code)}: {output}")
 
 

@@ -372,6 +372,33 @@ def test_a_review_says_when_no_python_of_the_project_ran_its_tests(
 
 
 @pytest.mark.slow
+def test_a_project_python_without_pytest_is_said_in_one_line_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import subprocess
+
+    from healloop.nodes.approve import approval_request
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    monkeypatch.setenv("HEALLOOP_PYTHON", str(python))
+    repo = write_repo(tmp_path / "repo", SUITE)
+    done = review_target(repo, TARGET, CTX)
+    assert done.report.tests is not None
+    said = (f"no test could run: pytest is not installed for {python}: install it there "
+            f"({python} -m pip install pytest), or name a Python that has it with "
+            "HEALLOOP_PYTHON")
+    assert done.report.tests.uncollected_text() == said
+    # The run ends with nothing to propose, and says why on the target's line.
+    state = {"request": Request(repo=str(repo), files=[TARGET]).dump(),
+             "review": {TARGET: done.report.dump()}, "baseline": {TARGET: done.baseline.dump()},
+             "originals": {TARGET: CORE}, "iteration": 1}
+    (without,) = approval_request(state).without
+    assert without.reason == said
+
+
+@pytest.mark.slow
 def test_tests_the_suites_options_deselect_are_not_run_and_the_review_says_so(
     tmp_path: Path,
 ) -> None:
