@@ -23,10 +23,13 @@ import select
 import signal
 import sys
 import time
+import types
+from abc import ABCMeta
 
 import pytest
 
 _FAIL_RANK = {"passed": 0, "skipped": 0, "failed": 2, "error": 3, "timeout": 4}
+_PLAIN_METACLASSES = (type, ABCMeta)
 _PRESERVED = ("__name__", "__file__", "__package__", "__spec__", "__loader__",
               "__builtins__", "__path__", "__cached__")
 
@@ -379,6 +382,7 @@ class Server:
                 if key not in _PRESERVED:
                     del namespace[key]
             exec(code, namespace)
+            _keep_classes(module, old)
             _rebind(module, old, others)
             # A doctest runs in a copy of its module's names, taken at collection.
             for globs in self.doctest_globals(module.__name__):
@@ -433,6 +437,73 @@ def _terse_failures():
 def _file_of(module):
     path = getattr(module, "__file__", None)
     return os.path.realpath(path) if isinstance(path, str) else None
+
+
+_CLASS_KEEPS = ("__dict__", "__weakref__", "_abc_impl")
+"""What a class keeps of its own when the candidate's version of it is copied in: its
+instances' layout, and the registry of an abstract base class."""
+
+
+def _keep_classes(module, old):
+    """Keep the module's classes as the objects they were, with the candidate's contents.
+
+    Subclasses in other modules, instances made at import and ``isinstance`` checks
+    hold the class the module defined when it was imported: a new class object would
+    leave them with the old methods, and a fix to a base class would never be seen.
+    So each class the candidate defines again is copied into the old one, unless it
+    cannot be (another metaclass, other bases, other slots), where the new one stays.
+    """
+    new = module.__dict__
+    kept = {}
+    for name, before in old.items():
+        after = new.get(name)
+        if (isinstance(before, type) and isinstance(after, type) and before is not after
+                and before.__module__ == module.__name__ and _copyable(before, after, kept)):
+            _copy_class(before, after)
+            kept[id(after)] = before
+            new[name] = before
+
+
+def _copyable(before, after, kept):
+    if type(before) is not type(after) or type(before) not in _PLAIN_METACLASSES:
+        return False
+    if len(before.__bases__) != len(after.__bases__):
+        return False
+    # The project's Python may predate zip(strict=); the lengths are equal.
+    pairs = zip(after.__bases__, before.__bases__)  # noqa: B905
+    if any(kept.get(id(a), a) is not b for a, b in pairs):
+        return False
+    return before.__dict__.get("__slots__") == after.__dict__.get("__slots__")
+
+
+def _copy_class(before, after):
+    for key in [k for k in before.__dict__ if k not in after.__dict__]:
+        if key not in _CLASS_KEEPS and not _layout(before.__dict__[key]):
+            delattr(before, key)
+    for key, value in after.__dict__.items():
+        if key in _CLASS_KEEPS or _layout(value):
+            continue
+        setattr(before, key, value)
+        for function in _functions(value):
+            # super() with no arguments finds the class in the cell __class__.
+            code = function.__code__
+            if "__class__" in code.co_freevars:
+                cell = function.__closure__[code.co_freevars.index("__class__")]
+                if cell.cell_contents is after:
+                    cell.cell_contents = before
+
+
+def _layout(value):
+    return isinstance(value, (types.MemberDescriptorType, types.GetSetDescriptorType))
+
+
+def _functions(value):
+    if isinstance(value, (staticmethod, classmethod)):
+        value = value.__func__
+    if isinstance(value, property):
+        parts = (value.fget, value.fset, value.fdel)
+        return [f for f in parts if isinstance(f, types.FunctionType)]
+    return [value] if isinstance(value, types.FunctionType) else []
 
 
 def _rebind(module, old, others):

@@ -127,3 +127,118 @@ def test_a_candidate_that_kills_the_server_is_reported(workspace: Workspace) -> 
             doomed.run(killer, [INSIDE], timeout=2)
         with pytest.raises(WorkerError):
             doomed.run(FIXED, [INSIDE], timeout=2)  # stays dead, says so
+
+
+SHAPES = """\
+import abc
+import enum
+from dataclasses import dataclass
+
+
+class Shape(abc.ABC):
+    sides = 0
+
+    def __init__(self, side):
+        self.side = side
+
+    def perimeter(self):
+        return self.side * (self.sides - 1)
+
+    @property
+    def label(self):
+        return type(self).__name__.upper()
+
+    @staticmethod
+    def unit():
+        return "cm"
+
+
+class Polygon(Shape):
+    def __init__(self, side):
+        super().__init__(side)
+        self.closed = False
+
+
+@dataclass
+class Point:
+    x: int
+    y: int
+
+    def norm1(self):
+        return abs(self.x) - abs(self.y)
+
+
+class Colour(enum.Enum):
+    RED = 1
+
+    def hex(self):
+        return "#f00f"
+"""
+SHAPES_FIXED = (SHAPES.replace("(self.sides - 1)", "self.sides")
+                .replace(".upper()", ".lower()").replace('"cm"', '"mm"')
+                .replace("self.closed = False", "self.closed = True")
+                .replace("abs(self.x) - abs", "abs(self.x) + abs")
+                .replace('"#f00f"', '"#f00"'))
+SQUARE = """\
+from shapes import Colour, Point, Polygon
+
+
+class Square(Polygon):
+    sides = 4
+
+
+UNIT = Square(1)
+ORIGIN = Point(3, 4)
+"""
+SHAPE_TESTS = """\
+from shapes import Colour
+from square import ORIGIN, UNIT, Square
+
+
+def test_perimeter():
+    assert Square(2).perimeter() == 8
+
+
+def test_closed():
+    assert Square(2).closed
+
+
+def test_label():
+    assert UNIT.label == "square"
+
+
+def test_unit():
+    assert Square.unit() == "mm"
+
+
+def test_norm():
+    assert ORIGIN.norm1() == 7
+
+
+def test_colour():
+    assert Colour.RED.hex() == "#f00"
+"""
+
+
+def test_a_fix_to_a_class_reaches_subclasses_and_instances_made_at_import(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name, text in (("shapes.py", SHAPES), ("square.py", SQUARE),
+                       ("test_shapes.py", SHAPE_TESTS)):
+        (repo / name).write_text(text)
+    tests = [f"test_shapes.py::test_{n}"
+             for n in ("perimeter", "closed", "label", "unit", "norm", "colour")]
+    with Workspace(repo) as workspace:
+        for mode in ("hot", "fresh"):
+            with CandidateRunner(workspace, "shapes.py", tests, mode=mode) as runner:
+                assert runner.run(SHAPES, tests, timeout=5).outcomes == dict.fromkeys(
+                    tests, "failed"), mode
+                # Subclasses in other modules, instances made at import, super() in a
+                # method, properties, static methods and dataclasses see the fix; an
+                # enum cannot be copied into and is replaced, as any class was before.
+                fixed = runner.run(SHAPES_FIXED, tests, timeout=5).outcomes
+                assert fixed == dict.fromkeys(tests, "passed"), (mode, fixed)
+                assert runner.run(SHAPES, tests, timeout=5).outcomes == dict.fromkeys(
+                    tests, "failed"), mode
