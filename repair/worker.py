@@ -382,7 +382,7 @@ class Server:
                 if key not in _PRESERVED:
                     del namespace[key]
             exec(code, namespace)
-            _keep_classes(module, old)
+            _keep_objects(module, old)
             _rebind(module, old, others)
             # A doctest runs in a copy of its module's names, taken at collection.
             for globs in self.doctest_globals(module.__name__):
@@ -444,24 +444,50 @@ _CLASS_KEEPS = ("__dict__", "__weakref__", "_abc_impl")
 instances' layout, and the registry of an abstract base class."""
 
 
-def _keep_classes(module, old):
-    """Keep the module's classes as the objects they were, with the candidate's contents.
+def _keep_objects(module, old):
+    """Keep the module's classes and functions as they were, with the candidate's contents.
 
-    Subclasses in other modules, instances made at import and ``isinstance`` checks
-    hold the class the module defined when it was imported: a new class object would
-    leave them with the old methods, and a fix to a base class would never be seen.
-    So each class the candidate defines again is copied into the old one, unless it
-    cannot be (another metaclass, other bases, other slots), where the new one stays.
+    Subclasses in other modules, instances made at import, ``isinstance`` checks and
+    tables or registries filled at import hold the objects the module defined when it
+    was imported: new objects would leave them with the old code, and a fix to a base
+    class or to a registered function would never be seen. So each class the candidate
+    defines again is copied into the old one, unless it cannot be (another metaclass,
+    other bases, other slots), and each function gets the new code, unless its
+    closure differs; what cannot be kept is replaced, as before.
     """
     new = module.__dict__
     kept = {}
     for name, before in old.items():
         after = new.get(name)
-        if (isinstance(before, type) and isinstance(after, type) and before is not after
-                and before.__module__ == module.__name__ and _copyable(before, after, kept)):
+        if before is after or getattr(before, "__module__", None) != module.__name__:
+            continue
+        if (isinstance(before, type) and isinstance(after, type)
+                and _copyable(before, after, kept)):
             _copy_class(before, after)
             kept[id(after)] = before
             new[name] = before
+        elif _update_function(before, after):
+            new[name] = before
+
+
+def _update_function(before, after):
+    """Give the function before the code and defaults of after; False when it cannot."""
+    if not (isinstance(before, types.FunctionType) and isinstance(after, types.FunctionType)):
+        return False
+    if before.__code__.co_freevars != after.__code__.co_freevars:
+        return False
+    wrapped = getattr(before, "__wrapped__", None), getattr(after, "__wrapped__", None)
+    if (wrapped[0] is None) != (wrapped[1] is None):
+        return False
+    # A decorator's wrapper holds the function it wraps in its closure: update that too.
+    if wrapped[0] is not None and wrapped[0] is not wrapped[1]:
+        _update_function(*wrapped)
+    before.__code__ = after.__code__
+    before.__defaults__ = after.__defaults__
+    before.__kwdefaults__ = after.__kwdefaults__
+    before.__annotations__ = after.__annotations__
+    before.__doc__ = after.__doc__
+    return True
 
 
 def _copyable(before, after, kept):
@@ -483,6 +509,8 @@ def _copy_class(before, after):
     for key, value in after.__dict__.items():
         if key in _CLASS_KEEPS or _layout(value):
             continue
+        if _update_function(before.__dict__.get(key), value):
+            continue  # the method bound at import (a handler, a callback) runs the new code
         setattr(before, key, value)
         for function in _functions(value):
             # super() with no arguments finds the class in the cell __class__.

@@ -168,6 +168,15 @@ class Point:
         return abs(self.x) - abs(self.y)
 
 
+def double(x):
+    return x + x + 1
+
+
+class Counter:
+    def bump(self, n):
+        return n
+
+
 class Colour(enum.Enum):
     RED = 1
 
@@ -178,9 +187,13 @@ SHAPES_FIXED = (SHAPES.replace("(self.sides - 1)", "self.sides")
                 .replace(".upper()", ".lower()").replace('"cm"', '"mm"')
                 .replace("self.closed = False", "self.closed = True")
                 .replace("abs(self.x) - abs", "abs(self.x) + abs")
-                .replace('"#f00f"', '"#f00"'))
+                .replace('"#f00f"', '"#f00"').replace("x + x + 1", "x + x")
+                .replace("return n\n", "return n + 1\n"))
 SQUARE = """\
-from shapes import Colour, Point, Polygon
+from shapes import Colour, Counter, Point, Polygon, double
+
+OPERATIONS = {"double": double}
+BUMP = Counter().bump
 
 
 class Square(Polygon):
@@ -217,6 +230,12 @@ def test_norm():
 
 def test_colour():
     assert Colour.RED.hex() == "#f00"
+
+
+def test_registered():
+    from square import BUMP, OPERATIONS
+
+    assert OPERATIONS["double"](2) == 4 and BUMP(1) == 2
 """
 
 
@@ -229,15 +248,16 @@ def test_a_fix_to_a_class_reaches_subclasses_and_instances_made_at_import(
                        ("test_shapes.py", SHAPE_TESTS)):
         (repo / name).write_text(text)
     tests = [f"test_shapes.py::test_{n}"
-             for n in ("perimeter", "closed", "label", "unit", "norm", "colour")]
+             for n in ("perimeter", "closed", "label", "unit", "norm", "colour", "registered")]
     with Workspace(repo) as workspace:
         for mode in ("hot", "fresh"):
             with CandidateRunner(workspace, "shapes.py", tests, mode=mode) as runner:
                 assert runner.run(SHAPES, tests, timeout=5).outcomes == dict.fromkeys(
                     tests, "failed"), mode
                 # Subclasses in other modules, instances made at import, super() in a
-                # method, properties, static methods and dataclasses see the fix; an
-                # enum cannot be copied into and is replaced, as any class was before.
+                # method, properties, static methods, dataclasses, and a function or a
+                # bound method kept in a table at import see the fix; an enum cannot
+                # be copied into and is replaced, as any class was before.
                 fixed = runner.run(SHAPES_FIXED, tests, timeout=5).outcomes
                 assert fixed == dict.fromkeys(tests, "passed"), (mode, fixed)
                 assert runner.run(SHAPES, tests, timeout=5).outcomes == dict.fromkeys(
