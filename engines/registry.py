@@ -8,6 +8,7 @@ from healloop.context import RunContext
 from healloop.engines.base import Engine
 from healloop.engines.lint_fix import LintFixEngine
 from healloop.engines.rename import RenameEngine
+from healloop.engines.syntax_fix import SyntaxFixEngine
 from healloop.engines.test_repair import TestRepairEngine
 from healloop.llm.factory import model_wanted
 
@@ -23,6 +24,7 @@ def engines_for(context: RunContext, *, meter: Meter | None = None) -> list[Engi
     """
     engines: list[Engine] = []
     if context.engine in ("offline", "auto"):
+        engines.append(SyntaxFixEngine())
         engines.append(LintFixEngine())
         engines.append(RenameEngine())
         engines.append(TestRepairEngine())
