@@ -16,10 +16,12 @@ import difflib
 import keyword
 import re
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
+_SINGLE_EQUALS = re.compile(r"(?<![=<>!:+\-*/%&|^@])=(?!=)")
 _STEPS = 6
 """Errors mended one after another, at most."""
 _BEAM = 4
@@ -56,7 +58,9 @@ class Mended:
 def parse_error(source: str) -> SyntaxError | None:
     """Return why source does not compile, or None when it does."""
     try:
-        compile(source, "<target>", "exec", dont_inherit=True)
+        with warnings.catch_warnings():  # "perhaps you missed a comma?": not an error
+            warnings.simplefilter("ignore")
+            compile(source, "<target>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         return exc
     except ValueError:  # a NUL byte: nothing an edit here can mend
@@ -194,8 +198,11 @@ def _guided(at: _Lines, number: int, column: int, error: SyntaxError,
         quote = text[column:column + 1]
         if quote in ("'", '"'):
             tail = len(text.rstrip("\r\n"))
-            stripped = text[:tail].rstrip(")]}:,")
-            for col in dict.fromkeys((tail, len(stripped))):
+            # Where a word ends: before a comma, a bracket, a colon or a blank.
+            ends = [column + 1 + m.start()
+                    for m in re.finditer(r"(?<=\S)(?=[,)\]}:\s])", text[column + 1:tail])]
+            stripped = len(text[:tail].rstrip(")]}:,"))
+            for col in list(dict.fromkeys([*ends[:16], stripped, tail])):
                 spot = at.offset(number, col)
                 yield Edit(spot, spot, quote, f"closed the string with {quote}", guided=True)
     elif message.startswith("unterminated triple-quoted string literal"):
@@ -209,11 +216,9 @@ def _guided(at: _Lines, number: int, column: int, error: SyntaxError,
                            guided=True)
                 if later > number:
                     break
-    elif "instead of '='" in message:
-        stop = (error.end_offset or column + 2) - 1 if error.end_lineno in (None, number) \
-            else len(at.text(number))
+    elif "'=='" in message or '"=="' in message:
         text = at.text(number)
-        for match in re.finditer(r"(?<![=<>!:+\-*/%&|^@])=(?!=)", text[:stop]):
+        for match in _SINGLE_EQUALS.finditer(text[:end]):
             if match.start() >= column:
                 spot = at.offset(number, match.start())
                 yield Edit(spot, spot + 1, "==", "'=' → '=='", guided=True)
@@ -295,6 +300,12 @@ def _usual(at: _Lines, number: int, column: int | None) -> Iterator[Edit]:
         char = text[column:column + 1]
         if char and char in ")]}:,;":
             yield Edit(spot, spot + 1, "", f"removed a stray '{char}'")
+        if _SINGLE_EQUALS.match(text, column) and re.match(r"(if|elif|while)\b", stripped):
+            yield Edit(spot, spot + 1, "==", "'=' → '=='")
+        gap = re.search(r"(?<=[\w)\]}'\"])\s+$", text[:column])
+        if gap:  # two names or values side by side: a comma between them
+            at_gap = at.offset(number, gap.start())
+            yield Edit(at_gap, at_gap, ",", "added ','")
         word = re.match(r"[A-Za-z_]\w*", text[column:])
         first = re.match(r"\s*([A-Za-z_]\w*)", text)
         for found, where in ((word, column), (first, None)):

@@ -46,6 +46,12 @@ CASES = [
     ("print-statement", 'def f():\n    print "hi"\n', 'def f():\n    print("hi")\n',
      "line 2: called print(...)"),
     ("dangling", "import os,\n", "import os\n", "line 1: removed a dangling ','"),
+    ("equals-on-an-attribute", "def f(w):\n    if w.kind = 'body':\n        return 1\n",
+     "def f(w):\n    if w.kind == 'body':\n        return 1\n", "line 2: '=' → '=='"),
+    ("string-in-a-call", 'def f(path):\n    return find("name, path)\n',
+     'def f(path):\n    return find("name", path)\n', 'line 2: closed the string with "'),
+    ("names-side-by-side", "def f(items):\n    lo hi = 0, len(items)\n",
+     "def f(items):\n    lo, hi = 0, len(items)\n", "line 2: added ','"),
     ("two-errors", "def f(x)\n    return [x, 1\n",
      "def f(x):\n    return [x, 1]\n", "line 1: added ':'; line 2: closed '['"),
 ]
@@ -71,6 +77,8 @@ def test_alternatives_all_parse_and_come_fewest_edits_first() -> None:
 
 def test_code_that_parses_is_left_alone() -> None:
     assert mend("def f(x):\n    return x\n") == []
+    # A warning of the compiler is no syntax error, even where warnings are errors.
+    assert mend('x = "a" ("b")\n') == []
 
 
 def job_for(source: str) -> GenerationJob:
