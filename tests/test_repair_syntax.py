@@ -118,3 +118,26 @@ def test_a_target_that_does_not_parse_is_healed_through_the_cli(make_repo) -> No
                                       "--engine", "offline", "--yes", "--apply"])
     assert result.exit_code == 0, result.output
     assert (repo / "calc/ops.py").read_text() == "def double(x):\n    return 2 * x\n"
+
+
+@pytest.mark.slow
+def test_a_target_that_does_not_parse_and_then_fails_is_healed_in_two_rounds(
+    make_repo,
+) -> None:
+    from typer.testing import CliRunner
+
+    from healloop.main import app
+
+    repo = make_repo({
+        "calc/__init__.py": "",
+        "calc/ops.py": "def double(x)\n    return 2 * x + 1\n",
+        "tests/test_ops.py": ("from calc.ops import double\n\n\n"
+                              "def test_double():\n    assert double(2) == 4\n"),
+        "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
+    })
+    result = CliRunner().invoke(app, ["run", "--repo", str(repo), "--file", "calc/ops.py",
+                                      "--engine", "offline", "--yes", "--apply"])
+    assert result.exit_code == 0, result.output
+    # Round 1 makes the tests collect; round 2 repairs what they then find wrong.
+    assert "round 2" in result.output
+    assert (repo / "calc/ops.py").read_text() == "def double(x):\n    return 2 * x\n"
