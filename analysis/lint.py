@@ -107,6 +107,26 @@ def lint(repo: Path, path: str, content: str) -> list[Finding]:
     return [_finding(path, item) for item in _items(path, proc.stdout)]
 
 
+def undefined_names(repo: Path, path: str, content: str) -> list[Finding]:
+    """Return the names content reads that nothing defines (pyflakes' F821), by ruff.
+
+    Whatever the repository's rules: an undefined name is a NameError waiting to
+    happen, and the engine that mends it asks for it alone.
+
+    Raises:
+        ToolError: ruff failed or printed something other than its JSON findings.
+
+    """
+    proc = subprocess.run(
+        [_ruff(), "check", "--isolated", *_READABLE, "--exit-zero", "--select", "F821",
+         "--stdin-filename", path, "-"],
+        input=content, capture_output=True, text=True, cwd=repo, check=False,
+    )
+    if proc.returncode != 0:
+        raise ToolError(f"ruff failed on {path}: {proc.stderr.strip()[:300]}")
+    return [_finding(path, item) for item in _items(path, proc.stdout)]
+
+
 def _items(path: str, stdout: str) -> list[dict[str, Any]]:
     """Return the diagnostics ruff printed as JSON."""
     try:

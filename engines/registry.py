@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from healloop.context import RunContext
 from healloop.engines.base import Engine
 from healloop.engines.lint_fix import LintFixEngine
+from healloop.engines.names_fix import NameFixEngine
 from healloop.engines.rename import RenameEngine
 from healloop.engines.syntax_fix import SyntaxFixEngine
 from healloop.engines.test_repair import TestRepairEngine
@@ -25,6 +26,7 @@ def engines_for(context: RunContext, *, meter: Meter | None = None) -> list[Engi
     engines: list[Engine] = []
     if context.engine in ("offline", "auto"):
         engines.append(SyntaxFixEngine())
+        engines.append(NameFixEngine())
         engines.append(LintFixEngine())
         engines.append(RenameEngine())
         engines.append(TestRepairEngine())

@@ -34,7 +34,7 @@ Verdict = Literal["accepted", "rejected", "revised"]
 _PAGE = 200
 
 
-_FIXES_TESTS = {"syntax", "repair", "llm"}
+_FIXES_TESTS = {"syntax", "names", "repair", "llm"}
 """Engines that change code to make failing tests pass."""
 
 
