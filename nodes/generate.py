@@ -276,18 +276,30 @@ def _alongside(state: HealState, target: str, known: dict[str, Candidate]
 
 def _revealed(state: HealState, target: str, report: ReviewReport,
               evaluations: dict[str, Evaluation]) -> TestRun | None:
-    """Return the tests of the target's best candidate when they fail where review saw none.
+    """Return the target's tests that fail once a fix lets them run, where review saw none.
 
     A fix that lets the tests import the target again (a syntax error, a broken
     import) reveals failures the review could not see, since pytest never collected
-    those tests: the next round works on them as if review had found them.
+    those tests: the next round works on them as if review had found them. The fix
+    may be the target's own best candidate, or another target's (a module the
+    target's tests import too), whose run holds the target's tests as well.
     """
     if report.tests is not None and report.tests.failing:
         return None
-    best = state.get("best", {}).get(target)
-    evaluation = evaluations.get(best) if best else None
-    run = evaluation.tests if evaluation is not None else None
-    return run if run is not None and run.failing else None
+    best = state.get("best", {})
+    own = evaluations.get(best[target]) if target in best else None
+    if own is not None and own.tests is not None and own.tests.failing:
+        return own.tests
+    blast = blast_of(state, target)
+    mine = set(blast.tests) if blast is not None else set()
+    for other, cid in sorted(best.items()):
+        run = evaluations[cid].tests if other != target and cid in evaluations else None
+        if run is None:
+            continue
+        results = [r for r in run.results if r.nodeid.split("::", 1)[0] in mine]
+        if any(r.outcome in ("failed", "error", "timeout") for r in results):
+            return TestRun(results=results)
+    return None
 
 
 def _carried(

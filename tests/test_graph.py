@@ -124,6 +124,34 @@ def test_failures_a_fix_reveals_are_repaired_in_the_next_round(make_repo, tmp_pa
     assert proposal.score >= 0.7
 
 
+@pytest.mark.slow
+def test_failures_another_targets_fix_reveals_are_repaired_in_the_next_round(make_repo, tmp_path):
+    # a.py does not parse, so no test of b.py collects either: once the syntax engine
+    # mends a.py, b.py's off-by-one fails a test, which b.py's repair then fixes.
+    repo = make_repo({
+        "pkg/__init__.py": "",
+        "pkg/a.py": "def double(x)\n    return 2 * x\n",
+        "pkg/b.py": ("from pkg.a import double\n\n\ndef quad(x):\n"
+                     "    return double(double(x)) + 1\n"),
+        "tests/test_ab.py": ("from pkg.a import double\nfrom pkg.b import quad\n\n\n"
+                             "def test_double():\n    assert double(2) == 4\n\n\n"
+                             "def test_quad():\n    assert quad(1) == 4\n"),
+        "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
+    })
+    with open_checkpointer(str(tmp_path / "c.sqlite"), repo) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = {"configurable": {"thread_id": "revealed-by-another"}}
+        req = Request(repo=str(repo), files=["pkg/a.py", "pkg/b.py"])
+        graph.invoke({"request": req.dump()}, config, context=RunContext(
+            engine="offline", repair_seconds=20))
+        snapshot = graph.get_state(config)
+    assert snapshot.next == ("approve",), snapshot.values.get("reason")
+    payload = ApprovalRequest.model_validate(snapshot.tasks[0].interrupts[0].value)
+    proposals = {p.target: p for p in payload.proposals}
+    assert proposals.keys() == {"pkg/a.py", "pkg/b.py"}
+    assert "+    return double(double(x))\n" in proposals["pkg/b.py"].diff
+
+
 def test_graph_has_the_documented_shape():
     drawn = build_graph().get_graph()
     edges = {(e.source, e.target) for e in drawn.edges}
