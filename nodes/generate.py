@@ -160,14 +160,19 @@ def _repair_order(state: HealState, pending: list[str], ctx: RunContext) -> Repa
 
     A target whose failing tests all pass in the evaluation of another target's best
     candidate needs no repair: that candidate fixed them. The others that share
-    failing tests are ranked by fault localisation over all of them at once.
+    failing tests (those review saw, or those a fix revealed) are ranked by fault
+    localisation over all of them at once, on the versions their repairs start from.
     """
     order = RepairOrder()
     if ctx.engine not in ("offline", "auto"):
         return order
     reviews, evaluations = reviews_of(state), evaluations_of(state)
-    failing = {t: frozenset(run.failing) for t in pending
-               if (run := reviews[t].tests) is not None and run.failing}
+    runs: dict[str, TestRun] = {}
+    for t in pending:
+        run = _revealed(state, t, reviews[t], evaluations) or reviews[t].tests
+        if run is not None and run.failing:
+            runs[t] = run
+    failing = {t: frozenset(run.failing) for t, run in runs.items()}
     for target, tests in failing.items():
         for other, cid in sorted(state.get("best", {}).items()):
             run = evaluations[cid].tests
@@ -180,11 +185,10 @@ def _repair_order(state: HealState, pending: list[str], ctx: RunContext) -> Repa
               if any(tests & other for u, other in open_.items() if u != t)}
     if len(shared) < 2:
         return order
-    runs = [reviews[t].tests for t in shared]
-    run = TestRun(results=list({r.nodeid: r for x in runs if x for r in x.results}.values()))
+    run = TestRun(results=list({r.nodeid: r for t in shared for r in runs[t].results}.values()))
     order.failing = shared
     order.suspicion = suspicion(
-        repo_of(state), {t: state["originals"][t] for t in shared}, run,
+        repo_of(state), {t: _source(state, t)[0] for t in shared}, run,
         limits=limits_of(ctx), timeout=candidate_timeout(run, ctx.test_timeout),
     )
     return order

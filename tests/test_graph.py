@@ -150,6 +150,9 @@ def test_failures_another_targets_fix_reveals_are_repaired_in_the_next_round(mak
     proposals = {p.target: p for p in payload.proposals}
     assert proposals.keys() == {"pkg/a.py", "pkg/b.py"}
     assert "+    return double(double(x))\n" in proposals["pkg/b.py"].diff
+    # Fault localisation over the revealed failure points at b.py: a.py's repair waits.
+    assert any(n.startswith("repair of pkg/a.py skipped: its 1 failing test(s) pass with the "
+                            "repair of pkg/b.py") for n in snapshot.values["notes"])
 
 
 def test_graph_has_the_documented_shape():
