@@ -28,8 +28,11 @@ SLEEPER = {
         "def test_slow():\n    time.sleep(600)\n    assert double(2) == 4\n"
     ),
 }
-# As a shell runs a command in the foreground: SIGINT not ignored, whatever ours is.
-DEFAULT_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+# As a shell runs a command in the foreground: the stopping signals not ignored, whatever
+# ours are (a suite started under nohup ignores SIGHUP, and healloop keeps an ignored
+# signal ignored, as it should).
+DEFAULT_SIGINT = ("import os, signal, sys; [signal.signal(s, signal.SIG_DFL) for s in "
+                  "(signal.SIGINT, signal.SIGTERM, signal.SIGHUP)]; "
                   "os.execv(sys.executable, [sys.executable, '-m', 'healloop', *sys.argv[1:]])")
 
 
