@@ -112,6 +112,10 @@ class TestRun(Report):
     limits_hit: list[str] = Field(
         default=[], description="Limits the run ran into: timeouts, processes, CPU, memory."
     )
+    flaky: list[str] = Field(
+        default=[], description="Tests that failed, then passed when run again alone on the "
+        "same code: counted as passed, and said."
+    )
 
     def ids(self, *outcomes: TestOutcome) -> set[str]:
         """Return the node ids of the tests with one of these outcomes."""

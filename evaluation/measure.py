@@ -7,7 +7,7 @@ from pathlib import Path
 
 from healloop.analysis import lint, metrics
 from healloop.evaluation.score import Measurement, changed_lines
-from healloop.sandbox import Limits, Workspace, run_tests
+from healloop.sandbox import Limits, Workspace, run_tests, settle_flaky
 from healloop.state import FileChange, Finding
 
 
@@ -49,13 +49,19 @@ def measure(
     also: list[FileChange] | None = None,
     limits: Limits | None = None,
 ) -> Measurement:
-    """Measure content as the target, with other changes applied alongside."""
+    """Measure content as the target, with other changes applied alongside.
+
+    Tests that fail are run once more where they matter, to tell a flaky test from a
+    failure: every failing test of the original (passed_before is empty), and the
+    tests a candidate breaks.
+    """
     ok = parses(content)
     run = None
     if tests:
         workspace.apply([FileChange(path=target, content=content), *(also or [])])
         try:
             run = run_tests(workspace, tests, limits=limits)
+            run = settle_flaky(workspace, run, passed_before or run.failing, limits)
         finally:
             workspace.reset()
     return Measurement(

@@ -91,6 +91,9 @@ def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
         alone = "" if m.tests.results else "; no other test reaches this target"
         report.notes.append(f"{m.tests.deselected} test(s) deselected by the suite's own "
                             f"options (-m or -k in addopts) did not run{alone}")
+    if m.tests and m.tests.flaky:
+        report.notes.append(f"flaky, counted as passed: {', '.join(m.tests.flaky[:5])} failed, "
+                            "then passed when run again on the same code")
     if m.tests and m.tests.ignored:
         report.notes.append(
             f"not run, as the suite leaves them out (a conftest's collect_ignore or "

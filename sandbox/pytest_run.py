@@ -167,6 +167,32 @@ class _Progress:
             self.results[result.nodeid] = result
 
 
+FLAKY_RETRIES = 20
+"""Failing tests run a second time, at most: more failures than that are no chance."""
+
+
+def settle_flaky(workspace: Workspace, run: TestRun, tests: set[str],
+                 limits: Limits | None = None) -> TestRun:
+    """Run the failing tests among tests again; those that pass now were flaky.
+
+    A test that fails once and passes on the same code (a timing, a port, an order)
+    says nothing about the code: it must neither be repaired nor count as a
+    regression. Timeouts are not run again (the wait would double), and nothing is
+    when more than FLAKY_RETRIES tests failed.
+    """
+    retry = sorted((run.failing - run.ids("timeout")) & tests)
+    if not retry or len(retry) > FLAKY_RETRIES:
+        return run
+    again = run_tests(workspace, retry, limits=limits)
+    flaky = sorted(set(retry) & again.passed)
+    if not flaky:
+        return run
+    passed = "failed, then passed when run again: flaky"
+    results = [r.model_copy(update={"outcome": "passed", "message": passed})
+               if r.nodeid in flaky else r for r in run.results]
+    return run.model_copy(update={"results": results, "flaky": flaky})
+
+
 def run_tests(
     workspace: Workspace,
     tests: list[str] | None = None,

@@ -488,3 +488,44 @@ def test_a_failing_example_in_the_targets_docstring_is_found_and_repaired(
     # The fast runner sees the fix in the target's own examples too, not only in those
     # of a module calling it: they run in a copy of its names taken at collection.
     assert healed["summary"] == "line 11: `value` → `high`"
+
+
+# ---------------------------------------------------------------------------
+# Flaky tests
+
+FLAKY = (
+    "from pathlib import Path\n\nfrom pkg.core import double\n\n\n"
+    "def test_flaky():\n"
+    "    marker = Path(__file__).with_name('ran-once')\n"
+    "    first = not marker.exists()\n"
+    "    marker.write_text('')\n"
+    "    assert not first and double(1) == 2\n\n\n"
+    "def test_wrong():\n    assert double(3) == 7\n"
+)
+
+
+@pytest.mark.slow
+def test_a_test_that_fails_then_passes_on_the_same_code_is_flaky_not_failing(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path / "repo", {**SUITE, "tests/test_flaky.py": FLAKY})
+    done = review_target(repo, TARGET, CTX)
+    tests = done.report.tests
+    assert tests is not None
+    assert tests.flaky == ["tests/test_flaky.py::test_flaky"]
+    # Only the test that fails every time is a failure to repair.
+    assert tests.failing == {"tests/test_flaky.py::test_wrong"}
+    assert any(n.startswith("flaky, counted as passed: tests/test_flaky.py::test_flaky")
+               for n in done.report.notes), done.report.notes
+    # A candidate's run where it flakes again breaks nothing.
+    state = {"request": Request(repo=str(repo), files=[TARGET]).dump(),
+             "review": {TARGET: done.report.dump()}, "baseline": {TARGET: done.baseline.dump()},
+             "originals": {TARGET: CORE}, "iteration": 1}
+    candidate = Candidate(id="c1", target=TARGET, engine="test", iteration=1,
+                          changes=[FileChange(path=TARGET, content=CORE + "\n")])
+    update = evaluate({**state, "candidates": [candidate.dump()]},
+                      SimpleNamespace(context=CTX))
+    evaluation = Evaluation.model_validate(update["evaluations"][0])
+    assert evaluation.passed_gates, evaluation.gates
+    assert evaluation.tests is not None
+    assert evaluation.tests.flaky == ["tests/test_flaky.py::test_flaky"]
