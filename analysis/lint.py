@@ -160,18 +160,20 @@ def rule_codes(kinds: Iterable[str]) -> list[str]:
 
 def fix(
     repo: Path, path: str, content: str, *, format_code: bool = False,
-    unfixable: Sequence[str] = (), only: Sequence[str] = (),
+    unfixable: Sequence[str] = (), only: Sequence[str] = (), unsafe: bool = False,
 ) -> str:
     """Return content with ruff's safe fixes applied (and formatted if asked).
 
     Rules in unfixable are left as they are (e.g. kinds the human keeps rejecting);
     when only names rules (or prefixes), no other rule's fixes apply. Unsafe fixes
-    stay out even where the repository's configuration allows them.
+    stay out even where the repository's configuration allows them, unless unsafe
+    asks for them.
     """
     leave = ["--unfixable", ",".join(unfixable)] if unfixable else []
     leave += ["--fixable", ",".join(only)] if only else []
     proc = subprocess.run(
-        [_ruff(), "check", "--fix", "--no-unsafe-fixes", "--exit-zero", "--no-cache", "--quiet",
+        [_ruff(), "check", "--fix", "--unsafe-fixes" if unsafe else "--no-unsafe-fixes",
+         "--exit-zero", "--no-cache", "--quiet",
          *_select(repo), *leave, "--stdin-filename", path, "-"],
         input=content, capture_output=True, text=True, cwd=repo, check=False,
     )

@@ -12,7 +12,7 @@ not of style: their fixes alone make the first, smallest candidate."""
 
 
 class LintFixEngine:
-    """Apply ruff's safe fixes to the source: of defects only, all, and formatted."""
+    """Apply ruff's fixes: safe ones of defects, all safe ones, formatted, unsafe too."""
 
     name = "ruff"
 
@@ -28,9 +28,12 @@ class LintFixEngine:
         keep = lint.rule_codes(job.leave_alone)
         proposals: list[Proposal] = []
         seen = {job.source}
-        for only, formatted in ((DEFECTS, False), ((), False), ((), True)):
+        # Last, the defects' unsafe fixes too (an unused variable, a mutable default):
+        # ruff cannot tell they keep the behaviour, the tests in the evaluation can.
+        for only, formatted, unsafe in ((DEFECTS, False, False), ((), False, False),
+                                        ((), True, False), (DEFECTS, False, True)):
             content = lint.fix(job.repo, job.target, job.source, format_code=formatted,
-                               unfixable=keep, only=only)
+                               unfixable=keep, only=only, unsafe=unsafe)
             if content in seen:
                 continue
             seen.add(content)
@@ -40,7 +43,8 @@ class LintFixEngine:
                 Proposal(
                     content=content,
                     engine=self.name,
-                    summary=("ruff fixes of defects" if only else "ruff safe fixes")
+                    summary=("ruff fixes of defects, unsafe ones too" if unsafe else
+                             "ruff fixes of defects" if only else "ruff safe fixes")
                     + (" and formatting" if formatted else ""),
                     edits=[f"ruff fixes for {', '.join(rules) or 'style'}"]
                     + (["ruff format"] if formatted else []),

@@ -144,3 +144,24 @@ def test_the_fixes_of_defects_alone_are_a_candidate_before_every_safe_fix(make_r
     assert "import os" not in defects.content and "class A(object):" in defects.content
     assert every.summary == "ruff safe fixes"
     assert "import os" not in every.content and "class A:" in every.content
+
+
+def test_the_unsafe_fixes_of_defects_are_a_last_candidate_for_the_tests_to_judge(make_repo):
+    from healloop.context import RunContext
+    from healloop.engines.base import GenerationJob
+    from healloop.engines.lint_fix import LintFixEngine
+    from healloop.state import ReviewReport
+
+    # ruff's fixes of an unused variable (F841) and a mutable default (B006) are unsafe.
+    source = ('"""M."""\n\n\ndef total(values, seen=[]):\n    """Add."""\n'
+              "    unused = len(values)\n    seen.append(1)\n    return sum(values)\n")
+    repo = make_repo({"m.py": source}, git=False)
+    findings = lint.lint(repo, "m.py", source)
+    job = GenerationJob(repo=repo, target="m.py", source=source, original=source,
+                        review=ReviewReport(target="m.py", findings=findings),
+                        blast_radius=None, iteration=1, context=RunContext(engine="offline"))
+    *safe, unsafe = LintFixEngine().propose(job)
+    assert all("unused = " in p.content and "seen=[]" in p.content for p in safe)
+    assert unsafe.summary == "ruff fixes of defects, unsafe ones too"
+    assert "unused = " not in unsafe.content and "seen=None" in unsafe.content
+    assert {f.rule for f in lint.lint(repo, "m.py", unsafe.content)} == set()
