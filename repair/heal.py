@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from healloop.analysis.pytest_config import suite_config
+from healloop.repair.hints import read as read_hints
 from healloop.repair.localise import Elsewhere, line_scores, pointing_elsewhere
 from healloop.repair.runner import CandidateRunner, Check, WorkerError
 from healloop.repair.search import Budget, Outcome, Patch, search
@@ -97,8 +98,9 @@ def heal(
         budget = Budget(seconds=max(1.0, seconds - spent - _reserve(reference)))
         _log.debug("repair of %s: runner (%s) ready after %.2fs", target, runner.mode, spent)
         with _Checker(runner, workspace, target, source, nodeids, limits, timeout) as check:
+            hints = read_hints(r.message for r in reference.results if r.nodeid in failed)
             outcome = search(source, check, failing, passing, baseline.lines, budget,
-                             on_plausible=validator.start)
+                             on_plausible=validator.start, hints=hints)
             elsewhere, own = (([], 0.0) if outcome.plausible else
                               _elsewhere(repo, check.runner, source, failing, passing, timeout))
         _log.debug("search: %d tried, %d plausible, %d partial in %.2fs", outcome.tried,

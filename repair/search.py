@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from healloop.repair.edits import Edit, apply, changed_tokens
+from healloop.repair.hinted import hinted_edits
+from healloop.repair.hints import Hints
 from healloop.repair.localise import Suspect, line_scores, rank
 from healloop.repair.operators import expression_edits
 from healloop.repair.program import Program
@@ -93,14 +95,17 @@ def search(
     coverage: dict[str, list[int]],
     budget: Budget | None = None,
     on_plausible: Callable[[Patch], None] | None = None,
+    hints: Hints | None = None,
 ) -> Outcome:
     """Search for edits of source that make the failing tests pass and keep the rest.
 
     on_plausible is called with the first plausible patch as soon as it is found, so
     that the caller can start validating it while the search looks for better ones.
+    hints (what the failing tests' messages name) add the edits they ask for.
     """
     found = _Search(source, check, failing, passing, coverage, budget or Budget())
     found.on_plausible = on_plausible
+    found.hints = hints or Hints()
     return found.run()
 
 
@@ -130,6 +135,7 @@ class _Search:
         self.kills: Counter[str] = Counter()
         self.first_plausible: tuple[float, float] | None = None  # (priority, time)
         self.on_plausible: Callable[[Patch], None] | None = None
+        self.hints = Hints()
 
     def run(self) -> Outcome:
         program = Program(self.source)
@@ -138,7 +144,8 @@ class _Search:
         scores = line_scores(self.coverage, set(self.failing), set(self.passing))
         suspects = rank(program, scores)
         top = max((s.score for s in suspects), default=0.0) or 1.0
-        queue = sorted(_candidates(program, suspects, top, self.deadline),
+        queue = sorted([*_candidates(program, suspects, top, self.deadline),
+                        *hinted_edits(program, suspects, self.hints, top)],
                        key=lambda pe: -pe[0])
         for priority, edit in queue:
             if self._should_stop(priority):

@@ -1,0 +1,204 @@
+"""Edits that the failing tests' messages ask for (see ``hints``).
+
+- a test expected an exception that was not raised: ``if <cond>: raise E(...)``
+  before a suspicious statement, with the conditions the function already tests and
+  the simple checks of its parameters (``n < 0``, ``not items``, ``x is None``);
+- an exception escaped that a handler nearby should catch: the handler's types
+  widened with it (``except (TypeError, ValueError)`` → ``..., OverflowError)``);
+- a misspelt attribute or name: every use of it replaced by the closest name the
+  object's type, the module or the builtins define.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import difflib
+from collections.abc import Iterator, Sequence
+
+from healloop.repair.edits import Edit
+from healloop.repair.hints import Hints
+from healloop.repair.localise import Suspect
+from healloop.repair.operators import condition_pool, precedence_of_text
+from healloop.repair.program import Program, Scope
+
+_GUARDED_SUSPECTS = 25
+"""Suspicious statements a missing raise is tried before, most suspicious first."""
+_CONDITIONS = 24
+
+
+def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
+                 top: float) -> Iterator[tuple[float, Edit]]:
+    """Yield (priority, edit) for every edit the hints ask for."""
+    if not hints:
+        return
+    yield from _raises(program, suspects, hints, top)
+    yield from _handlers(program, suspects, hints)
+    yield from _typos(program, hints)
+
+
+def resolvable(program: Program, name: str) -> bool:
+    """Return whether a name can be used at the module's top level."""
+    if isinstance(getattr(builtins, name, None), type):
+        return True
+    for node in ast.walk(program.tree):
+        if isinstance(node, ast.ClassDef) and node.name == name and (
+            program.parents.get(node) is program.tree
+        ):
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and any(
+            (alias.asname or alias.name).split(".")[0] == name for alias in node.names
+        ):
+            return True
+    return False
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(
+        stmt.value.value, str)
+
+
+def _parameter_checks(function: ast.FunctionDef | ast.AsyncFunctionDef,
+                      scope: Scope) -> list[tuple[str, float]]:
+    """Return the simple checks of the parameters a missing raise may test, likeliest first."""
+    checks = []
+    args = function.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        name = arg.arg
+        if name in ("self", "cls"):
+            continue
+        kinds = scope.names.get(name, set())
+        if not kinds & {"seq", "str", "bool"}:
+            checks += [(f"{name} < 0", 0.7), (f"{name} <= 0", 0.5)]
+        checks += [(f"not {name}", 0.55), (f"{name} is None", 0.5)]
+    return sorted(checks, key=lambda c: -c[1])
+
+
+def _raises(program: Program, suspects: Sequence[Suspect], hints: Hints,
+            top: float) -> Iterator[tuple[float, Edit]]:
+    exceptions = [e for e in hints.not_raised if resolvable(program, e)]
+    if not exceptions:
+        return
+    from healloop.repair.statements import _indent_step  # one indentation rule for both
+
+    step = _indent_step(program)
+    seen: set[tuple[int, str]] = set()
+    candidates = [s for s in suspects if program.function_of(s.stmt) is not None
+                  and not _is_docstring(s.stmt)][:_GUARDED_SUSPECTS]
+    for suspect in candidates:
+        stmt = suspect.stmt
+        function = program.function_of(stmt)
+        assert function is not None
+        scope = program.scope_of(stmt)
+        pool = [*_parameter_checks(function, scope),
+                *((c, 0.5) for c in condition_pool(program, scope))]
+        conditions = list(dict(reversed(pool)).items())  # the first prior of each
+        conditions = sorted(conditions, key=lambda c: -c[1])[:_CONDITIONS]
+        indent = program.indent_of(stmt)
+        at = program.line_start(stmt.lineno)
+        weight = suspect.score / top
+        for exception in exceptions:
+            for cond, prior in conditions:
+                if (at, cond + exception) in seen or precedence_of_text(cond) == 0:
+                    continue
+                seen.add((at, cond + exception))
+                text = (f"{indent}if {cond}:\n{indent}{step}raise {exception}"
+                        f"({cond!r})\n")
+                yield weight * prior, Edit("guard", at, at, text, stmt.lineno, "", prior)
+
+
+def _handlers(program: Program, suspects: Sequence[Suspect],
+              hints: Hints) -> Iterator[tuple[float, Edit]]:
+    escaped = [e for e in hints.escaped if resolvable(program, e)]
+    if not escaped:
+        return
+    tries: dict[int, tuple[ast.Try, float]] = {}
+    for suspect in suspects:
+        node: ast.AST | None = suspect.stmt
+        while node is not None and not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if isinstance(node, ast.Try | getattr(ast, "TryStar", ast.Try)):
+                key = id(node)
+                if key not in tries or tries[key][1] < suspect.score:
+                    tries[key] = (node, suspect.score)  # type: ignore[assignment]
+            node = program.parents.get(node)
+    top = max((score for _, score in tries.values()), default=0.0) or 1.0
+    for node, score in tries.values():
+        for handler in node.handlers:
+            kind = handler.type
+            if kind is None:
+                continue
+            names = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+            if any(isinstance(n, ast.Name) and n.id in escaped for n in names):
+                continue
+            start, end = program.span(kind)
+            old = program.source[start:end]
+            for exception in escaped:
+                if isinstance(kind, ast.Tuple):
+                    inner = old.strip()
+                    if inner.startswith("(") and inner.endswith(")"):
+                        body = inner[1:-1].rstrip().rstrip(",")
+                        text = f"({body}, {exception})"
+                    else:
+                        text = f"{old.rstrip().rstrip(',')}, {exception}"
+                else:
+                    text = f"({old}, {exception})"
+                yield 0.8 * score / top, Edit("condition", start, end, text, handler.lineno,
+                                              old, 0.8)
+
+
+def _typos(program: Program, hints: Hints) -> Iterator[tuple[float, Edit]]:
+    defined = _vocabulary(program)
+    for owner, attribute in hints.missing_attributes:
+        nodes = [n for n in ast.walk(program.tree)
+                 if isinstance(n, ast.Attribute) and n.attr == attribute]
+        if not nodes:
+            continue
+        kind = getattr(builtins, owner, None)
+        words = set(dir(kind)) if isinstance(kind, type) else set()
+        words |= {n.attr for n in ast.walk(program.tree) if isinstance(n, ast.Attribute)}
+        words |= defined
+        spans = []
+        for node in nodes:
+            end = program.span(node)[1]
+            spans.append((end - len(attribute), end))
+        yield from _renamed(program, spans, attribute, words)
+    for name in hints.undefined:
+        spans = [program.span(n) for n in ast.walk(program.tree)
+                 if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+        if spans:
+            yield from _renamed(program, spans, name, defined | set(dir(builtins)))
+
+
+def _renamed(program: Program, spans: list[tuple[int, int]], old: str,
+             words: set[str]) -> Iterator[tuple[float, Edit]]:
+    """Yield one edit per close word, replacing old at every span."""
+    spans = sorted(s for s in spans if program.source[s[0]:s[1]] == old)
+    if not spans:
+        return
+    start, end = spans[0][0], spans[-1][1]
+    for rank, word in enumerate(difflib.get_close_matches(old, words - {old}, n=3,
+                                                          cutoff=0.75)):
+        pieces, last = [], start
+        for a, b in spans:
+            pieces += [program.source[last:a], word]
+            last = b
+        pieces.append(program.source[last:end])
+        line = program.source.count("\n", 0, start) + 1
+        weight = 0.95 - 0.1 * rank
+        yield weight, Edit("identifier", start, end, "".join(pieces), line,
+                           program.source[start:end], weight)
+
+
+def _vocabulary(program: Program) -> set[str]:
+    """Return every name the module defines, imports or assigns, methods included."""
+    words: set[str] = set()
+    for node in ast.walk(program.tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            words.add(node.name)
+        elif isinstance(node, ast.Name):
+            words.add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            words.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.arg):
+            words.add(node.arg)
+    return words

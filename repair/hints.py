@@ -1,0 +1,78 @@
+"""What the failing tests' own error messages say about the fix.
+
+A failing test's message often names the defect outright: ``DID NOT RAISE <class
+'ValueError'>`` (a raise is missing), ``OverflowError: cannot convert float infinity``
+(an exception escaped that a handler should catch), ``'set' object has no attribute
+'issupserset'`` (a misspelt name). Spectrum localisation and generic operators would
+reach such a fix late or never; the message makes it one of the first candidates.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_NOT_RAISED = (
+    re.compile(r"DID NOT RAISE (?:<class ')?((?:[\w.]+\.)?\w+)"),
+    re.compile(r"DID NOT RAISE \(([^)]*)\)"),
+    re.compile(r"AssertionError: (\w+) not raised"),
+)
+_ESCAPED = re.compile(r"^E\s+(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit|Warning))\b(?::|$)",
+                      re.MULTILINE)
+_ESCAPED_LAST = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception))(?::|$)", re.MULTILINE)
+_NO_ATTRIBUTE = re.compile(
+    r"(?:'(\w+)' object|module '[\w.]+'|type object '\w+') has no attribute '(\w+)'")
+_NOT_DEFINED = re.compile(r"name '(\w+)' is not defined")
+
+
+@dataclass
+class Hints:
+    """Defects named by the failing tests' messages."""
+
+    not_raised: list[str] = field(default_factory=list)
+    """Exception classes a test expected and that were not raised."""
+    escaped: list[str] = field(default_factory=list)
+    """Exception classes that ended a failing test, not counting assertions."""
+    missing_attributes: list[tuple[str, str]] = field(default_factory=list)
+    """(type name or '', attribute) pairs an AttributeError named."""
+    undefined: list[str] = field(default_factory=list)
+    """Names a NameError named."""
+
+    def __bool__(self) -> bool:
+        return bool(self.not_raised or self.escaped or self.missing_attributes
+                    or self.undefined)
+
+
+def read(messages: Iterable[str]) -> Hints:
+    """Return the hints in the messages of failing tests."""
+    hints = Hints()
+    for message in messages:
+        for pattern in _NOT_RAISED:
+            for match in pattern.finditer(message):
+                for name in re.findall(r"(?:[\w.]+\.)?(\w+)'?(?:>|,|$)", match.group(1)):
+                    _add(hints.not_raised, name)
+        if any(p.search(message) for p in _NOT_RAISED):
+            continue
+        escaped = _ESCAPED.findall(message) or _ESCAPED_LAST.findall(message)
+        for name in escaped[-1:]:
+            if name not in ("AssertionError", "Failed") and _is_exception(name):
+                _add(hints.escaped, name)
+        for owner, attribute in _NO_ATTRIBUTE.findall(message):
+            _add(hints.missing_attributes, (owner, attribute))
+        for name in _NOT_DEFINED.findall(message):
+            _add(hints.undefined, name)
+    return hints
+
+
+def _is_exception(name: str) -> bool:
+    builtin = getattr(builtins, name, None)
+    if isinstance(builtin, type):
+        return issubclass(builtin, BaseException)
+    return name.endswith(("Error", "Exception"))
+
+
+def _add(items: list, item: object) -> None:
+    if item not in items:
+        items.append(item)

@@ -1,0 +1,129 @@
+"""Failing tests' messages name the fix: a missing raise, an exception a handler
+lets through, a misspelt attribute or name. Repair reads them and tries those first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from healloop.repair.heal import heal
+from healloop.repair.hints import read
+from healloop.sandbox import Limits, Workspace, run_tests
+
+
+def test_messages_are_read_for_what_they_name() -> None:
+    hints = read([
+        "E       Failed: DID NOT RAISE <class 'ValueError'>",
+        "E   AssertionError: TypeError not raised",
+        "    def f():\nE   OverflowError: cannot convert float infinity to integer",
+        "E   AttributeError: 'set' object has no attribute 'issupserset'",
+        "E   NameError: name 'lenght' is not defined",
+        "E   assert 1 == 2",
+    ])
+    assert hints.not_raised == ["ValueError", "TypeError"]
+    assert "OverflowError" in hints.escaped
+    assert ("set", "issupserset") in hints.missing_attributes
+    assert hints.undefined == ["lenght"]
+    assert not read(["E   assert 1 == 2"])
+
+
+def _heal(tmp_path: Path, module: str, source: str, tests: str) -> str:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / module).write_text(source)
+    (repo / "test_it.py").write_text(tests)
+    with Workspace(repo) as workspace:
+        run = run_tests(workspace, ["test_it.py"])
+    assert run.failing
+    repair = heal(repo, module, source, run, measured_on_source=True, limits=Limits(),
+                  seconds=60)
+    assert repair.patches, "no patch"
+    return repair.patches[0].source
+
+
+CHUNKS = """\
+def pad(items, n):
+    out = list(items)
+    out.extend([None] * n)
+    return out
+"""
+CHUNKS_TESTS = """\
+import pytest
+from chunks import pad
+
+
+def test_pad():
+    assert pad([1], 2) == [1, None, None]
+
+
+def test_negative():
+    with pytest.raises(ValueError):
+        pad([1, 2, 3], -1)
+"""
+
+
+@pytest.mark.slow
+def test_a_missing_raise_is_inserted_as_a_guard(tmp_path: Path) -> None:
+    healed = _heal(tmp_path, "chunks.py", CHUNKS, CHUNKS_TESTS)
+    assert "    if n < 0:\n        raise ValueError(" in healed
+
+
+TO_INT = """\
+def to_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+"""
+TO_INT_TESTS = """\
+from to_int import to_int
+
+
+def test_text():
+    assert to_int("x") is None
+
+
+def test_number():
+    assert to_int(3.0) == 3
+
+
+def test_infinity():
+    assert to_int(float("inf")) is None
+"""
+
+
+@pytest.mark.slow
+def test_an_escaped_exception_is_added_to_the_handler(tmp_path: Path) -> None:
+    healed = _heal(tmp_path, "to_int.py", TO_INT, TO_INT_TESTS)
+    assert "except (TypeError, ValueError, OverflowError):" in healed
+
+
+SETS = """\
+class Bag:
+    def __init__(self, items):
+        self.items = set(items)
+
+    def covers(self, other):
+        return self.items.issupserset(other.items)
+
+    def within(self, other):
+        return other.items.issupserset(self.items)
+"""
+SETS_TESTS = """\
+from bag import Bag
+
+
+def test_covers():
+    assert Bag([1, 2]).covers(Bag([1]))
+
+
+def test_within():
+    assert Bag([1]).within(Bag([1, 2]))
+"""
+
+
+@pytest.mark.slow
+def test_a_misspelt_attribute_is_corrected_everywhere(tmp_path: Path) -> None:
+    healed = _heal(tmp_path, "bag.py", SETS, SETS_TESTS)
+    assert healed == SETS.replace("issupserset", "issuperset")
