@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from collections.abc import Iterable, Iterator
 from itertools import chain
@@ -192,6 +193,7 @@ def expression_edits(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator
             _swaps(make, program, node, line),
             _slices(make, node, line),
             _wraps(make, program, node, scope, line),
+            _fstrings(make, program, node, scope, line),
         ]
     if isinstance(stmt, ast.AugAssign):
         found.append(_augassign(make, stmt, line))
@@ -536,6 +538,12 @@ def _wraps(
     ):
         # a sum of distances where one difference lost its abs()
         yield make.replace(node, f"abs({program.text(node)})", "wrap", 0.3, line)
+    if not context and isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and not (
+        isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add | ast.Sub)
+    ):
+        # a difference that must not go below zero wherever it is used (a precision,
+        # a width, a count): `"%if" % (precision - digits)`
+        yield make.replace(node, f"max({program.text(node)}, 0)", "wrap", 0.3, line)
     if not context or (isinstance(parent, ast.For | ast.comprehension) and node is not getattr(
         parent, "iter", None
     )):
@@ -563,6 +571,59 @@ def _wraps(
             yield make.replace(node, f"len({text})", "wrap", weight + 0.05, line)
         yield make.replace(node, f"sorted({text})", "wrap", weight, line)
         yield make.replace(node, f"list({text})", "wrap", weight, line)
+
+
+_PLACEHOLDER = re.compile(r"(?<!\{)\{(?!\{)([^{}]*)\}")
+
+
+def _fstrings(
+    make: Edits, program: Program, node: ast.AST, scope: Scope, line: int
+) -> Iterator[Edit | None]:
+    """Make a string whose braces name variables in scope an f-string: the forgotten `f`."""
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return
+    parent = program.parents.get(node)
+    if isinstance(parent, ast.JoinedStr | ast.Expr) or (
+        isinstance(parent, ast.Attribute) and parent.attr in ("format", "format_map")
+    ) or (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod)):
+        return
+    fields = _PLACEHOLDER.findall(node.value)
+    if not fields:
+        return
+    known = set(scope.names) | scope.functions | {"self", "cls"} | _imported(program)
+    for field in fields:
+        head = re.match(r"\s*([A-Za-z_]\w*)", field)
+        if head is None or head.group(1) not in known:
+            return  # `{0}`, `{}` or a name nothing binds: a template for .format()
+    text = program.text(node)
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return
+    starts = [0]
+    for text_line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(text_line))
+    out, last = [], 0
+    for tok in tokens:
+        if tok.type != tokenize.STRING:
+            continue
+        at = starts[tok.start[0] - 1] + tok.start[1]
+        prefix = re.match(r"[A-Za-z]*", tok.string).group(0).lower()  # type: ignore[union-attr]
+        if "b" in prefix or "f" in prefix:
+            return
+        out += [text[last:at], "f"]
+        last = at
+    out.append(text[last:])
+    start, end = program.span(node)
+    yield make.span_edit(start, end, "".join(out), "constant", 0.6, line)
+
+
+def _imported(program: Program) -> set[str]:
+    names: set[str] = set()
+    for stmt in program.tree.body:
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in stmt.names)
+    return names
 
 
 def _numeric_peers(program: Program, node: ast.AST, scope: Scope) -> list[str]:

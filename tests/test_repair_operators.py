@@ -178,6 +178,15 @@ CASES = [
         "def f(queue):\n    while True:\n        queue.pop()\n", 2,
         "def f(queue):\n    while queue:\n        queue.pop()\n", "condition",
         id="endless-loop-bounded-by-a-collection"),
+    pytest.param(
+        "def f(name, kind):\n    raise TypeError(\n        'Field {name} must be '\n"
+        "        'a {kind.__name__}'\n    )\n", 2,
+        "def f(name, kind):\n    raise TypeError(\n        f'Field {name} must be '\n"
+        "        f'a {kind.__name__}'\n    )\n", "constant", id="forgotten-f-prefix"),
+    pytest.param(
+        "def f(x, digits):\n    return format(x, '.%if' % (digits - 1))\n", 2,
+        "def f(x, digits):\n    return format(x, '.%if' % max(digits - 1, 0))\n", "wrap",
+        id="difference-clamped-at-zero"),
 ]
 
 
@@ -186,6 +195,11 @@ def test_edit_kind_produces_the_fix(source: str, line: int, fixed: str, kind: st
     found = variants(source, line)
     assert norm(fixed) in found, sorted(found)
     assert found[norm(fixed)].kind == kind
+
+
+def test_templates_for_format_are_not_made_f_strings() -> None:
+    source = "def f(x):\n    return '{0} {x}'.format(1, x=x) + '{}'\n"
+    assert not [e for e in edits_at(source, 2) if e.text.startswith("f")]
 
 
 def test_replacement_is_parenthesised_where_precedence_needs_it() -> None:
