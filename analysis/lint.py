@@ -103,6 +103,8 @@ def lint(repo: Path, path: str, content: str) -> list[Finding]:
     )
     if proc.returncode != 0:
         detail = proc.stderr.strip().removeprefix("ruff failed").strip()
+        if _refused_configuration(detail):
+            return _lint_with_defaults(repo, path, content, detail)
         raise ToolError(f"ruff failed on {path}: {detail or f'exit code {proc.returncode}'}")
     return [_finding(path, item) for item in _items(path, proc.stdout)]
 
@@ -125,6 +127,32 @@ def undefined_names(repo: Path, path: str, content: str) -> list[Finding]:
     if proc.returncode != 0:
         raise ToolError(f"ruff failed on {path}: {proc.stderr.strip()[:300]}")
     return [_finding(path, item) for item in _items(path, proc.stdout)]
+
+
+def _refused_configuration(detail: str) -> bool:
+    """Return whether ruff stopped at the repository's configuration, not at the code."""
+    return "Failed to parse" in detail and (".toml" in detail or "configuration" in detail)
+
+
+def _lint_with_defaults(repo: Path, path: str, content: str, detail: str) -> list[Finding]:
+    """Lint with healloop's default rules when ruff refuses the repository's settings.
+
+    A configuration written for another ruff (``show-source``, removed in ruff 0.5,
+    is in many projects' pyproject) is no defect of the code to heal: the run goes on
+    with the default rules, and an informational finding says why.
+    """
+    proc = subprocess.run(
+        [_ruff(), "check", *_READABLE, "--exit-zero", "--isolated", "--select",
+         DEFAULT_SELECT, *_target(repo), "--stdin-filename", path, "-"],
+        input=content, capture_output=True, text=True, cwd=repo, check=False,
+    )
+    if proc.returncode != 0:
+        raise ToolError(f"ruff failed on {path}: {detail}")
+    reason = " ".join(detail.split())[:300]
+    note = Finding(file=path, rule="ruff-config", source="ruff", severity="info",
+                   message=f"ruff refused the repository's configuration ({reason}); "
+                           f"linted with healloop's default rules")
+    return [note, *(_finding(path, item) for item in _items(path, proc.stdout))]
 
 
 def _items(path: str, stdout: str) -> list[dict[str, Any]]:
