@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from healloop.analysis.pytest_config import suite_config
+from healloop.evaluation.score import broken_tests
 from healloop.repair.hints import read as read_hints
 from healloop.repair.localise import Elsewhere, line_scores, pointing_elsewhere
 from healloop.repair.runner import CandidateRunner, Check, WorkerError
@@ -85,6 +86,7 @@ def heal(
         failed, passed = reference.failing, reference.passed
         failing = [t for t in nodeids if t in failed]
         passing = [t for t in nodeids if t in passed]
+        failing_all, passing_all = failing, passing
         if not failing:
             return Repair(seconds=time.monotonic() - started, settled=bool(alongside))
         timeout = candidate_timeout(reference, limits.test_timeout)
@@ -93,11 +95,13 @@ def heal(
         if started_runner is None:
             _log.info("repair of %s: no test runner agrees with pytest", target)
             return Repair(failing=failing, seconds=time.monotonic() - started)
-        runner, baseline = started_runner
+        runner, baseline, failing, passing = started_runner
         spent = time.monotonic() - started
         budget = Budget(seconds=max(1.0, seconds - spent - _reserve(reference)))
         _log.debug("repair of %s: runner (%s) ready after %.2fs", target, runner.mode, spent)
-        with _Checker(runner, workspace, target, source, nodeids, limits, timeout) as check:
+        addressable = [t for t in nodeids if t in failing or t in passing]
+        with _Checker(runner, workspace, target, source, addressable, limits,
+                      timeout) as check:
             hints = read_hints(r.message for r in reference.results if r.nodeid in failed)
             outcome = search(source, check, failing, passing, baseline.lines, budget,
                              on_plausible=validator.start, hints=hints)
@@ -105,9 +109,10 @@ def heal(
                               _elsewhere(repo, check.runner, source, failing, passing, timeout))
         _log.debug("search: %d tried, %d plausible, %d partial in %.2fs", outcome.tried,
                    len(outcome.plausible), len(outcome.partial), outcome.seconds)
-        patches, partial = _validated(validator, outcome, failing, passing,
+        # The real run checks every test, also those the fast runner could not address.
+        patches, partial = _validated(validator, outcome, failing_all, passing_all,
                                       contested=runner.mode == "hot")
-    return Repair(patches=patches, partial=partial, failing=failing, tried=outcome.tried,
+    return Repair(patches=patches, partial=partial, failing=failing_all, tried=outcome.tried,
                   plausible=len(outcome.plausible), seconds=time.monotonic() - started,
                   elsewhere=[] if patches and not partial else elsewhere, own_suspicion=own)
 
@@ -160,8 +165,14 @@ def _start_runner(
     timeout: float,
     failing: list[str],
     passing: list[str],
-) -> tuple[CandidateRunner, Check] | None:
-    """Start a hot fork server; fall back to fresh mode when it disagrees with pytest."""
+) -> tuple[CandidateRunner, Check, list[str], list[str]] | None:
+    """Start a hot fork server; fall back to fresh mode when it disagrees with pytest.
+
+    Returns the runner, its traced run of the source, and the failing and passing
+    tests it can address: a case whose id was built from the clock or a path has
+    another id in the runner's own collection and is left out (the real sandbox run
+    of a patch checks it before it is proposed).
+    """
     for mode in ("hot", "fresh"):
         try:
             runner = CandidateRunner(workspace, target, tests, limits=limits, mode=mode)
@@ -169,9 +180,16 @@ def _start_runner(
             continue
         try:
             if runner.ready:
-                baseline = runner.run(source, tests, timeout=timeout, trace=True)
-                if all(not baseline.passed(t) for t in failing) and baseline.all_passed(passing):
-                    return runner, baseline
+                known = runner.collected if mode == "hot" and runner.collected else set(tests)
+                mine = [t for t in tests if t in known]
+                baseline = runner.run(source, mine, timeout=timeout, trace=True)
+                lost = {t for t in mine if baseline.outcomes.get(t) in ("missing", "not_run")}
+                failing_here = [t for t in failing if t in known and t not in lost]
+                passing_here = [t for t in passing if t in known and t not in lost]
+                if not baseline.crashed and failing_here and all(
+                    not baseline.passed(t) for t in failing_here
+                ) and baseline.all_passed(passing_here):
+                    return runner, baseline, failing_here, passing_here
         except WorkerError:
             pass
         runner.close()
@@ -258,8 +276,13 @@ class _Validator:
     def holds(self, patch: Patch, must_pass: list[str], passing: list[str]) -> bool:
         """Return whether every test in must_pass and passing passes on patch."""
         self.start(patch)
-        passed = self._started[patch.source].result().passed
-        return all(t in passed for t in [*must_pass, *passing])
+        # A case whose id is built from the clock has a new id in every run: paired with
+        # a new passing case of its function, as the evaluation's gate pairs them.
+        broken = broken_tests({*must_pass, *passing}, self._started[patch.source].result())
+        if broken:
+            _log.debug("repair of %s: %s breaks %d test(s) in the real run: %s", self.target,
+                       patch.summary, len(broken), ", ".join(broken[:3]))
+        return not broken
 
     def _run(self, source: str) -> TestRun:
         if self._workspace is None:

@@ -368,7 +368,7 @@ class Server:
                 nextitem = items[index + 1] if index + 1 < len(items) else None
                 item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         elif tests:
-            pytest.main([*self.args, *tests], plugins=[reporter])
+            pytest.main([*self.args, *selectors(tests)], plugins=[reporter, _Only(tests)])
         _finish(reporter)
 
     def install(self, source):
@@ -415,6 +415,29 @@ class Server:
                     others.append(module)
             self._modules = (targets, others)
         return self._modules
+
+
+def selectors(tests):
+    """Return what to give pytest to collect tests: each parametrized case by its function.
+
+    pytest cannot select some case ids it made itself (``test_x[]`` for an empty
+    string, an id with ``::`` or ``/`` in it), and a case id built from the clock or a
+    path is another id in the next collection; one id pytest cannot find ends the
+    whole session. Its function always collects; the cases are picked from its items.
+    """
+    return list(dict.fromkeys(t.split("[", 1)[0] if "[" in t else t for t in tests))
+
+
+class _Only:
+    """Keep only the items asked for, when pytest was given their functions (fresh mode)."""
+
+    def __init__(self, tests):
+        self.wanted = set(tests)
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        kept = [item for item in items if item.nodeid in self.wanted]
+        if len(kept) < len(items):
+            items[:] = kept
 
 
 def _terse_failures():
@@ -570,7 +593,7 @@ def main():
     sys.dont_write_bytecode = True
     server = Server(config, proto_in, proto_out)
     if server.mode == "hot":
-        pytest.main([*server.args, *server.tests], plugins=[server])
+        pytest.main([*server.args, *selectors(server.tests)], plugins=[server])
         if server.session is None:
             server.answer({"ready": False, "collected": [], "errors": server.collect_errors})
     else:
