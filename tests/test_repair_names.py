@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from conftest import invoke
 
 from healloop.context import RunContext
 from healloop.engines import engines_for
@@ -94,18 +95,13 @@ def test_offline_runs_define_names_before_ruff_polishes() -> None:
 
 @pytest.mark.slow
 def test_a_module_missing_its_imports_is_healed_through_the_cli(make_repo) -> None:
-    from typer.testing import CliRunner
-
-    from healloop.main import app
-
     repo = make_repo({
         "calc/__init__.py": "",
         "calc/paths.py": "def joined(parts):\n    return os.path.join(*parts)\n",
         "tests/test_paths.py": ("from calc.paths import joined\n\n\n"
                                 "def test_joined():\n    assert joined(['a', 'b']) == 'a/b'\n"),
-        "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
     })
-    result = CliRunner().invoke(app, ["run", "--repo", str(repo), "--file", "calc/paths.py",
-                                      "--engine", "offline", "--yes", "--apply"])
+    result = invoke("run", "--repo", repo, "--file", "calc/paths.py", "--engine", "offline",
+                    "--yes", "--apply")
     assert result.exit_code == 0, result.output
     assert (repo / "calc/paths.py").read_text().startswith("import os\n")

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from conftest import invoke
 
 from healloop.context import RunContext
 from healloop.engines import engines_for
@@ -101,22 +102,24 @@ def test_offline_runs_mend_syntax_before_ruff_and_repair() -> None:
     assert names.index("syntax") < names.index("ruff") < names.index("repair")
 
 
-@pytest.mark.slow
-def test_a_target_that_does_not_parse_is_healed_through_the_cli(make_repo) -> None:
-    from typer.testing import CliRunner
-
-    from healloop.main import app
-
+def healed_calc(make_repo, ops: str) -> tuple[Path, str]:
+    """Heal calc/ops.py holding ops through the CLI, approving; return the repo, the output."""
     repo = make_repo({
         "calc/__init__.py": "",
-        "calc/ops.py": "def double(x)\n    return 2 * x\n",
+        "calc/ops.py": ops,
         "tests/test_ops.py": ("from calc.ops import double\n\n\n"
                               "def test_double():\n    assert double(2) == 4\n"),
         "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
     })
-    result = CliRunner().invoke(app, ["run", "--repo", str(repo), "--file", "calc/ops.py",
-                                      "--engine", "offline", "--yes", "--apply"])
+    result = invoke("run", "--repo", repo, "--file", "calc/ops.py", "--engine", "offline",
+                    "--yes", "--apply")
     assert result.exit_code == 0, result.output
+    return repo, result.output
+
+
+@pytest.mark.slow
+def test_a_target_that_does_not_parse_is_healed_through_the_cli(make_repo) -> None:
+    repo, _ = healed_calc(make_repo, "def double(x)\n    return 2 * x\n")
     assert (repo / "calc/ops.py").read_text() == "def double(x):\n    return 2 * x\n"
 
 
@@ -124,20 +127,7 @@ def test_a_target_that_does_not_parse_is_healed_through_the_cli(make_repo) -> No
 def test_a_target_that_does_not_parse_and_then_fails_is_healed_in_two_rounds(
     make_repo,
 ) -> None:
-    from typer.testing import CliRunner
-
-    from healloop.main import app
-
-    repo = make_repo({
-        "calc/__init__.py": "",
-        "calc/ops.py": "def double(x)\n    return 2 * x + 1\n",
-        "tests/test_ops.py": ("from calc.ops import double\n\n\n"
-                              "def test_double():\n    assert double(2) == 4\n"),
-        "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
-    })
-    result = CliRunner().invoke(app, ["run", "--repo", str(repo), "--file", "calc/ops.py",
-                                      "--engine", "offline", "--yes", "--apply"])
-    assert result.exit_code == 0, result.output
+    repo, output = healed_calc(make_repo, "def double(x)\n    return 2 * x + 1\n")
     # Round 1 makes the tests collect; round 2 repairs what they then find wrong.
-    assert "round 2" in result.output
+    assert "round 2" in output
     assert (repo / "calc/ops.py").read_text() == "def double(x):\n    return 2 * x\n"
