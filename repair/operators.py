@@ -10,6 +10,7 @@ wrong constant, wrong variable and a missing or extra +-1 dominate.
 from __future__ import annotations
 
 import ast
+import difflib
 import io
 import re
 import tokenize
@@ -303,6 +304,12 @@ def _constants(make: Edits, program: Program, node: ast.AST, line: int) -> Itera
     if isinstance(node, ast.Constant) and isinstance(node.value, bool):
         yield make.replace(node, str(not node.value), "constant", 0.8, line)
         return
+    if isinstance(node, ast.Constant) and isinstance(node.value, float):
+        yield from _floats(make, node, node.value, line)
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield from _strings(make, program, node, node.value, line)
+        return
     value = _int_value(node)
     if value is None:
         return
@@ -319,6 +326,43 @@ def _constants(make: Edits, program: Program, node: ast.AST, line: int) -> Itera
         yield make.replace(node, str(new), "constant", 0.85, line)
     if value not in (-1, 0, 1, 2) and not in_sum and not in_product:
         yield make.replace(node, "0", "constant", 0.3, line)
+
+
+def _floats(make: Edits, node: ast.Constant, value: float, line: int) -> Iterator[Edit | None]:
+    """Yield a float written wrong: a default meant none (0.0), a unit, a decimal slip."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return
+    others = [0.0, 1.0] if value not in (0.0, 1.0) else [1.0 - value]
+    others += [value * 10, value / 10] if value not in (0.0,) else []
+    for new in others:
+        yield make.replace(node, repr(round(new, 12)), "constant", 0.5, line)
+
+
+def _strings(make: Edits, program: Program, node: ast.Constant, value: str,
+             line: int) -> Iterator[Edit | None]:
+    """Yield a string written wrong: the closest other string the module writes (a key).
+
+    Docstrings and f-string parts are text, not values, and are left alone.
+    """
+    parent = program.parents.get(node)
+    if isinstance(parent, ast.Expr | ast.JoinedStr) or len(value) > 40:
+        return
+    pool = _string_pool(program)
+    for other in difflib.get_close_matches(value, [s for s in pool if s != value], n=2,
+                                           cutoff=0.6):
+        yield make.replace(node, repr(other), "constant", 0.4, line)
+
+
+def _string_pool(program: Program) -> list[str]:
+    """Return the short strings the module writes as values, once each."""
+    cached = getattr(program, "_string_pool", None)
+    if cached is None:
+        cached = sorted({n.value for n in ast.walk(program.tree)
+                         if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                         and 0 < len(n.value) <= 40
+                         and not isinstance(program.parents.get(n), ast.Expr | ast.JoinedStr)})
+        program._string_pool = cached  # type: ignore[attr-defined]  # noqa: SLF001
+    return cached
 
 
 def _off_by_one(

@@ -187,6 +187,17 @@ CASES = [
         "def f(x, digits):\n    return format(x, '.%if' % (digits - 1))\n", 2,
         "def f(x, digits):\n    return format(x, '.%if' % max(digits - 1, 0))\n", "wrap",
         id="difference-clamped-at-zero"),
+    pytest.param(
+        "RATES = {'TEN': 0.1}\n\n\ndef rate(code):\n    return RATES.get(code, 0.1)\n", 5,
+        "RATES = {'TEN': 0.1}\n\n\ndef rate(code):\n    return RATES.get(code, 0.0)\n",
+        "constant", id="float-default-meant-none"),
+    pytest.param(
+        "def fee(amount):\n    return amount * 0.25\n", 2,
+        "def fee(amount):\n    return amount * 0.025\n", "constant", id="float-decimal-slip"),
+    pytest.param(
+        "def name(user):\n    if 'name' in user:\n        return user['nmae']\n", 3,
+        "def name(user):\n    if 'name' in user:\n        return user['name']\n", "constant",
+        id="string-key-misspelt"),
 ]
 
 
