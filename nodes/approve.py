@@ -252,9 +252,13 @@ def _why_no_candidate(state: HealState, target: str, measured: list[Evaluation],
     others = [e.score for e in measured if e.passed_gates and e.candidate_id not in rejected]
     if others:
         said.append(f"{'the others' if said else 'they'} scored at most {max(others):.2f}")
-    # The engines name the target in what they say of it (e.g. a repair that found nothing).
+    # The engines name the target in what they say of it (e.g. a repair that found nothing):
+    # before the first colon when the note is of the target itself, after it when another
+    # target's note only points at it. Its own notes come first.
     named = re.compile(rf"(?<![\w./-]){re.escape(target)}(?![\w/])")
-    said += [n for n in dict.fromkeys(state.get("notes", [])) if named.search(n)][-2:]
+    notes = [n for n in dict.fromkeys(state.get("notes", [])) if named.search(n)]
+    own = [n for n in notes if named.search(n.split(": ", 1)[0])]
+    said += (own or notes)[-2:]
     if review and review.tests and any(not e.path for e in review.tests.uncollected):
         said.append(review.tests.uncollected_text())  # nothing could be measured
     elif not said and review and not review.findings and not (
