@@ -258,7 +258,10 @@ def _why_no_candidate(state: HealState, target: str, measured: list[Evaluation],
     named = re.compile(rf"(?<![\w./-]){re.escape(target)}(?![\w/])")
     notes = [n for n in dict.fromkeys(state.get("notes", [])) if named.search(n)]
     own = [n for n in notes if named.search(n.split(": ", 1)[0])]
-    said += (own or notes)[-2:]
+    picked = (own or notes)[-2:]
+    if len(picked) == 2 and picked[0].split(": ", 1)[0] == picked[1].split(": ", 1)[0]:
+        picked = picked[1:]  # said again in a later round: the latest stands
+    said += picked
     if review and review.tests and any(not e.path for e in review.tests.uncollected):
         said.append(review.tests.uncollected_text())  # nothing could be measured
     elif not said and review and not review.findings and not (

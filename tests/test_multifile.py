@@ -309,7 +309,8 @@ def test_the_approval_says_why_each_other_target_has_no_proposal(tmp_path):
                                                   "detail": "breaks test_c"}]),
         ],
         "best": {"a.py": "c1", "b.py": "c2"},
-        "notes": ["repair of c.py: 12 edit(s) tried in 3s, none made 1 failing test(s) pass",
+        "notes": ["repair of c.py: 30 edit(s) tried in 5s, none made 1 failing test(s) pass",
+                  "repair of c.py: 12 edit(s) tried in 3s, none made 1 failing test(s) pass",
                   "repair of abc.py: a note on another file",
                   # Another target's note that points at c.py is not c.py's own.
                   "repair of a.py: 5 edit(s) tried, the failing tests point at c.py line 3",
