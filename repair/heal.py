@@ -21,6 +21,7 @@ from healloop.analysis.pytest_config import suite_config
 from healloop.evaluation.score import broken_tests
 from healloop.repair.hints import read as read_hints
 from healloop.repair.localise import Elsewhere, line_scores, pointing_elsewhere
+from healloop.repair.order import PASSING
 from healloop.repair.runner import CandidateRunner, Check, WorkerError
 from healloop.repair.search import Budget, Outcome, Patch, search
 from healloop.sandbox import Limits, Workspace, run_tests
@@ -117,11 +118,6 @@ def heal(
                   elsewhere=[] if patches and not partial else elsewhere, own_suspicion=own)
 
 
-_PASSING = 200
-"""Passing tests traced with the failing ones to look outside the target: Ochiai needs
-some, and the whole suite of a large project costs minutes."""
-
-
 def _elsewhere(
     repo: Path, runner: CandidateRunner, source: str, failing: list[str], passing: list[str],
     timeout: float,
@@ -132,7 +128,7 @@ def _elsewhere(
     failing tests' files first), recording every file of the copy.
     """
     files = {t.split("::", 1)[0] for t in failing}
-    some = sorted(passing, key=lambda t: t.split("::", 1)[0] not in files)[:_PASSING]
+    some = sorted(passing, key=lambda t: t.split("::", 1)[0] not in files)[:PASSING]
     try:
         check = runner.run(source, [*failing, *some], timeout=timeout, trace=True,
                            elsewhere=True)
@@ -182,7 +178,7 @@ def _start_runner(
             if runner.ready:
                 known = runner.collected if mode == "hot" and runner.collected else set(tests)
                 mine = [t for t in tests if t in known]
-                baseline = runner.run(source, mine, timeout=timeout, trace=True)
+                baseline = traced_baseline(runner, source, mine, timeout, failing_of=failing)
                 lost = {t for t in mine if baseline.outcomes.get(t) in ("missing", "not_run")}
                 failing_here = [t for t in failing if t in known and t not in lost]
                 passing_here = [t for t in passing if t in known and t not in lost]
@@ -195,6 +191,49 @@ def _start_runner(
         runner.close()
         _log.debug("repair of %s: %s runner disagrees with pytest", target, mode)
     return None
+
+
+def traced_baseline(runner: CandidateRunner, source: str, tests: list[str],
+                    timeout: float, *, failing_of: Sequence[str] = ()) -> Check:
+    """Run tests on source, the failing ones and some passing ones with line tracing.
+
+    Fault localisation needs the lines of the failing tests and of enough passing
+    ones to tell a faulty line from one every test runs (``order.PASSING``, those of
+    the failing tests' files first); tracing the rest of a large suite would only
+    cost time. Tracing slows a test tenfold or more (more-itertools' prime sieves),
+    and a test that overruns stops the run: the tests after it run again, traced, and
+    the slow ones once more untraced, so that they count as the pass they are.
+    """
+    failing = [t for t in tests if t in set(failing_of)]
+    files = {t.split("::", 1)[0] for t in failing}
+    passing = sorted((t for t in tests if t not in set(failing)),
+                     key=lambda t: t.split("::", 1)[0] not in files)
+    traced = set(failing) | set(passing[:PASSING])
+    outcomes: dict[str, str] = {}
+    lines: dict[str, list[int]] = {}
+    slow: list[str] = [t for t in tests if t not in traced]  # run untraced below
+    seconds = 0.0
+    todo = [t for t in tests if t in traced]
+    for _ in range(4):
+        check = runner.run(source, todo, timeout=timeout, trace=True)
+        lines.update(check.lines)
+        seconds += check.seconds
+        for test, outcome in check.outcomes.items():
+            if outcome == "timeout":
+                slow.append(test)
+            elif outcome != "not_run":
+                outcomes[test] = outcome
+        todo = [t for t in todo if t not in outcomes and t not in slow]
+        if not todo or not check.crashed:
+            break
+    if slow:
+        plain = runner.run(source, slow, timeout=timeout)
+        seconds += plain.seconds
+        outcomes.update(plain.outcomes)
+    for test in todo:
+        outcomes.setdefault(test, "not_run")
+    return Check(outcomes=outcomes, lines=lines, seconds=seconds,
+                 crashed=bool(todo) and check.crashed)
 
 
 class _Checker:

@@ -1,5 +1,6 @@
-"""Repair on suites as real projects write them (marshmallow's, for one): cases whose
-ids come from the clock, which one collection cannot find under the id another gave."""
+"""Repair on suites as real projects write them: cases whose ids come from the clock,
+which one collection cannot find under the id another gave (marshmallow's), tests that
+line tracing makes overrun (more-itertools' prime sieves), suites of hundreds of tests."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from healloop.evaluation.score import broken_tests
-from healloop.repair.heal import heal
-from healloop.repair.runner import CandidateRunner
+from healloop.repair.heal import heal, traced_baseline
+from healloop.repair.order import PASSING
+from healloop.repair.runner import CandidateRunner, Check
 from healloop.sandbox import Limits, Workspace, run_tests
 
 MODULE = """\
@@ -85,3 +87,43 @@ def test_repair_works_beside_cases_whose_ids_come_from_the_clock(tmp_path):
                   seconds=60)
     assert repair.patches, f"no patch after {repair.tried} tried"
     assert "None" in repair.patches[0].summary or "not" in repair.patches[0].summary
+
+
+class _SlowUnderTrace:
+    """A runner where one test overruns when traced, stopping the run (its child killed)."""
+
+    def __init__(self, slow: str) -> None:
+        self.slow = slow
+        self.traced: list[str] = []
+
+    def run(self, source, tests, *, timeout, trace=False, **_):
+        outcomes, lines = {}, {}
+        for i, test in enumerate(tests):
+            if trace and test == self.slow:
+                outcomes[test] = "timeout"
+                outcomes.update(dict.fromkeys(tests[i + 1:], "not_run"))
+                return Check(outcomes=outcomes, lines=lines, crashed=True)
+            outcomes[test] = "failed" if test.endswith("bad") else "passed"
+            if trace:
+                self.traced.append(test)
+                lines[test] = [1]
+        return Check(outcomes=outcomes, lines=lines)
+
+
+def test_a_test_tracing_makes_overrun_still_counts_and_the_rest_are_traced() -> None:
+    tests = ["t.py::bad", *(f"t.py::ok{i}" for i in range(5))]
+    runner = _SlowUnderTrace("t.py::ok1")
+    check = traced_baseline(runner, "", tests, 1.0, failing_of=["t.py::bad"])
+    assert check.outcomes == {"t.py::bad": "failed", **dict.fromkeys(tests[1:], "passed")}
+    assert not check.crashed
+    assert set(check.lines) == set(tests) - {"t.py::ok1"}
+
+
+def test_only_the_passing_tests_localisation_needs_are_traced() -> None:
+    tests = ["a.py::bad", *(f"b.py::ok{i}" for i in range(PASSING + 50)), "a.py::ok"]
+    runner = _SlowUnderTrace("none")
+    check = traced_baseline(runner, "", tests, 1.0, failing_of=["a.py::bad"])
+    assert check.outcomes["a.py::bad"] == "failed"
+    assert sum(o == "passed" for o in check.outcomes.values()) == PASSING + 51
+    assert len(runner.traced) == PASSING + 1
+    assert "a.py::ok" in runner.traced  # the failing test's own file first
