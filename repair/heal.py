@@ -21,7 +21,7 @@ from healloop.analysis.pytest_config import suite_config
 from healloop.evaluation.score import broken_tests
 from healloop.repair.hints import read as read_hints
 from healloop.repair.localise import Elsewhere, line_scores, pointing_elsewhere
-from healloop.repair.order import PASSING
+from healloop.repair.order import to_trace
 from healloop.repair.runner import CandidateRunner, Check, WorkerError
 from healloop.repair.search import Budget, Outcome, Patch, search
 from healloop.sandbox import Limits, Workspace, run_tests
@@ -127,10 +127,8 @@ def _elsewhere(
     One more traced run of the failing tests and some passing ones (those of the
     failing tests' files first), recording every file of the copy.
     """
-    files = {t.split("::", 1)[0] for t in failing}
-    some = sorted(passing, key=lambda t: t.split("::", 1)[0] not in files)[:PASSING]
     try:
-        check = runner.run(source, [*failing, *some], timeout=timeout, trace=True,
+        check = runner.run(source, to_trace(failing, passing), timeout=timeout, trace=True,
                            elsewhere=True)
     except WorkerError:
         return [], 0.0
@@ -205,10 +203,7 @@ def traced_baseline(runner: CandidateRunner, source: str, tests: list[str],
     the slow ones once more untraced, so that they count as the pass they are.
     """
     failing = [t for t in tests if t in set(failing_of)]
-    files = {t.split("::", 1)[0] for t in failing}
-    passing = sorted((t for t in tests if t not in set(failing)),
-                     key=lambda t: t.split("::", 1)[0] not in files)
-    traced = set(failing) | set(passing[:PASSING])
+    traced = set(to_trace(failing, [t for t in tests if t not in set(failing)]))
     outcomes: dict[str, str] = {}
     lines: dict[str, list[int]] = {}
     slow: list[str] = [t for t in tests if t not in traced]  # run untraced below

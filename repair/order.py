@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,11 +123,15 @@ thousands of tests (packaging)."""
 
 def traced_tests(run: TestRun) -> list[str]:
     """Return the failing tests of run and passing ones, those of their files first."""
-    failing = run.failing
+    passing = sorted(r.nodeid for r in run.results if r.outcome == "passed")
+    return to_trace(sorted(run.failing), passing)
+
+
+def to_trace(failing: Sequence[str], passing: Sequence[str]) -> list[str]:
+    """Return the failing tests and at most PASSING passing ones, of their files first."""
     files = {t.split("::", 1)[0] for t in failing}
-    passing = sorted((r.nodeid for r in run.results if r.outcome == "passed"),
-                     key=lambda t: (t.split("::", 1)[0] not in files, t))
-    return [*sorted(failing), *passing[:PASSING]]
+    some = sorted(passing, key=lambda t: t.split("::", 1)[0] not in files)[:PASSING]
+    return [*failing, *some]
 
 
 def suspicion(
