@@ -199,12 +199,19 @@ def fix(
     """
     leave = ["--unfixable", ",".join(unfixable)] if unfixable else []
     leave += ["--fixable", ",".join(only)] if only else []
-    proc = subprocess.run(
-        [_ruff(), "check", "--fix", "--unsafe-fixes" if unsafe else "--no-unsafe-fixes",
-         "--exit-zero", "--no-cache", "--quiet",
-         *_select(repo), *leave, "--stdin-filename", path, "-"],
-        input=content, capture_output=True, text=True, cwd=repo, check=False,
-    )
+
+    def fixed_with(rules: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [_ruff(), "check", "--fix", "--unsafe-fixes" if unsafe else "--no-unsafe-fixes",
+             "--exit-zero", "--no-cache", "--quiet", *rules, *leave, "--stdin-filename", path,
+             "-"],
+            input=content, capture_output=True, text=True, cwd=repo, check=False,
+        )
+
+    proc = fixed_with(_select(repo))
+    if proc.returncode != 0 and _refused_configuration(proc.stderr):
+        # As the review linted it: with the default rules (see _lint_with_defaults).
+        proc = fixed_with(["--isolated", "--select", DEFAULT_SELECT, *_target(repo)])
     fixed = proc.stdout if proc.returncode == 0 and proc.stdout else content
     if format_code:
         proc = subprocess.run(

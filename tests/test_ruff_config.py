@@ -79,6 +79,8 @@ def test_a_ruff_configuration_ruff_refuses_is_linted_with_the_defaults(make_repo
     (note,) = [f for f in findings if f.rule == "ruff-config"]
     assert note.severity == "info" and "show-source" in note.message
     assert {"F401"} <= {f.rule for f in findings}  # the default rules still apply
+    # ... and the fixes come from the same rules: the findings are not left unfixable.
+    assert "import os" not in lint.fix(repo, "calc.py", UNTIDY)
 
 
 def test_a_ruff_that_fails_otherwise_is_one_line_and_exit_2(make_repo, monkeypatch):

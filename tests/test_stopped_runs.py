@@ -1,8 +1,9 @@
 """A run that stopped before its review finished is listed, explained and continued.
 
 Such a run is kept by the checkpointer like any other: interrupted with Ctrl-C, killed,
-or stopped by an error in review. Here ruff refusing the repository's configuration
-stops it, which needs no timing; mending the configuration lets it go on.
+or stopped by an error in review. Here ruff failing in review stops it (a failure made
+for the test: a configuration ruff refuses no longer stops a run), which needs no
+timing; once ruff works again the run goes on.
 """
 
 from __future__ import annotations
@@ -14,23 +15,30 @@ from pathlib import Path
 import pytest
 from conftest import invoke
 
+from healloop.analysis import lint
+from healloop.errors import ToolError
+
 pytestmark = pytest.mark.usefixtures("no_outside_settings")
 
 UNTIDY = "import os\nimport sys\n\n\ndef add(a, b):\n    return a + b\n"
-REFUSED = "[tool.ruff]\nno-such-setting = 1\n"
 
 
 
 
 @pytest.fixture
-def stopped(make_repo) -> Path:
+def stopped(make_repo, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A repository with one run, thread 'stopped', that stopped in review."""
-    repo = make_repo({"calc.py": UNTIDY, "pyproject.toml": REFUSED}, git=False)
-    result = invoke("run", "--repo", repo, "--file", "calc.py", "--engine", "offline",
-                    "--apply", "--thread-id", "stopped")
+    repo = make_repo({"calc.py": UNTIDY}, git=False)
+
+    def failing(*args: object) -> None:
+        raise ToolError("ruff failed on calc.py: it stopped")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(lint, "lint", failing)
+        result = invoke("run", "--repo", repo, "--file", "calc.py", "--engine", "offline",
+                        "--apply", "--thread-id", "stopped")
     assert result.exit_code == 2, result.output
     assert "ruff failed on calc.py" in result.stderr
-    (repo / "pyproject.toml").write_text("")
     return repo
 
 
