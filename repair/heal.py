@@ -28,6 +28,8 @@ from healloop.sandbox import Limits, Workspace, run_tests
 from healloop.state import FileChange, TestRun
 
 _log = logging.getLogger(__name__)
+_SEARCH_SHARE = 0.25
+"""The least part of a repair's seconds the search itself gets, whatever came before."""
 _TRIES = 3
 """Plausible patches to validate, best first, before giving up on the plausible ones."""
 
@@ -98,7 +100,11 @@ def heal(
             return Repair(failing=failing, seconds=time.monotonic() - started)
         runner, baseline, failing, passing = started_runner
         spent = time.monotonic() - started
-        budget = Budget(seconds=max(1.0, seconds - spent - _reserve(reference)))
+        # A large suite's runner start and the time kept for validation (up to 30 s)
+        # may use up a short budget before the search begins (more-itertools' 730
+        # tests at --repair-seconds 60): the search always gets a quarter of it.
+        budget = Budget(seconds=max(1.0, _SEARCH_SHARE * seconds,
+                                    seconds - spent - _reserve(reference)))
         _log.debug("repair of %s: runner (%s) ready after %.2fs", target, runner.mode, spent)
         addressable = [t for t in nodeids if t in failing or t in passing]
         with _Checker(runner, workspace, target, source, addressable, limits,

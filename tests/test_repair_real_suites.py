@@ -4,6 +4,7 @@ line tracing makes overrun (more-itertools' prime sieves), suites of hundreds of
 
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 
@@ -127,3 +128,21 @@ def test_only_the_passing_tests_localisation_needs_are_traced() -> None:
     assert sum(o == "passed" for o in check.outcomes.values()) == PASSING + 51
     assert len(runner.traced) == PASSING + 1
     assert "a.py::ok" in runner.traced  # the failing test's own file first
+
+
+def test_the_search_gets_a_share_of_the_budget_whatever_the_start_cost(tmp_path, monkeypatch):
+    heal_module = importlib.import_module("healloop.repair.heal")
+    repo = _repo(tmp_path)
+    with Workspace(repo) as workspace:
+        run = run_tests(workspace, ["test_describe.py"])
+    budgets = []
+    real_search = heal_module.search
+
+    def spy(*args, **kwargs):
+        budgets.append(args[5].seconds)
+        return real_search(*args, **kwargs)
+
+    monkeypatch.setattr(heal_module, "search", spy)
+    monkeypatch.setattr(heal_module, "_reserve", lambda run: 1000.0)  # a suite's validation
+    heal(repo, "describe.py", MODULE, run, measured_on_source=True, limits=Limits(), seconds=20)
+    assert budgets and budgets[0] >= 5.0
