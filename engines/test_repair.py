@@ -70,6 +70,12 @@ class TestRepairEngine:
                           measured_on_source=job.source == job.original and not others,
                           limits=limits, seconds=seconds, alongside=list(alongside.values()))
             _remember(_CACHE, key, [_proposal(p, repair) for p in repair.patches])
+            if repair.offline:
+                more = ", ..." if len(repair.offline) > 3 else ""
+                job.notes.append(
+                    f"repair of {job.target} leaves out {len(repair.offline)} failing test(s) "
+                    f"that need a network the sandbox does not give: "
+                    f"{', '.join(repair.offline[:3])}{more}")
             if job.repairs is not None and repair.patches:
                 job.repairs.finished(job.target, frozenset(repair.patches[0].fixed),
                                      repair.patches[0].summary, repair.patches[0].source)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -52,6 +53,8 @@ class Repair:
     point at more than at any line of the target (the fault may lie there)."""
     own_suspicion: float = 0.0
     """The highest suspicion of a target line in the run that found elsewhere."""
+    offline: list[str] = field(default_factory=list)
+    """Failing tests left out: they fail for want of a network the sandbox does not give."""
 
 
 def heal(
@@ -87,11 +90,15 @@ def heal(
         # Each outcome set is built anew on every read: read them once, not per test
         # (packaging's modules are reached by tens of thousands of tests).
         failed, passed = reference.failing, reference.passed
-        failing = [t for t in nodeids if t in failed]
+        # A test that fails for want of a network fails on any version of the target:
+        # no edit can make it pass, and none is asked to.
+        offline = needs_network(reference, [t for t in nodeids if t in failed])
+        failing = [t for t in nodeids if t in failed and t not in offline]
         passing = [t for t in nodeids if t in passed]
         failing_all, passing_all = failing, passing
         if not failing:
-            return Repair(seconds=time.monotonic() - started, settled=bool(alongside))
+            return Repair(seconds=time.monotonic() - started,
+                          settled=bool(alongside) and not offline, offline=offline)
         timeout = candidate_timeout(reference, limits.test_timeout)
         started_runner = _start_runner(workspace, target, source, nodeids, limits, timeout,
                                        failing, passing)
@@ -121,7 +128,8 @@ def heal(
                                       contested=runner.mode == "hot")
     return Repair(patches=patches, partial=partial, failing=failing_all, tried=outcome.tried,
                   plausible=len(outcome.plausible), seconds=time.monotonic() - started,
-                  elsewhere=[] if patches and not partial else elsewhere, own_suspicion=own)
+                  elsewhere=[] if patches and not partial else elsewhere, own_suspicion=own,
+                  offline=offline)
 
 
 def _elsewhere(
@@ -143,6 +151,18 @@ def _elsewhere(
     passed = {t for t, o in check.outcomes.items() if o == "passed"}
     best = max(line_scores(check.lines, failed, passed).values(), default=0.0)
     return pointing_elsewhere(check.elsewhere, best, suite_config(repo).is_test), best
+
+
+_NO_NETWORK = re.compile(
+    r"Network is unreachable|Temporary failure in name resolution|Name or service not known"
+    r"|nodename nor servname provided|No address associated with hostname|socket\.gaierror")
+"""What a test says when the network it needs is not there (the sandbox gives none)."""
+
+
+def needs_network(run: TestRun, failing: Sequence[str]) -> list[str]:
+    """Return the failing tests whose failure says the network is not there."""
+    messages = {r.nodeid: r.message for r in run.results}
+    return [t for t in failing if _NO_NETWORK.search(messages.get(t, ""))]
 
 
 def candidate_timeout(run: TestRun, test_timeout: float) -> float:

@@ -212,3 +212,26 @@ def test_a_target_reached_by_many_tests_reads_their_outcomes_once(
                   seconds=1.0)
     assert repair.patches == []
     assert len(reads) <= 2
+
+
+@pytest.mark.slow
+def test_tests_that_need_the_network_are_left_out_of_what_repair_must_fix(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (repo / "test_calc.py").write_text(
+        "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
+        "def test_remote():\n    raise OSError(101, 'Network is unreachable')\n")
+    with Workspace(repo) as workspace:
+        run = run_tests(workspace, ["test_calc.py"])
+    assert run.failing == {"test_calc.py::test_add", "test_calc.py::test_remote"}
+    source = (repo / "calc.py").read_text()
+    job = GenerationJob(
+        repo=repo, target="calc.py", source=source, original=source,
+        review=ReviewReport(target="calc.py", tests=run), blast_radius=None, iteration=1,
+        context=RunContext(engine="offline", repair_seconds=30),
+    )
+    (best,) = TestRepairEngine().propose(job)[:1]
+    assert best.summary == "line 2: `-` → `+`"  # a whole repair, not a partial one
+    assert job.notes == ["repair of calc.py leaves out 1 failing test(s) that need a network "
+                         "the sandbox does not give: test_calc.py::test_remote"]
