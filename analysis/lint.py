@@ -96,17 +96,27 @@ def lint(repo: Path, path: str, content: str) -> list[Finding]:
             something other than its JSON findings.
 
     """
-    proc = subprocess.run(
-        [_ruff(), "check", *_READABLE, "--exit-zero", *_select(repo),
-         "--stdin-filename", path, "-"],
-        input=content, capture_output=True, text=True, cwd=repo, check=False,
-    )
+    proc = _check(repo, path, content, _select(repo))
     if proc.returncode != 0:
         detail = proc.stderr.strip().removeprefix("ruff failed").strip()
         if _refused_configuration(detail):
             return _lint_with_defaults(repo, path, content, detail)
         raise ToolError(f"ruff failed on {path}: {detail or f'exit code {proc.returncode}'}")
     return [_finding(path, item) for item in _items(path, proc.stdout)]
+
+
+_DEFAULT_RULES = ["--isolated", "--select", DEFAULT_SELECT]
+"""healloop's own rules, with no configuration file read: where ruff refuses the
+repository's."""
+
+
+def _check(repo: Path, path: str, content: str, rules: list[str]
+           ) -> subprocess.CompletedProcess[str]:
+    """Run ``ruff check`` on content as repo/path with these rules; findings as JSON."""
+    return subprocess.run(
+        [_ruff(), "check", *_READABLE, "--exit-zero", *rules, "--stdin-filename", path, "-"],
+        input=content, capture_output=True, text=True, cwd=repo, check=False,
+    )
 
 
 def undefined_names(repo: Path, path: str, content: str) -> list[Finding]:
@@ -119,11 +129,7 @@ def undefined_names(repo: Path, path: str, content: str) -> list[Finding]:
         ToolError: ruff failed or printed something other than its JSON findings.
 
     """
-    proc = subprocess.run(
-        [_ruff(), "check", "--isolated", *_READABLE, "--exit-zero", "--select", "F821",
-         "--stdin-filename", path, "-"],
-        input=content, capture_output=True, text=True, cwd=repo, check=False,
-    )
+    proc = _check(repo, path, content, ["--isolated", "--select", "F821"])
     if proc.returncode != 0:
         raise ToolError(f"ruff failed on {path}: {proc.stderr.strip()[:300]}")
     return [_finding(path, item) for item in _items(path, proc.stdout)]
@@ -141,11 +147,7 @@ def _lint_with_defaults(repo: Path, path: str, content: str, detail: str) -> lis
     is in many projects' pyproject) is no defect of the code to heal: the run goes on
     with the default rules, and an informational finding says why.
     """
-    proc = subprocess.run(
-        [_ruff(), "check", *_READABLE, "--exit-zero", "--isolated", "--select",
-         DEFAULT_SELECT, *_target(repo), "--stdin-filename", path, "-"],
-        input=content, capture_output=True, text=True, cwd=repo, check=False,
-    )
+    proc = _check(repo, path, content, _DEFAULT_RULES + _target(repo))
     if proc.returncode != 0:
         raise ToolError(f"ruff failed on {path}: {detail}")
     reason = " ".join(detail.split())[:300]
@@ -211,7 +213,7 @@ def fix(
     proc = fixed_with(_select(repo))
     if proc.returncode != 0 and _refused_configuration(proc.stderr):
         # As the review linted it: with the default rules (see _lint_with_defaults).
-        proc = fixed_with(["--isolated", "--select", DEFAULT_SELECT, *_target(repo)])
+        proc = fixed_with(_DEFAULT_RULES + _target(repo))
     fixed = proc.stdout if proc.returncode == 0 and proc.stdout else content
     if format_code:
         proc = subprocess.run(

@@ -300,9 +300,9 @@ def _revealed(state: HealState, target: str, report: ReviewReport,
         run = evaluations[cid].tests if other != target and cid in evaluations else None
         if run is None:
             continue
-        results = [r for r in run.results if r.nodeid.split("::", 1)[0] in mine]
-        if any(r.outcome in ("failed", "error", "timeout") for r in results):
-            return TestRun(results=results)
+        revealed = TestRun(results=[r for r in run.results if r.nodeid.split("::", 1)[0] in mine])
+        if revealed.failing:
+            return revealed
     return None
 
 

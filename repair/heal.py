@@ -147,9 +147,7 @@ def _elsewhere(
     except WorkerError:
         return [], 0.0
     # The target's lines are scored on the same run: Ochiai rises as passing tests leave.
-    failed = {t for t, o in check.outcomes.items() if o in ("failed", "error", "timeout")}
-    passed = {t for t, o in check.outcomes.items() if o == "passed"}
-    best = max(line_scores(check.lines, failed, passed).values(), default=0.0)
+    best = max(line_scores(check.lines, check.failing, check.passing).values(), default=0.0)
     return pointing_elsewhere(check.elsewhere, best, suite_config(repo).is_test), best
 
 

@@ -164,8 +164,7 @@ def suspicion(
         except WorkerError as exc:
             _log.info("fault localisation over %d targets: %s", len(paths), exc)
             return {}
-    failing = {t for t, o in check.outcomes.items() if o in ("failed", "error", "timeout")}
-    passing = {t for t, o in check.outcomes.items() if o == "passed"}
+    failing, passing = check.failing, check.passing
     if not failing:
         return {}
     coverage = {paths[0]: check.lines, **check.also}

@@ -47,6 +47,16 @@ class Check:
     seconds: float = 0.0
     crashed: bool = False
 
+    @property
+    def failing(self) -> set[str]:
+        """Node ids of the tests that failed, errored or timed out (as TestRun.failing)."""
+        return {t for t, o in self.outcomes.items() if o in ("failed", "error", "timeout")}
+
+    @property
+    def passing(self) -> set[str]:
+        """Node ids of the tests that passed (skips left out)."""
+        return {t for t, o in self.outcomes.items() if o == "passed"}
+
     def passed(self, nodeid: str) -> bool:
         """Return whether the test passed (a skip counts as no failure)."""
         return self.outcomes.get(nodeid) in ("passed", "skipped")

@@ -96,7 +96,7 @@ def pytest_collection_modifyitems(session, config, items):  # noqa: ARG001
         if nodeid in done:
             gone.append(item)
         elif function in narrowed and nodeid not in wanted:
-            if spare.get(function, 0) > 0 and nodeid not in wanted:
+            if spare.get(function, 0) > 0:
                 spare[function] -= 1
             else:
                 gone.append(item)
