@@ -146,6 +146,10 @@ def write_atomic(path: Path, content: str) -> None:
         kind = os.stat(path).st_mode  # through links: /dev/stdout is one to a pipe
     except FileNotFoundError:
         kind = None
+    if _stream(path):  # /dev/stdout onto a file the shell opened: write after what is there
+        with open(path, "a", encoding="utf-8", newline="") as fh:
+            fh.write(content)
+        return
     if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
         with open(path, "w", encoding="utf-8", newline="") as fh:
             fh.write(content)
@@ -165,6 +169,15 @@ def write_atomic(path: Path, content: str) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _sync_folder(path.parent)
+
+
+def _stream(path: Path) -> bool:
+    """Whether path names a process's open file (/dev/stdout, /dev/fd/N, /proc/self/fd/N).
+
+    Such a file, even a regular one the shell redirected into, belongs to whoever opened
+    it: replacing it would leave the shell's redirection writing into a deleted file.
+    """
+    return os.path.abspath(path).startswith(("/dev/", "/proc/"))
 
 
 def _remove_stale_temps(path: Path) -> None:

@@ -117,6 +117,24 @@ def test_output_to_dev_stdout_goes_down_the_pipe(calc_repo):
     assert DEV_STDOUT.is_symlink()
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not DEV_STDOUT.is_symlink(), reason="no /dev/stdout link here")
+@pytest.mark.usefixtures("devices")
+def test_output_to_dev_stdout_redirected_into_a_file_writes_into_that_file(calc_repo, tmp_path):
+    (tmp_path / "reports").mkdir()
+    out = tmp_path / "reports" / "impact.json"
+    with out.open("w") as fh:  # as `healloop impact ... --output /dev/stdout > impact.json`
+        inode = os.fstat(fh.fileno()).st_ino
+        proc = subprocess.run(
+            [sys.executable, "-m", "healloop", "impact", "calc/ops.py", "--repo", str(calc_repo),
+             "--output", str(DEV_STDOUT), "--format", "json"],
+            stdout=fh, stderr=subprocess.PIPE, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_ino == inode  # the shell's file, not one put in its place
+    assert json.loads(out.read_text())["target"] == "calc/ops.py"
+    assert [p.name for p in out.parent.iterdir()] == ["impact.json"]
+
+
 def test_report_into_a_fifo_is_written_into_it(tmp_path):
     from test_reports import healed_state
 
