@@ -70,6 +70,10 @@ class TestResult(Report):
     outcome: TestOutcome
     duration: float = 0.0
     message: str = ""
+    outside: str = Field("", description=(
+        "Set when the test failed on an OSError raised outside the project's code with "
+        "no frame of it on the way (a program, file or service that is not there): the "
+        "error, in a line."))
 
 
 class CollectionError(Report):
@@ -115,6 +119,10 @@ class TestRun(Report):
     flaky: list[str] = Field(
         default=[], description="Tests that failed, then passed when run again alone on the "
         "same code: counted as passed, and said."
+    )
+    outside: list[str] = Field(
+        default=[], description="Tests that failed outside the project's code (see "
+        "TestResult.outside) and did not pass before: left out as skipped, and said."
     )
 
     def ids(self, *outcomes: TestOutcome) -> set[str]:

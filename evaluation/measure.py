@@ -7,7 +7,7 @@ from pathlib import Path
 
 from healloop.analysis import lint, metrics
 from healloop.evaluation.score import Measurement, changed_lines
-from healloop.sandbox import Limits, Workspace, run_tests, settle_flaky
+from healloop.sandbox import Limits, Workspace, leave_outside, run_tests, settle_flaky
 from healloop.state import FileChange, Finding
 
 
@@ -53,7 +53,8 @@ def measure(
 
     Tests that fail are run once more where they matter, to tell a flaky test from a
     failure: every failing test of the original (passed_before is empty), and the
-    tests a candidate breaks.
+    tests a candidate breaks. Tests that fail outside the project's code and did not
+    pass before are left out (sandbox.leave_outside).
     """
     ok = parses(content)
     run = None
@@ -62,6 +63,7 @@ def measure(
         try:
             run = run_tests(workspace, tests, limits=limits)
             run = settle_flaky(workspace, run, passed_before or run.failing, limits)
+            run = leave_outside(run, passed_before)
         finally:
             workspace.reset()
     return Measurement(

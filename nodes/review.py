@@ -94,6 +94,13 @@ def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
     if m.tests and m.tests.flaky:
         report.notes.append(f"flaky, counted as passed: {', '.join(m.tests.flaky[:5])} failed, "
                             "then passed when run again on the same code")
+    if m.tests and m.tests.outside:
+        why = {r.nodeid: r.outside for r in m.tests.results}
+        shown = "; ".join(f"{t} ({why[t]})" for t in m.tests.outside[:3])
+        more = f" and {len(m.tests.outside) - 3} more" if len(m.tests.outside) > 3 else ""
+        report.notes.append(
+            f"left out of the score and the repair, as they fail outside the project's code "
+            f"whatever it says: {shown}{more}")
     if m.tests and m.tests.ignored:
         report.notes.append(
             f"not run, as the suite leaves them out (a conftest's collect_ignore or "

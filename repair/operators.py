@@ -410,12 +410,24 @@ def _off_by_one(
         weight = 0.3
     elif isinstance(parent, ast.BinOp) and _is_len_call(node):
         weight = 0.35  # `len(xs) * [0]` one too long
+    elif _repeat_count(parent, node):
+        weight = 0.35  # `(x,) * levels` one too many
     if weight and not isinstance(node, ast.BinOp):
         text = program.text(node)
         if precedence(node) <= 10:
             text = f"({text})"
         yield make.replace(node, f"{text} + 1", "off_by_one", weight, line)
         yield make.replace(node, f"{text} - 1", "off_by_one", weight, line)
+
+
+def _repeat_count(parent: ast.AST | None, node: ast.AST) -> bool:
+    """Whether node is the count of a repeated sequence: `n` in `(x,) * n` or `[0] * n`."""
+    if not (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult)
+            and isinstance(node, ast.Name)):
+        return False
+    other = parent.left if node is parent.right else parent.right
+    return isinstance(other, ast.Tuple | ast.List) or (
+        isinstance(other, ast.Constant) and isinstance(other.value, str | bytes))
 
 
 def _is_len_call(node: ast.AST) -> bool:

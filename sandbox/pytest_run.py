@@ -193,6 +193,24 @@ def settle_flaky(workspace: Workspace, run: TestRun, tests: set[str],
     return run.model_copy(update={"results": results, "flaky": flaky})
 
 
+def leave_outside(run: TestRun, passed_before: set[str]) -> TestRun:
+    """Leave out, as skipped, the failing tests that fail outside the project's code.
+
+    A test that runs a program the environment lacks fails the same whatever the
+    sources say: counted, it holds every version's score down and asks repair for a
+    fix no edit makes. A test that passed before counts whatever the error: a
+    candidate that breaks it is blamed.
+    """
+    out = sorted(r.nodeid for r in run.results if r.outside
+                 and r.outcome in ("failed", "error") and r.nodeid not in passed_before)
+    if not out:
+        return run
+    results = [r.model_copy(update={"outcome": "skipped",
+                                    "message": f"left out, fails outside the project: {r.outside}"})
+               if r.nodeid in out else r for r in run.results]
+    return run.model_copy(update={"results": results, "outside": out})
+
+
 def run_tests(
     workspace: Workspace,
     tests: list[str] | None = None,

@@ -81,6 +81,9 @@ CASES = [
         "def f(lo, mid):\n    hi = mid - 1\n    return hi\n", 2,
         "def f(lo, mid):\n    hi = mid\n    return hi\n", "off_by_one", id="drop-minus-one"),
     pytest.param(
+        "def f(x, levels):\n    return (x,) * levels\n", 2,
+        "def f(x, levels):\n    return (x,) * (levels - 1)\n", "off_by_one", id="repeat-count"),
+    pytest.param(
         "def f(a, b):\n    n = a * 2\n    m = b * 2\n    return n - n\n", 4,
         "def f(a, b):\n    n = a * 2\n    m = b * 2\n    return n - m\n",
         "identifier", id="variable"),

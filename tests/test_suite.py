@@ -529,3 +529,89 @@ def test_a_test_that_fails_then_passes_on_the_same_code_is_flaky_not_failing(
     assert evaluation.passed_gates, evaluation.gates
     assert evaluation.tests is not None
     assert evaluation.tests.flaky == ["tests/test_flaky.py::test_flaky"]
+
+
+# ---------------------------------------------------------------------------
+# Tests that fail outside the project's code
+
+OUTSIDE = (
+    "import subprocess\n\nfrom pkg.core import double\n\n\n"
+    "def test_cli():\n"  # the project's command, which this environment does not install
+    "    out = subprocess.check_output(['healloop-test-no-such-command', '2'])\n"
+    "    assert out == b'4'\n\n\n"
+    "def test_own_file():\n"  # the test's own open(): a path the code under test built
+    "    open(f'missing-{double(2)}.txt')\n\n\n"
+    "def test_project_raises():\n"  # the project's code is on the way: its failure
+    "    import pkg.files\n    pkg.files.read()\n"
+)
+
+
+@pytest.mark.slow
+def test_a_test_failing_outside_the_project_is_left_out_and_said(tmp_path: Path) -> None:
+    files = {**SUITE, "tests/test_outside.py": OUTSIDE,
+             "pkg/files.py": "def read():\n    return open('no-such-file.txt').read()\n"}
+    repo = write_repo(tmp_path / "repo", files)
+    done = review_target(repo, TARGET, CTX)
+    tests = done.report.tests
+    assert tests is not None
+    assert tests.outside == ["tests/test_outside.py::test_cli"]
+    assert tests.failing == {"tests/test_outside.py::test_own_file",
+                             "tests/test_outside.py::test_project_raises"}
+    (note,) = [n for n in done.report.notes if n.startswith("left out")]
+    assert "tests/test_outside.py::test_cli (FileNotFoundError: " in note
+    assert "healloop-test-no-such-command" in note
+    # Counted for no version: the tests term reads the tests that can tell them apart.
+    (term,) = [t for t in done.baseline.terms if t.name == "tests"]
+    assert term.detail == "2/4 pass"
+
+
+@pytest.mark.slow
+def test_a_candidate_that_breaks_a_test_outside_the_project_is_blamed(tmp_path: Path) -> None:
+    core = f"COMMAND = {sys.executable!r}\n"
+    test = ("import subprocess\n\nfrom pkg.core import COMMAND\n\n\n"
+            "def test_runs():\n    subprocess.run([COMMAND, '-c', 'pass'], check=True)\n")
+    repo = write_repo(tmp_path / "repo", {**SUITE, TARGET: core, "tests/test_core.py": test})
+    done = review_target(repo, TARGET, CTX)
+    assert done.report.tests is not None and done.report.tests.passed == {
+        "tests/test_core.py::test_runs"}
+    state = {"request": Request(repo=str(repo), files=[TARGET]).dump(),
+             "review": {TARGET: done.report.dump()}, "baseline": {TARGET: done.baseline.dump()},
+             "originals": {TARGET: core}, "iteration": 1}
+    # The test now fails outside the project's code, as it would where the command is
+    # missing: but it passed before, so the candidate broke it.
+    broken = "COMMAND = 'healloop-test-no-such-command'\n"
+    candidate = Candidate(id="c1", target=TARGET, engine="test", iteration=1,
+                          changes=[FileChange(path=TARGET, content=broken)])
+    update = evaluate({**state, "candidates": [candidate.dump()]},
+                      SimpleNamespace(context=CTX))
+    evaluation = Evaluation.model_validate(update["evaluations"][0])
+    assert evaluation.tests is not None
+    (result,) = evaluation.tests.results
+    assert result.outside.startswith("FileNotFoundError: ")
+    assert evaluation.tests.outside == []
+    assert not evaluation.passed_gates
+
+
+@pytest.mark.slow
+def test_a_bug_is_healed_beside_a_test_that_fails_outside_the_project(tmp_path: Path) -> None:
+    # glom's flatten(levels=...), one level too many, beside its CLI's test, which needs
+    # glom installed as a command: no proposal before (the CLI's test held every score
+    # under the threshold, and repair searched for an edit that made it pass too).
+    core = ("def nest(x, levels):\n"
+            "    spec = (x,)\n"
+            "    spec += ('lazy',) * levels\n"
+            "    return spec\n")
+    tests = ("import subprocess\n\nfrom pkg.core import nest\n\n\n"
+             "def test_nest():\n    assert nest(1, 2) == (1, 'lazy')\n\n\n"
+             "def test_once():\n    assert nest(1, 1) == (1,)\n\n\n"
+             "def test_cli():\n"
+             "    assert subprocess.check_output(['healloop-test-no-such-command']) == b''\n")
+    from typer.testing import CliRunner
+
+    from healloop.main import app
+
+    repo = write_repo(tmp_path / "repo", {**SUITE, TARGET: core, "tests/test_core.py": tests})
+    result = CliRunner().invoke(app, ["run", "--repo", str(repo), "--file", TARGET,
+                                      "--engine", "offline", "--yes", "--apply", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "    spec += ('lazy',) * (levels - 1)\n" in (repo / TARGET).read_text(), result.output

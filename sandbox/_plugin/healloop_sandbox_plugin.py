@@ -141,6 +141,50 @@ def pytest_runtest_protocol(item, nextitem):  # noqa: ARG001
         _emit({"finish": stable(item.nodeid)})
 
 
+_TEST_FOLDERS = {"test", "tests", "testing"}
+_INSTALLED = {"site-packages", "dist-packages"}
+
+
+def _project_code(path, root):
+    """Whether a frame's file is the project's own code: under root, not a test, not installed."""
+    rel = os.path.relpath(str(path), root)
+    parts = rel.split(os.sep)
+    if rel.startswith(os.pardir) or _INSTALLED & set(parts):
+        return False
+    name = parts[-1]
+    return not (_TEST_FOLDERS & set(parts[:-1]) or name == "conftest.py"
+                or name.startswith("test_") or name.endswith("_test.py"))
+
+
+def _outside(item, excinfo):
+    """Say why a test failed outside the project, or return ''.
+
+    An OSError (a program, file, host or service that is not there) raised in code
+    the project does not hold, with no frame of the project's own code on the way:
+    whatever the project's sources say, the test fails the same, as the glom CLI's
+    test fails where glom is not installed as a command.
+    """
+    if excinfo is None or not excinfo.errisinstance(OSError):
+        return ""
+    root = str(item.config.rootpath)
+    frames = [str(entry.path) for entry in excinfo.traceback]
+    last = os.path.relpath(frames[-1], root) if frames else ""
+    if not frames or not (last.startswith(os.pardir) or _INSTALLED & set(last.split(os.sep))):
+        return ""
+    if any(_project_code(path, root) for path in frames):
+        return ""
+    return f"{excinfo.typename}: {str(excinfo.value)[:200]}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Mark a failure raised outside the project's code (see _outside)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        report.healloop_outside = _outside(item, call.excinfo)
+
+
 def pytest_runtest_logreport(report):
     """Record the outcome of a test (its call, or the phase that failed or skipped)."""
     if report.when != "call" and not (report.failed or report.skipped):
@@ -160,6 +204,7 @@ def pytest_runtest_logreport(report):
         "outcome": outcome,
         "duration": report.duration,
         "message": message,
+        "outside": getattr(report, "healloop_outside", ""),
     })
 
 
