@@ -20,7 +20,7 @@ from healloop.analysis import lint
 from healloop.changeset import compose, merge
 from healloop.context import RunContext
 from healloop.engines import Engine, GenerationJob, Proposal, engines_for
-from healloop.engines.lint_fix import LintFixEngine
+from healloop.engines.lint_fix import DEFECTS, LintFixEngine
 from healloop.engines.rename import (
     carry,
     deliberate,
@@ -334,7 +334,12 @@ def _carried(
 
 
 def _proposals(job: GenerationJob, engines: list[Engine]) -> list[Proposal]:
-    """Collect every engine's proposals, each also polished by ruff's safe fixes."""
+    """Collect every engine's proposals, each also polished by ruff's safe fixes of defects.
+
+    Fixes of defects only (an unused import, a bare except): style fixes (imports
+    sorted, syntax upgraded) anywhere in the file are not what another engine's fix is
+    about, and the ruff engine offers them on their own.
+    """
     proposals = [p for engine in engines for p in engine.propose(job)]
     if not any(isinstance(e, LintFixEngine) for e in engines):
         return proposals
@@ -343,11 +348,12 @@ def _proposals(job: GenerationJob, engines: list[Engine]) -> list[Proposal]:
         if p.engine == LintFixEngine.name:
             continue
         fixed = lint.fix(job.repo, job.target, p.content,
-                         unfixable=lint.rule_codes(job.leave_alone))
+                         unfixable=lint.rule_codes(job.leave_alone), only=DEFECTS)
         if fixed != p.content:
             polished.append(
                 Proposal(content=fixed, engine=f"{p.engine}+ruff",
-                         summary=f"{p.summary}; ruff fixes", edits=[*p.edits, "ruff safe fixes"],
+                         summary=f"{p.summary}; ruff fixes of defects",
+                         edits=[*p.edits, "ruff safe fixes of defects"],
                          stats=p.stats, also=p.also)
             )
     return proposals + polished

@@ -179,3 +179,32 @@ def test_the_unsafe_fixes_of_defects_are_a_last_candidate_for_the_tests_to_judge
     assert unsafe.summary == "ruff fixes of defects, unsafe ones too"
     assert "unused = " not in unsafe.content and "seen=None" in unsafe.content
     assert {f.rule for f in lint.lint(repo, "m.py", unsafe.content)} == set()
+
+
+def test_another_engines_fix_is_polished_by_the_fixes_of_defects_alone(make_repo):
+    from healloop.context import RunContext
+    from healloop.engines.base import GenerationJob, Proposal
+    from healloop.engines.lint_fix import LintFixEngine
+    from healloop.nodes.generate import _proposals
+    from healloop.state import ReviewReport
+
+    # glom's reduction.py: a one-line repair came back with its imports sorted too.
+    source = ('"""M."""\nimport sys\nimport os\nfrom pprint import pprint\n\n\n'
+              'def twice(x):\n    """Twice."""\n    return os.sep * x + sys.platform\n')
+    repo = make_repo({"m.py": source}, git=False)
+
+    class Repair:
+        name = "repair"
+
+        def propose(self, job):
+            return [Proposal(content=source.replace("* x", "* 2 * x"), engine="repair",
+                             summary="line 9", edits=["line 9"])]
+
+    job = GenerationJob(repo=repo, target="m.py", source=source, original=source,
+                        review=ReviewReport(target="m.py"), blast_radius=None, iteration=1,
+                        context=RunContext(engine="offline"))
+    proposals = _proposals(job, [LintFixEngine(), Repair()])
+    (polished,) = [p for p in proposals if p.engine == "repair+ruff"]
+    assert polished.content == source.replace("* x", "* 2 * x").replace(
+        "from pprint import pprint\n", "")  # the unused import goes, the order stays
+    assert polished.summary == "line 9; ruff fixes of defects"
