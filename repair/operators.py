@@ -324,6 +324,9 @@ def _constants(make: Edits, program: Program, node: ast.AST, line: int) -> Itera
             # `n -= 0` is a deletion in disguise (the delete operator's job).
             continue
         yield make.replace(node, str(new), "constant", 0.85, line)
+    if value and not arithmetic:
+        # The sign: a comparison function's `return -1` for `return 1`.
+        yield make.replace(node, str(-value), "constant", 0.8 if value in (-1, 1) else 0.4, line)
     if value not in (-1, 0, 1, 2) and not in_sum and not in_product:
         yield make.replace(node, "0", "constant", 0.3, line)
 

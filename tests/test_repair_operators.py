@@ -81,6 +81,9 @@ CASES = [
         "def f(lo, mid):\n    hi = mid - 1\n    return hi\n", 2,
         "def f(lo, mid):\n    hi = mid\n    return hi\n", "off_by_one", id="drop-minus-one"),
     pytest.param(
+        "def f(a, b):\n    if not a:\n        return -1\n    return 0\n", 3,
+        "def f(a, b):\n    if not a:\n        return 1\n    return 0\n", "constant", id="sign"),
+    pytest.param(
         "def f(x, levels):\n    return (x,) * levels\n", 2,
         "def f(x, levels):\n    return (x,) * (levels - 1)\n", "off_by_one", id="repeat-count"),
     pytest.param(
