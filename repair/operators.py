@@ -490,6 +490,15 @@ def _identifiers(
         methods = _called_attributes(program)
         for other in sorted(siblings - {node.attr} - methods):
             yield make.span_edit(*span, other, "identifier", 0.5, line)
+        if owner == "self":
+            kept = program.instance_attributes(scope.node) - siblings - {node.attr} - methods
+            likeliest = sorted(kept, key=lambda a: (-_similarity(a, node.attr), a))[:12]
+            for other in likeliest:
+                yield make.span_edit(*span, other, "identifier", 0.4, line)
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
 
 
 def _called_attributes(program: Program) -> set[str]:

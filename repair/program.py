@@ -172,6 +172,24 @@ class Program:
         _collect(scope, self.tree, self)
         return scope
 
+    def instance_attributes(self, function: ast.AST) -> set[str]:
+        """Return the attributes read or set on `self` anywhere in the class of a method.
+
+        The one a slip meant is often one the method itself never names
+        (`self._minor + 1` in `bump_patch`, which should read `self._patch`).
+        """
+        owner = self.parents.get(function)
+        if not isinstance(owner, ast.ClassDef):
+            return set()
+        cache: dict[int, set[str]] = self.__dict__.setdefault("_instance_attributes", {})
+        if id(owner) not in cache:
+            cache[id(owner)] = {
+                n.attr for n in ast.walk(owner)
+                if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                and n.value.id == "self"
+            }
+        return cache[id(owner)]
+
     def scope_of(self, node: ast.AST) -> Scope:
         """Return the scope of the function holding node (the module's if none)."""
         function = node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else (

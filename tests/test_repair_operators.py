@@ -81,6 +81,12 @@ CASES = [
         "def f(lo, mid):\n    hi = mid - 1\n    return hi\n", 2,
         "def f(lo, mid):\n    hi = mid\n    return hi\n", "off_by_one", id="drop-minus-one"),
     pytest.param(
+        "class V:\n    def __init__(self, a, b):\n        self._a, self._b = a, b\n\n"
+        "    def bump_b(self):\n        return V(self._a, self._a + 1)\n", 6,
+        "class V:\n    def __init__(self, a, b):\n        self._a, self._b = a, b\n\n"
+        "    def bump_b(self):\n        return V(self._a, self._b + 1)\n",
+        "identifier", id="attribute-the-method-never-names"),
+    pytest.param(
         "def f(a, b):\n    if not a:\n        return -1\n    return 0\n", 3,
         "def f(a, b):\n    if not a:\n        return 1\n    return 0\n", "constant", id="sign"),
     pytest.param(
