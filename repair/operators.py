@@ -453,6 +453,10 @@ def _identifiers(
     parent = program.parents.get(node)
     is_callee = isinstance(parent, ast.Call) and node is parent.func
     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        if _raised(program, node):
+            for other in sorted(_exception_names(program) - {node.id}):
+                yield make.replace(node, other, "identifier", 0.55, line)
+            return
         if is_callee:
             for other in _FUNC_SWAPS.get(node.id, []):
                 yield make.replace(node, other, "identifier", 0.6, line)
@@ -684,6 +688,34 @@ def _fstrings(
     out.append(text[last:])
     start, end = program.span(node)
     yield make.span_edit(start, end, "".join(out), "constant", 0.6, line)
+
+
+def _raised(program: Program, node: ast.Name) -> bool:
+    """Whether node names the class a raise statement raises (`raise X` or `raise X(...)`)."""
+    parent = program.parents.get(node)
+    if isinstance(parent, ast.Call) and node is parent.func:
+        node, parent = parent, program.parents.get(parent)  # type: ignore[assignment]
+    return isinstance(parent, ast.Raise) and node is parent.exc
+
+
+_EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning")
+
+
+def _exception_names(program: Program) -> set[str]:
+    """Return the exception classes the module could raise: those it names anywhere.
+
+    Raised, caught, defined or imported, by the usual names (`...Error`), so that a
+    `raise ValueError(...)` meant as the module's own `ISO8601Error` can be turned
+    into it, and back.
+    """
+    cached: set[str] | None = program.__dict__.get("_exceptions")
+    if cached is None:
+        names = {n.id for n in ast.walk(program.tree) if isinstance(n, ast.Name)}
+        names |= {n.name for n in ast.walk(program.tree) if isinstance(n, ast.ClassDef)}
+        names |= _imported(program)
+        cached = {n for n in names if n.endswith(_EXCEPTION_SUFFIXES)}
+        program.__dict__["_exceptions"] = cached
+    return cached
 
 
 def _imported(program: Program) -> set[str]:

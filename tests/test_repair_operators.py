@@ -87,6 +87,11 @@ CASES = [
         "    def bump_b(self):\n        return V(self._a, self._b + 1)\n",
         "identifier", id="attribute-the-method-never-names"),
     pytest.param(
+        "from errs import ParseError\n\n\ndef f(s):\n    if not s:\n"
+        "        raise ValueError(s)\n    return s\n", 6,
+        "from errs import ParseError\n\n\ndef f(s):\n    if not s:\n"
+        "        raise ParseError(s)\n    return s\n", "identifier", id="exception-raised"),
+    pytest.param(
         "def f(a, b):\n    if not a:\n        return -1\n    return 0\n", 3,
         "def f(a, b):\n    if not a:\n        return 1\n    return 0\n", "constant", id="sign"),
     pytest.param(
