@@ -35,6 +35,7 @@ def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
     yield from _raises(program, suspects, hints, top)
     yield from _handlers(program, suspects, hints)
     yield from _typos(program, hints)
+    yield from _literals(program, suspects, hints, top)
 
 
 def resolvable(program: Program, name: str) -> bool:
@@ -144,6 +145,52 @@ def _handlers(program: Program, suspects: Sequence[Suspect],
                     text = f"({old}, {exception})"
                 yield 0.8 * score / top, Edit("condition", start, end, text, handler.lineno,
                                               old, 0.8)
+
+
+def _literals(program: Program, suspects: Sequence[Suspect], hints: Hints,
+              top: float) -> Iterator[tuple[float, Edit]]:
+    """Rewrite the piece where an asserted string differs, in the literals that write it.
+
+    ``assert 'PT5M25M' == 'PT5H25M'``: the strings differ in one piece ('M', 'H'), so
+    each string literal of a suspicious statement holding one side's piece gets the
+    other's (``"%sM" % hours`` becomes ``"%sH" % hours``). Which side the code made
+    is not known (``assert expected == actual`` is common too): both are tried.
+    """
+    pieces = []
+    for one, other in hints.strings:
+        if (piece := _one_difference(one, other)) is not None:
+            pieces += [piece, piece[::-1]]
+    if not pieces:
+        return
+    seen: set[tuple[int, str]] = set()
+    for suspect in suspects[:_GUARDED_SUSPECTS]:
+        for node in ast.walk(suspect.stmt):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            start, end = program.span(node)
+            text = program.source[start:end]
+            if text[:1] not in "'\"" or "\\" in text:
+                continue  # prefixed or escaped: its text is not its value
+            for old, new in pieces:
+                at = text.find(old, 1, len(text) - 1)
+                while old and at >= 0 and not set(new) & set("'\"\\\n"):
+                    changed = text[:at] + new + text[at + len(old):]
+                    if (start, changed) not in seen:
+                        seen.add((start, changed))
+                        weight = 0.85 * suspect.score / top
+                        yield weight, Edit("constant", start, end, changed, node.lineno, text,
+                                           0.85)
+                    at = text.find(old, at + 1, len(text) - 1)
+
+
+def _one_difference(one: str, other: str) -> tuple[str, str] | None:
+    """Return the two pieces where two strings differ, when they differ in one place."""
+    blocks = [op for op in difflib.SequenceMatcher(None, one, other, autojunk=False)
+              .get_opcodes() if op[0] != "equal"]
+    if len(blocks) != 1:
+        return None
+    _, i1, i2, j1, j2 = blocks[0]
+    return one[i1:i2], other[j1:j2]
 
 
 def _typos(program: Program, hints: Hints) -> Iterator[tuple[float, Edit]]:

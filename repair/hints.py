@@ -3,12 +3,14 @@
 A failing test's message often names the defect outright: ``DID NOT RAISE <class
 'ValueError'>`` (a raise is missing), ``OverflowError: cannot convert float infinity``
 (an exception escaped that a handler should catch), ``'set' object has no attribute
-'issupserset'`` (a misspelt name). Spectrum localisation and generic operators would
+'issupserset'`` (a misspelt name), ``assert 'PT5M25M' == 'PT5H25M'`` (a literal that
+writes one piece wrong). Spectrum localisation and generic operators would
 reach such a fix late or never; the message makes it one of the first candidates.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 import re
 from collections.abc import Iterable
@@ -25,6 +27,9 @@ _ESCAPED_LAST = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception))(?::|$)", re.
 _NO_ATTRIBUTE = re.compile(
     r"(?:'(\w+)' object|module '[\w.]+'|type object '\w+') has no attribute '(\w+)'")
 _NOT_DEFINED = re.compile(r"name '(\w+)' is not defined")
+_QUOTED = r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
+_STRINGS_DIFFER = re.compile(rf"^E\s+(?:AssertionError: )?assert {_QUOTED} == {_QUOTED}\s*$",
+                             re.MULTILINE)
 
 
 @dataclass
@@ -39,10 +44,12 @@ class Hints:
     """(type name or '', attribute) pairs an AttributeError named."""
     undefined: list[str] = field(default_factory=list)
     """Names a NameError named."""
+    strings: list[tuple[str, str]] = field(default_factory=list)
+    """(one, other) strings an assertion found different: one side is what the code made."""
 
     def __bool__(self) -> bool:
         return bool(self.not_raised or self.escaped or self.missing_attributes
-                    or self.undefined)
+                    or self.undefined or self.strings)
 
 
 def read(messages: Iterable[str]) -> Hints:
@@ -63,6 +70,12 @@ def read(messages: Iterable[str]) -> Hints:
             _add(hints.missing_attributes, (owner, attribute))
         for name in _NOT_DEFINED.findall(message):
             _add(hints.undefined, name)
+        for one, other in _STRINGS_DIFFER.findall(message):
+            try:
+                pair = (ast.literal_eval(one), ast.literal_eval(other))
+            except (ValueError, SyntaxError):
+                continue
+            _add(hints.strings, pair)
     return hints
 
 

@@ -350,9 +350,13 @@ def _strings(make: Edits, program: Program, node: ast.Constant, value: str,
     parent = program.parents.get(node)
     if isinstance(parent, ast.Expr | ast.JoinedStr) or len(value) > 40:
         return
-    pool = _string_pool(program)
-    for other in difflib.get_close_matches(value, [s for s in pool if s != value], n=2,
-                                           cutoff=0.6):
+    pool = [s for s in _string_pool(program) if s != value]
+    if len(value) == 1:
+        # A separator or a marker: no other one-character string is "close" to it.
+        close = [s for s in pool if len(s) == 1 and not s.isalnum()][:6]
+    else:
+        close = difflib.get_close_matches(value, pool, n=2, cutoff=0.6)
+    for other in close:
         yield make.replace(node, repr(other), "constant", 0.4, line)
 
 

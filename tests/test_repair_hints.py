@@ -20,11 +20,13 @@ def test_messages_are_read_for_what_they_name() -> None:
         "E   AttributeError: 'set' object has no attribute 'issupserset'",
         "E   NameError: name 'lenght' is not defined",
         "E   assert 1 == 2",
+        "E       AssertionError: assert 'PT5M25M' == 'PT5H25M'\nE         \nE         - PT5H25M",
     ])
     assert hints.not_raised == ["ValueError", "TypeError"]
     assert "OverflowError" in hints.escaped
     assert ("set", "issupserset") in hints.missing_attributes
     assert hints.undefined == ["lenght"]
+    assert hints.strings == [("PT5M25M", "PT5H25M")]
     assert not read(["E   assert 1 == 2"])
 
 
@@ -127,3 +129,33 @@ def test_within():
 def test_a_misspelt_attribute_is_corrected_everywhere(tmp_path: Path) -> None:
     healed = _heal(tmp_path, "bag.py", SETS, SETS_TESTS)
     assert healed == SETS.replace("issupserset", "issuperset")
+
+
+DURATION = """\
+def iso(hours, minutes):
+    out = ["PT"]
+    if hours:
+        out.append("%sM" % hours)
+    if minutes:
+        out.append("%sM" % minutes)
+    return "".join(out)
+"""
+DURATION_TESTS = """\
+from duration import iso
+
+
+def test_minutes():
+    assert iso(0, 25) == "PT25M"
+
+
+def test_both():
+    assert iso(5, 25) == "PT5H25M"
+"""
+
+
+@pytest.mark.slow
+def test_a_literal_writing_the_piece_an_assertion_differs_in_is_rewritten(tmp_path: Path) -> None:
+    # isodate's duration format with "%sM" for hours: no other literal of the module
+    # writes "%sH", so no edit of the usual operators could make it.
+    healed = _heal(tmp_path, "duration.py", DURATION, DURATION_TESTS)
+    assert healed == DURATION.replace('"%sM" % hours', '"%sH" % hours')

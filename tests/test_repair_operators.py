@@ -215,6 +215,10 @@ CASES = [
         "def name(user):\n    if 'name' in user:\n        return user['nmae']\n", 3,
         "def name(user):\n    if 'name' in user:\n        return user['name']\n", "constant",
         id="string-key-misspelt"),
+    pytest.param(
+        "def parts(v):\n    return v.split('-')\n\n\ndef join(p):\n    return '.'.join(p)\n", 2,
+        "def parts(v):\n    return v.split('.')\n\n\ndef join(p):\n    return '.'.join(p)\n",
+        "constant", id="separator"),
 ]
 
 
