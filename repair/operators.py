@@ -356,8 +356,17 @@ def _strings(make: Edits, program: Program, node: ast.Constant, value: str,
         close = [s for s in pool if len(s) == 1 and not s.isalnum()][:6]
     else:
         close = difflib.get_close_matches(value, pool, n=2, cutoff=0.6)
+    quote = program.text(node)[:1]
     for other in close:
-        yield make.replace(node, repr(other), "constant", 0.4, line)
+        yield make.replace(node, _quoted(other, quote), "constant", 0.4, line)
+
+
+def _quoted(value: str, quote: str) -> str:
+    """Return value as a literal in the quotes its code uses ('' when it cannot)."""
+    text = repr(value)
+    if quote == '"' and text[0] == "'" and '"' not in value:
+        text = f'"{text[1:-1]}"'
+    return text
 
 
 def _string_pool(program: Program) -> list[str]:

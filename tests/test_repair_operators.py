@@ -229,6 +229,12 @@ def test_edit_kind_produces_the_fix(source: str, line: int, fixed: str, kind: st
     assert found[norm(fixed)].kind == kind
 
 
+def test_a_string_is_written_in_the_quotes_the_code_uses() -> None:
+    source = 'def parts(v):\n    return v.split("-")\n\n\ndef join(p):\n    return ".".join(p)\n'
+    texts = {apply(source, [e]) for e in edits_at(source, 2)}
+    assert source.replace('split("-")', 'split(".")') in texts
+
+
 def test_templates_for_format_are_not_made_f_strings() -> None:
     source = "def f(x):\n    return '{0} {x}'.format(1, x=x) + '{}'\n"
     assert not [e for e in edits_at(source, 2) if e.text.startswith("f")]
