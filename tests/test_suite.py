@@ -542,7 +542,10 @@ OUTSIDE = (
     "def test_own_file():\n"  # the test's own open(): a path the code under test built
     "    open(f'missing-{double(2)}.txt')\n\n\n"
     "def test_project_raises():\n"  # the project's code is on the way: its failure
-    "    import pkg.files\n    pkg.files.read()\n"
+    "    import pkg.files\n    pkg.files.read()\n\n\n"
+    "def test_version():\n"  # the project is not installed, so it has no metadata
+    "    import importlib.metadata\n"
+    "    assert importlib.metadata.version('healloop-test-not-installed')\n"
 )
 
 
@@ -554,7 +557,8 @@ def test_a_test_failing_outside_the_project_is_left_out_and_said(tmp_path: Path)
     done = review_target(repo, TARGET, CTX)
     tests = done.report.tests
     assert tests is not None
-    assert tests.outside == ["tests/test_outside.py::test_cli"]
+    assert tests.outside == ["tests/test_outside.py::test_cli",
+                             "tests/test_outside.py::test_version"]
     assert tests.failing == {"tests/test_outside.py::test_own_file",
                              "tests/test_outside.py::test_project_raises"}
     (note,) = [n for n in done.report.notes if n.startswith("left out")]

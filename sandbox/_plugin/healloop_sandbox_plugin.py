@@ -159,12 +159,14 @@ def _project_code(path, root):
 def _outside(item, excinfo):
     """Say why a test failed outside the project, or return ''.
 
-    An OSError (a program, file, host or service that is not there) raised in code
-    the project does not hold, with no frame of the project's own code on the way:
-    whatever the project's sources say, the test fails the same, as the glom CLI's
-    test fails where glom is not installed as a command.
+    An OSError (a program, file, host or service that is not there) or an ImportError
+    (a package or its metadata that is not installed) raised in code the project does
+    not hold, with no frame of the project's own code on the way: whatever the
+    project's sources say, the test fails the same, as the glom CLI's test fails where
+    glom is not installed as a command, and toolz's version test where toolz is not
+    installed at all.
     """
-    if excinfo is None or not excinfo.errisinstance(OSError):
+    if excinfo is None or not excinfo.errisinstance((OSError, ImportError)):
         return ""
     root = str(item.config.rootpath)
     frames = [str(entry.path) for entry in excinfo.traceback]
