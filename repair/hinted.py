@@ -5,6 +5,9 @@
   the simple checks of its parameters (``n < 0``, ``not items``, ``x is None``);
 - an exception escaped that a handler nearby should catch: the handler's types
   widened with it (``except (TypeError, ValueError)`` → ``..., OverflowError)``);
+- an exception escaped a suspicious statement: the value it computes made
+  conditional, ``v = f(x) if x != 0 else 0``, with a condition over the variables
+  the expression reads (the expression-level guard of ACS and TBar's checkers);
 - a misspelt attribute or name: every use of it replaced by the closest name the
   object's type, the module or the builtins define.
 """
@@ -19,12 +22,14 @@ from collections.abc import Iterator, Sequence
 from healloop.repair.edits import Edit
 from healloop.repair.hints import Hints
 from healloop.repair.localise import Suspect
-from healloop.repair.operators import condition_pool, precedence_of_text
-from healloop.repair.program import Program, Scope
+from healloop.repair.operators import condition_pool, nullable, precedence_of_text
+from healloop.repair.program import Program, Scope, kind_of_value
 
 _GUARDED_SUSPECTS = 25
 """Suspicious statements a missing raise is tried before, most suspicious first."""
 _CONDITIONS = 24
+_VALUE_SUSPECTS = 8
+"""Suspicious assignments and returns whose value an escaped exception may make conditional."""
 
 
 def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
@@ -34,6 +39,7 @@ def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
         return
     yield from _raises(program, suspects, hints, top)
     yield from _handlers(program, suspects, hints)
+    yield from _conditional_values(program, suspects, hints, top)
     yield from _typos(program, hints)
     yield from _literals(program, suspects, hints, top)
 
@@ -60,8 +66,12 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 
 def _parameter_checks(function: ast.FunctionDef | ast.AsyncFunctionDef,
-                      scope: Scope) -> list[tuple[str, float]]:
-    """Return the simple checks of the parameters a missing raise may test, likeliest first."""
+                      scope: Scope, maybe_none: set[str]) -> list[tuple[str, float]]:
+    """Return the simple checks of the parameters a missing raise may test, likeliest first.
+
+    A parameter that may be None (maybe_none) has its comparisons null-checked first:
+    `n is not None and n < 0`, so that None keeps the meaning the function gives it.
+    """
     checks = []
     args = function.args
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
@@ -71,6 +81,9 @@ def _parameter_checks(function: ast.FunctionDef | ast.AsyncFunctionDef,
         kinds = scope.names.get(name, set())
         if not kinds & {"seq", "str", "bool"}:
             checks += [(f"{name} < 0", 0.7), (f"{name} <= 0", 0.5)]
+            if name in maybe_none:
+                checks += [(f"{name} is not None and {name} < 0", 0.65),
+                           (f"{name} is not None and {name} <= 0", 0.45)]
         checks += [(f"not {name}", 0.55), (f"{name} is None", 0.5)]
     return sorted(checks, key=lambda c: -c[1])
 
@@ -91,7 +104,7 @@ def _raises(program: Program, suspects: Sequence[Suspect], hints: Hints,
         function = program.function_of(stmt)
         assert function is not None
         scope = program.scope_of(stmt)
-        pool = [*_parameter_checks(function, scope),
+        pool = [*_parameter_checks(function, scope, nullable(program, scope)),
                 *((c, 0.5) for c in condition_pool(program, scope))]
         conditions = list(dict(reversed(pool)).items())  # the first prior of each
         conditions = sorted(conditions, key=lambda c: -c[1])[:_CONDITIONS]
@@ -103,9 +116,82 @@ def _raises(program: Program, suspects: Sequence[Suspect], hints: Hints,
                 if (at, cond + exception) in seen or precedence_of_text(cond) == 0:
                     continue
                 seen.add((at, cond + exception))
+                said = hints.messages[0] if hints.messages else cond
                 text = (f"{indent}if {cond}:\n{indent}{step}raise {exception}"
-                        f"({cond!r})\n")
+                        f"({said!r})\n")
                 yield weight * prior, Edit("guard", at, at, text, stmt.lineno, "", prior)
+
+
+def _conditional_values(program: Program, suspects: Sequence[Suspect], hints: Hints,
+                        top: float) -> Iterator[tuple[float, Edit]]:
+    """`x = E` → `x = E if c else d` where an exception escaped: E must not run for c false.
+
+    c tests a variable E reads (`v != 0`, `v`, `v is not None`, by what the function
+    does with it), d is the neutral value of E's kind (0, None, an empty container).
+    """
+    if not hints.escaped:
+        return
+    done = 0
+    for suspect in suspects:
+        if done >= _VALUE_SUSPECTS:
+            break
+        stmt = suspect.stmt
+        value = stmt.value if isinstance(stmt, ast.Assign | ast.Return | ast.AnnAssign) else None
+        if value is None or program.function_of(stmt) is None or isinstance(
+            value, ast.Constant | ast.Name | ast.IfExp | ast.Lambda
+        ):
+            continue
+        done += 1
+        scope = program.scope_of(stmt)
+        conditions = _value_conditions(value, scope)
+        if not conditions:
+            continue
+        text = program.text(value)
+        if "\n" in text:
+            continue
+        start, end = program.span(value)
+        weight = suspect.score / top
+        defaults = _neutral_values(value, scope)
+        for i, cond in enumerate(conditions):
+            for j, default in enumerate(defaults):
+                prior = max(0.45 - 0.04 * i - 0.08 * j, 0.15)
+                yield weight * prior, Edit("condition", start, end,
+                                           f"{text} if {cond} else {default}", stmt.lineno,
+                                           text, prior)
+
+
+def _value_conditions(value: ast.expr, scope: Scope) -> list[str]:
+    """Return the tests that may keep value from being computed, likeliest first."""
+    found: list[str] = []
+    for node in ast.walk(value):
+        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+                and node.id in scope.names and node.id not in ("self", "cls")):
+            continue
+        kinds = scope.names[node.id]
+        name = node.id
+        if "num" in kinds:
+            tests = [f"{name} != 0", f"{name} > 0"]
+        elif kinds & {"seq", "str"}:
+            tests = [name]
+        else:
+            tests = [f"{name} != 0", f"{name} is not None", name]
+        for test in tests:
+            if test not in found:
+                found.append(test)
+    return found[:6]
+
+
+def _neutral_values(value: ast.expr, scope: Scope) -> list[str]:
+    """Return the values standing for "nothing" that value's kind has, likeliest first."""
+    kind = kind_of_value(value, scope.names)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and (
+        isinstance(value.func.value, ast.Name) and value.func.value.id == "math"
+    ):
+        kind = "num"
+    if isinstance(value, ast.JoinedStr):
+        kind = "str"
+    return {"num": ["0", "None"], "seq": ["[]", "None"], "str": ['""', "None"],
+            "bool": ["False", "None"]}.get(kind or "", ["None", "0"])
 
 
 def _handlers(program: Program, suspects: Sequence[Suspect],

@@ -21,6 +21,12 @@ _NOT_RAISED = (
     re.compile(r"DID NOT RAISE \(([^)]*)\)"),
     re.compile(r"AssertionError: (\w+) not raised"),
 )
+_WRONG_MESSAGE = (
+    re.compile(r'AssertionError: "(.+?)" does not match "'),  # unittest's assertRaisesRegex
+    re.compile(r"^E?\s*(?:Expected regex|Regex): '(.+?)'\s*$", re.MULTILINE),  # pytest.raises
+)
+_EXPECTED_CLASS = re.compile(
+    r"(?:\braises|assertRaisesRegexp?|assertRaisesRegex)\(\s*(?:[\w.]+\.)?(\w+)\s*,")
 _ESCAPED = re.compile(r"^E\s+(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit|Warning))\b(?::|$)",
                       re.MULTILINE)
 _ESCAPED_LAST = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception))(?::|$)", re.MULTILINE)
@@ -46,10 +52,12 @@ class Hints:
     """Names a NameError named."""
     strings: list[tuple[str, str]] = field(default_factory=list)
     """(one, other) strings an assertion found different: one side is what the code made."""
+    messages: list[str] = field(default_factory=list)
+    """Messages a test expected of a raise that said something else (its pattern, as text)."""
 
     def __bool__(self) -> bool:
         return bool(self.not_raised or self.escaped or self.missing_attributes
-                    or self.undefined or self.strings)
+                    or self.undefined or self.strings or self.messages)
 
 
 def read(messages: Iterable[str]) -> Hints:
@@ -61,6 +69,8 @@ def read(messages: Iterable[str]) -> Hints:
                 for name in re.findall(r"(?:[\w.]+\.)?(\w+)'?(?:>|,|$)", match.group(1)):
                     _add(hints.not_raised, name)
         if any(p.search(message) for p in _NOT_RAISED):
+            continue
+        if _wrong_message(hints, message):
             continue
         escaped = _ESCAPED.findall(message) or _ESCAPED_LAST.findall(message)
         for name in escaped[-1:]:
@@ -77,6 +87,28 @@ def read(messages: Iterable[str]) -> Hints:
                 continue
             _add(hints.strings, pair)
     return hints
+
+
+def _wrong_message(hints: Hints, message: str) -> bool:
+    """Read "raised, but not with this message": the raise the test meant is missing.
+
+    The exception class comes from the test's own line the report shows
+    (`pytest.raises(ValueError, match=...)`, `assertRaisesRegex(ValueError, ...)`); the
+    expected pattern becomes the message when it is plain text.
+    """
+    for pattern in _WRONG_MESSAGE:
+        match = pattern.search(message)
+        if match is None:
+            continue
+        expected = _EXPECTED_CLASS.search(message)
+        if expected is None or not _is_exception(expected.group(1)):
+            return False
+        _add(hints.not_raised, expected.group(1))
+        text = re.sub(r"\\(.)", r"\1", match.group(1))
+        if not re.search(r"[\^$*+?{}\[\]|()]", match.group(1).replace("\\", "")):
+            _add(hints.messages, text)
+        return True
+    return False
 
 
 def _is_exception(name: str) -> bool:

@@ -199,6 +199,7 @@ def expression_edits(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator
     if isinstance(stmt, ast.AugAssign):
         found.append(_augassign(make, stmt, line))
     found.append(_conditions(make, program, stmt, scope, line))
+    found.append(_converted(make, program, stmt, line))
     for edit in chain.from_iterable(found):
         if edit is not None:
             yield edit
@@ -658,6 +659,79 @@ def _wraps(
         yield make.replace(node, f"list({text})", "wrap", weight, line)
 
 
+_CONVERTERS = ("tuple", "list", "dict", "set", "frozenset", "str", "int", "float", "bool")
+
+
+def _converted(make: Edits, program: Program, stmt: ast.stmt, line: int) -> Iterator[Edit | None]:
+    """`return value` → `return self.mapping_type(value)`: a value passed on unconverted.
+
+    The callables are those the class or function already applies to values: a type
+    the class keeps in an attribute and calls (`self.mapping_type()`), or a builtin
+    conversion the function calls. Every statement of the class (or module) with the
+    same text gets the same conversion in a second edit: a forgotten conversion is
+    usually forgotten at each of its copies.
+    """
+    value = stmt.value if isinstance(stmt, ast.Return | ast.Assign) else None
+    if not isinstance(value, ast.Name | ast.Attribute) or (
+        isinstance(stmt, ast.Assign) and len(stmt.targets) != 1
+    ):
+        return
+    function = program.function_of(stmt)
+    if function is None:
+        return
+    text = program.text(value)
+    sites = _same_statements(program, function, stmt)
+    for callee, weight in _callables(program, function):
+        if callee == text:
+            continue
+        yield make.replace(value, f"{callee}({text})", "wrap",
+                           weight - 0.02 if len(sites) > 1 else weight, line)
+        if len(sites) > 1:
+            pieces, last = [], program.span(sites[0])[0]
+            for site in sites:
+                start, end = program.span(site.value)  # type: ignore[attr-defined]
+                pieces += [program.source[last:start], f"{callee}({text})"]
+                last = end
+            first = program.span(sites[0])[0]
+            end = program.span(sites[-1])[1]
+            pieces.append(program.source[last:end])
+            yield make.span_edit(first, end, "".join(pieces), "wrap", weight, line)
+
+
+def _callables(program: Program, function: ast.AST) -> list[tuple[str, float]]:
+    """Return the converting callables the function's class or the function itself uses."""
+    owner = program.parents.get(function)
+    found: dict[str, float] = {}
+    if isinstance(owner, ast.ClassDef):
+        stored = {t.id for s in owner.body if isinstance(s, ast.Assign | ast.AnnAssign)
+                  for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
+                  if isinstance(t, ast.Name)}
+        stored |= {t.attr for n in ast.walk(owner) if isinstance(n, ast.Assign)
+                   for t in n.targets if isinstance(t, ast.Attribute)
+                   and isinstance(t.value, ast.Name) and t.value.id == "self"}
+        for node in ast.walk(owner):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
+                and node.func.attr in stored and len(node.args) <= 1 and not node.keywords
+            ):
+                found.setdefault(f"self.{node.func.attr}", 0.3)
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+            node.func.id in _CONVERTERS and len(node.args) == 1
+        ):
+            found.setdefault(node.func.id, 0.2)
+    return list(found.items())[:4]
+
+
+def _same_statements(program: Program, function: ast.AST, stmt: ast.stmt) -> list[ast.stmt]:
+    """Return the statements with stmt's text in stmt's class (or function), in order."""
+    owner = program.parents.get(function)
+    root = owner if isinstance(owner, ast.ClassDef) else function
+    text = program.text(stmt)
+    return sorted((n for n in ast.walk(root) if isinstance(n, type(stmt))
+                   and program.text(n) == text), key=lambda n: (n.lineno, n.col_offset))
+
+
 _PLACEHOLDER = re.compile(r"(?<!\{)\{(?!\{)([^{}]*)\}")
 
 
@@ -780,6 +854,9 @@ def _conditions(
                 joiner = " and " if isinstance(test.op, ast.And) else " or "
                 yield make.replace(test, joiner.join(rest), "condition", 0.5, line)
         own = program.text(test)
+        for guarded in null_guarded(test, own, nullable(program, scope))[:2]:
+            # `if n < 0` that n=None reaches: the missing null check
+            yield make.replace(test, guarded, "condition", 0.35, line)
         for extra in condition_pool(program, scope, exclude=own)[:12]:
             inner = own if precedence(test) > 3 else f"({own})"
             extra_and = extra if precedence_of_text(extra) > 3 else f"({extra})"
@@ -787,6 +864,58 @@ def _conditions(
             inner = own if precedence(test) > 2 else f"({own})"
             extra_or = extra if precedence_of_text(extra) > 2 else f"({extra})"
             yield make.replace(test, f"{inner} or {extra_or}", "condition", 0.25, line)
+
+
+def nullable(program: Program, scope: Scope) -> set[str]:
+    """Return the names of a function that may hold None.
+
+    A name the function compares with None, a parameter whose default is None, or a
+    name assigned None: a condition that reads it needs `x is not None and ...`
+    first, the null check TBar's and PAR's templates insert.
+    """
+    function = scope.node
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        return set()
+    cache: dict[int, set[str]] = program.__dict__.setdefault("_nullable", {})
+    if id(function) in cache:
+        return cache[id(function)]
+    found: set[str] = set()
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults,
+                            strict=False):
+        if isinstance(default, ast.Constant) and default.value is None:
+            found.add(arg.arg)
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=False):
+        if isinstance(default, ast.Constant) and default.value is None:
+            found.add(arg.arg)
+    for node in ast.walk(function):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(
+            node.ops[0], ast.Is | ast.IsNot | ast.Eq | ast.NotEq
+        ):
+            left, right = node.left, node.comparators[0]
+            if isinstance(right, ast.Constant) and right.value is None and isinstance(
+                left, ast.Name
+            ):
+                found.add(left.id)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and (
+            node.value.value is None
+        ):
+            found.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    cache[id(function)] = found
+    return found
+
+
+def null_guarded(test: ast.expr, text: str, names: set[str]) -> list[str]:
+    """Return `x is not None and <test>` for each nullable name test reads unguarded."""
+    read = [n.id for n in ast.walk(test) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load) and n.id in names]
+    checked = {n.left.id for n in ast.walk(test) if isinstance(n, ast.Compare)
+               and isinstance(n.left, ast.Name) and any(
+                   isinstance(c, ast.Constant) and c.value is None for c in n.comparators)}
+    inner = text if precedence(test) > 3 else f"({text})"
+    return [f"{name} is not None and {inner}" for name in dict.fromkeys(read)
+            if name not in checked]
 
 
 def precedence_of_text(text: str) -> int:

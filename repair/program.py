@@ -300,7 +300,7 @@ def _collect(scope: Scope, root: ast.AST, program: Program) -> None:
             tag(node.iter, "seq")
         elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            kind = _kind_of_value(node.value, names)
+            kind = kind_of_value(node.value, names)
             if kind:
                 for t in targets:
                     tag(t, kind)
@@ -344,7 +344,8 @@ def _is_len(node: ast.AST) -> bool:
     )
 
 
-def _kind_of_value(value: ast.expr, names: dict[str, set[Kind]]) -> Kind | None:
+def kind_of_value(value: ast.expr, names: dict[str, set[Kind]]) -> Kind | None:
+    """Return the kind of value an expression computes, when its form tells."""
     if _is_int(value) or _is_len(value):
         return "num"
     if isinstance(value, ast.Constant):

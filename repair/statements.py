@@ -139,9 +139,13 @@ def _guards(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
         exits = [("return", 0.3)]
     if program.in_loop(stmt):
         exits += [("continue", 0.3), ("break", 0.3)]
+    elif returns_value:
+        # Nothing to do: the input comes back unchanged (`if not self.table: return text`).
+        exits += [(f"return {name}", 0.25) for name in _passed_through(function, scope)]
+    exits.sort(key=lambda e: -e[1])  # stable: the function's own returns stay first
     seen: set[str] = set()
-    conditions = condition_pool(program, scope)
-    for cond in conditions[:16]:
+    conditions = condition_pool(program, scope)[:16] + _empty_state(program, function)
+    for cond in conditions:
         for exit_text, weight in exits[:10]:
             text = f"{indent}if {cond}:\n{indent}{step}{exit_text}\n"
             if text in seen:
@@ -157,6 +161,46 @@ def _guards(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
             continue
         text = f"{indent}return {name}\n"
         yield _edit(program, end, end, text, "guard", 0.3, _after(stmt))
+
+
+def _passed_through(function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> list[str]:
+    """Return the parameters a degenerate case may return as they came (not numbers)."""
+    args = function.args
+    return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
+            if a.arg not in ("self", "cls") and "num" not in scope.names.get(a.arg, set())
+            and "bool" not in scope.names.get(a.arg, set())][:2]
+
+
+_EMPTY = ("dict", "list", "set", "OrderedDict", "defaultdict", "deque")
+
+
+def _empty_state(program: Program,
+                 function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """Return `not self.x` for the collections a method's class starts empty.
+
+    An object built from nothing (an empty mapping, no items) is the degenerate case
+    a method forgets, even one that never reads the collection itself.
+    """
+    owner = program.parents.get(function)
+    if not isinstance(owner, ast.ClassDef):
+        return []
+    found: list[str] = []
+    for node in ast.walk(owner):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            continue
+        target, value = node.targets[0], node.value
+        empty = isinstance(value, ast.List | ast.Dict | ast.Set) and not getattr(
+            value, "elts", getattr(value, "keys", None)) or (
+            isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+            and value.func.id in _EMPTY and not value.args
+        )
+        if empty and isinstance(target, ast.Attribute) and isinstance(
+            target.value, ast.Name
+        ) and target.value.id == "self":
+            text = f"not self.{target.attr}"
+            if text not in found:
+                found.append(text)
+    return found[:3]
 
 
 def _copies(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:

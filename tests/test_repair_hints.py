@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from healloop.repair.edits import apply
 from healloop.repair.heal import heal
+from healloop.repair.hinted import hinted_edits
 from healloop.repair.hints import read
+from healloop.repair.localise import Suspect
+from healloop.repair.program import Program
 from healloop.sandbox import Limits, Workspace, run_tests
 
 
@@ -28,6 +32,29 @@ def test_messages_are_read_for_what_they_name() -> None:
     assert hints.undefined == ["lenght"]
     assert hints.strings == [("PT5M25M", "PT5H25M")]
     assert not read(["E   assert 1 == 2"])
+
+
+def test_a_raise_with_the_wrong_message_reads_as_the_raise_the_test_meant() -> None:
+    unittest_style = read([
+        '>       self.assertRaisesRegex(\n            ValueError,\n'
+        '            "n must be at least 0",\n            lambda: chunked("ABC", -1),\n        )\n'
+        'E       AssertionError: "n must be at least 0" does not match "Stop argument"'])
+    assert unittest_style.not_raised == ["ValueError"]
+    assert unittest_style.messages == ["n must be at least 0"]
+    pytest_style = read([
+        ">       with pytest.raises(KeyError, match=r'no key \\.x'):\n"
+        "E       AssertionError: Regex pattern did not match.\n"
+        "E         Expected regex: 'no key \\.x'\n"
+        "E         Actual message: 'x'"])
+    assert pytest_style.not_raised == ["KeyError"]
+    assert pytest_style.messages == ["no key .x"]
+    pattern = read([
+        ">       with pytest.raises(KeyError, match='a+'):\n"
+        "E       AssertionError: Regex pattern did not match.\n"
+        "E         Expected regex: 'a+'\n"
+        "E         Actual message: 'x'"])
+    assert pattern.not_raised == ["KeyError"] and not pattern.messages
+    assert not read(['E       AssertionError: "a" does not match "b"'])
 
 
 def _heal(tmp_path: Path, module: str, source: str, tests: str) -> str:
@@ -159,3 +186,46 @@ def test_a_literal_writing_the_piece_an_assertion_differs_in_is_rewritten(tmp_pa
     # writes "%sH", so no edit of the usual operators could make it.
     healed = _heal(tmp_path, "duration.py", DURATION, DURATION_TESTS)
     assert healed == DURATION.replace('"%sM" % hours', '"%sH" % hours')
+
+
+def _hinted(source: str, messages: list[str]) -> list[str]:
+    """Return the sources the hints' edits make, likeliest first."""
+    program = Program(source)
+    suspects = [Suspect(stmt=s, score=1.0) for s in program.statements]
+    found = sorted(hinted_edits(program, suspects, read(messages), 1.0), key=lambda pe: -pe[0])
+    return [apply(source, [edit]) for _, edit in found]
+
+
+METRIC = """\
+import math
+
+
+def magnitude(value):
+    exponent = int(math.floor(math.log10(abs(value))))
+    return exponent // 3
+"""
+
+
+def test_an_escaped_exception_makes_the_value_that_raised_conditional() -> None:
+    healed = _hinted(METRIC, ["E   ValueError: math domain error"])
+    fixed = METRIC.replace("abs(value))))", "abs(value)))) if value != 0 else 0")
+    assert fixed in healed[:3]
+    assert not [s for s in _hinted(METRIC, ["E   assert 1 == 0"]) if " else " in s]
+
+
+CHUNKED = """\
+def chunked(items, n, strict=False):
+    out = [items[i:i + n] for i in range(0, len(items), n or len(items))]
+    if strict and n is None:
+        raise ValueError("n must not be None")
+    return out
+"""
+
+
+def test_a_missing_raise_checks_a_parameter_that_may_be_none_first() -> None:
+    healed = _hinted(CHUNKED, ["E       Failed: DID NOT RAISE <class 'ValueError'>"])
+    guard = "    if n is not None and n < 0:\n        raise ValueError("
+    assert any(guard in s for s in healed)
+    plain = CHUNKED.replace("strict and n is None", "strict")
+    assert not any("is not None and" in s
+                   for s in _hinted(plain, ["E       Failed: DID NOT RAISE <class 'ValueError'>"]))

@@ -219,6 +219,26 @@ CASES = [
         "def parts(v):\n    return v.split('-')\n\n\ndef join(p):\n    return '.'.join(p)\n", 2,
         "def parts(v):\n    return v.split('.')\n\n\ndef join(p):\n    return '.'.join(p)\n",
         "constant", id="separator"),
+    pytest.param(
+        "def head(xs, n=None):\n    if n < 0:\n        return []\n    return xs[:n]\n", 2,
+        "def head(xs, n=None):\n    if n is not None and n < 0:\n        return []\n"
+        "    return xs[:n]\n", "condition", id="null-check-conjoined"),
+    pytest.param(
+        "class Field:\n    mapping_type = dict\n\n    def load(self, value):\n"
+        "        if not value:\n            return self.mapping_type()\n        return value\n",
+        7,
+        "class Field:\n    mapping_type = dict\n\n    def load(self, value):\n"
+        "        if not value:\n            return self.mapping_type()\n"
+        "        return self.mapping_type(value)\n", "wrap", id="value-converted-by-class-type"),
+    pytest.param(
+        "class Table:\n    def __init__(self, pairs):\n        self.table = {}\n"
+        "        self.table.update(pairs)\n\n    def sub(self, text):\n"
+        "        return PATTERN.sub(self.pick, text)\n", 7,
+        "class Table:\n    def __init__(self, pairs):\n        self.table = {}\n"
+        "        self.table.update(pairs)\n\n    def sub(self, text):\n"
+        "        if not self.table:\n            return text\n"
+        "        return PATTERN.sub(self.pick, text)\n", "guard",
+        id="empty-state-returns-the-input"),
 ]
 
 
@@ -233,6 +253,36 @@ def test_a_string_is_written_in_the_quotes_the_code_uses() -> None:
     source = 'def parts(v):\n    return v.split("-")\n\n\ndef join(p):\n    return ".".join(p)\n'
     texts = {apply(source, [e]) for e in edits_at(source, 2)}
     assert source.replace('split("-")', 'split(".")') in texts
+def test_a_null_check_is_conjoined_only_where_the_name_may_be_none() -> None:
+    source = "def head(xs, n):\n    if n < 0:\n        return []\n    return xs[:n]\n"
+    assert not [e for e in edits_at(source, 2) if "is not None" in e.text]
+    checked = "def head(xs, n=None):\n    if n is not None and n < 0:\n        return xs\n"
+    assert not [e for e in edits_at(checked, 2) if e.text.startswith("n is not None and (")]
+
+
+def test_a_forgotten_conversion_is_made_at_each_copy_of_the_statement() -> None:
+    source = (
+        "class Field:\n    mapping_type = dict\n\n"
+        "    def dump(self, value):\n        if self.bare:\n            return value\n"
+        "        return self.mapping_type(x for x in value)\n\n"
+        "    def load(self, value):\n        if self.bare:\n            return value\n"
+        "        return self.mapping_type(x for x in value)\n"
+    )
+    found = variants(source, 6)
+    both = norm(source.replace("return value", "return self.mapping_type(value)"))
+    assert both in found
+    assert found[both].kind == "wrap"
+
+
+def test_no_conversion_without_a_callable_the_code_applies() -> None:
+    source = "class Field:\n    def load(self, value):\n        return value\n"
+    assert not [e for e in edits_at(source, 3) if "self." in e.text]
+
+
+def test_no_empty_state_guard_for_collections_built_full() -> None:
+    source = ("class Table:\n    def __init__(self, pairs):\n        self.table = dict(pairs)\n\n"
+              "    def sub(self, text):\n        return PATTERN.sub(self.pick, text)\n")
+    assert not [e for e in edits_at(source, 6) if "not self.table" in e.text]
 
 
 def test_templates_for_format_are_not_made_f_strings() -> None:
