@@ -544,15 +544,17 @@ OUTSIDE = (
     "def test_project_raises():\n"  # the project's code is on the way: its failure
     "    import pkg.files\n    pkg.files.read()\n\n\n"
     "def test_version():\n"  # the project is not installed, so it has no metadata
-    "    import importlib.metadata\n"
-    "    assert importlib.metadata.version('healloop-test-not-installed')\n"
+    "    import pkg.files\n    assert pkg.files.version()\n"
 )
 
 
 @pytest.mark.slow
 def test_a_test_failing_outside_the_project_is_left_out_and_said(tmp_path: Path) -> None:
     files = {**SUITE, "tests/test_outside.py": OUTSIDE,
-             "pkg/files.py": "def read():\n    return open('no-such-file.txt').read()\n"}
+             "pkg/files.py": ("import importlib.metadata\n\n\n"
+                              "def read():\n    return open('no-such-file.txt').read()\n\n\n"
+                              "def version():\n"
+                              "    return importlib.metadata.version('healloop-test-no-dist')\n")}
     repo = write_repo(tmp_path / "repo", files)
     done = review_target(repo, TARGET, CTX)
     tests = done.report.tests
