@@ -198,6 +198,8 @@ def expression_edits(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator
         ]
     if isinstance(stmt, ast.AugAssign):
         found.append(_augassign(make, stmt, line))
+    if isinstance(stmt, ast.Assign):
+        found.append(_accumulations(make, program, stmt, line))
     found.append(_conditions(make, program, stmt, scope, line))
     found.append(_converted(make, program, stmt, line))
     for edit in chain.from_iterable(found):
@@ -256,6 +258,21 @@ def _augassign(make: Edits, stmt: ast.AugAssign, line: int) -> Iterator[Edit | N
     # `x += y` where `x = y` was meant, and the other way round.
     if span:
         yield make.span_edit(*span, "=", "operator", 0.3, line)
+
+
+def _accumulations(make: Edits, program: Program, stmt: ast.Assign,
+                   line: int) -> Iterator[Edit | None]:
+    """`d[k] = 1` in a loop where `d[k] += 1` was meant: a count or a sum started anew."""
+    if len(stmt.targets) != 1 or isinstance(stmt.targets[0], ast.Tuple | ast.List | ast.Starred):
+        return
+    node: ast.AST | None = program.parents.get(stmt)
+    while node is not None and not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(node, ast.For | ast.AsyncFor | ast.While):
+            span = make.between(stmt.targets[0], stmt.value, "=")
+            if span:
+                yield make.span_edit(*span, "+=", "operator", 0.35, line)
+            return
+        node = program.parents.get(node)
 
 
 def _is_test(program: Program, node: ast.AST) -> bool:

@@ -216,6 +216,10 @@ CASES = [
         "def name(user):\n    if 'name' in user:\n        return user['name']\n", "constant",
         id="string-key-misspelt"),
     pytest.param(
+        "def counts(xs):\n    d = {}\n    for x in xs:\n        d[x] = 1\n    return d\n", 4,
+        "def counts(xs):\n    d = {}\n    for x in xs:\n        d[x] += 1\n    return d\n",
+        "operator", id="count-started-anew"),
+    pytest.param(
         "def parts(v):\n    return v.split('-')\n\n\ndef join(p):\n    return '.'.join(p)\n", 2,
         "def parts(v):\n    return v.split('.')\n\n\ndef join(p):\n    return '.'.join(p)\n",
         "constant", id="separator"),
