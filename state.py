@@ -71,8 +71,9 @@ class TestResult(Report):
     duration: float = 0.0
     message: str = ""
     outside: str = Field("", description=(
-        "Set when the test failed on an OSError raised outside the project's code with "
-        "no frame of it on the way (a program, file or service that is not there): the "
+        "Set when the test failed on an OSError or ImportError raised outside the "
+        "project's code with no frame of it on the way (a program, file, service or "
+        "package that is not there), or on a distribution's missing metadata: the "
         "error, in a line."))
 
 

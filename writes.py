@@ -19,6 +19,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -171,13 +172,16 @@ def write_atomic(path: Path, content: str) -> None:
     _sync_folder(path.parent)
 
 
+_STREAM = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")
+
+
 def _stream(path: Path) -> bool:
     """Whether path names a process's open file (/dev/stdout, /dev/fd/N, /proc/self/fd/N).
 
     Such a file, even a regular one the shell redirected into, belongs to whoever opened
     it: replacing it would leave the shell's redirection writing into a deleted file.
     """
-    return os.path.abspath(path).startswith(("/dev/", "/proc/"))
+    return _STREAM.fullmatch(os.path.abspath(path)) is not None
 
 
 def _remove_stale_temps(path: Path) -> None:

@@ -135,6 +135,17 @@ def test_output_to_dev_stdout_redirected_into_a_file_writes_into_that_file(calc_
     assert [p.name for p in out.parent.iterdir()] == ["impact.json"]
 
 
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm here")
+def test_a_regular_file_under_dev_is_replaced_not_appended_to(tmp_path):
+    path = Path("/dev/shm") / f"healloop-test-{tmp_path.name}.json"
+    try:
+        write_atomic(path, "old\n")
+        write_atomic(path, "new\n")
+        assert path.read_text() == "new\n"
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def test_report_into_a_fifo_is_written_into_it(tmp_path):
     from test_reports import healed_state
 

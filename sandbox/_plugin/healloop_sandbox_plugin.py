@@ -171,16 +171,15 @@ def _outside(item, excinfo):
     """
     if excinfo is None or not excinfo.errisinstance((OSError, ImportError)):
         return ""
+    said = f"{excinfo.typename}: {str(excinfo.value)[:200]}"
     if excinfo.typename in _NOT_INSTALLED:  # whoever asked: no edit installs it
-        return f"{excinfo.typename}: {str(excinfo.value)[:200]}"
+        return said
     root = str(item.config.rootpath)
     frames = [str(entry.path) for entry in excinfo.traceback]
     last = os.path.relpath(frames[-1], root) if frames else ""
     if not frames or not (last.startswith(os.pardir) or _INSTALLED & set(last.split(os.sep))):
         return ""
-    if any(_project_code(path, root) for path in frames):
-        return ""
-    return f"{excinfo.typename}: {str(excinfo.value)[:200]}"
+    return "" if any(_project_code(path, root) for path in frames) else said
 
 
 @pytest.hookimpl(hookwrapper=True)
