@@ -262,14 +262,20 @@ def _augassign(make: Edits, stmt: ast.AugAssign, line: int) -> Iterator[Edit | N
 
 def _accumulations(make: Edits, program: Program, stmt: ast.Assign,
                    line: int) -> Iterator[Edit | None]:
-    """`d[k] = 1` in a loop where `d[k] += 1` was meant: a count or a sum started anew."""
+    """`d[k] = 1` in a loop where `d[k] += 1` was meant: a count or a sum started anew.
+
+    Only where a for loop's item is added up (`total = x`) or a constant counted
+    (`d[item] = 1`): `lo = mid` in a binary search's while loop is no sum.
+    """
     if len(stmt.targets) != 1 or isinstance(stmt.targets[0], ast.Tuple | ast.List | ast.Starred):
         return
     node: ast.AST | None = program.parents.get(stmt)
     while node is not None and not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        if isinstance(node, ast.For | ast.AsyncFor | ast.While):
+        if isinstance(node, ast.For | ast.AsyncFor):
+            items = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+            read = {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
             span = make.between(stmt.targets[0], stmt.value, "=")
-            if span:
+            if span and (isinstance(stmt.value, ast.Constant) or read & items):
                 yield make.span_edit(*span, "+=", "operator", 0.35, line)
             return
         node = program.parents.get(node)

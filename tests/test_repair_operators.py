@@ -329,3 +329,12 @@ def test_changed_tokens_counts_the_difference_only() -> None:
     assert changed_tokens("x = a < b\n", "x = a <= b\n") == 1
     assert changed_tokens("x = a[i]\n", "x = a[i + 1]\n") == 2
     assert changed_tokens("x = 1  # note\n", "x = 1\n") == 0
+
+
+def test_a_binary_searchs_bound_is_no_sum_to_accumulate() -> None:
+    source = ("def find_min(nums):\n    lo, hi = 0, len(nums) - 1\n    while lo < hi:\n"
+              "        mid = (lo + hi) // 2\n        if nums[mid] > nums[hi]:\n"
+              "            lo = mid\n        else:\n            hi = mid\n    return nums[lo]\n")
+    assert not [e for e in edits_at(source, 6) if e.text == "+="]
+    summed = "def total(xs):\n    t = 0\n    for x in xs:\n        t = x\n    return t\n"
+    assert [e for e in edits_at(summed, 4) if e.text == "+="]
