@@ -143,14 +143,14 @@ def write_atomic(path: Path, content: str) -> None:
         OSError: The file or its folder cannot be written (ENOSPC, EACCES...).
 
     """
-    try:
-        kind = os.stat(path).st_mode  # through links: /dev/stdout is one to a pipe
-    except FileNotFoundError:
-        kind = None
     if _stream(path):  # /dev/stdout onto a file the shell opened: write after what is there
         with open(path, "a", encoding="utf-8", newline="") as fh:
             fh.write(content)
         return
+    try:
+        kind = os.stat(path).st_mode  # through links: a FIFO or a device stays one
+    except FileNotFoundError:
+        kind = None
     if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
         with open(path, "w", encoding="utf-8", newline="") as fh:
             fh.write(content)

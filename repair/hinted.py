@@ -28,6 +28,8 @@ from healloop.repair.program import Program, Scope, kind_of_value
 _GUARDED_SUSPECTS = 25
 """Suspicious statements a missing raise is tried before, most suspicious first."""
 _CONDITIONS = 24
+_LITERAL_SUSPECTS = 25
+"""Suspicious statements whose string literals an assertion's string difference may fix."""
 _VALUE_SUSPECTS = 8
 """Suspicious assignments and returns whose value an escaped exception may make conditional."""
 
@@ -249,7 +251,7 @@ def _literals(program: Program, suspects: Sequence[Suspect], hints: Hints,
     if not pieces:
         return
     seen: set[tuple[int, str]] = set()
-    for suspect in suspects[:_GUARDED_SUSPECTS]:
+    for suspect in suspects[:_LITERAL_SUSPECTS]:
         for node in ast.walk(suspect.stmt):
             if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
                 continue
