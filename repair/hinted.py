@@ -9,7 +9,10 @@
   conditional, ``v = f(x) if x != 0 else 0``, with a condition over the variables
   the expression reads (the expression-level guard of ACS and TBar's checkers);
 - a misspelt attribute or name: every use of it replaced by the closest name the
-  object's type, the module or the builtins define.
+  object's type, the module or the builtins define;
+- a test's line expects a call to return a literal (``assert get([], 'AB') == ()``):
+  ``if <cond>: return ()`` before the suspicious statements of that function, with
+  the simple checks of its parameters first (the degenerate input the test names).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ _CONDITIONS = 24
 _LITERAL_SUSPECTS = 25
 """Suspicious statements whose string literals an assertion's string difference may fix."""
 _VALUE_SUSPECTS = 8
+_RETURN_SUSPECTS = 12
+"""Suspicious statements of the called function a return of the expected value is tried before."""
 """Suspicious assignments and returns whose value an escaped exception may make conditional."""
 
 
@@ -44,6 +49,7 @@ def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
     yield from _conditional_values(program, suspects, hints, top)
     yield from _typos(program, hints)
     yield from _literals(program, suspects, hints, top)
+    yield from _expected_returns(program, suspects, hints, top)
 
 
 def resolvable(program: Program, name: str) -> bool:
@@ -122,6 +128,35 @@ def _raises(program: Program, suspects: Sequence[Suspect], hints: Hints,
                 text = (f"{indent}if {cond}:\n{indent}{step}raise {exception}"
                         f"({said!r})\n")
                 yield weight * prior, Edit("guard", at, at, text, stmt.lineno, "", prior)
+
+
+def _expected_returns(program: Program, suspects: Sequence[Suspect], hints: Hints,
+                      top: float) -> Iterator[tuple[float, Edit]]:
+    """`if <cond>: return <literal>` in the function a test expected the literal of."""
+    from healloop.repair.statements import _indent_step  # one indentation rule for both
+
+    step = _indent_step(program)
+    seen: set[tuple[int, str]] = set()
+    for name, literal in hints.expected[:4]:
+        sites = [s for s in suspects if (f := program.function_of(s.stmt)) is not None
+                 and f.name == name and not _is_docstring(s.stmt)][:_RETURN_SUSPECTS]
+        for suspect in sites:
+            stmt = suspect.stmt
+            function = program.function_of(stmt)
+            assert function is not None
+            scope = program.scope_of(stmt)
+            pool = [*_parameter_checks(function, scope, nullable(program, scope)),
+                    *((c, 0.4) for c in condition_pool(program, scope))]
+            conditions = sorted(dict(reversed(pool)).items(), key=lambda c: -c[1])
+            indent = program.indent_of(stmt)
+            at = program.line_start(stmt.lineno)
+            for cond, prior in conditions[:_CONDITIONS]:
+                text = f"{indent}if {cond}:\n{indent}{step}return {literal}\n"
+                if (at, text) in seen or precedence_of_text(cond) == 0:
+                    continue
+                seen.add((at, text))
+                yield suspect.score / top * prior, Edit("guard", at, at, text, stmt.lineno,
+                                                        "", prior)
 
 
 def _conditional_values(program: Program, suspects: Sequence[Suspect], hints: Hints,

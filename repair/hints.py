@@ -4,7 +4,8 @@ A failing test's message often names the defect outright: ``DID NOT RAISE <class
 'ValueError'>`` (a raise is missing), ``OverflowError: cannot convert float infinity``
 (an exception escaped that a handler should catch), ``'set' object has no attribute
 'issupserset'`` (a misspelt name), ``assert 'PT5M25M' == 'PT5H25M'`` (a literal that
-writes one piece wrong). Spectrum localisation and generic operators would
+writes one piece wrong), ``> assert get([], 'AB') == ()`` (the value a call should
+return, from the test's own line). Spectrum localisation and generic operators would
 reach such a fix late or never; the message makes it one of the first candidates.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 _NOT_RAISED = (
@@ -54,10 +55,12 @@ class Hints:
     """(one, other) strings an assertion found different: one side is what the code made."""
     messages: list[str] = field(default_factory=list)
     """Messages a test expected of a raise that said something else (its pattern, as text)."""
+    expected: list[tuple[str, str]] = field(default_factory=list)
+    """(function, literal) pairs: a failing test's line expects the call to return it."""
 
     def __bool__(self) -> bool:
         return bool(self.not_raised or self.escaped or self.missing_attributes
-                    or self.undefined or self.strings or self.messages)
+                    or self.undefined or self.strings or self.messages or self.expected)
 
 
 def read(messages: Iterable[str]) -> Hints:
@@ -86,7 +89,59 @@ def read(messages: Iterable[str]) -> Hints:
             except (ValueError, SyntaxError):
                 continue
             _add(hints.strings, pair)
+        for pair in _expectations(message):
+            _add(hints.expected, pair)
     return hints
+
+
+_EQUALITY_ASSERTS = {"assertEqual", "assertEquals", "assertIs", "assertTupleEqual",
+                     "assertListEqual", "assertDictEqual", "assertSetEqual", "assert_equal"}
+_LITERAL_CHARS = 40
+"""Longest literal taken for a value to return: longer ones describe one input's output."""
+
+
+def _expectations(message: str) -> Iterator[tuple[str, str]]:
+    """Yield (function, literal) for the test's lines comparing a call with a literal.
+
+    The lines pytest marks with ``>`` are the statements that failed, the test's own
+    first: ``assert get([], 'AB') == ()``, ``self.assertEqual(first([]), None)``,
+    ``assert f(x) is None``. Each side that is a call of a named function, compared
+    with a plain literal, says what that call should have returned.
+    """
+    for line in re.findall(r"^>\s+(.+)$", message, re.MULTILINE):
+        try:
+            tree = ast.parse(line.strip())
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            pairs: list[tuple[ast.expr, ast.expr]] = []
+            if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(
+                    node.ops[0], ast.Eq | ast.Is):
+                pairs = [(node.left, node.comparators[0]), (node.comparators[0], node.left)]
+            elif isinstance(node, ast.Call) and _called(node) in _EQUALITY_ASSERTS and len(
+                    node.args) >= 2:
+                pairs = [(node.args[0], node.args[1]), (node.args[1], node.args[0])]
+            elif isinstance(node, ast.Call) and _called(node) == "assertIsNone" and node.args:
+                pairs = [(node.args[0], ast.Constant(None))]
+            for call, literal in pairs:
+                if isinstance(call, ast.Call) and _called(call) and _is_literal(literal):
+                    text = ast.unparse(literal)
+                    if len(text) <= _LITERAL_CHARS:
+                        yield _called(call), text
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else (
+        func.attr if isinstance(func, ast.Attribute) else "")
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _wrong_message(hints: Hints, message: str) -> bool:

@@ -191,6 +191,25 @@ def pytest_runtest_makereport(item, call):
         report.healloop_outside = _outside(item, call.excinfo)
 
 
+_MESSAGE = 2000
+"""Characters of a failure's report kept: its end, where the exception is."""
+
+
+def _message(report, text):
+    """Return the end of a failure's report, headed by the test's own failing line.
+
+    A deep traceback's end leaves out the line of the test that failed (`> assert
+    get([], 'AB') == ()`), which says what the test expected; it is kept in front.
+    """
+    if len(text) <= _MESSAGE:
+        return text
+    tail = text[-_MESSAGE:]
+    entries = getattr(getattr(report.longrepr, "reprtraceback", None), "reprentries", None)
+    lines = getattr(entries[0], "lines", []) if entries else []
+    own = "\n".join(line for line in lines if line.startswith(">"))
+    return f"{own}\n...\n{tail}" if own and own not in tail else tail
+
+
 def pytest_runtest_logreport(report):
     """Record the outcome of a test (its call, or the phase that failed or skipped)."""
     if report.when != "call" and not (report.failed or report.skipped):
@@ -202,7 +221,7 @@ def pytest_runtest_logreport(report):
         outcome = "timeout" if "TestTimeout" in text else (
             "failed" if report.when == "call" else "error"
         )
-        message = text[-2000:]
+        message = _message(report, text)
     elif report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[-1])
     _emit({
