@@ -188,7 +188,7 @@ def test_a_literal_writing_the_piece_an_assertion_differs_in_is_rewritten(tmp_pa
     assert healed == DURATION.replace('"%sM" % hours', '"%sH" % hours')
 
 
-_EXAMPLES = "".join(f"    >>> get({i}, {'abcdefghij'!r})  # toolz's docstrings are long\n    {c!r}\n"
+_EXAMPLES = "".join(f"    >>> get({i}, {'abcdefghij'!r})  # docstrings are long\n    {c!r}\n"
                     for i, c in enumerate("abcdefghij") for _ in range(2))
 GET = f'''\
 import operator
