@@ -120,14 +120,91 @@ def _raises(program: Program, suspects: Sequence[Suspect], hints: Hints,
         at = program.line_start(stmt.lineno)
         weight = suspect.score / top
         for exception in exceptions:
-            for cond, prior in conditions:
+            borrowed = _borrowed(program, function, scope, exception)
+            for cond, prior in [*((c, 0.75) for c in borrowed), *conditions]:
                 if (at, cond + exception) in seen or precedence_of_text(cond) == 0:
                     continue
                 seen.add((at, cond + exception))
-                said = hints.messages[0] if hints.messages else cond
-                text = (f"{indent}if {cond}:\n{indent}{step}raise {exception}"
-                        f"({said!r})\n")
+                said = repr(hints.messages[0]) if hints.messages else borrowed.get(
+                    cond, repr(cond))
+                text = f"{indent}if {cond}:\n{indent}{step}raise {exception}({said})\n"
                 yield weight * prior, Edit("guard", at, at, text, stmt.lineno, "", prior)
+
+
+def _borrowed(program: Program, function: ast.FunctionDef | ast.AsyncFunctionDef,
+              scope: Scope, exception: str) -> dict[str, str]:
+    """Return the conditions other functions raise exception under, adapted to function.
+
+    ``_validate_nbf`` raises ``ImmatureSignatureError`` when ``nbf > (now + leeway)``,
+    having read ``nbf = int(payload["nbf"])``; ``_validate_iat`` reads
+    ``int(payload["iat"])`` and forgot the check. A name the function does not have is
+    replaced by the expression of the function's own that is its sibling's definition
+    of it with other string constants (the claim's name). Each condition maps to the
+    sibling's raise arguments, as text.
+    """
+    found: dict[str, str] = {}
+    for node in ast.walk(program.tree):
+        if not (isinstance(node, ast.If) and len(node.body) == 1
+                and isinstance(node.body[0], ast.Raise)):
+            continue
+        raised = node.body[0].exc
+        call = raised if isinstance(raised, ast.Call) else None
+        name = (call.func if call else raised)
+        if not (isinstance(name, ast.Name) and name.id == exception):
+            continue
+        sibling = program.function_of(node)
+        if sibling is None or sibling is function:
+            continue
+        cond = _adapted_condition(program, node.test, sibling, function, scope)
+        if cond is not None and cond not in found:
+            args = program.text(call)[len(program.text(call.func)):] if call else "()"
+            found[cond] = args[1:-1]
+    return found
+
+
+def _adapted_condition(program: Program, test: ast.expr, sibling: ast.AST,
+                       function: ast.AST, own: Scope) -> str | None:
+    """Return test's text with the sibling's local names replaced, or None."""
+    known = set(own.names) | own.functions | {"self", "cls"}
+    text, start = program.text(test), program.span(test)[0]
+    replacements: list[tuple[int, int, str]] = []
+    for node in ast.walk(test):
+        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+            continue
+        if node.id in known or hasattr(builtins, node.id):
+            continue
+        definition = _definition(sibling, node.id)
+        if definition is None:
+            return None
+        shape = _shape(definition)
+        twin = next((n for n in ast.walk(function) if isinstance(n, ast.expr)
+                     and type(n) is type(definition) and _shape(n) == shape), None)
+        if twin is None:
+            return None
+        a, b = program.span(node)
+        replacements.append((a - start, b - start, program.text(twin)))
+    for a, b, new in sorted(replacements, reverse=True):
+        text = text[:a] + new + text[b:]
+    return text if replacements else None
+
+
+def _definition(function: ast.AST, name: str) -> ast.expr | None:
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name) and node.targets[0].id == name:
+            return node.value
+    return None
+
+
+def _shape(node: ast.expr) -> str:
+    """Return node's structure with string constants blanked out."""
+    blank = ast.fix_missing_locations(_Blank().visit(ast.parse(ast.unparse(node), mode="eval")))
+    return ast.dump(blank)
+
+
+class _Blank(ast.NodeTransformer):
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
+        return ast.Constant("") if isinstance(node.value, str) else node
 
 
 def _expected_returns(program: Program, suspects: Sequence[Suspect], hints: Hints,

@@ -285,3 +285,36 @@ def test_a_missing_raise_checks_a_parameter_that_may_be_none_first() -> None:
     plain = CHUNKED.replace("strict and n is None", "strict")
     assert not any("is not None and" in s
                    for s in _hinted(plain, ["E       Failed: DID NOT RAISE <class 'ValueError'>"]))
+
+
+CLAIMS = '''\
+class ImmatureSignatureError(Exception):
+    pass
+
+
+class Claims:
+    def _validate_iat(self, payload, now, leeway):
+        int(payload["iat"])
+
+    def _validate_nbf(self, payload, now, leeway):
+        nbf = int(payload["nbf"])
+        if nbf > (now + leeway):
+            raise ImmatureSignatureError("The token is not yet valid (nbf)")
+
+    def _validate_exp(self, payload, now, leeway):
+        exp = payload.get("exp")
+        if exp < now - leeway:
+            raise ImmatureSignatureError("Expired")
+'''
+
+
+def test_a_missing_raise_borrows_a_sibling_check_with_its_names_adapted() -> None:
+    # pyjwt's _validate_iat forgot the check _validate_nbf makes of its own claim.
+    healed = _hinted(CLAIMS, ["E   Failed: DID NOT RAISE <class 'ImmatureSignatureError'>"])
+    assert healed[0] == CLAIMS.replace(
+        '        int(payload["iat"])\n',
+        '        if int(payload["iat"]) > (now + leeway):\n'
+        '            raise ImmatureSignatureError("The token is not yet valid (nbf)")\n'
+        '        int(payload["iat"])\n', 1)
+    # exp comes from an expression _validate_iat has no twin of: nothing to borrow.
+    assert not any("exp" in h.split("def _validate_nbf")[0] for h in healed)
