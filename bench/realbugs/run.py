@@ -132,7 +132,8 @@ def suite(python: Path, tree: Path, tests: list[str], timeout: float = 900) -> d
         xml = Path(tmp) / "junit.xml"
         try:
             subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                            "-p", "no:randomly", f"--junitxml={xml}", *tests], cwd=tree, env=env,
+                            "-p", "no:randomly", "--continue-on-collection-errors",
+                            f"--junitxml={xml}", *tests], cwd=tree, env=env,
                            capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             return {}
