@@ -209,12 +209,18 @@ class _Blank(ast.NodeTransformer):
 
 def _expected_returns(program: Program, suspects: Sequence[Suspect], hints: Hints,
                       top: float) -> Iterator[tuple[float, Edit]]:
-    """`if <cond>: return <literal>` in the function a test expected the literal of."""
+    """`if <check>: return <literal>` in the function a test expected the literal of.
+
+    Only for the values a degenerate input returns whatever it is (an empty
+    collection, None, a boolean, 0 or -1) under the checks that find such an input (a
+    parameter empty, None or negative): a test's `== 2` or `== '3a1b'` describes one
+    input's output, and returning it under some condition only fits that test.
+    """
     from healloop.repair.statements import _indent_step  # one indentation rule for both
 
     step = _indent_step(program)
     seen: set[tuple[int, str]] = set()
-    for name, literal in hints.expected[:4]:
+    for name, literal in [e for e in hints.expected if _degenerate(e[1])][:4]:
         sites = [s for s in suspects if (f := program.function_of(s.stmt)) is not None
                  and f.name == name and not _is_docstring(s.stmt)][:_RETURN_SUSPECTS]
         for suspect in sites:
@@ -222,18 +228,21 @@ def _expected_returns(program: Program, suspects: Sequence[Suspect], hints: Hint
             function = program.function_of(stmt)
             assert function is not None
             scope = program.scope_of(stmt)
-            pool = [*_parameter_checks(function, scope, nullable(program, scope)),
-                    *((c, 0.4) for c in condition_pool(program, scope))]
-            conditions = sorted(dict(reversed(pool)).items(), key=lambda c: -c[1])
             indent = program.indent_of(stmt)
             at = program.line_start(stmt.lineno)
-            for cond, prior in conditions[:_CONDITIONS]:
+            for cond, prior in _parameter_checks(function, scope, nullable(program, scope)):
                 text = f"{indent}if {cond}:\n{indent}{step}return {literal}\n"
-                if (at, text) in seen or precedence_of_text(cond) == 0:
+                if (at, text) in seen:
                     continue
                 seen.add((at, text))
                 yield suspect.score / top * prior, Edit("guard", at, at, text, stmt.lineno,
                                                         "", prior)
+
+
+def _degenerate(literal: str) -> bool:
+    """Whether a literal is what an empty, missing or negative input may return."""
+    value = ast.literal_eval(literal)
+    return isinstance(value, bool) or not value or value == -1
 
 
 def _conditional_values(program: Program, suspects: Sequence[Suspect], hints: Hints,

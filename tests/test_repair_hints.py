@@ -318,3 +318,21 @@ def test_a_missing_raise_borrows_a_sibling_check_with_its_names_adapted() -> Non
         '        int(payload["iat"])\n', 1)
     # exp comes from an expression _validate_iat has no twin of: nothing to borrow.
     assert not any("exp" in h.split("def _validate_nbf")[0] for h in healed)
+
+
+RLE = '''\
+def encode(text):
+    out = []
+    for ch in text:
+        out.append(ch)
+    return "".join(out)
+'''
+
+
+def test_a_value_of_one_input_is_not_returned_under_a_condition() -> None:
+    # `== '3a1b'` is what one input makes; `if text: return '3a1b'` only fits the test.
+    for literal in ("'3a1b'", "2", "['a', '*', 12]"):
+        message = f">       assert encode('aaab') == {literal}\nE       AssertionError"
+        assert not [h for h in _hinted(RLE, [message]) if literal in h]
+    message = ">       assert encode('') is None\nE       AssertionError"
+    assert "    if not text:\n        return None\n" in _hinted(RLE, [message])[0]
