@@ -10,9 +10,12 @@
   the expression reads (the expression-level guard of ACS and TBar's checkers);
 - a misspelt attribute or name: every use of it replaced by the closest name the
   object's type, the module or the builtins define;
-- a test's line expects a call to return a literal (``assert get([], 'AB') == ()``):
-  ``if <cond>: return ()`` before the suspicious statements of that function, with
-  the simple checks of its parameters first (the degenerate input the test names).
+- a test's line expects a call to return what a degenerate input returns (``assert
+  get([], 'AB') == ()``): ``if not ind: return ()`` before the suspicious statements of
+  that function, under the simple checks of its parameters.
+
+A missing raise also borrows the condition another function raises the exception
+under, its local names adapted (``_borrowed``).
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ _CONDITIONS = 24
 _LITERAL_SUSPECTS = 25
 """Suspicious statements whose string literals an assertion's string difference may fix."""
 _VALUE_SUSPECTS = 8
+"""Suspicious assignments and returns whose value an escaped exception may make conditional."""
 _RETURN_SUSPECTS = 12
 """Suspicious statements of the called function a return of the expected value is tried before."""
-"""Suspicious assignments and returns whose value an escaped exception may make conditional."""
 
 
 def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
