@@ -69,6 +69,16 @@ class _Drafts:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Start:
+    """Where a target's round starts: what it improves and the tests it works on."""
+
+    source: str
+    built_on: list[str]
+    revealed: TestRun | None
+    """The failing tests a fix let run, where review saw none (see ``_revealed``)."""
+
+
 def generate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Ask every engine of the run for proposals; keep the new ones as candidates."""
     ctx = context_of(runtime)
@@ -77,11 +87,13 @@ def generate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     profile = Profile.of(DecisionLog(store, repo_of(state)).records()) if store else Profile()
     pending = open_targets(state)
     meter = _meter(state, ctx)
-    repairs = _repair_order(state, pending, ctx)
+    starts = {t: _start(state, t) for t in pending}
+    repairs = _repair_order(state, starts, ctx)
 
     def drafts_of(target: str) -> _Drafts:
         try:
-            return _for_target(state, target, ctx, iteration, profile, meter, repairs)
+            return _for_target(state, target, starts[target], ctx, iteration, profile, meter,
+                               repairs)
         finally:
             repairs.finished(target)  # whatever happened, no other target waits for it
 
@@ -119,6 +131,7 @@ def _meter(state: HealState, ctx: RunContext) -> Meter | None:
 def _for_target(
     state: HealState,
     target: str,
+    start: _Start,
     ctx: RunContext,
     iteration: int,
     profile: Profile,
@@ -128,8 +141,7 @@ def _for_target(
     """Propose, carry and rank the candidates of one target."""
     drafts = _Drafts()
     known = candidates_of(state)
-    source, built_on = _source(state, target)
-    job = _job(state, target, source, ctx, iteration, profile, drafts.notes)
+    job = _job(state, target, start, ctx, iteration, profile, drafts.notes)
     job.repairs = repairs
     job.alongside = _alongside(state, target, known)
     seen = {c.content_of(target) for c in known.values() if c.target == target}
@@ -147,7 +159,7 @@ def _for_target(
             summary=proposal.summary, edits=proposal.edits, stats=proposal.stats,
             kinds=edit_kinds(proposal.engine, proposal.edits),
             addresses=addressed(findings, static_findings(job.repo, target, proposal.content)),
-            built_on=built_on,
+            built_on=start.built_on,
         ))
     ranking = rank(fresh, profile)
     drafts.candidates = ranking.kept
@@ -155,7 +167,8 @@ def _for_target(
     return drafts
 
 
-def _repair_order(state: HealState, pending: list[str], ctx: RunContext) -> RepairOrder:
+def _repair_order(state: HealState, starts: dict[str, _Start], ctx: RunContext
+                  ) -> RepairOrder:
     """Return the order of this round's repairs of targets that fail the same tests.
 
     A target whose failing tests all pass in the evaluation of another target's best
@@ -168,8 +181,8 @@ def _repair_order(state: HealState, pending: list[str], ctx: RunContext) -> Repa
         return order
     reviews, evaluations = reviews_of(state), evaluations_of(state)
     runs: dict[str, TestRun] = {}
-    for t in pending:
-        run = _revealed(state, t, reviews[t], evaluations) or reviews[t].tests
+    for t, start in starts.items():
+        run = start.revealed or reviews[t].tests
         if run is not None and run.failing:
             runs[t] = run
     failing = {t: frozenset(run.failing) for t, run in runs.items()}
@@ -188,10 +201,16 @@ def _repair_order(state: HealState, pending: list[str], ctx: RunContext) -> Repa
     run = TestRun(results=list({r.nodeid: r for t in shared for r in runs[t].results}.values()))
     order.failing = shared
     order.suspicion = suspicion(
-        repo_of(state), {t: _source(state, t)[0] for t in shared}, run,
+        repo_of(state), {t: starts[t].source for t in shared}, run,
         limits=limits_of(ctx), timeout=candidate_timeout(run, ctx.test_timeout),
     )
     return order
+
+
+def _start(state: HealState, target: str) -> _Start:
+    source, built_on = _source(state, target)
+    return _Start(source, built_on,
+                  _revealed(state, target, reviews_of(state)[target], evaluations_of(state)))
 
 
 def _source(state: HealState, target: str) -> tuple[str, list[str]]:
@@ -220,7 +239,7 @@ def _source(state: HealState, target: str) -> tuple[str, list[str]]:
 def _job(
     state: HealState,
     target: str,
-    source: str,
+    start: _Start,
     ctx: RunContext,
     iteration: int,
     profile: Profile,
@@ -229,9 +248,8 @@ def _job(
     """Build the generation job: evaluator, human and learned feedback included."""
     report = reviews_of(state)[target]
     evaluations = evaluations_of(state)
-    revealed = _revealed(state, target, report, evaluations)
-    if revealed is not None:
-        report = report.model_copy(update={"tests": revealed})
+    if start.revealed is not None:
+        report = report.model_copy(update={"tests": start.revealed})
     avoid = profile.skipped_findings()
     left = sorted({finding_kind(f) for f in report.findings} & avoid)
     if left:
@@ -249,7 +267,7 @@ def _job(
                      "--base-url)")
     history = [e for e in evaluations.values() if e.target == target]
     return GenerationJob(
-        repo=repo_of(state), target=target, source=source,
+        repo=repo_of(state), target=target, source=start.source,
         original=state["originals"][target], review=report,
         blast_radius=blast_of(state, target), iteration=iteration, context=ctx,
         history=history, leave_alone=left, notes=notes,
