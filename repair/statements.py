@@ -223,11 +223,12 @@ def _copies(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
     seen = {program.text(stmt)}
     pool = [(other, 0.25) for other in scope.statements]
     pool += [(other, 0.2) for other in _sibling_statements(program, function)]
-    for other, weight in pool:
-        if other is stmt or other.lineno != other.end_lineno:
-            continue
-        text = program.text(other)
-        if text in seen or not _names_defined(other, scope, program):
+    texts = [(other, program.text(other), weight) for other, weight in pool
+             if other is not stmt and other.lineno == other.end_lineno
+             and _names_defined(other, scope, program)]
+    texts += [(other, text, 0.1) for other, text in _module_calls(program, function)]
+    for other, text, weight in texts:
+        if text in seen:
             continue
         seen.add(text)
         yield _edit(program, start, start, f"{indent}{text}\n", "insert", weight, stmt.lineno)
@@ -241,6 +242,62 @@ def _copies(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
                     seen.add(variant)
                     yield _edit(program, end, end, f"{indent}{variant}\n", "insert", 0.12,
                                 _after(stmt))
+
+
+def _module_calls(program: Program, function: ast.FunctionDef | ast.AsyncFunctionDef
+                  ) -> list[tuple[ast.stmt, str]]:
+    """Return the one-line calls other functions of the module make, on this one's locals.
+
+    toolz's `interpose` lost `next(inposed)`, which drops the first separator;
+    `second` says `next(seq)`. A call statement reading one local of its function is
+    offered with that name replaced by each local of this one.
+    """
+    cache: dict[ast.AST, list[tuple[ast.stmt, str]]] = program.__dict__.setdefault(
+        "_module_calls", {})
+    if function not in cache:
+        cache[function] = _adapted_calls(program, function)
+    return cache[function]
+
+
+def _adapted_calls(program: Program, function: ast.FunctionDef | ast.AsyncFunctionDef
+                   ) -> list[tuple[ast.stmt, str]]:
+    mine = _locals(function)
+    found: list[tuple[ast.stmt, str]] = []
+    for node in ast.walk(program.tree):
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                and node.lineno == node.end_lineno):
+            continue
+        other = program.function_of(node)
+        if other is None or other is function:
+            continue
+        theirs = _locals(other)
+        loads = [n for n in ast.walk(node) if isinstance(n, ast.Name)
+                 and isinstance(n.ctx, ast.Load) and n.id in theirs]
+        if len({n.id for n in loads}) != 1:
+            continue
+        start = program.span(node)[0]
+        text = program.text(node)
+        for name in sorted(mine):
+            pieces, last = [], 0
+            for load in sorted(loads, key=lambda n: program.span(n)[0]):
+                a, b = program.span(load)
+                pieces += [text[last:a - start], name]
+                last = b - start
+            found.append((node, "".join(pieces) + text[last:]))
+    return found[:_MODULE_CALLS]
+
+
+_MODULE_CALLS = 40
+"""At most this many adapted calls from other functions are tried around a statement."""
+
+
+def _locals(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Return the parameters and the names a function assigns."""
+    args = function.args
+    names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    names |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name)
+              and isinstance(n.ctx, ast.Store)}
+    return names - {"self", "cls"}
 
 
 def _adapted(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[str]:

@@ -160,6 +160,14 @@ CASES = [
         "        return v\n\n    def put(self, k, v):\n        self.d.move_to_end(k)\n"
         "        self.d[k] = v\n", "insert", id="statement-copied-from-a-sibling-method"),
     pytest.param(
+        "def second(seq):\n    seq = iter(seq)\n    next(seq)\n    return next(seq)\n\n"
+        "def interpose(el, seq):\n    inposed = chain(zip(repeat(el), seq))\n"
+        "    return inposed\n", 8,
+        "def second(seq):\n    seq = iter(seq)\n    next(seq)\n    return next(seq)\n\n"
+        "def interpose(el, seq):\n    inposed = chain(zip(repeat(el), seq))\n"
+        "    next(inposed)\n    return inposed\n", "insert",
+        id="call-of-another-function-copied-onto-a-local"),
+    pytest.param(
         "def f(xs):\n    out, run = [], []\n    for x in xs:\n        if x:\n"
         "            run.append(x)\n        else:\n            out.append(run)\n"
         "    return out\n", 3,
