@@ -20,6 +20,7 @@ from pathlib import Path
 
 from healloop.analysis.pytest_config import suite_config
 from healloop.evaluation.score import broken_tests
+from healloop.repair.hints import control_characters
 from healloop.repair.hints import read as read_hints
 from healloop.repair.localise import Elsewhere, line_scores, pointing_elsewhere
 from healloop.repair.order import to_trace
@@ -119,6 +120,7 @@ def heal(
         with _Checker(runner, workspace, target, source, addressable, limits,
                       timeout) as check:
             hints = read_hints(r.message for r in reference.results if r.nodeid in failed)
+            hints.characters = control_characters(repo, failing)
             outcome = search(source, check, failing, passing, baseline.lines, budget,
                              on_plausible=validator.start, hints=hints)
             elsewhere, own = (([], 0.0) if outcome.plausible else

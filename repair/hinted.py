@@ -77,11 +77,14 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 
 def _parameter_checks(function: ast.FunctionDef | ast.AsyncFunctionDef,
-                      scope: Scope, maybe_none: set[str]) -> list[tuple[str, float]]:
+                      scope: Scope, maybe_none: set[str], characters: Sequence[str] = ()
+                      ) -> list[tuple[str, float]]:
     """Return the simple checks of the parameters a missing raise may test, likeliest first.
 
     A parameter that may be None (maybe_none) has its comparisons null-checked first:
     `n is not None and n < 0`, so that None keeps the meaning the function gives it.
+    A parameter that may be text is checked for the control characters the failing
+    tests pass (a line break in `comment`).
     """
     checks = []
     args = function.args
@@ -90,6 +93,10 @@ def _parameter_checks(function: ast.FunctionDef | ast.AsyncFunctionDef,
         if name in ("self", "cls"):
             continue
         kinds = scope.names.get(name, set())
+        if not kinds & {"num", "bool"}:
+            for char in characters:
+                checks.append((f"{char!r} in {name}", 0.6))
+                checks.append((f"{name} and {char!r} in {name}", 0.5))
         if not kinds & {"seq", "str", "bool"}:
             checks += [(f"{name} < 0", 0.7), (f"{name} <= 0", 0.5)]
             if name in maybe_none:
@@ -115,7 +122,7 @@ def _raises(program: Program, suspects: Sequence[Suspect], hints: Hints,
         function = program.function_of(stmt)
         assert function is not None
         scope = program.scope_of(stmt)
-        pool = [*_parameter_checks(function, scope, nullable(program, scope)),
+        pool = [*_parameter_checks(function, scope, nullable(program, scope), hints.characters),
                 *((c, 0.5) for c in condition_pool(program, scope))]
         conditions = list(dict(reversed(pool)).items())  # the first prior of each
         conditions = sorted(conditions, key=lambda c: -c[1])[:_CONDITIONS]

@@ -16,6 +16,7 @@ import builtins
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 _NOT_RAISED = (
     re.compile(r"DID NOT RAISE (?:<class ')?((?:[\w.]+\.)?\w+)"),
@@ -26,6 +27,7 @@ _WRONG_MESSAGE = (
     re.compile(r'AssertionError: "(.+?)" does not match "'),  # unittest's assertRaisesRegex
     re.compile(r"^E?\s*(?:Expected regex|Regex): '(.+?)'\s*$", re.MULTILINE),  # pytest.raises
 )
+_MATCH = re.compile(r"""^>.*\braises\(.*\bmatch=r?(?:"([^"]*)"|'([^']*)')""", re.MULTILINE)
 _EXPECTED_CLASS = re.compile(
     r"(?:\braises|assertRaisesRegexp?|assertRaisesRegex)\(\s*(?:[\w.]+\.)?(\w+)\s*,")
 _ESCAPED = re.compile(r"^E\s+(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit|Warning))\b(?::|$)",
@@ -57,6 +59,8 @@ class Hints:
     """Messages a test expected of a raise that said something else (its pattern, as text)."""
     expected: list[tuple[str, str]] = field(default_factory=list)
     """(function, literal) pairs: a failing test's line expects the call to return it."""
+    characters: list[str] = field(default_factory=list)
+    """Control characters (a line break, a tab) in the failing tests' own strings."""
 
     def __bool__(self) -> bool:
         return bool(self.not_raised or self.escaped or self.missing_attributes
@@ -72,6 +76,9 @@ def read(messages: Iterable[str]) -> Hints:
                 for name in re.findall(r"(?:[\w.]+\.)?(\w+)'?(?:>|,|$)", match.group(1)):
                     _add(hints.not_raised, name)
         if any(p.search(message) for p in _NOT_RAISED):
+            for pattern in ("".join(groups) for groups in _MATCH.findall(message)):
+                if pattern and not re.search(r"[\^$*+?{}\[\]|()\\]", pattern):
+                    _add(hints.messages, pattern)  # the raise's message is the test's match=
             continue
         if _wrong_message(hints, message):
             continue
@@ -176,3 +183,34 @@ def _is_exception(name: str) -> bool:
 def _add(items: list, item: object) -> None:
     if item not in items:
         items.append(item)
+
+
+def control_characters(repo: Path, nodeids: Iterable[str]) -> list[str]:
+    """Return the control characters the failing tests' own string literals hold.
+
+    A test that expects a raise for a comment of two lines shows the input to reject
+    only in its body, which its message does not show: the check may be whether the
+    comment holds a line break.
+    """
+    found: list[str] = []
+    trees: dict[str, ast.Module | None] = {}
+    for nodeid in nodeids:
+        path, *names = nodeid.split("[")[0].split("::")
+        if path not in trees:
+            try:
+                trees[path] = ast.parse((repo / path).read_text(encoding="utf-8"))
+            except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+                trees[path] = None
+        node: ast.AST | None = trees[path]
+        for name in names:
+            node = next((n for n in getattr(node, "body", []) if isinstance(
+                n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == name),
+                None)
+        if node is None or node is trees[path]:
+            continue
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                for char in sub.value:
+                    if not char.isprintable() and char != " ":
+                        _add(found, char)
+    return found[:3]

@@ -10,7 +10,7 @@ import pytest
 from healloop.repair.edits import apply
 from healloop.repair.heal import heal
 from healloop.repair.hinted import hinted_edits
-from healloop.repair.hints import read
+from healloop.repair.hints import control_characters, read
 from healloop.repair.localise import Suspect
 from healloop.repair.program import Program
 from healloop.sandbox import Limits, Workspace, run_tests
@@ -336,3 +336,47 @@ def test_a_value_of_one_input_is_not_returned_under_a_condition() -> None:
         assert not [h for h in _hinted(RLE, [message]) if literal in h]
     message = ">       assert encode('') is None\nE       AssertionError"
     assert "    if not text:\n        return None\n" in _hinted(RLE, [message])[0]
+
+
+COMMENTS = '''\
+class Item:
+    def comment(self, comment):
+        if not comment.strip().startswith("#"):
+            comment = "# " + comment
+        self.trail = comment
+        return self
+'''
+COMMENTS_TESTS = '''\
+import pytest
+from items import Item
+
+
+def test_comment():
+    assert Item().comment("x").trail == "# x"
+
+
+def test_multiline_comment_is_rejected():
+    with pytest.raises(ValueError, match="line breaks"):
+        Item().comment("first line\\nsecond line")
+'''
+
+
+def test_control_characters_in_a_failing_tests_strings_are_read(tmp_path: Path) -> None:
+    (tmp_path / "test_it.py").write_text(COMMENTS_TESTS)
+    assert control_characters(tmp_path, ["test_it.py::test_multiline_comment_is_rejected"]) == [
+        "\n"]
+    assert control_characters(tmp_path, ["test_it.py::test_comment", "gone.py::test_x"]) == []
+
+
+@pytest.mark.slow
+def test_a_missing_raise_checks_for_a_character_the_test_passes(tmp_path: Path) -> None:
+    # tomlkit's Item.comment: a comment holding a line break is to be rejected.
+    healed = _heal(tmp_path, "items.py", COMMENTS, COMMENTS_TESTS)
+    assert "        if '\\n' in comment:\n            raise ValueError('line breaks')\n" in healed
+
+
+def test_a_raise_not_raised_takes_the_message_the_tests_match_asks_for() -> None:
+    line = '>       with pytest.raises(ValueError, match="line breaks"):\n'
+    assert read([line + "E       Failed: DID NOT RAISE ValueError"]).messages == ["line breaks"]
+    pattern = ">       with pytest.raises(KeyError, match=r'a.*b'):\n"
+    assert read([pattern + "E       Failed: DID NOT RAISE KeyError"]).messages == []
