@@ -87,7 +87,8 @@ def generate(state: HealState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     profile = Profile.of(DecisionLog(store, repo_of(state)).records()) if store else Profile()
     pending = open_targets(state)
     meter = _meter(state, ctx)
-    starts = {t: _start(state, t) for t in pending}
+    reviews, evaluations = reviews_of(state), evaluations_of(state)
+    starts = {t: _start(state, t, reviews[t], evaluations) for t in pending}
     repairs = _repair_order(state, starts, ctx)
 
     def drafts_of(target: str) -> _Drafts:
@@ -207,10 +208,10 @@ def _repair_order(state: HealState, starts: dict[str, _Start], ctx: RunContext
     return order
 
 
-def _start(state: HealState, target: str) -> _Start:
+def _start(state: HealState, target: str, report: ReviewReport,
+           evaluations: dict[str, Evaluation]) -> _Start:
     source, built_on = _source(state, target)
-    return _Start(source, built_on,
-                  _revealed(state, target, reviews_of(state)[target], evaluations_of(state)))
+    return _Start(source, built_on, _revealed(state, target, report, evaluations))
 
 
 def _source(state: HealState, target: str) -> tuple[str, list[str]]:

@@ -115,6 +115,7 @@ def _raises(program: Program, suspects: Sequence[Suspect], hints: Hints,
 
     step = _indent_step(program)
     seen: set[tuple[int, str]] = set()
+    borrowed_in: dict[tuple[ast.AST, str], dict[str, str]] = {}
     candidates = [s for s in suspects if program.function_of(s.stmt) is not None
                   and not _is_docstring(s.stmt)][:_GUARDED_SUSPECTS]
     for suspect in candidates:
@@ -130,7 +131,9 @@ def _raises(program: Program, suspects: Sequence[Suspect], hints: Hints,
         at = program.line_start(stmt.lineno)
         weight = suspect.score / top
         for exception in exceptions:
-            borrowed = _borrowed(program, function, scope, exception)
+            if (function, exception) not in borrowed_in:  # the same for each suspect in it
+                borrowed_in[function, exception] = _borrowed(program, function, scope, exception)
+            borrowed = borrowed_in[function, exception]
             for cond, prior in [*((c, 0.75) for c in borrowed), *conditions]:
                 if (at, cond + exception) in seen or precedence_of_text(cond) == 0:
                     continue
@@ -176,8 +179,7 @@ def _adapted_condition(program: Program, test: ast.expr, sibling: ast.AST,
                        function: ast.AST, own: Scope) -> str | None:
     """Return test's text with the sibling's local names replaced, or None."""
     known = set(own.names) | own.functions | {"self", "cls"}
-    text, start = program.text(test), program.span(test)[0]
-    replacements: list[tuple[int, int, str]] = []
+    replacements: dict[ast.AST, str] = {}
     for node in ast.walk(test):
         if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
             continue
@@ -191,11 +193,8 @@ def _adapted_condition(program: Program, test: ast.expr, sibling: ast.AST,
                      and type(n) is type(definition) and _shape(n) == shape), None)
         if twin is None:
             return None
-        a, b = program.span(node)
-        replacements.append((a - start, b - start, program.text(twin)))
-    for a, b, new in sorted(replacements, reverse=True):
-        text = text[:a] + new + text[b:]
-    return text if replacements else None
+        replacements[node] = program.text(twin)
+    return program.rewritten(test, replacements) if replacements else None
 
 
 def _definition(function: ast.AST, name: str) -> ast.expr | None:

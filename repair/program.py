@@ -9,7 +9,7 @@ compatible kind, conditions and return values already written there.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -76,6 +76,16 @@ class Program:
         """Return the source text of a node."""
         start, end = self.span(node)
         return self.source[start:end]
+
+    def rewritten(self, node: ast.AST, replacements: Mapping[ast.AST, str]) -> str:
+        """Return node's text with the text of each node inside it replaced."""
+        start, end = self.span(node)
+        out, last = [], start
+        for inner, new in sorted(replacements.items(), key=lambda kv: self.span(kv[0])[0]):
+            a, b = self.span(inner)
+            out += [self.source[last:a], new]
+            last = b
+        return "".join(out) + self.source[last:end]
 
     def line_start(self, line: int) -> int:
         """Return the offset where a line begins."""

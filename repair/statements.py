@@ -275,15 +275,8 @@ def _adapted_calls(program: Program, function: ast.FunctionDef | ast.AsyncFuncti
                  and isinstance(n.ctx, ast.Load) and n.id in theirs]
         if len({n.id for n in loads}) != 1:
             continue
-        start = program.span(node)[0]
-        text = program.text(node)
         for name in sorted(mine):
-            pieces, last = [], 0
-            for load in sorted(loads, key=lambda n: program.span(n)[0]):
-                a, b = program.span(load)
-                pieces += [text[last:a - start], name]
-                last = b - start
-            found.append((node, "".join(pieces) + text[last:]))
+            found.append((node, program.rewritten(node, dict.fromkeys(loads, name))))
     return found[:_MODULE_CALLS]
 
 
@@ -302,18 +295,15 @@ def _locals(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
 
 def _adapted(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[str]:
     """Yield stmt's text with one variable it reads replaced by another of its kind."""
-    start = program.span(stmt)[0]
-    text = program.text(stmt)
     for node in ast.walk(stmt):
         if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
             continue
         kinds = scope.names.get(node.id)
         if kinds is None:
             continue
-        a, b = program.span(node)
         for other, other_kinds in scope.names.items():
             if other != node.id and compatible(kinds, other_kinds):
-                yield text[: a - start] + other + text[b - start:]
+                yield program.rewritten(stmt, {node: other})
 
 
 def _sibling_statements(

@@ -264,4 +264,4 @@ if getattr(pytest, "version_tuple", (0,)) >= (7,):  # the hook's module_path arg
 def pytest_collectreport(report):
     """Record a module that failed to collect."""
     if report.failed:
-        _emit({"collect_error": report.nodeid, "message": str(report.longrepr)[-2000:]})
+        _emit({"collect_error": report.nodeid, "message": str(report.longrepr)[-_MESSAGE:]})
