@@ -83,6 +83,10 @@ class CollectionError(Report):
     path: str = Field(description=(
         "The test file, or the folder whose conftest failed; '' when no test could run."))
     message: str = Field(description="The telling line of the error, e.g. the exception.")
+    outside: str = Field("", description=(
+        "Set when the file failed on an OSError, or on a module neither the project nor "
+        "the environment has, with no frame of the project's code on the way: the "
+        "exception, e.g. \"ModuleNotFoundError: No module named 'hypothesis'\"."))
 
     def covers(self, test: str) -> bool:
         """Return whether the test (a node id or a test file) is among those not collected."""
@@ -123,7 +127,8 @@ class TestRun(Report):
     )
     outside: list[str] = Field(
         default=[], description="Tests that failed outside the project's code (see "
-        "TestResult.outside) and did not pass before: left out as skipped, and said."
+        "TestResult.outside) and did not pass before, and test files that could not be "
+        "collected for such a reason (CollectionError.outside): left out as skipped, and said."
     )
 
     def ids(self, *outcomes: TestOutcome) -> set[str]:

@@ -137,7 +137,8 @@ class _Progress:
         elif "alarm" in record:
             self.alarmed.add(record["alarm"])
         elif "collect_error" in record:
-            self.uncollect(record["collect_error"], record["message"])
+            self.uncollect(record["collect_error"], record["message"],
+                           record.get("outside", ""))
         elif "ignored" in record:
             self.ignored.add(record["ignored"])
         elif "deselected" in record:
@@ -147,11 +148,12 @@ class _Progress:
         else:
             self.add(TestResult.model_validate(record))
 
-    def uncollect(self, path: str, message: str) -> None:
+    def uncollect(self, path: str, message: str, outside: str = "") -> None:
         """Record what pytest could not collect, once however often a run restarts."""
         message = self.relative(message)
         if path not in self.uncollected:
-            self.uncollected[path] = CollectionError(path=path, message=telling_line(message))
+            self.uncollected[path] = CollectionError(path=path, message=telling_line(message),
+                                                     outside=self.relative(outside))
             self.errors.append(f"{path or 'pytest'}: {message}")
 
     def relative(self, text: str) -> str:
@@ -203,12 +205,21 @@ def leave_outside(run: TestRun, passed_before: set[str]) -> TestRun:
     """
     out = sorted(r.nodeid for r in run.results if r.outside
                  and r.outcome in ("failed", "error") and r.nodeid not in passed_before)
-    if not out:
+    # So does a test file that fails to collect outside the project (an optional package
+    # the environment lacks), unless some test of it passed before.
+    files = [e for e in run.uncollected if e.outside and e.path
+             and not any(e.covers(t) for t in passed_before)]
+    if not out and not files:
         return run
     results = [r.model_copy(update={"outcome": "skipped",
                                     "message": f"left out, fails outside the project: {r.outside}"})
                if r.nodeid in out else r for r in run.results]
-    return run.model_copy(update={"results": results, "outside": out})
+    results += [TestResult(nodeid=e.path, outcome="skipped", outside=e.outside,
+                           message=f"left out, could not collect outside the project: {e.outside}")
+                for e in files]
+    return run.model_copy(update={
+        "results": results, "outside": sorted([*out, *(e.path for e in files)]),
+        "uncollected": [e for e in run.uncollected if e not in files]})
 
 
 def run_tests(

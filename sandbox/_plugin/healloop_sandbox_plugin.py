@@ -10,9 +10,12 @@ resume the run without it.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
+import re
 import signal
+import sys
 
 import pytest
 
@@ -262,6 +265,52 @@ if getattr(pytest, "version_tuple", (0,)) >= (7,):  # the hook's module_path arg
 
 
 def pytest_collectreport(report):
-    """Record a module that failed to collect."""
+    """Record a module that failed to collect, and whether that is outside the project."""
     if report.failed:
-        _emit({"collect_error": report.nodeid, "message": str(report.longrepr)[-_MESSAGE:]})
+        text = str(report.longrepr)
+        _emit({"collect_error": report.nodeid, "message": text[-_MESSAGE:],
+               "outside": _collect_outside(text, _roots[-1].rstrip(os.sep) if _roots
+                                           else os.getcwd())})
+
+
+_FRAME = re.compile(r"^(\S[^\n]*?\.py):\d+: in \S", re.M)
+_RAISED = re.compile(r"^E\s+([\w.]+): (.*)$", re.M)
+_MISSING = re.compile(r"No module named '([\w.]+)'")
+
+
+def _collect_outside(text, root):
+    """Say why a test file failed to collect outside the project, or return ''.
+
+    The rule of _outside, read off the report's text (pytest keeps no exception of a
+    module that failed to import): an OSError, or a module that neither the project
+    nor the environment has, with no frame of the project's own code on the way. A
+    test module that imports an optional package the environment lacks (hypothesis)
+    or reads a data folder a checkout lacks (a git submodule) fails to collect
+    whatever the project's sources say.
+    """
+    raised = _RAISED.findall(text)
+    if not raised:
+        return ""
+    typename, message = raised[-1]
+    name = typename.rsplit(".", 1)[-1]
+    said = f"{name}: {message[:200]}"
+    if name in _NOT_INSTALLED:
+        return said
+    if name == "ModuleNotFoundError":
+        missing = _MISSING.search(message)
+        if missing is None or _project_module(missing.group(1), root):
+            return ""
+    else:
+        kind = getattr(builtins, name, None)
+        if not (isinstance(kind, type) and issubclass(kind, OSError)):
+            return ""
+    frames = _FRAME.findall(text)
+    return "" if any(_project_code(os.path.join(root, f), root) for f in frames) else said
+
+
+def _project_module(module, root):
+    """Whether a module's top-level package is the project's: under root, on the path."""
+    top = module.split(".")[0]
+    folders = {root, *(p for p in sys.path if p and os.path.abspath(p).startswith(root))}
+    return any(os.path.exists(os.path.join(folder, top)) or
+               os.path.exists(os.path.join(folder, top + ".py")) for folder in folders)
