@@ -82,7 +82,8 @@ class TestRepairEngine:
             if repair.settled:
                 job.notes.append(
                     f"repair of {job.target} skipped: its {len(failing)} failing test(s) pass "
-                    f"with the fixes of {', '.join(sorted(alongside))} alongside")
+                    + (f"with the fixes of {', '.join(sorted(alongside))} alongside" if alongside
+                       else "on the version it starts from"))
             elif not repair.patches:
                 _remember(_FRUITLESS, origin, _FRUITLESS.get(origin, 0) + 1)
                 job.notes.append(

@@ -48,7 +48,8 @@ class Repair:
     plausible: int = 0
     seconds: float = 0.0
     settled: bool = False
-    """No test failed in the repair's tree: the files alongside fixed them all."""
+    """No test failed in the repair's tree: the version repaired (a candidate that
+    fixed them) or the files alongside made them all pass."""
     elsewhere: list[Elsewhere] = field(default_factory=list)
     """When nothing was found: lines of other source files that the failing tests
     point at more than at any line of the target (the fault may lie there)."""
@@ -101,7 +102,7 @@ def heal(
         failing_all, passing_all = failing, passing
         if not failing:
             return Repair(seconds=time.monotonic() - started,
-                          settled=bool(alongside) and not offline, offline=offline)
+                          settled=not offline, offline=offline)
         timeout = candidate_timeout(reference, limits.test_timeout)
         started_runner = _start_runner(workspace, target, source, nodeids, limits, timeout,
                                        failing, passing)

@@ -96,6 +96,21 @@ def test_working_code_is_left_alone(tmp_path: Path) -> None:
     assert TestRepairEngine().propose(job_for(repo, run)) == []
 
 
+@pytest.mark.slow
+def test_a_later_round_on_a_version_that_passes_says_so_and_searches_nothing(
+    tmp_path: Path,
+) -> None:
+    # Review's failures, on a candidate that fixed them (its score held below the
+    # threshold by something else): there is nothing to repair, and no search failed.
+    repo = make_repo(tmp_path)
+    run = reviewed(repo)
+    job = job_for(repo, run, repair_seconds=30)
+    job.source = MODULE.replace("- 1, 0, -1)", "- 1, -1, -1)")
+    assert TestRepairEngine().propose(job) == []
+    assert job.notes == ["repair of finder.py skipped: its 1 failing test(s) pass on the "
+                         "version it starts from"]
+
+
 def test_no_tests_means_no_repair(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     assert TestRepairEngine().propose(job_for(repo, None)) == []
