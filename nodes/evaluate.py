@@ -299,23 +299,37 @@ def _best(state: HealState, evaluations: list[Evaluation]) -> dict[str, str]:
     """Pick per target the candidate to propose among those that beat the original.
 
     The highest score wins; among candidates that all clear the threshold, the one
-    whose kinds the human liked before (its learned preference) wins first.
+    whose kinds the human liked before (its learned preference) wins first. Below the
+    threshold, a candidate that makes more of the original's failing tests pass wins
+    first, even when its score is lower: on a large suite one more passing test moves
+    the pass fraction less than the lines it changes cost, yet a partial repair is
+    what the next round should build on (the second half of a fix in two places).
     """
     threshold = request_of(state).threshold
     candidates = candidates_of(state)
     rejected = set(state.get("rejected", []))
-    out: dict[str, tuple[tuple[bool, float, float], str]] = {}
+    out: dict[str, tuple[tuple[bool, float, int, float], str]] = {}
     for e in _latest(evaluations).values():
         candidate = candidates[e.candidate_id]
-        if _refused(candidate, rejected):
+        if _refused(candidate, rejected) or not e.passed_gates:
             continue
-        if not e.passed_gates or e.score <= baseline_of(state, e.target).score:
+        baseline = baseline_of(state, e.target)
+        progress = _progress(baseline, e)
+        if e.score <= baseline.score and not progress:
             continue
         clears = e.score >= threshold
-        key = (clears, candidate.preference if clears else 0.0, e.score)
+        key = (clears, candidate.preference if clears else 0.0, 0 if clears else progress,
+               e.score)
         if e.target not in out or key > out[e.target][0]:
             out[e.target] = (key, e.candidate_id)
     return {target: cid for target, (_, cid) in out.items()}
+
+
+def _progress(baseline: Evaluation, e: Evaluation) -> int:
+    """Return how many of the tests failing on the original pass on the candidate."""
+    if e.tests is None or baseline.tests is None:
+        return 0
+    return len(e.tests.passed & baseline.tests.failing)
 
 
 def _latest(evaluations: list[Evaluation]) -> dict[str, Evaluation]:

@@ -215,3 +215,36 @@ def test_a_candidate_held_back_by_another_targets_failures_is_measured_again_wit
              if e["candidate_id"] == "u1"]
     assert again and again[-1].score >= 0.7, again
     assert second["best"] == {"pkg/core.py": "c1", "pkg/util.py": "u1"}
+
+
+TWO_BUGS = {
+    "shapes.py": ("import os\nimport sys\n\n\ndef area(w, h):\n    return w + h\n\n\n"
+                  "def perimeter(w, h):\n    return w * h\n\n\n"
+                  + "".join(f"def unit{i}(x):\n    return x + {i}\n\n\n" for i in range(12))),
+    "test_shapes.py": (
+        "import pytest\n\nfrom shapes import area, perimeter, unit0\n\n\n"
+        "def test_area():\n    assert area(2, 3) == 6\n\n\n"
+        "def test_perimeter():\n    assert perimeter(2, 3) == 10\n\n\n"
+        "@pytest.mark.parametrize('x', range(300))\n"
+        "def test_unit(x):\n    assert unit0(x) == x\n"),
+}
+
+
+def test_a_partial_repair_on_a_large_suite_is_kept_to_build_on_though_it_scores_lower(
+    make_repo,
+):
+    repo = make_repo(TWO_BUGS)
+    state: dict = {"request": Request(repo=str(repo), files=["shapes.py"]).dump()}
+    state.update(review({**state, "target": "shapes.py"}, RUNTIME))
+    original = state["originals"]["shapes.py"]
+    half = original.replace("return w + h", "product = w * h\n    return product")
+    tidy = original.replace("import os\nimport sys\n\n\n", "")  # ruff's kind of fix
+    state = {**state, "iteration": 1, "candidates": [
+        Candidate(id=cid, target="shapes.py", engine="test", iteration=1,
+                  changes=[FileChange(path="shapes.py", content=content)]).dump()
+        for cid, content in (("c1", half), ("c2", tidy))]}
+    update = evaluate(state, RUNTIME)
+    scores = {e["candidate_id"]: e["score"] for e in update["evaluations"]}
+    # One more of 302 tests passing moves the score less than the changed lines cost.
+    assert scores["c1"] < state["baseline"]["shapes.py"]["score"] < scores["c2"]
+    assert update["best"] == {"shapes.py": "c1"}
