@@ -131,6 +131,11 @@ class TestRun(Report):
         "collected for such a reason (CollectionError.outside): left out as skipped, and said."
     )
 
+    dropped_options: list[str] = Field(
+        default=[], description="Words of the repository's pytest addopts that this "
+        "Python's pytest does not know (a plugin's options, --cov or -n, where it is not "
+        "installed): the run went on without them, and said so.")
+
     def ids(self, *outcomes: TestOutcome) -> set[str]:
         """Return the node ids of the tests with one of these outcomes."""
         return {r.nodeid for r in self.results if r.outcome in outcomes}

@@ -50,6 +50,8 @@ class SuiteConfig:
     doctest_modules: bool = False
     """addopts says ``--doctest-modules``: the examples in every module's docstrings
     that pytest collects are tests too."""
+    addopts: tuple[str, ...] = ()
+    """The options the configuration adds to every pytest command line, as words."""
 
     def is_test(self, rel: str) -> bool:
         """Return whether the file rel is named as a test module (wherever it is)."""
@@ -159,6 +161,7 @@ def _config(repo: Path, source: str, options: dict[str, list[str]]) -> SuiteConf
         ignore_glob=tuple(_clean(p) for p in ignore_glob),
         python_files=tuple(options.get("python_files", PYTHON_FILES)),
         doctest_modules="--doctest-modules" in options.get("addopts", []),
+        addopts=tuple(options.get("addopts", [])),
     )
 
 

@@ -105,6 +105,11 @@ def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
         report.notes.append(
             f"not run, as the suite leaves them out (a conftest's collect_ignore or "
             f"pytest_ignore_collect): {', '.join(m.tests.ignored)}")
+    if m.tests and m.tests.dropped_options:
+        report.notes.append(
+            f"tests ran without {' '.join(m.tests.dropped_options)} from the pytest "
+            "configuration's addopts: the pytest they run under does not know them (a "
+            "plugin that is not installed there)")
     value, gates, terms = score(m)
     baseline = Evaluation(
         candidate_id="original", target=target, score=value, gates=gates,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from healloop.sandbox import ConfinedProcess, Limits, Workspace
-from healloop.sandbox.pytest_run import interpreter_for
+from healloop.sandbox.pytest_run import addopts_override, interpreter_for
 
 _WORKER = Path(__file__).with_name("worker.py")
 RunnerMode = Literal["hot", "fresh"]
@@ -94,7 +94,8 @@ class CandidateRunner:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         config = {"root": str(workspace.path), "target": target, "tests": tests,
-                  "mode": mode, "pytest_args": PYTEST_ARGS}
+                  "mode": mode,
+                  "pytest_args": [*PYTEST_ARGS, *addopts_override(workspace, self.limits)]}
         ready = self._ask(config, timeout=self.limits.run_timeout)
         self.ready = bool(ready.get("ready"))
         self.collected = set(ready.get("collected", []))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sys
 import tempfile
 import time
@@ -19,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from healloop.analysis.pytest_config import suite_config
 from healloop.sandbox.limits import Limits
 from healloop.sandbox.process import ConfinedProcess, describe_exit
 from healloop.sandbox.workspace import Workspace
@@ -238,7 +240,19 @@ def run_tests(
 
     """
     limits = limits or Limits()
-    run, failed = _run(workspace, tests, limits, extra_args)
+    key = _options_key(workspace)
+    dropped = _dropped_options.get(key, [])
+    run, failed = _run(workspace, tests, limits, [*_addopts_without(workspace, dropped),
+                                                  *(extra_args or [])])
+    if not dropped and (unknown := _unknown_options(run)):
+        # addopts names options of plugins this Python lacks (--cov, -n auto): pytest
+        # stops before any test. The run goes on without them, as pytest without the
+        # plugins would have to, and says which it left out.
+        dropped = unknown
+        run, failed = _run(workspace, tests, limits, [*_addopts_without(workspace, dropped),
+                                                      *(extra_args or [])])
+    _dropped_options[key] = dropped
+    run.dropped_options = _split_addopts(list(key[1]), dropped)[1]
     # A conftest that fails to import when pytest starts ends the run before any test
     # (exit status 4): the tests beyond its folder run on their own.
     rest = list(tests or [])
@@ -252,6 +266,68 @@ def run_tests(
         run = _joined(run, more)
     run.selected = list(tests or [])
     return run
+
+
+_UNKNOWN_OPTIONS = re.compile(r"error: unrecognized arguments: (.+)$", re.MULTILINE)
+_dropped_options: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+"""The addopts words left out, per Python and addopts: pytest need not fail each time."""
+
+
+def addopts_override(workspace: Workspace, limits: Limits | None = None) -> list[str]:
+    """Return the arguments that keep the repository's addopts from stopping pytest.
+
+    Empty unless addopts names options this Python's pytest does not know (a plugin
+    that is not installed); learnt from the runs so far, else from one pytest start.
+    """
+    key = _options_key(workspace)
+    if key[1] and key not in _dropped_options:
+        run_tests(workspace, [_PROBE], limits=limits, extra_args=["--collect-only"])
+    return _addopts_without(workspace, _dropped_options.get(key, []))
+
+
+_PROBE = "healloop-no-such-test-file.py"
+"""A test path that is never there: pytest reads its options, then stops."""
+
+
+def _options_key(workspace: Workspace) -> tuple[str, tuple[str, ...]]:
+    return str(interpreter_for(workspace.repo)), suite_config(workspace.path).addopts
+
+
+def _unknown_options(run: TestRun) -> list[str]:
+    """Return the addopts words pytest did not know when it stopped on them, else []."""
+    whole = next((e for e in run.uncollected if not e.path), None)
+    found = _UNKNOWN_OPTIONS.search("\n".join(run.errors)) if whole is not None else None
+    if found is None:
+        return []
+    return found.group(1).split()
+
+
+def _addopts_without(workspace: Workspace, unknown: list[str]) -> list[str]:
+    """Return ``-o addopts=...`` with the unknown options and their values left out."""
+    if not unknown:
+        return []
+    kept, _ = _split_addopts(list(suite_config(workspace.path).addopts), unknown)
+    return ["-o", f"addopts={shlex.join(kept)}"]
+
+
+def _split_addopts(words: list[str], unknown: list[str]) -> tuple[list[str], list[str]]:
+    """Return the addopts words kept and those left out with the unknown options."""
+    kept: list[str] = []
+    out: list[str] = []
+    left = list(unknown)
+    words = list(words)
+    while words:
+        word = words.pop(0)
+        if word not in left:
+            kept.append(word)
+            continue
+        left.remove(word)
+        out.append(word)
+        # An option given its value as the next word (-n auto): pytest took the value
+        # for a path to collect, so it is not among the unknown words; it goes too.
+        if word.startswith("-") and "=" not in word and words and not words[0].startswith("-"):
+            out.append(words.pop(0))
+    return kept, out
 
 
 def _run(workspace: Workspace, tests: list[str] | None, limits: Limits,

@@ -680,3 +680,41 @@ def test_a_fix_beside_a_test_file_needing_a_missing_package_clears_the_threshold
                                       "--engine", "offline", "--yes", "--apply", "--json"])
     assert result.exit_code == 0, result.output
     assert (repo / TARGET).read_text() == "def double(x):\n    return x * 2\n", result.output
+
+
+# addopts that name options of plugins the Python running the tests lacks
+PLUGIN_ADDOPTS = (SUITE["pyproject.toml"]
+                  + 'addopts = "--healloop-no-such-cov=pkg --healloop-no-such-workers auto '
+                  '-k double"\n')
+
+
+@pytest.mark.slow
+def test_addopts_of_a_plugin_that_is_not_installed_are_left_out_and_the_rest_kept(
+    tmp_path: Path,
+) -> None:
+    # pytest stopped on them before any test (exit status 4): nothing could be measured.
+    done = reviewed(tmp_path, {**SUITE, "pyproject.toml": PLUGIN_ADDOPTS})
+    tests = done.report.tests
+    assert tests is not None and not tests.uncollected
+    assert tests.passed == {"tests/test_core.py::test_double"}  # -k double still holds
+    assert tests.dropped_options == ["--healloop-no-such-cov=pkg",
+                                     "--healloop-no-such-workers", "auto"]
+    assert any(n.startswith("tests ran without --healloop-no-such-cov=pkg ")
+               for n in done.report.notes)
+
+
+@pytest.mark.slow
+def test_a_bug_is_healed_where_addopts_name_a_plugin_that_is_not_installed(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from healloop.main import app
+
+    repo = write_repo(tmp_path / "repo", {
+        **SUITE, "pyproject.toml": PLUGIN_ADDOPTS.replace(" -k double", ""),
+        TARGET: "def double(x):\n    return x + 2\n"})
+    result = CliRunner().invoke(app, ["run", "--repo", str(repo), "--file", TARGET,
+                                      "--engine", "offline", "--yes", "--apply", "--json"])
+    assert result.exit_code == 0, result.output
+    assert (repo / TARGET).read_text() == "def double(x):\n    return x * 2\n", result.output
