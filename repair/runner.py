@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from healloop.sandbox import ConfinedProcess, Limits, Workspace
-from healloop.sandbox.pytest_run import addopts_override, interpreter_for
+from healloop.sandbox.pytest_run import PLUGINS_OFF, addopts_override, interpreter_for
 
 _WORKER = Path(__file__).with_name("worker.py")
 RunnerMode = Literal["hot", "fresh"]
 # As healloop.sandbox.run_tests does, minus its results plugin; LangSmith's plugin,
 # installed beside langchain, costs 1.5 s per start.
-PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-p", "no:langsmith_plugin", "--no-header",
-               "--color=no"]
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-p", "no:langsmith_plugin", *PLUGINS_OFF,
+               "--no-header", "--color=no"]
 
 
 @dataclass

@@ -268,6 +268,11 @@ def run_tests(
     return run
 
 
+PLUGINS_OFF = ("-p", "no:xdist", "-p", "no:pytest_cov")
+"""Plugins a run of healloop's never loads, whatever the repository's addopts say: xdist
+runs the tests in workers that the results plugin does not hear from (a run without a
+result, or an internal error), and pytest-cov traces lines as healloop's coverage map
+and repair do. Their options in addopts (-n auto, --cov) are then left out as unknown."""
 _UNKNOWN_OPTIONS = re.compile(r"error: unrecognized arguments: (.+)$", re.MULTILINE)
 _dropped_options: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 """The addopts words left out, per Python and addopts: pytest need not fail each time."""
@@ -337,7 +342,7 @@ def _run(workspace: Workspace, tests: list[str] | None, limits: Limits,
         interpreter_for(workspace.repo), "-m", "pytest", "-q", "-p", "healloop_sandbox_plugin",
         "-p", "no:cacheprovider", "--no-header", "-rN", "--color=no",
         # LangSmith's pytest plugin, installed beside langchain, costs 1.5 s per start.
-        "-p", "no:langsmith_plugin",
+        "-p", "no:langsmith_plugin", *PLUGINS_OFF,
         # One test module that does not import must not cost the others their results.
         "--continue-on-collection-errors",
         *(extra_args or []), *dict.fromkeys(_function_of(t) for t in tests or []),

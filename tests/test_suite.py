@@ -718,3 +718,29 @@ def test_a_bug_is_healed_where_addopts_name_a_plugin_that_is_not_installed(
                                       "--engine", "offline", "--yes", "--apply", "--json"])
     assert result.exit_code == 0, result.output
     assert (repo / TARGET).read_text() == "def double(x):\n    return x * 2\n", result.output
+
+
+# A stand-in for pytest-xdist: its controller runs no test in its own process.
+FAKE_XDIST = (
+    "def pytest_addoption(parser):\n"
+    "    parser.addoption('-n', dest='numprocesses')\n\n\n"
+    "def pytest_runtestloop(session):\n"
+    "    return True  # the workers run the tests; this process reports none of them\n"
+)
+
+
+@pytest.mark.slow
+def test_a_distributing_plugin_the_suite_loads_is_kept_out_of_healloops_runs(
+    tmp_path: Path,
+) -> None:
+    # Before, the run had no result and no error: the tests term was left out and the
+    # original, whose test fails, scored 1.0.
+    done = reviewed(tmp_path, {
+        **SUITE, "xdist.py": FAKE_XDIST, "conftest.py": "pytest_plugins = ['xdist']\n",
+        "pyproject.toml": SUITE["pyproject.toml"] + 'addopts = "-n auto"\n',
+        TARGET: "def double(x):\n    return x + 2\n"})
+    tests = done.report.tests
+    assert tests is not None
+    assert tests.failing == {"tests/test_core.py::test_zero"}
+    assert tests.dropped_options == ["-n", "auto"]
+    assert done.baseline.score < 0.7
