@@ -429,6 +429,12 @@ def _attempts(
         if in_flight is None:
             if code not in (0, 5) and not progress.results and not progress.uncollected:
                 _stopped(progress, code, child.output)
+            elif code == 0 and not progress.results and not progress.uncollected:
+                # pytest says its tests passed, yet none ran where the plugin could see
+                # (a plugin that runs them in other processes): nothing was measured.
+                progress.uncollect("", "pytest ran its tests where healloop does not see "
+                                   "them (a plugin that runs them in other processes?): "
+                                   f"{child.output[-300:].strip()}")
             elif not progress.ended and len(progress.results) > done:
                 # It died between two tests (a thread, a finaliser, a memory kill): the
                 # tests after them have no outcome yet, so a new pytest runs them.

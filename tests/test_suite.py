@@ -744,3 +744,21 @@ def test_a_distributing_plugin_the_suite_loads_is_kept_out_of_healloops_runs(
     assert tests.failing == {"tests/test_core.py::test_zero"}
     assert tests.dropped_options == ["-n", "auto"]
     assert done.baseline.score < 0.7
+
+
+@pytest.mark.slow
+def test_a_run_whose_tests_pass_where_healloop_does_not_see_them_is_not_clean(
+    tmp_path: Path,
+) -> None:
+    # A distributing plugin healloop does not know by name: pytest ends with exit
+    # status 0 and the results plugin heard of no test. It used to score the failing
+    # original 1.0, its tests term left out as if no test reached the target.
+    done = reviewed(tmp_path, {
+        **SUITE, "spread.py": FAKE_XDIST.replace("'-n'", "'--spread'"),
+        "conftest.py": "pytest_plugins = ['spread']\n",
+        TARGET: "def double(x):\n    return x + 2\n"})
+    tests = done.report.tests
+    assert tests is not None and not tests.results
+    (whole,) = tests.uncollected
+    assert whole.path == "" and "where healloop does not see them" in whole.message
+    assert done.baseline.score < 0.7
