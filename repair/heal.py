@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import logging
-import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,7 +25,7 @@ from healloop.repair.localise import Elsewhere, line_scores, pointing_elsewhere
 from healloop.repair.order import to_trace
 from healloop.repair.runner import CandidateRunner, Check, WorkerError
 from healloop.repair.search import Budget, Outcome, Patch, search
-from healloop.sandbox import Limits, Workspace, run_tests
+from healloop.sandbox import Limits, Workspace, needs_network, run_tests
 from healloop.state import FileChange, TestRun
 
 _log = logging.getLogger(__name__)
@@ -156,16 +155,6 @@ def _elsewhere(
     return pointing_elsewhere(check.elsewhere, best, suite_config(repo).is_test), best
 
 
-_NO_NETWORK = re.compile(
-    r"Network is unreachable|Temporary failure in name resolution|Name or service not known"
-    r"|nodename nor servname provided|No address associated with hostname|socket\.gaierror")
-"""What a test says when the network it needs is not there (the sandbox gives none)."""
-
-
-def needs_network(run: TestRun, failing: Sequence[str]) -> list[str]:
-    """Return the failing tests whose failure says the network is not there."""
-    messages = {r.nodeid: r.message for r in run.results}
-    return [t for t in failing if _NO_NETWORK.search(messages.get(t, ""))]
 
 
 def candidate_timeout(run: TestRun, test_timeout: float) -> float:

@@ -9,7 +9,7 @@ from healloop.sandbox.isolation import Capabilities, capabilities
 from healloop.sandbox.limits import Limits, scrubbed_env
 from healloop.sandbox.pool import WorkspacePool, shared_pool
 from healloop.sandbox.process import CommandResult, ConfinedProcess, run_command
-from healloop.sandbox.pytest_run import leave_outside, run_tests, settle_flaky
+from healloop.sandbox.pytest_run import leave_outside, needs_network, run_tests, settle_flaky
 from healloop.sandbox.workspace import Workspace
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "WorkspacePool",
     "capabilities",
     "leave_outside",
+    "needs_network",
     "run_command",
     "run_tests",
     "scrubbed_env",

@@ -16,6 +16,7 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -197,6 +198,19 @@ def settle_flaky(workspace: Workspace, run: TestRun, tests: set[str],
     return run.model_copy(update={"results": results, "flaky": flaky})
 
 
+_NO_NETWORK = re.compile(
+    r"Network is unreachable|Temporary failure in name resolution|Name or service not known"
+    r"|nodename nor servname provided|No address associated with hostname|socket\.gaierror")
+"""What a test says when the network it needs is not there (the sandbox gives none)."""
+NO_NETWORK = "the network, which the sandbox does not give"
+
+
+def needs_network(run: TestRun, failing: Sequence[str]) -> list[str]:
+    """Return the failing tests whose failure says the network is not there."""
+    messages = {r.nodeid: r.message for r in run.results}
+    return [t for t in failing if _NO_NETWORK.search(messages.get(t, ""))]
+
+
 def leave_outside(run: TestRun, passed_before: set[str]) -> TestRun:
     """Leave out, as skipped, the failing tests that fail outside the project's code.
 
@@ -205,17 +219,23 @@ def leave_outside(run: TestRun, passed_before: set[str]) -> TestRun:
     fix no edit makes. A test that passed before counts whatever the error: a
     candidate that breaks it is blamed.
     """
-    out = sorted(r.nodeid for r in run.results if r.outside
-                 and r.outcome in ("failed", "error") and r.nodeid not in passed_before)
+    failed = [r for r in run.results
+              if r.outcome in ("failed", "error") and r.nodeid not in passed_before]
+    # A test that needs the network fails in every sandboxed run, in whatever code.
+    offline = set(needs_network(run, [r.nodeid for r in failed if not r.outside]))
+    why = {r.nodeid: r.outside or NO_NETWORK for r in failed
+           if r.outside or r.nodeid in offline}
+    out = sorted(why)
     # So does a test file that fails to collect outside the project (an optional package
     # the environment lacks), unless some test of it passed before.
     files = [e for e in run.uncollected if e.outside and e.path
              and not any(e.covers(t) for t in passed_before)]
     if not out and not files:
         return run
-    results = [r.model_copy(update={"outcome": "skipped",
-                                    "message": f"left out, fails outside the project: {r.outside}"})
-               if r.nodeid in out else r for r in run.results]
+    results = [r.model_copy(update={
+        "outcome": "skipped", "outside": why[r.nodeid],
+        "message": f"left out, fails outside the project: {why[r.nodeid]}"})
+        if r.nodeid in why else r for r in run.results]
     results += [TestResult(nodeid=e.path, outcome="skipped", outside=e.outside,
                            message=f"left out, could not collect outside the project: {e.outside}")
                 for e in files]

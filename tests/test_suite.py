@@ -762,3 +762,22 @@ def test_a_run_whose_tests_pass_where_healloop_does_not_see_them_is_not_clean(
     (whole,) = tests.uncollected
     assert whole.path == "" and "where healloop does not see them" in whole.message
     assert done.baseline.score < 0.7
+
+
+@pytest.mark.slow
+def test_a_test_that_needs_the_network_is_left_out_of_the_score_and_said(
+    tmp_path: Path,
+) -> None:
+    # It fails in every sandboxed run, whatever the sources say: counted, it held
+    # every candidate of requests under the threshold.
+    remote = ("from pkg.core import double\n\n\n"
+              "def test_remote():\n    double(1)\n"
+              "    raise OSError(101, 'Network is unreachable')\n")
+    done = reviewed(tmp_path, {**SUITE, "tests/test_remote.py": remote})
+    tests = done.report.tests
+    assert tests is not None
+    assert tests.outside == ["tests/test_remote.py::test_remote"]
+    (note,) = [n for n in done.report.notes if n.startswith("left out")]
+    assert "tests/test_remote.py::test_remote (the network, which the sandbox does not give)" \
+        in note
+    assert done.baseline.score >= 0.7
