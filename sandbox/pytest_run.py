@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from healloop.analysis.pytest_config import suite_config
+from healloop.sandbox import addopts
 from healloop.sandbox.limits import Limits
 from healloop.sandbox.process import ConfinedProcess, describe_exit
 from healloop.sandbox.workspace import Workspace
@@ -261,18 +261,17 @@ def run_tests(
     """
     limits = limits or Limits()
     key = _options_key(workspace)
-    dropped = _dropped_options.get(key, [])
-    run, failed = _run(workspace, tests, limits, [*_addopts_without(workspace, dropped),
-                                                  *(extra_args or [])])
-    if not dropped and (unknown := _unknown_options(run)):
+    unknown = addopts.LEFT_OUT.get(key, [])
+    run, failed = _run(workspace, tests, limits,
+                       [*addopts.override(key[1], unknown), *(extra_args or [])])
+    if not unknown and (unknown := _unknown_options(run)):
         # addopts names options of plugins this Python lacks (--cov, -n auto): pytest
         # stops before any test. The run goes on without them, as pytest without the
         # plugins would have to, and says which it left out.
-        dropped = unknown
-        run, failed = _run(workspace, tests, limits, [*_addopts_without(workspace, dropped),
-                                                      *(extra_args or [])])
-    _dropped_options[key] = dropped
-    run.dropped_options = _split_addopts(list(key[1]), dropped)[1]
+        run, failed = _run(workspace, tests, limits,
+                           [*addopts.override(key[1], unknown), *(extra_args or [])])
+    addopts.LEFT_OUT[key] = unknown
+    run.dropped_options = addopts.split(key[1], unknown)[1]
     # A conftest that fails to import when pytest starts ends the run before any test
     # (exit status 4): the tests beyond its folder run on their own.
     rest = list(tests or [])
@@ -293,11 +292,6 @@ PLUGINS_OFF = ("-p", "no:xdist", "-p", "no:pytest_cov")
 runs the tests in workers that the results plugin does not hear from (a run without a
 result, or an internal error), and pytest-cov traces lines as healloop's coverage map
 and repair do. Their options in addopts (-n auto, --cov) are then left out as unknown."""
-_UNKNOWN_OPTIONS = re.compile(r"error: unrecognized arguments: (.+)$", re.MULTILINE)
-_dropped_options: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-"""The addopts words left out, per Python and addopts: pytest need not fail each time."""
-
-
 def addopts_override(workspace: Workspace, limits: Limits | None = None) -> list[str]:
     """Return the arguments that keep the repository's addopts from stopping pytest.
 
@@ -305,9 +299,9 @@ def addopts_override(workspace: Workspace, limits: Limits | None = None) -> list
     that is not installed); learnt from the runs so far, else from one pytest start.
     """
     key = _options_key(workspace)
-    if key[1] and key not in _dropped_options:
+    if key[1] and key not in addopts.LEFT_OUT:
         run_tests(workspace, [_PROBE], limits=limits, extra_args=["--collect-only"])
-    return _addopts_without(workspace, _dropped_options.get(key, []))
+    return addopts.override(key[1], addopts.LEFT_OUT.get(key, []))
 
 
 _PROBE = "healloop-no-such-test-file.py"
@@ -319,40 +313,10 @@ def _options_key(workspace: Workspace) -> tuple[str, tuple[str, ...]]:
 
 
 def _unknown_options(run: TestRun) -> list[str]:
-    """Return the addopts words pytest did not know when it stopped on them, else []."""
-    whole = next((e for e in run.uncollected if not e.path), None)
-    found = _UNKNOWN_OPTIONS.search("\n".join(run.errors)) if whole is not None else None
-    if found is None:
+    """Return the addopts words pytest stopped on before any test, else []."""
+    if not any(not e.path for e in run.uncollected):
         return []
-    return found.group(1).split()
-
-
-def _addopts_without(workspace: Workspace, unknown: list[str]) -> list[str]:
-    """Return ``-o addopts=...`` with the unknown options and their values left out."""
-    if not unknown:
-        return []
-    kept, _ = _split_addopts(list(suite_config(workspace.path).addopts), unknown)
-    return ["-o", f"addopts={shlex.join(kept)}"]
-
-
-def _split_addopts(words: list[str], unknown: list[str]) -> tuple[list[str], list[str]]:
-    """Return the addopts words kept and those left out with the unknown options."""
-    kept: list[str] = []
-    out: list[str] = []
-    left = list(unknown)
-    words = list(words)
-    while words:
-        word = words.pop(0)
-        if word not in left:
-            kept.append(word)
-            continue
-        left.remove(word)
-        out.append(word)
-        # An option given its value as the next word (-n auto): pytest took the value
-        # for a path to collect, so it is not among the unknown words; it goes too.
-        if word.startswith("-") and "=" not in word and words and not words[0].startswith("-"):
-            out.append(words.pop(0))
-    return kept, out
+    return addopts.unknown("\n".join(run.errors))
 
 
 def _run(workspace: Workspace, tests: list[str] | None, limits: Limits,

@@ -20,7 +20,7 @@ from healloop.nodes.evaluate import evaluate
 from healloop.nodes.review import review, review_target
 from healloop.reports.markdown import render_review
 from healloop.reports.sarif import sarif_log
-from healloop.sandbox import Limits, Workspace, run_tests
+from healloop.sandbox import Limits, Workspace, addopts, run_tests
 from healloop.state import Candidate, Evaluation, FileChange, Request
 
 TARGET = "pkg/core.py"
@@ -686,6 +686,24 @@ def test_a_fix_beside_a_test_file_needing_a_missing_package_clears_the_threshold
 PLUGIN_ADDOPTS = (SUITE["pyproject.toml"]
                   + 'addopts = "--healloop-no-such-cov=pkg --healloop-no-such-workers auto '
                   '-k double"\n')
+
+
+@pytest.mark.parametrize(("words", "said", "kept", "out"), [
+    ("--cov=pkg -n auto -x", "--cov=pkg -n", "-x", "--cov=pkg -n auto"),
+    ("--cov pkg --cov-report term-missing --strict-markers", "--cov --cov-report",
+     "--strict-markers", "--cov pkg --cov-report term-missing"),
+    ("--reruns 3 -ra", "--reruns", "-ra", "--reruns 3"),
+    ("--no-cov -q", "--no-cov", "-q", "--no-cov"),
+])
+def test_unknown_addopts_leave_with_the_value_pytest_took_for_a_path(
+    words: str, said: str, kept: str, out: str,
+) -> None:
+    output = f"ERROR: usage: pytest [options]\npytest: error: unrecognized arguments: {said}\n"
+    unknown = addopts.unknown(output)
+    assert unknown == said.split()
+    assert addopts.split(words.split(), unknown) == (kept.split(), out.split())
+    assert addopts.override(words.split(), unknown) == ["-o", f"addopts={kept}"]
+    assert addopts.override(words.split(), []) == []
 
 
 @pytest.mark.slow
