@@ -10,6 +10,9 @@
   the expression reads (the expression-level guard of ACS and TBar's checkers);
 - a misspelt attribute or name: every use of it replaced by the closest name the
   object's type, the module or the builtins define;
+- None had no attribute ``x`` (``'NoneType' object has no attribute 'x'``): a
+  suspicious condition reading ``o.x`` checks ``o`` first, ``o is None or <test>`` or
+  ``o is not None and <test>`` (a linked list's walk that tests the next link only);
 - a test's line expects a call to return what a degenerate input returns (``assert
   get([], 'AB') == ()``): ``if not ind: return ()`` before the suspicious statements of
   that function, under the simple checks of its parameters.
@@ -28,7 +31,15 @@ from collections.abc import Iterator, Sequence
 from healloop.repair.edits import Edit
 from healloop.repair.hints import Hints
 from healloop.repair.localise import Suspect
-from healloop.repair.operators import condition_pool, nullable, precedence_of_text
+from healloop.repair.operators import (
+    Edits,
+    condition_pool,
+    is_chain,
+    none_checked,
+    nullable,
+    owner_checks,
+    precedence_of_text,
+)
 from healloop.repair.program import Program, Scope, kind_of_value
 
 _GUARDED_SUSPECTS = 25
@@ -40,6 +51,8 @@ _VALUE_SUSPECTS = 8
 """Suspicious assignments and returns whose value an escaped exception may make conditional."""
 _RETURN_SUSPECTS = 12
 """Suspicious statements of the called function a return of the expected value is tried before."""
+_NULL_SUSPECTS = 12
+"""Suspicious statements whose conditions may check an attribute's owner for None."""
 
 
 def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
@@ -53,6 +66,7 @@ def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
     yield from _typos(program, hints)
     yield from _literals(program, suspects, hints, top)
     yield from _expected_returns(program, suspects, hints, top)
+    yield from _null_owners(program, suspects, hints, top)
 
 
 def resolvable(program: Program, name: str) -> bool:
@@ -467,3 +481,65 @@ def _vocabulary(program: Program) -> set[str]:
         elif isinstance(node, ast.arg):
             words.add(node.arg)
     return words
+
+
+def _null_owners(program: Program, suspects: Sequence[Suspect], hints: Hints,
+                 top: float) -> Iterator[tuple[float, Edit]]:
+    """`if o.x is None:` → `if o is None or o.x is None:` where None had no attribute x.
+
+    Each condition of a suspicious statement (an if's, a while's, their and/or
+    operands) that reads `o.x`, o a name or an attribute chain, gets o checked first.
+    A test that finds the end (`... is None`, or one whose branch leaves) is widened
+    with `o is None or` first, any other narrowed with `o is not None and` first.
+    """
+    attributes = {attribute for owner, attribute in hints.missing_attributes
+                  if owner == "NoneType"}
+    if not attributes:
+        return
+    make = Edits(program)
+    for suspect in suspects[:_NULL_SUSPECTS]:
+        stmt = suspect.stmt
+        leaves = isinstance(stmt, ast.If) and isinstance(
+            stmt.body[-1], ast.Return | ast.Break | ast.Continue | ast.Raise)
+        for test in _tests_of(program, stmt):
+            for part in _operands(test):
+                ends = leaves or bool(none_checked(part)) and not any(
+                    isinstance(n, ast.Compare) and isinstance(n.ops[0], ast.IsNot)
+                    for n in ast.walk(part))
+                for owner in _owners(part, attributes):
+                    either, both = owner_checks(part, program.text(part), owner)
+                    first, second = (either, both) if ends else (both, either)
+                    for text, prior in ((first, 0.85), (second, 0.6)):
+                        edit = make.replace(part, text, "condition", prior, stmt.lineno)
+                        if edit is not None:
+                            yield suspect.score / top * prior, edit
+
+
+def _tests_of(program: Program, stmt: ast.stmt) -> list[ast.expr]:
+    """Return the conditions of a statement: an if's or while's, a ternary's, a filter's."""
+    tests: list[ast.expr] = [stmt.test] if isinstance(stmt, ast.If | ast.While) else []
+    for node in program.nodes_of(stmt):
+        if isinstance(node, ast.IfExp):
+            tests.append(node.test)
+        elif isinstance(node, ast.comprehension):
+            tests.extend(node.ifs)
+    return tests
+
+
+def _operands(test: ast.expr) -> Iterator[ast.expr]:
+    """Yield test and, inside and/or, each of its operands."""
+    yield test
+    if isinstance(test, ast.BoolOp):
+        for value in test.values:
+            yield from _operands(value)
+
+
+def _owners(test: ast.expr, attributes: set[str]) -> list[str]:
+    """Return the owners (names, attribute chains) test reads one of attributes on.
+
+    Owners the test already compares with None are left out.
+    """
+    checked = none_checked(test)
+    found = [ast.unparse(n.value) for n in ast.walk(test)
+             if isinstance(n, ast.Attribute) and n.attr in attributes and is_chain(n.value)]
+    return [owner for owner in dict.fromkeys(found) if owner not in checked]

@@ -876,6 +876,7 @@ def _conditions(
                 rest = [program.text(v) for v in test.values if v is not value]
                 joiner = " and " if isinstance(test.op, ast.And) else " or "
                 yield make.replace(test, joiner.join(rest), "condition", 0.5, line)
+        yield from _owner_guards(make, test, line)
         own = program.text(test)
         for guarded in null_guarded(test, own, nullable(program, scope))[:2]:
             # `if n < 0` that n=None reaches: the missing null check
@@ -939,6 +940,54 @@ def null_guarded(test: ast.expr, text: str, names: set[str]) -> list[str]:
     inner = text if precedence(test) > 3 else f"({text})"
     return [f"{name} is not None and {inner}" for name in dict.fromkeys(read)
             if name not in checked]
+
+
+def is_chain(node: ast.AST) -> bool:
+    """Return whether node is a plain name or an attribute chain on one (`a`, `a.b.c`)."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def none_checked(test: ast.expr) -> set[str]:
+    """Return the texts of the expressions test compares with None (`x is None`)."""
+    return {ast.unparse(n.left) for n in ast.walk(test) if isinstance(n, ast.Compare)
+            and len(n.ops) == 1 and isinstance(n.ops[0], ast.Is | ast.IsNot | ast.Eq | ast.NotEq)
+            and isinstance(n.comparators[0], ast.Constant) and n.comparators[0].value is None}
+
+
+def owner_checks(test: ast.expr, text: str, owner: str) -> tuple[str, str]:
+    """Return (`owner is None or <test>`, `owner is not None and <test>`).
+
+    The first suits a test that finds the end (`if o.next is None: return`), the
+    second one that goes on (`while o.next is not None:`): either way the attribute is
+    no longer read on None.
+    """
+    either = text if precedence(test) > 2 else f"({text})"
+    both = text if precedence(test) > 3 else f"({text})"
+    return f"{owner} is None or {either}", f"{owner} is not None and {both}"
+
+
+def _owner_guards(make: Edits, test: ast.expr, line: int) -> Iterator[Edit | None]:
+    """`x.a is None` → `x is None or x.a is None` (and `is not` → `x is not None and`).
+
+    A linked structure's walk that tests the next link forgets that the current one
+    may already be None; cheap, so tried without a message naming None too.
+    """
+    checked = none_checked(test)
+    for node in ast.walk(test):
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1
+                and isinstance(node.ops[0], ast.Is | ast.IsNot)
+                and isinstance(node.comparators[0], ast.Constant)
+                and node.comparators[0].value is None
+                and isinstance(node.left, ast.Attribute) and is_chain(node.left)):
+            continue
+        owner = ast.unparse(node.left.value)
+        if owner in checked:
+            continue
+        either, both = owner_checks(node, make.p.text(node), owner)
+        yield make.replace(node, either if isinstance(node.ops[0], ast.Is) else both,
+                           "condition", 0.2, line)
 
 
 def precedence_of_text(text: str) -> int:

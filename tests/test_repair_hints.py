@@ -380,3 +380,82 @@ def test_a_raise_not_raised_takes_the_message_the_tests_match_asks_for() -> None
     assert read([line + "E       Failed: DID NOT RAISE ValueError"]).messages == ["line breaks"]
     pattern = ">       with pytest.raises(KeyError, match=r'a.*b'):\n"
     assert read([pattern + "E       Failed: DID NOT RAISE KeyError"]).messages == []
+
+
+NONE_LINK = "E   AttributeError: 'NoneType' object has no attribute 'after'"
+RING = """\
+class Link:
+    def __init__(self, value, after=None):
+        self.value = value
+        self.after = after
+
+
+def loops(start):
+    slow = fast = start
+    while True:
+        if fast.after is None:
+            return False
+        slow = slow.after
+        fast = fast.after.after
+        if fast is slow:
+            return True
+"""
+RING_TESTS = """\
+from ring import Link, loops
+
+
+def test_one_link():
+    assert not loops(Link(1))
+
+
+def test_two_links():
+    assert not loops(Link(1, Link(2)))
+
+
+def test_four_links():
+    assert not loops(Link(1, Link(2, Link(3, Link(4)))))
+
+
+def test_a_ring():
+    first = Link(1)
+    second = Link(2, first)
+    first.after = second
+    assert loops(first)
+
+
+def test_a_ring_of_three():
+    first = Link(1)
+    third = Link(3, Link(2, first))
+    first.after = third
+    assert loops(first)
+"""
+
+
+def test_none_without_an_attribute_checks_its_owner_first_in_the_condition() -> None:
+    fixed = RING.replace("if fast.after is None:", "if fast is None or fast.after is None:")
+    healed = _hinted(RING, [NONE_LINK])
+    assert healed[0] == fixed
+    narrowed = RING.replace("if fast.after is None:",
+                            "if fast is not None and fast.after is None:")
+    assert narrowed in healed
+    assert not [s for s in _hinted(RING, ["E   AttributeError: 'NoneType' object has no "
+                                          "attribute 'value'"]) if " is None or " in s]
+
+
+def test_an_and_operand_reading_the_attribute_of_none_is_checked_alone() -> None:
+    source = ("def find(cur, count, target):\n"
+              "    while count > 0 and cur.after.value != target:\n"
+              "        count -= 1\n        cur = cur.after\n    return cur\n")
+    healed = _hinted(source, [NONE_LINK])
+    operand = source.replace("count > 0 and cur.after.value != target",
+                             "count > 0 and (cur is not None and cur.after.value != target)")
+    assert operand in healed
+    assert healed.index(operand) < len(healed) // 2 + 1
+    assert not [s for s in healed if "cur.after is not None" in s]  # only after's owner
+
+
+@pytest.mark.slow
+def test_a_cycle_check_that_reads_past_the_end_checks_the_link_for_none(tmp_path: Path) -> None:
+    # QuixBugs' detect_cycle: the hare reaches None, then `hare.successor` is read on it.
+    healed = _heal(tmp_path, "ring.py", RING, RING_TESTS)
+    assert "        if fast is None or fast.after is None:\n" in healed

@@ -236,6 +236,12 @@ CASES = [
         "def head(xs, n=None):\n    if n is not None and n < 0:\n        return []\n"
         "    return xs[:n]\n", "condition", id="null-check-conjoined"),
     pytest.param(
+        "def last(node):\n    while True:\n        if node.next is None:\n"
+        "            return node\n        node = node.next.next\n", 3,
+        "def last(node):\n    while True:\n        if node is None or node.next is None:\n"
+        "            return node\n        node = node.next.next\n", "condition",
+        id="owner-checked-before-its-attribute"),
+    pytest.param(
         "class Field:\n    mapping_type = dict\n\n    def load(self, value):\n"
         "        if not value:\n            return self.mapping_type()\n        return value\n",
         7,
@@ -346,3 +352,12 @@ def test_a_binary_searchs_bound_is_no_sum_to_accumulate() -> None:
     assert not [e for e in edits_at(source, 6) if e.text == "+="]
     summed = "def total(xs):\n    t = 0\n    for x in xs:\n        t = x\n    return t\n"
     assert [e for e in edits_at(summed, 4) if e.text == "+="]
+
+
+def test_an_attributes_owner_is_checked_for_none_only_where_none_is_tested() -> None:
+    source = "def walk(node):\n    while node.next is not None:\n        node = node.next\n"
+    found = variants(source, 2)
+    checked = norm(source.replace("while node.next", "while node is not None and node.next"))
+    assert checked in found and found[checked].weight <= 0.2
+    plain = "def walk(node):\n    while node.next:\n        node = node.next\n"
+    assert not [e for e in edits_at(plain, 2) if "node is not None" in e.text]
