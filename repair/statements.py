@@ -29,6 +29,7 @@ def statement_edits(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[
     yield from _guards(program, stmt, scope)
     yield from _copies(program, stmt, scope)
     yield from _wrap_in_if(program, stmt, scope)
+    yield from _fills(program, stmt)
 
 
 def _own_lines(program: Program, stmt: ast.stmt) -> bool:
@@ -361,6 +362,139 @@ def _wrap_in_if(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit
     for cond in condition_pool(program, scope)[:12]:
         text = f"{indent}if {cond}:\n{indented}"
         yield _edit(program, start, end, text, "condition", 0.25, stmt.lineno)
+
+
+_FILLERS = {"set": "{0}.add({1})", "list": "{0}.append({1})", "dict": "{0}[{1}] = True"}
+_EMPTY_KINDS = {"set": "set", "list": "list", "deque": "list", "dict": "dict",
+                "OrderedDict": "dict"}
+_FILLING = {"add", "append", "appendleft", "extend", "extendleft", "insert", "update",
+            "setdefault", "__setitem__", "__ior__", "union_update", "push", "put"}
+
+
+def _fills(program: Program, stmt: ast.stmt) -> Iterator[Edit]:
+    """`if x in seen:` where nothing ever puts anything in seen: `seen.add(x)` once x is new.
+
+    A collection made empty and only ever asked whether it holds something always
+    says no: the line filling it is missing (a graph search that never marks a node
+    visited). The fill goes where the check has failed: the else branch (the last of
+    an elif chain first, then each elif's branch), after an `if x in seen: return`
+    that leaves, or at the start of an `if x not in seen:` branch. It is the reverse of
+    `_memberships` (operators.py), which offers the check for a collection filled
+    without one.
+    """
+    if not isinstance(stmt, ast.If):
+        return
+    test = stmt.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.In | ast.NotIn)
+            and isinstance(test.comparators[0], ast.Name)):
+        return
+    item = program.text(test.left)
+    if "\n" in item or any(isinstance(n, ast.Call | ast.Await | ast.NamedExpr)
+                           for n in ast.walk(test.left)):
+        return
+    collection = test.comparators[0].id
+    kind = _unfilled(program, stmt, collection)
+    if kind is None:
+        return
+    fill = _FILLERS[kind].format(collection, item)
+    for block, weight in _unseen_blocks(program, stmt, isinstance(test.ops[0], ast.In)):
+        first = block[0]
+        if _own_lines(program, first):
+            at = program.line_start(first.lineno)
+            yield _edit(program, at, at, f"{program.indent_of(first)}{fill}\n", "insert",
+                        weight, first.lineno)
+    if isinstance(test.ops[0], ast.In) and not stmt.orelse:
+        leaves = isinstance(stmt.body[-1], ast.Return | ast.Continue | ast.Break | ast.Raise)
+        end = _full_span(program, stmt)[1]
+        yield _edit(program, end, end, f"{program.indent_of(stmt)}{fill}\n", "insert",
+                    0.6 if leaves else 0.3, _after(stmt))
+
+
+def _unseen_blocks(program: Program, stmt: ast.If,
+                   found_is_true: bool) -> list[tuple[list[ast.stmt], float]]:
+    """Return the blocks that run when a membership check finds nothing, likeliest first."""
+    if not found_is_true:
+        return [(stmt.body, 0.6)]
+    blocks: list[tuple[list[ast.stmt], float]] = []
+    node = stmt
+    while node.orelse:
+        nested = node.orelse[0]
+        if len(node.orelse) == 1 and isinstance(nested, ast.If) and program.source[
+                program.line_start(nested.lineno):].lstrip().startswith("elif"):
+            node = nested
+            blocks.append((node.body, 0.4))
+            continue
+        blocks.insert(0, (node.orelse, 0.6))
+        break
+    return blocks
+
+
+def _unfilled(program: Program, stmt: ast.stmt, name: str) -> str | None:
+    """Return the kind ("set", "list", "dict") of a collection nothing fills, or None.
+
+    name must be made empty (`set()`, `[]`, `{}`, ...) by stmt's function or one around
+    it, and never be filled, rebound or handed to a call anywhere in that function,
+    nested functions included.
+    """
+    function = program.function_of(stmt)
+    while function is not None:
+        made = [n for n in ast.walk(function) if isinstance(n, ast.Assign)
+                and program.function_of(n) is function and len(n.targets) == 1
+                and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
+        if made:
+            kind = _empty_kind(made[0].value)
+            if len(made) > 1 or kind is None or _filled(function, name):
+                return None
+            return kind
+        function = program.function_of(function)
+    return None
+
+
+def _empty_kind(value: ast.expr) -> str | None:
+    """Return the kind of an empty collection's constructor (`set()`, `[]`, `{}`), or None."""
+    if isinstance(value, ast.List) and not value.elts:
+        return "list"
+    if isinstance(value, ast.Dict) and not value.keys:
+        return "dict"
+    if isinstance(value, ast.Call) and not value.args and not value.keywords:
+        func = value.func
+        called = func.id if isinstance(func, ast.Name) else (
+            func.attr if isinstance(func, ast.Attribute) else "")
+        return _EMPTY_KINDS.get(called)
+    return None
+
+
+def _filled(function: ast.AST, name: str) -> bool:
+    """Return whether code in function may put something in the collection name holds."""
+    stores = 0
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and node.id == name:
+            if not isinstance(node.ctx, ast.Load):
+                stores += 1
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and (
+                node.value.id == name) and node.attr in _FILLING:
+            return True
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and (
+                node.value.id == name) and not isinstance(node.ctx, ast.Load):
+            return True
+        if isinstance(node, ast.Call) and not _reads_only(node) and any(
+                isinstance(a, ast.Name) and a.id == name
+                for a in [*node.args, *(k.value for k in node.keywords)]):
+            return True
+        if isinstance(node, ast.Global | ast.Nonlocal) and name in node.names:
+            return True
+    return stores > 1
+
+
+_READERS = {"len", "sorted", "list", "set", "tuple", "frozenset", "any", "all", "sum", "min",
+            "max", "print", "iter", "bool", "enumerate", "reversed", "str", "repr", "dict",
+            "isinstance"}
+
+
+def _reads_only(call: ast.Call) -> bool:
+    """Return whether a call is of a builtin that only reads its arguments (`len(x)`)."""
+    return isinstance(call.func, ast.Name) and call.func.id in _READERS
 
 
 def _indent_step(program: Program) -> str:

@@ -250,3 +250,70 @@ def test_tests_that_need_the_network_are_left_out_of_what_repair_must_fix(tmp_pa
     assert best.summary == "line 2: `-` → `+`"  # a whole repair, not a partial one
     assert job.notes == ["repair of calc.py leaves out 1 failing test(s) that need a network "
                          "the sandbox does not give: test_calc.py::test_remote"]
+
+
+ROUTES = """\
+class Stop:
+    def __init__(self, name, exits=()):
+        self.name = name
+        self.exits = list(exits)
+
+
+def connected(origin, target):
+    called_at = set()
+
+    def travel(stop):
+        if stop in called_at:
+            return False
+        elif stop is target:
+            return True
+        else:
+            return any(travel(nxt) for nxt in stop.exits)
+
+    return travel(origin)
+"""
+ROUTES_TESTS = """\
+from routes import Stop, connected
+
+
+def test_a_line():
+    end = Stop("end")
+    assert connected(Stop("a", [Stop("b", [end])]), end)
+
+
+def test_apart():
+    assert not connected(Stop("a"), Stop("b"))
+
+
+def test_a_loop_on_the_way():
+    end = Stop("end")
+    first = Stop("first")
+    loop = Stop("loop", [first])
+    first.exits = [loop, Stop("side", [end])]
+    assert connected(first, end)
+
+
+def test_a_loop_without_the_target():
+    first = Stop("first")
+    second = Stop("second", [first])
+    first.exits = [second]
+    assert not connected(first, Stop("elsewhere"))
+"""
+
+
+@pytest.mark.slow
+def test_a_search_that_never_marks_what_it_visited_marks_it(tmp_path: Path) -> None:
+    # QuixBugs' depth_first_search: `nodesvisited` is checked but never filled.
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "routes.py").write_text(ROUTES)
+    (repo / "test_routes.py").write_text(ROUTES_TESTS)
+    with Workspace(repo) as workspace:
+        run = run_tests(workspace, ["test_routes.py"])
+    assert run.failing
+    repair = heal(repo, "routes.py", ROUTES, run, measured_on_source=True, limits=Limits(),
+                  seconds=60)
+    assert repair.patches
+    assert repair.patches[0].source == ROUTES.replace(
+        "        else:\n            return any(",
+        "        else:\n            called_at.add(stop)\n            return any(")

@@ -10,7 +10,7 @@ import pytest
 from healloop.repair.edits import Edit, apply, changed_tokens
 from healloop.repair.operators import expression_edits
 from healloop.repair.program import Program
-from healloop.repair.statements import statement_edits
+from healloop.repair.statements import _fills, statement_edits
 
 
 def edits_at(source: str, line: int) -> list[Edit]:
@@ -242,6 +242,28 @@ CASES = [
         "            return node\n        node = node.next.next\n", "condition",
         id="owner-checked-before-its-attribute"),
     pytest.param(
+        "def reach(start, goal):\n    seen = set()\n\n    def go(at):\n"
+        "        if at in seen:\n            return False\n        elif at is goal:\n"
+        "            return True\n        else:\n"
+        "            return any(go(n) for n in at.edges)\n\n    return go(start)\n", 5,
+        "def reach(start, goal):\n    seen = set()\n\n    def go(at):\n"
+        "        if at in seen:\n            return False\n        elif at is goal:\n"
+        "            return True\n        else:\n            seen.add(at)\n"
+        "            return any(go(n) for n in at.edges)\n\n    return go(start)\n", "insert",
+        id="visited-set-filled-where-the-check-failed"),
+    pytest.param(
+        "def repeat(xs):\n    met = []\n    for x in xs:\n        if x in met:\n"
+        "            return x\n        print(x)\n", 4,
+        "def repeat(xs):\n    met = []\n    for x in xs:\n        if x in met:\n"
+        "            return x\n        met.append(x)\n        print(x)\n", "insert",
+        id="list-filled-after-a-check-that-leaves"),
+    pytest.param(
+        "def once(xs):\n    met = {}\n    out = []\n    for x in xs:\n"
+        "        if x not in met:\n            out.append(x)\n    return out\n", 5,
+        "def once(xs):\n    met = {}\n    out = []\n    for x in xs:\n"
+        "        if x not in met:\n            met[x] = True\n            out.append(x)\n"
+        "    return out\n", "insert", id="mapping-filled-where-the-key-is-new"),
+    pytest.param(
         "class Field:\n    mapping_type = dict\n\n    def load(self, value):\n"
         "        if not value:\n            return self.mapping_type()\n        return value\n",
         7,
@@ -361,3 +383,23 @@ def test_an_attributes_owner_is_checked_for_none_only_where_none_is_tested() -> 
     assert checked in found and found[checked].weight <= 0.2
     plain = "def walk(node):\n    while node.next:\n        node = node.next\n"
     assert not [e for e in edits_at(plain, 2) if "node is not None" in e.text]
+
+
+def test_a_collection_something_fills_is_not_filled_again() -> None:
+    filled = ("def reach(start, goal):\n    seen = set()\n\n    def go(at):\n"
+              "        if at in seen:\n            return False\n        seen.add(at)\n"
+              "        return at is goal or any(go(n) for n in at.edges)\n\n"
+              "    return go(start)\n")
+    assert not fills_at(filled, 5)
+    handed = ("def reach(start, seen):\n    seen = set()\n    mark(seen, start)\n"
+              "    if start in seen:\n        return True\n    return False\n")
+    assert not fills_at(handed, 4)
+    full = "def f(x):\n    seen = {1, 2}\n    if x in seen:\n        return 1\n    return 0\n"
+    assert not fills_at(full, 3)
+    assert fills_at(full.replace("{1, 2}", "set()"), 3)
+
+
+def fills_at(source: str, line: int) -> list[Edit]:
+    """Return the fills of an unfilled collection offered at a line's statement."""
+    program = Program(source)
+    return [e for s in program.statements if s.lineno == line for e in _fills(program, s)]
