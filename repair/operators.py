@@ -560,19 +560,14 @@ def _swaps(make: Edits, program: Program, node: ast.AST, line: int) -> Iterator[
     if isinstance(node, ast.Call) and len(node.args) >= 2 and not any(
         isinstance(a, ast.Starred) for a in node.args
     ):
-        args = node.args
-        for i in range(len(args)):
-            for j in range(i + 1, min(len(args), i + 3)):
-                a, b = program.span(args[i]), program.span(args[j])
-                src = program.source
-                text = src[a[0]: a[1]]
-                other = src[b[0]: b[1]]
-                if text == other:
-                    continue
-                swapped = src[a[0]: b[1]]
-                rel = (b[0] - a[0], b[1] - a[0])
-                swapped = other + swapped[len(text): rel[0]] + text
-                yield make.span_edit(a[0], b[1], swapped, "swap", 0.5, line)
+        yield from _element_swaps(make, program, node.args, 0.5, line)
+    elif isinstance(node, ast.Tuple) and 2 <= len(node.elts) <= 3 and isinstance(
+        node.ctx, ast.Load
+    ) and not any(isinstance(e, ast.Starred) for e in node.elts):
+        # `d[i, k]` where `d[k, i]` was meant; `return lo, hi` for `return hi, lo`.
+        parent = program.parents.get(node)
+        index = isinstance(parent, ast.Subscript) and node is parent.slice
+        yield from _element_swaps(make, program, node.elts, 0.5 if index else 0.4, line)
     elif isinstance(node, ast.BinOp) and isinstance(node.op, (*_NON_COMMUTATIVE, ast.Add)):
         # `+` commutes for numbers but not for strings and lists: `s + c` vs `c + s`.
         weight = 0.3 if isinstance(node.op, ast.Add) else 0.5
@@ -586,6 +581,21 @@ def _swaps(make: Edits, program: Program, node: ast.AST, line: int) -> Iterator[
         if precedence(node.left) <= p:
             left = f"({left})"
         yield make.replace(node, f"{right} {op} {left}", "swap", weight, line)
+
+
+def _element_swaps(
+    make: Edits, program: Program, items: list[ast.expr], weight: float, line: int
+) -> Iterator[Edit]:
+    """Swap two items of a list of expressions (arguments, tuple elements), at most two apart."""
+    src = program.source
+    for i in range(len(items)):
+        for j in range(i + 1, min(len(items), i + 3)):
+            a, b = program.span(items[i]), program.span(items[j])
+            text, other = src[a[0]: a[1]], src[b[0]: b[1]]
+            if text == other:
+                continue
+            swapped = other + src[a[1]: b[0]] + text
+            yield make.span_edit(a[0], b[1], swapped, "swap", weight, line)
 
 
 def _slices(make: Edits, node: ast.AST, line: int) -> Iterator[Edit | None]:

@@ -118,6 +118,13 @@ CASES = [
         "def f(a, b):\n    return b % a\n", 2, "def f(a, b):\n    return a % b\n",
         "swap", id="binary-operands"),
     pytest.param(
+        "def f(d, i, j, k):\n    return d[i, k] + d[j, k]\n", 2,
+        "def f(d, i, j, k):\n    return d[i, k] + d[k, j]\n", "swap",
+        id="subscript-index-elements"),
+    pytest.param(
+        "def f(lo, hi):\n    return hi, lo\n", 2, "def f(lo, hi):\n    return lo, hi\n",
+        "swap", id="tuple-elements"),
+    pytest.param(
         "def f(xs, n):\n    return xs[:-n]\n", 2, "def f(xs, n):\n    return xs[-n:]\n",
         "slice", id="slice-bound-moved"),
     pytest.param(

@@ -244,3 +244,42 @@ def test_a_search_ends_at_once_when_healloop_stops(
         search(BSEARCH, check, failing, [t for t in tests if t not in failing],
                baseline.lines, Budget(seconds=60))
     assert len(tried) <= 2  # the edit in flight (failing tests, then the rest), no other
+
+
+CLOSURE = """\
+def closure(nodes, edges):
+    reach = {(a, b): (a, b) in edges or a == b for a in nodes for b in nodes}
+    for k in nodes:
+        for i in nodes:
+            for j in nodes:
+                reach[i, j] = reach[i, j] or (reach[i, k] and reach[j, k])
+    return {pair for pair, yes in reach.items() if yes}
+"""
+CLOSURE_TESTS = """\
+from closure import closure
+
+
+def test_chain():
+    assert (0, 2) in closure([0, 1, 2], {(0, 1), (1, 2)})
+
+
+def test_one_way():
+    assert closure([0, 1, 2], {(0, 1), (1, 2)}) == {
+        (0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (0, 2)}
+
+
+def test_longer_chain():
+    assert closure([0, 1, 2, 3], {(0, 1), (1, 2), (2, 3)}) >= {(0, 3), (1, 3), (0, 2)}
+
+
+def test_apart():
+    assert closure([0, 1], set()) == {(0, 0), (1, 1)}
+"""
+
+
+def test_the_elements_of_a_subscript_index_are_swapped(tmp_path: Path) -> None:
+    # Warshall's closure reads reach[j, k] where the path goes on from k: reach[k, j].
+    for runner in project(tmp_path / "repo", "closure.py", CLOSURE, CLOSURE_TESTS):
+        outcome, _ = run_search(runner, CLOSURE, Budget(seconds=60))
+        assert outcome.plausible, "no plausible patch"
+        assert outcome.plausible[0].source == CLOSURE.replace("reach[j, k]", "reach[k, j]")
