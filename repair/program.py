@@ -314,6 +314,10 @@ def _collect(scope: Scope, root: ast.AST, program: Program) -> None:
             if kind:
                 for t in targets:
                     tag(t, kind)
+            if any(isinstance(t, ast.Tuple | ast.List) for t in targets):
+                tag(node.value, "seq")  # `first, *rest = coins`: coins is a sequence
+        elif isinstance(node, ast.Starred) and isinstance(node.ctx, ast.Store):
+            tag(node.value, "seq")  # `*rest` of an unpacking is a list
         if isinstance(node, ast.Attribute):
             owner = ast.unparse(node.value)
             scope.attributes.setdefault(owner, set()).add(node.attr)

@@ -125,6 +125,12 @@ CASES = [
         "def f(lo, hi):\n    return hi, lo\n", 2, "def f(lo, hi):\n    return lo, hi\n",
         "swap", id="tuple-elements"),
     pytest.param(
+        "def f(coins, total):\n    if total < 0:\n        return 0\n"
+        "    first, *rest = coins\n    return f(coins, total - first) + f(rest, total)\n", 2,
+        "def f(coins, total):\n    if total < 0 or not coins:\n        return 0\n"
+        "    first, *rest = coins\n    return f(coins, total - first) + f(rest, total)\n",
+        "condition", id="emptiness-of-an-unpacked-sequence"),
+    pytest.param(
         "def f(xs, n):\n    return xs[:-n]\n", 2, "def f(xs, n):\n    return xs[-n:]\n",
         "slice", id="slice-bound-moved"),
     pytest.param(
@@ -410,3 +416,12 @@ def fills_at(source: str, line: int) -> list[Edit]:
     """Return the fills of an unfilled collection offered at a line's statement."""
     program = Program(source)
     return [e for s in program.statements if s.lineno == line for e in _fills(program, s)]
+
+
+def test_a_name_unpacked_from_is_a_sequence_and_a_starred_target_a_list() -> None:
+    program = Program(
+        "def f(coins, pair):\n    first, *rest = coins\n    lo, hi = pair\n"
+        "    for head, *tail in rest:\n        pass\n    return first, lo, hi\n")
+    names = program.scope_of(program.statements[0]).names
+    assert {"coins", "pair", "rest", "tail"} <= {n for n, kinds in names.items() if "seq" in kinds}
+    assert "seq" not in names["first"] | names["lo"] | names["head"]

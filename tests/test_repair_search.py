@@ -283,3 +283,45 @@ def test_the_elements_of_a_subscript_index_are_swapped(tmp_path: Path) -> None:
         outcome, _ = run_search(runner, CLOSURE, Budget(seconds=60))
         assert outcome.plausible, "no plausible patch"
         assert outcome.plausible[0].source == CLOSURE.replace("reach[j, k]", "reach[k, j]")
+
+
+REACHABLE = """\
+def reachable(steps, goal):
+    if goal == 0:
+        return True
+    if goal < 0:
+        return False
+    first, *rest = steps
+    return reachable(steps, goal - first) or reachable(rest, goal)
+"""
+REACHABLE_TESTS = """\
+from reachable import reachable
+
+
+def test_sum_of_two():
+    assert reachable([3, 5], 8)
+
+
+def test_nothing_to_do():
+    assert reachable([], 0)
+
+
+def test_too_far():
+    assert not reachable([4], 6)
+
+
+def test_no_steps():
+    assert not reachable([], 2)
+"""
+
+
+def test_a_sequence_known_from_its_unpacking_is_checked_for_emptiness(tmp_path: Path) -> None:
+    # `first, *rest = steps` fails on no steps: the guard above it must say `not steps`.
+    for runner in project(tmp_path / "repo", "reachable.py", REACHABLE, REACHABLE_TESTS):
+        outcome, _ = run_search(runner, REACHABLE, Budget(seconds=60))
+        assert outcome.plausible, "no plausible patch"
+        assert outcome.plausible[0].source in (
+            REACHABLE.replace("if goal < 0:", "if goal < 0 or not steps:"),
+            REACHABLE.replace("    if goal < 0:", "    if not steps:\n        return False\n"
+                              "    if goal < 0:"),
+        ), outcome.plausible[0].summary
