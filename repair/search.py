@@ -52,6 +52,9 @@ class Patch:
     """Tokens changed against the searched source."""
     orphans: int = 0
     """Variables the patch leaves defined but never read: a sign of a wrong fix."""
+    degenerate: int = 0
+    """Calls and operators the patch makes combine an expression with itself
+    (`binsearch(end, end)`, `lo - lo`): another sign of a wrong fix."""
 
     @property
     def summary(self) -> str:
@@ -141,6 +144,7 @@ class _Search:
         program = Program(self.source)
         self.seen.add(_key(program.tree))
         self.read_names = _read_names(program.tree)
+        self.degenerate = _degenerate(program.tree)
         scores = line_scores(self.coverage, set(self.failing), set(self.passing))
         suspects = rank(program, scores)
         top = max((s.score for s in suspects), default=0.0) or 1.0
@@ -212,7 +216,8 @@ class _Search:
             return None
         patch = Patch(candidate, edits, priority, fixed=fixed,
                       tokens=changed_tokens(self.source, candidate),
-                      orphans=len(self.read_names - _read_names(tree)))
+                      orphans=len(self.read_names - _read_names(tree)),
+                      degenerate=max(0, _degenerate(tree) - self.degenerate))
         if len(fixed) == len(self.failing):
             self.plausible.append(patch)
             if self.first_plausible is None:
@@ -284,11 +289,36 @@ def _read_names(tree: ast.AST) -> set[str]:
     return stored & loaded
 
 
-def _preference(patch: Patch) -> tuple[int, bool, int, float]:
+def _degenerate(tree: ast.AST) -> int:
+    """Return how many calls and operators take the same expression twice.
+
+    Two arguments of a call, the two sides of an operator or of a comparison, two
+    operands of `and`/`or`: `x * x` aside (a square), code rarely means these.
+    """
+    found = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            parts = [ast.dump(a) for a in node.args]
+            found += len(parts) - len(set(parts))
+        elif isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Mult):
+            found += ast.dump(node.left) == ast.dump(node.right)
+        elif isinstance(node, ast.Compare):
+            parts = [ast.dump(p) for p in (node.left, *node.comparators)]
+            found += sum(a == b for a, b in zip(parts, parts[1:], strict=False))
+        elif isinstance(node, ast.BoolOp):
+            parts = [ast.dump(v) for v in node.values]
+            found += len(parts) - len(set(parts))
+    return found
+
+
+def _preference(patch: Patch) -> tuple[int, bool, bool, int, float]:
     """Order patches: fewest edits, then fewest changed tokens, then the likeliest.
 
     A patch after which a variable is still assigned but never read comes after the
     others of its size: the author meant that variable to be used, so the fix
-    probably belongs elsewhere.
+    probably belongs elsewhere. So does one that makes a call or an operator take
+    the same expression twice (`binsearch(mid, end)` → `binsearch(end, end)`):
+    degenerate code that happens to pass is rarely the fix.
     """
-    return (len(patch.edits), patch.orphans > 0, patch.tokens, -patch.priority)
+    return (len(patch.edits), patch.orphans > 0, patch.degenerate > 0, patch.tokens,
+            -patch.priority)

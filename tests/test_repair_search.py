@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from healloop.repair.runner import CandidateRunner, Check
-from healloop.repair.search import Budget, Outcome, search
+from healloop.repair.search import Budget, Outcome, Patch, _degenerate, _preference, search
 from healloop.sandbox import Workspace
 
 pytestmark = pytest.mark.slow
@@ -325,3 +325,70 @@ def test_a_sequence_known_from_its_unpacking_is_checked_for_emptiness(tmp_path: 
             REACHABLE.replace("    if goal < 0:", "    if not steps:\n        return False\n"
                               "    if goal < 0:"),
         ), outcome.plausible[0].summary
+
+
+def test_code_that_takes_the_same_expression_twice_is_degenerate() -> None:
+    tree = ast.parse("f(a, a)\nf(a, b)\nx - x\nx * x\nlo < lo\na and a\nlo < hi <= hi\n")
+    assert _degenerate(tree) == 5  # a square is no slip
+
+
+def test_a_patch_making_a_call_degenerate_comes_after_one_that_does_not() -> None:
+    shorter = Patch("search(end, end)", (), 0.5, tokens=1, degenerate=1)
+    longer = Patch("search(mid + 1, end)", (), 0.4, tokens=2)
+    assert sorted([shorter, longer], key=_preference) == [longer, shorter]
+
+
+LOCATE = """\
+def locate(keys, key, lo=0, hi=None):
+    if hi is None:
+        hi = len(keys)
+    if lo == hi:
+        return None
+    mid = (lo + hi) // 2
+    if keys[mid] == key:
+        return mid
+    if keys[mid] < key:
+        return locate(keys, key, mid, hi)
+    return locate(keys, key, lo, mid)
+"""
+LOCATE_TESTS = """\
+from locate import locate
+
+
+def test_in_the_middle():
+    assert locate([1, 3, 5], 3) == 1
+
+
+def test_on_the_left():
+    assert locate([1, 3, 5, 7], 1) == 0
+
+
+def test_missing_on_the_right():
+    assert locate([1, 3], 9) is None
+
+
+def test_missing_far_on_the_right():
+    assert locate([-9, -8, -7, -6, -5, -4, -3, -2], 5) is None
+
+
+def test_missing_on_the_left():
+    assert locate([4, 6], 2) is None
+
+
+def test_empty():
+    assert locate([], 2) is None
+"""
+
+
+def test_a_fix_that_keeps_the_arguments_apart_beats_a_shorter_degenerate_one(
+    tmp_path: Path,
+) -> None:
+    # `locate(keys, key, hi, hi)` passes these tests too, by returning None at once.
+    # (So does `locate(keys, key, mid, lo)`, an empty range no syntax gives away.)
+    for runner in project(tmp_path / "repo", "locate.py", LOCATE, LOCATE_TESTS):
+        outcome, _ = run_search(runner, LOCATE, Budget(seconds=60))
+        summaries = [p.summary for p in outcome.plausible]
+        fix = summaries.index("line 10: `mid` → `mid + 1`")
+        assert fix < summaries.index("line 10: `mid` → `hi`"), summaries
+        assert fix < summaries.index("line 10: `hi` → `mid`"), summaries
+        assert not outcome.plausible[0].degenerate
