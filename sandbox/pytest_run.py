@@ -261,17 +261,7 @@ def run_tests(
     """
     limits = limits or Limits()
     key = _options_key(workspace)
-    unknown = addopts.LEFT_OUT.get(key, [])
-    run, failed = _run(workspace, tests, limits,
-                       [*addopts.override(key[1], unknown), *(extra_args or [])])
-    if not unknown and (unknown := _unknown_options(run)):
-        # addopts names options of plugins this Python lacks (--cov, -n auto): pytest
-        # stops before any test. The run goes on without them, as pytest without the
-        # plugins would have to, and says which it left out.
-        run, failed = _run(workspace, tests, limits,
-                           [*addopts.override(key[1], unknown), *(extra_args or [])])
-    addopts.LEFT_OUT[key] = unknown
-    run.dropped_options = addopts.split(key[1], unknown)[1]
+    run, failed = _run_known(workspace, tests, limits, extra_args, key)
     # A conftest that fails to import when pytest starts ends the run before any test
     # (exit status 4): the tests beyond its folder run on their own.
     rest = list(tests or [])
@@ -281,10 +271,31 @@ def run_tests(
         if not kept or len(kept) == len(rest) or left <= 0:
             break
         rest = kept
-        more, failed = _run(workspace, rest, replace(limits, run_timeout=left), extra_args)
+        more, failed = _run_known(workspace, rest, replace(limits, run_timeout=left),
+                                  extra_args, key)
         run = _joined(run, more)
     run.selected = list(tests or [])
+    run.dropped_options = addopts.split(key[1], addopts.LEFT_OUT.get(key, []))[1]
     return run
+
+
+def _run_known(workspace: Workspace, tests: list[str] | None, limits: Limits,
+               extra_args: list[str] | None, key: tuple[str, tuple[str, ...]]
+               ) -> tuple[TestRun, CollectionError | None]:
+    """Run pytest once without the addopts it does not know, learning them if need be.
+
+    addopts may name options of plugins this Python lacks (--cov, -n auto): pytest
+    stops before any test. The run goes on without them, as pytest without the
+    plugins would have to, and run_tests says which it left out.
+    """
+    unknown = addopts.LEFT_OUT.setdefault(key, [])
+    run, failed = _run(workspace, tests, limits,
+                       [*addopts.override(key[1], unknown), *(extra_args or [])])
+    if not unknown and (unknown := _unknown_options(run)):
+        addopts.LEFT_OUT[key] = unknown
+        run, failed = _run(workspace, tests, limits,
+                           [*addopts.override(key[1], unknown), *(extra_args or [])])
+    return run, failed
 
 
 PLUGINS_OFF = ("-p", "no:xdist", "-p", "no:pytest_cov")
@@ -292,6 +303,8 @@ PLUGINS_OFF = ("-p", "no:xdist", "-p", "no:pytest_cov")
 runs the tests in workers that the results plugin does not hear from (a run without a
 result, or an internal error), and pytest-cov traces lines as healloop's coverage map
 and repair do. Their options in addopts (-n auto, --cov) are then left out as unknown."""
+
+
 def addopts_override(workspace: Workspace, limits: Limits | None = None) -> list[str]:
     """Return the arguments that keep the repository's addopts from stopping pytest.
 

@@ -799,3 +799,20 @@ def test_a_test_that_needs_the_network_is_left_out_of_the_score_and_said(
     assert "tests/test_remote.py::test_remote (the network, which the sandbox does not give)" \
         in note
     assert done.baseline.score >= 0.7
+
+
+@pytest.mark.slow
+def test_the_tests_beyond_a_failing_conftest_run_without_the_unknown_addopts_too(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path / "repo", {
+        **SUITE, "pyproject.toml": PLUGIN_ADDOPTS.replace(" -k double", ""),
+        "tests/conftest.py": "", "tests/api/conftest.py": "import missing_fixtures  # noqa\n",
+        "tests/api/test_api.py": "def test_api():\n    assert True\n",
+    }, git=False)
+    with Workspace(repo) as workspace:
+        run = run_tests(workspace, ["tests/api/test_api.py", "tests/test_core.py"],
+                        limits=Limits(test_timeout=10, run_timeout=60))
+    assert run.passed == {"tests/test_core.py::test_double", "tests/test_core.py::test_zero"}
+    assert run.dropped_options == ["--healloop-no-such-cov=pkg",
+                                   "--healloop-no-such-workers", "auto"]
