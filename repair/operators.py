@@ -924,13 +924,8 @@ def nullable(program: Program, scope: Scope) -> set[str]:
         if isinstance(default, ast.Constant) and default.value is None:
             found.add(arg.arg)
     for node in ast.walk(function):
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(
-            node.ops[0], ast.Is | ast.IsNot | ast.Eq | ast.NotEq
-        ):
-            left, right = node.left, node.comparators[0]
-            if isinstance(right, ast.Constant) and right.value is None and isinstance(
-                left, ast.Name
-            ):
+        if isinstance(node, ast.Compare):
+            if isinstance(left := compared_with_none(node), ast.Name):
                 found.add(left.id)
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and (
             node.value.value is None
@@ -959,11 +954,19 @@ def is_chain(node: ast.AST) -> bool:
     return isinstance(node, ast.Name)
 
 
+def compared_with_none(node: ast.AST) -> ast.expr | None:
+    """Return x of `x is None`, `x is not None`, `x == None` or `x != None`, else None."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(
+        node.ops[0], ast.Is | ast.IsNot | ast.Eq | ast.NotEq
+    ) and isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value is None:
+        return node.left
+    return None
+
+
 def none_checked(test: ast.expr) -> set[str]:
     """Return the texts of the expressions test compares with None (`x is None`)."""
-    return {ast.unparse(n.left) for n in ast.walk(test) if isinstance(n, ast.Compare)
-            and len(n.ops) == 1 and isinstance(n.ops[0], ast.Is | ast.IsNot | ast.Eq | ast.NotEq)
-            and isinstance(n.comparators[0], ast.Constant) and n.comparators[0].value is None}
+    return {ast.unparse(left) for n in ast.walk(test)
+            if (left := compared_with_none(n)) is not None}
 
 
 def owner_checks(test: ast.expr, text: str, owner: str) -> tuple[str, str]:
@@ -986,13 +989,11 @@ def _owner_guards(make: Edits, test: ast.expr, line: int) -> Iterator[Edit | Non
     """
     checked = none_checked(test)
     for node in ast.walk(test):
-        if not (isinstance(node, ast.Compare) and len(node.ops) == 1
-                and isinstance(node.ops[0], ast.Is | ast.IsNot)
-                and isinstance(node.comparators[0], ast.Constant)
-                and node.comparators[0].value is None
-                and isinstance(node.left, ast.Attribute) and is_chain(node.left)):
+        left = compared_with_none(node)
+        if not (isinstance(left, ast.Attribute) and is_chain(left)
+                and isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.Is | ast.IsNot)):
             continue
-        owner = ast.unparse(node.left.value)
+        owner = ast.unparse(left.value)
         if owner in checked:
             continue
         either, both = owner_checks(node, make.p.text(node), owner)
