@@ -39,6 +39,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CORPUS = Path(__file__).parent / "corpus"
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
@@ -62,14 +63,13 @@ def entries(only: list[str], corpus: Path = CORPUS) -> list[Path]:
     return [p for p in found if not only or p.name in only]
 
 
-def meta(entry: Path) -> dict[str, str]:
+def meta(entry: Path) -> dict[str, Any]:
     return json.loads((entry / "meta.json").read_text())
 
 
 def support(entry: Path) -> list[Path]:
     """Return the entry's other files its module or tests import (meta.json "support")."""
-    return [entry / name for name in json.loads((entry / "meta.json").read_text())
-            .get("support", [])]
+    return [entry / name for name in meta(entry).get("support", [])]
 
 
 def tests_pass(source: str, module: str, tests: Path, extra: list[Path] | None = None) -> bool:
