@@ -75,6 +75,13 @@ class TestResult(Report):
         "project's code with no frame of it on the way (a program, file, service or "
         "package that is not there), or on a distribution's missing metadata: the "
         "error, in a line."))
+    lacks: str = Field("", description=(
+        "Set when the test failed on an API its environment lacks that the project's code "
+        "asked for: an attribute of a module, or a name or module to import, that is not "
+        "the project's (\"AttributeError: module 'inspect' has no attribute "
+        "'getargspec'\"): the error, in a line."))
+    through: list[str] = Field(default_factory=list, description=(
+        "With lacks: the files of the repository the failure's traceback went through."))
 
 
 class CollectionError(Report):

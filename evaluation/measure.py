@@ -53,8 +53,9 @@ def measure(
 
     Tests that fail are run once more where they matter, to tell a flaky test from a
     failure: every failing test of the original (passed_before is empty), and the
-    tests a candidate breaks. Tests that fail outside the project's code and did not
-    pass before are left out (sandbox.leave_outside).
+    tests a candidate breaks. Tests that fail outside the project's code, or on what
+    the environment lacks in code none of the changed files reaches, and did not pass
+    before are left out (sandbox.leave_outside).
     """
     ok = parses(content)
     run = None
@@ -63,7 +64,8 @@ def measure(
         try:
             run = run_tests(workspace, tests, limits=limits)
             run = settle_flaky(workspace, run, passed_before or run.failing, limits)
-            run = leave_outside(run, passed_before)
+            changed = {c.path: c.content for c in also or []} | {target: content}
+            run = leave_outside(run, passed_before, changed)
         finally:
             workspace.reset()
     return Measurement(

@@ -99,8 +99,9 @@ def review_target(repo: Path, target: str, ctx: RunContext) -> Reviewed:
         shown = "; ".join(f"{t} ({why[t]})" for t in m.tests.outside[:3])
         more = f" and {len(m.tests.outside) - 3} more" if len(m.tests.outside) > 3 else ""
         report.notes.append(
-            f"left out of the score and the repair, as they fail outside the project's code "
-            f"whatever it says: {shown}{more}")
+            f"left out of the score and the repair, as they fail whatever the target says "
+            f"(outside the project's code, or on what the environment lacks where no change "
+            f"of the target reaches): {shown}{more}")
     if m.tests and m.tests.ignored:
         report.notes.append(
             f"not run, as the suite leaves them out (a conftest's collect_ignore or "

@@ -9,7 +9,13 @@ from healloop.sandbox.isolation import Capabilities, capabilities
 from healloop.sandbox.limits import Limits, scrubbed_env
 from healloop.sandbox.pool import WorkspacePool, shared_pool
 from healloop.sandbox.process import CommandResult, ConfinedProcess, run_command
-from healloop.sandbox.pytest_run import leave_outside, needs_network, run_tests, settle_flaky
+from healloop.sandbox.pytest_run import (
+    beyond_change,
+    leave_outside,
+    needs_network,
+    run_tests,
+    settle_flaky,
+)
 from healloop.sandbox.workspace import Workspace
 
 __all__ = [
@@ -19,6 +25,7 @@ __all__ = [
     "Limits",
     "Workspace",
     "WorkspacePool",
+    "beyond_change",
     "capabilities",
     "leave_outside",
     "needs_network",

@@ -624,6 +624,81 @@ def test_a_bug_is_healed_beside_a_test_that_fails_outside_the_project(tmp_path: 
     assert "    spec += ('lazy',) * (levels - 1)\n" in (repo / TARGET).read_text(), result.output
 
 
+# Tests that fail on what the environment lacks, in code the change does not reach
+LEGACY = (  # written for another Python: an API its standard library no longer has
+    "import os\n\n\n"
+    "def spec(f):\n    return os.healloop_test_getargspec(f)\n\n\n"
+    "def load():\n    from collections import HealloopTestMapping\n    return HealloopTestMapping\n"
+)
+LACKING = (
+    "import os\n\nimport pkg.core\nimport pkg.legacy\n\n\n"
+    "def test_spec():\n    assert pkg.legacy.spec(pkg.core.double)\n\n\n"
+    "def test_load():\n    assert pkg.legacy.load()\n\n\n"
+    # the target is on the way: its failure, whatever raised it
+    "def test_through_target():\n    assert pkg.core.described()\n\n\n"
+    # a name the project's own module lacks: its fault
+    "def test_own_module():\n    assert pkg.core.healloop_test_missing\n\n\n"
+    # the test's own call of an API the environment lacks: no change makes it pass
+    "def test_own_call():\n    assert os.healloop_test_getargspec(pkg.core.double)\n\n\n"
+    # what is lacking is what the target sets (when its patch() is called): its failure
+    "def test_patched():\n    assert os.healloop_test_patched\n"
+)
+DESCRIBED = CORE + (
+    "\n\ndef described():\n    import pkg.legacy\n\n    return pkg.legacy.spec(double)\n"
+    "\n\ndef patch():\n    import os\n\n    os.healloop_test_patched = True\n"
+)
+
+
+@pytest.mark.slow
+def test_a_test_failing_on_what_the_environment_lacks_elsewhere_is_left_out(
+    tmp_path: Path,
+) -> None:
+    files = {**SUITE, TARGET: DESCRIBED, "pkg/legacy.py": LEGACY, "tests/test_legacy.py": LACKING}
+    done = review_target(write_repo(tmp_path / "repo", files), TARGET, CTX)
+    tests = done.report.tests
+    assert tests is not None
+    assert tests.outside == ["tests/test_legacy.py::test_load",
+                             "tests/test_legacy.py::test_own_call",
+                             "tests/test_legacy.py::test_spec"]
+    assert tests.failing == {"tests/test_legacy.py::test_through_target",
+                             "tests/test_legacy.py::test_own_module",
+                             "tests/test_legacy.py::test_patched"}
+    why = {r.nodeid: r.outside for r in tests.results}
+    assert why["tests/test_legacy.py::test_spec"] == (
+        "AttributeError: module 'os' has no attribute 'healloop_test_getargspec' "
+        "(in pkg/legacy.py, which the change does not reach)")
+    assert why["tests/test_legacy.py::test_load"].startswith(
+        "ImportError: cannot import name 'HealloopTestMapping' from 'collections'")
+    (note,) = [n for n in done.report.notes if n.startswith("left out")]
+    assert "tests/test_legacy.py::test_load (ImportError: " in note
+
+
+@pytest.mark.slow
+def test_a_bug_is_healed_beside_tests_failing_on_what_the_environment_lacks(
+    tmp_path: Path,
+) -> None:
+    # toolz's get([], seq) beside its 2014 functoolz, which asks Python 3.11 for
+    # inspect.getargspec in 14 tests: no version could clear the threshold before.
+    core = ("def nest(x, levels):\n"
+            "    spec = (x,)\n"
+            "    spec += ('lazy',) * levels\n"
+            "    return spec\n")
+    tests = ("import pkg.legacy\nfrom pkg.core import nest\n\n\n"
+             "def test_nest():\n    assert nest(1, 2) == (1, 'lazy')\n\n\n"
+             "def test_once():\n    assert nest(1, 1) == (1,)\n\n\n"
+             "def test_spec():\n    assert pkg.legacy.spec(nest)\n")
+    from typer.testing import CliRunner
+
+    from healloop.main import app
+
+    repo = write_repo(tmp_path / "repo", {**SUITE, TARGET: core, "pkg/legacy.py": LEGACY,
+                                          "tests/test_core.py": tests})
+    result = CliRunner().invoke(app, ["run", "--repo", str(repo), "--file", TARGET,
+                                      "--engine", "offline", "--yes", "--apply", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "    spec += ('lazy',) * (levels - 1)\n" in (repo / TARGET).read_text(), result.output
+
+
 # Test files that cannot be collected, whatever the project's sources say
 UNCOLLECTABLE = {
     # an optional package the environment lacks

@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import sys
+import types
 
 import pytest
 
@@ -185,13 +186,54 @@ def _outside(item, excinfo):
     return "" if any(_project_code(path, root) for path in frames) else said
 
 
+def _lacks(item, excinfo):
+    """Say what the environment lacks that the project's code asked for, with the files.
+
+    An AttributeError of a module that is not the project's (``module 'inspect' has no
+    attribute 'getargspec'``, gone since Python 3.11), or an ImportError of a name or a
+    module that is not the project's (``cannot import name 'Mapping' from
+    'collections'``), raised with the project's code on the way: code written for
+    another Python or another version of a package. Returns ('', []) for any other
+    failure, else the error in a line and the files under the project's root that the
+    traceback went through, outermost first: a caller who knows which files are being
+    changed can tell whether the failure is theirs.
+    """
+    if excinfo is None:
+        return "", []
+    error, root = excinfo.value, str(item.config.rootpath)
+    if isinstance(error, AttributeError):
+        owner = getattr(error, "obj", None)
+        if not isinstance(owner, types.ModuleType) or _ours(owner, root):
+            return "", []
+    elif isinstance(error, ImportError):
+        if not error.name or _project_module(error.name, root):
+            return "", []
+    else:
+        return "", []
+    through = []
+    for entry in excinfo.traceback:
+        rel = os.path.relpath(str(entry.path), root)
+        if not (rel.startswith(os.pardir) or _INSTALLED & set(rel.split(os.sep))):
+            through.append(rel.replace(os.sep, "/"))
+    return f"{excinfo.typename}: {str(error)[:200]}", list(dict.fromkeys(through))
+
+
+def _ours(module, root):
+    """Whether a module is the project's: its file is under root, or its package is."""
+    path = getattr(module, "__file__", None) or ""
+    rel = os.path.relpath(path, root) if path else os.pardir
+    return (not (rel.startswith(os.pardir) or _INSTALLED & set(rel.split(os.sep)))
+            or _project_module(module.__name__, root))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Mark a failure raised outside the project's code (see _outside)."""
+    """Mark a failure raised outside the project's code, or on what the environment lacks."""
     outcome = yield
     report = outcome.get_result()
     if report.failed:
         report.healloop_outside = _outside(item, call.excinfo)
+        report.healloop_lacks = _lacks(item, call.excinfo)
 
 
 _MESSAGE = 2000
@@ -219,6 +261,7 @@ def pytest_runtest_logreport(report):
         return
     outcome = report.outcome
     message = ""
+    lacks, through = getattr(report, "healloop_lacks", ("", []))
     if report.failed:
         text = str(report.longrepr or "")
         outcome = "timeout" if "TestTimeout" in text else (
@@ -233,6 +276,8 @@ def pytest_runtest_logreport(report):
         "duration": report.duration,
         "message": message,
         "outside": getattr(report, "healloop_outside", ""),
+        "lacks": lacks,
+        "through": through,
     })
 
 
