@@ -42,9 +42,13 @@ class Edit:
     old: str
     weight: float
     """Prior likelihood that an edit of this kind at this place is the fix, 0..1."""
+    said: str = ""
+    """The edit in words, for one that rewrites pieces far apart (an import and its uses)."""
 
     def describe(self) -> str:
         """Return the edit in words, e.g. ``line 12: `<=` → `<```."""
+        if self.said:
+            return f"line {self.line}: {self.said}"
         old, new = _short(self.old), _short(self.text)
         if not self.text.strip():
             return f"line {self.line}: delete `{old}`"

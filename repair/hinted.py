@@ -13,6 +13,9 @@
 - None had no attribute ``x`` (``'NoneType' object has no attribute 'x'``): a
   suspicious condition reading ``o.x`` checks ``o`` first, ``o is None or <test>`` or
   ``o is not None and <test>`` (a linked list's walk that tests the next link only);
+- a module lacks a name (code written for another Python): every use of it rewritten
+  to where it is now (``repair.moved``: ``collections.Sequence`` →
+  ``collections.abc.Sequence``);
 - a test's line expects a call to return what a degenerate input returns (``assert
   get([], 'AB') == ()``): ``if not ind: return ()`` before the suspicious statements of
   that function, under the simple checks of its parameters.
@@ -31,6 +34,7 @@ from collections.abc import Iterator, Sequence
 from healloop.repair.edits import Edit
 from healloop.repair.hints import Hints
 from healloop.repair.localise import Suspect
+from healloop.repair.moved import moved_edits
 from healloop.repair.operators import (
     Edits,
     condition_pool,
@@ -67,6 +71,7 @@ def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
     yield from _literals(program, suspects, hints, top)
     yield from _expected_returns(program, suspects, hints, top)
     yield from _null_owners(program, suspects, hints, top)
+    yield from moved_edits(program, hints)
 
 
 def resolvable(program: Program, name: str) -> bool:

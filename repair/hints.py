@@ -3,9 +3,10 @@
 A failing test's message often names the defect outright: ``DID NOT RAISE <class
 'ValueError'>`` (a raise is missing), ``OverflowError: cannot convert float infinity``
 (an exception escaped that a handler should catch), ``'set' object has no attribute
-'issupserset'`` (a misspelt name), ``assert 'PT5M25M' == 'PT5H25M'`` (a literal that
-writes one piece wrong), ``> assert get([], 'AB') == ()`` (the value a call should
-return, from the test's own line). Spectrum localisation and generic operators would
+'issupserset'`` (a misspelt name), ``module 'collections' has no attribute
+'Sequence'`` (a name the module no longer has), ``assert 'PT5M25M' == 'PT5H25M'`` (a
+literal that writes one piece wrong), ``> assert get([], 'AB') == ()`` (the value a
+call should return, from the test's own line). Spectrum localisation and generic operators would
 reach such a fix late or never; the message makes it one of the first candidates.
 """
 
@@ -36,6 +37,8 @@ _ESCAPED_LAST = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception))(?::|$)", re.
 _NO_ATTRIBUTE = re.compile(
     r"(?:'(\w+)' object|module '[\w.]+'|type object '\w+') has no attribute '(\w+)'")
 _NOT_DEFINED = re.compile(r"name '(\w+)' is not defined")
+_MODULE_LACKS = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
+_CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 _QUOTED = r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
 _STRINGS_DIFFER = re.compile(rf"^E\s+(?:AssertionError: )?assert {_QUOTED} == {_QUOTED}\s*$",
                              re.MULTILINE)
@@ -53,6 +56,8 @@ class Hints:
     """(type name or '', attribute) pairs an AttributeError named."""
     undefined: list[str] = field(default_factory=list)
     """Names a NameError named."""
+    lacking: list[tuple[str, str]] = field(default_factory=list)
+    """(module, name) pairs: a module had no such attribute, or no such name to import."""
     strings: list[tuple[str, str]] = field(default_factory=list)
     """(one, other) strings an assertion found different: one side is what the code made."""
     messages: list[str] = field(default_factory=list)
@@ -64,7 +69,8 @@ class Hints:
 
     def __bool__(self) -> bool:
         return bool(self.not_raised or self.escaped or self.missing_attributes
-                    or self.undefined or self.strings or self.messages or self.expected)
+                    or self.undefined or self.lacking or self.strings or self.messages
+                    or self.expected)
 
 
 def read(messages: Iterable[str]) -> Hints:
@@ -90,6 +96,10 @@ def read(messages: Iterable[str]) -> Hints:
             _add(hints.missing_attributes, (owner, attribute))
         for name in _NOT_DEFINED.findall(message):
             _add(hints.undefined, name)
+        for module, name in _MODULE_LACKS.findall(message):
+            _add(hints.lacking, (module, name))
+        for name, module in _CANNOT_IMPORT.findall(message):
+            _add(hints.lacking, (module, name))
         for one, other in _STRINGS_DIFFER.findall(message):
             try:
                 pair = (ast.literal_eval(one), ast.literal_eval(other))

@@ -459,3 +459,65 @@ def test_a_cycle_check_that_reads_past_the_end_checks_the_link_for_none(tmp_path
     # QuixBugs' detect_cycle: the hare reaches None, then `hare.successor` is read on it.
     healed = _heal(tmp_path, "ring.py", RING, RING_TESTS)
     assert "        if fast is None or fast.after is None:\n" in healed
+
+
+# A name its module no longer has: code written for another Python
+OLD_PYTHON = """\
+import collections
+import inspect
+from collections import Mapping, OrderedDict
+
+
+def nth(n, seq):
+    if isinstance(seq, (tuple, list, collections.Sequence)):
+        return seq[n]
+    return list(seq)[n]
+
+
+def arity(f):
+    return len(inspect.getargspec(f).args)
+
+
+def merged(*maps):
+    if not all(isinstance(m, Mapping) for m in maps):
+        raise TypeError('maps only')
+    return OrderedDict((k, v) for m in maps for k, v in m.items())
+"""
+
+
+def test_a_name_its_module_no_longer_has_is_read_where_it_is_now() -> None:
+    hints = read([
+        "E       AttributeError: module 'collections' has no attribute 'Sequence'",
+        "E   ImportError: cannot import name 'Mapping' from 'collections' "
+        "(/usr/lib/python3.11/collections/__init__.py)",
+        "E   AttributeError: module 'inspect' has no attribute 'getargspec'",
+    ])
+    assert hints.lacking == [("collections", "Sequence"), ("collections", "Mapping"),
+                             ("inspect", "getargspec")]
+    healed = _hinted(OLD_PYTHON, ["AttributeError: module 'collections' has no attribute "
+                                  "'Sequence'"])[0]
+    # collections.abc is an attribute of collections only once something imported it
+    assert healed.startswith("import collections\nimport collections.abc\nimport inspect\n")
+    assert "(tuple, list, collections.abc.Sequence)" in healed
+    healed = _hinted(OLD_PYTHON, ["ImportError: cannot import name 'Mapping' from "
+                                  "'collections' (/usr/lib/python3.11/collections/__init__.py)"])[0]
+    assert "from collections import OrderedDict\nfrom collections.abc import Mapping\n" in healed
+    # not in a submodule: the module's own closest name
+    healed = _hinted(OLD_PYTHON, ["AttributeError: module 'inspect' has no attribute "
+                                  "'getargspec'"])[0]
+    assert "len(inspect.getfullargspec(f).args)" in healed
+    # a builtin of the name (numpy's np.float), through the name the module is read as
+    floats = "import numpy as np\n\n\ndef half(x):\n    return np.float(x) / 2\n"
+    assert _hinted(floats, ["AttributeError: module 'numpy' has no attribute 'float'"])[0] == (
+        "import numpy as np\n\n\ndef half(x):\n    return float(x) / 2\n")
+
+
+@pytest.mark.slow
+def test_code_written_for_an_older_python_is_healed(tmp_path: Path) -> None:
+    tests = ("from old import arity, merged, nth\n\n\n"
+             "def test_nth():\n    assert nth(1, 'abc') == 'b'\n\n\n"
+             "def test_arity():\n    assert arity(lambda a, b: a) == 2\n")
+    source = OLD_PYTHON.replace("from collections import Mapping, OrderedDict\n", "")
+    healed = _heal(tmp_path, "old.py", source, tests)
+    assert "(tuple, list, collections.abc.Sequence)" in healed
+    assert "len(inspect.getfullargspec(f).args)" in healed
