@@ -16,6 +16,9 @@
 - a module lacks a name (code written for another Python): every use of it rewritten
   to where it is now (``repair.moved``: ``collections.Sequence`` →
   ``collections.abc.Sequence``);
+- a generator raised StopIteration (a RuntimeError since Python 3.7, PEP 479): its
+  ``raise StopIteration`` becomes ``return``, and a ``next(it)`` of its own that may
+  find ``it`` empty returns on StopIteration;
 - a test's line expects a call to return what a degenerate input returns (``assert
   get([], 'AB') == ()``): ``if not ind: return ()`` before the suspicious statements of
   that function, under the simple checks of its parameters.
@@ -72,6 +75,7 @@ def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
     yield from _expected_returns(program, suspects, hints, top)
     yield from _null_owners(program, suspects, hints, top)
     yield from moved_edits(program, hints)
+    yield from _generator_returns(program, hints)
 
 
 def resolvable(program: Program, name: str) -> bool:
@@ -548,3 +552,73 @@ def _owners(test: ast.expr, attributes: set[str]) -> list[str]:
     found = [ast.unparse(n.value) for n in ast.walk(test)
              if isinstance(n, ast.Attribute) and n.attr in attributes and is_chain(n.value)]
     return [owner for owner in dict.fromkeys(found) if owner not in checked]
+
+
+def _generator_returns(program: Program, hints: Hints) -> Iterator[tuple[float, Edit]]:
+    """`raise StopIteration` → `return` in a generator; its bare `next(it)` returns when empty.
+
+    Before Python 3.7 (PEP 479) a StopIteration leaving a generator ended it quietly;
+    now it is a RuntimeError, and code written before says `raise StopIteration()` to
+    end early, or lets `prev = next(it)` end it when `it` is empty.
+    """
+    if not hints.stopped:
+        return
+    for stmt in program.statements:
+        function = _enclosing_function(program, stmt)
+        if function is None or not _is_generator(function):
+            continue
+        start, end = program.span(stmt)
+        old = program.source[start:end]
+        if isinstance(stmt, ast.Raise) and stmt.exc is not None and _names_stop(stmt.exc):
+            yield 0.9, Edit("guard", start, end, "return", stmt.lineno, old, 0.9)
+        elif (isinstance(stmt, ast.Assign | ast.Expr) and _bare_next(stmt.value)
+              and not _catches_stop(program, stmt, function)):
+            indent = program.indent_of(stmt)
+            text = (f"try:\n{indent}    {old}\n{indent}except StopIteration:\n"
+                    f"{indent}    return")
+            yield 0.8, Edit("guard", start, end, text, stmt.lineno, old, 0.8)
+
+
+def _enclosing_function(program: Program, node: ast.AST) -> ast.FunctionDef | None:
+    parent = program.parents.get(node)
+    while parent is not None and not isinstance(parent, ast.FunctionDef | ast.Lambda):
+        parent = program.parents.get(parent)
+    return parent if isinstance(parent, ast.FunctionDef) else None
+
+
+def _is_generator(function: ast.FunctionDef) -> bool:
+    """Whether the function's own body yields (not a function nested in it)."""
+    todo: list[ast.AST] = list(function.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            return True
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                          | ast.ClassDef):
+            todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _names_stop(exc: ast.expr) -> bool:
+    called = exc.func if isinstance(exc, ast.Call) else exc
+    return isinstance(called, ast.Name) and called.id == "StopIteration"
+
+
+def _bare_next(value: ast.expr) -> bool:
+    """`next(it)` with no default, the statement's whole value."""
+    return (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+            and value.func.id == "next" and len(value.args) == 1 and not value.keywords)
+
+
+def _catches_stop(program: Program, stmt: ast.stmt, function: ast.FunctionDef) -> bool:
+    """Whether a try around the statement, inside the function, catches StopIteration."""
+    node = program.parents.get(stmt)
+    while node is not None and node is not function:
+        if isinstance(node, ast.Try) and any(
+            h.type is None or any(isinstance(n, ast.Name) and n.id in (
+                "StopIteration", "Exception", "BaseException") for n in ast.walk(h.type))
+            for h in node.handlers
+        ):
+            return True
+        node = program.parents.get(node)
+    return False

@@ -39,6 +39,7 @@ _NO_ATTRIBUTE = re.compile(
 _NOT_DEFINED = re.compile(r"name '(\w+)' is not defined")
 _MODULE_LACKS = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
+_GENERATOR_STOPPED = "generator raised StopIteration"
 _QUOTED = r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
 _STRINGS_DIFFER = re.compile(rf"^E\s+(?:AssertionError: )?assert {_QUOTED} == {_QUOTED}\s*$",
                              re.MULTILINE)
@@ -58,6 +59,8 @@ class Hints:
     """Names a NameError named."""
     lacking: list[tuple[str, str]] = field(default_factory=list)
     """(module, name) pairs: a module had no such attribute, or no such name to import."""
+    stopped: bool = False
+    """A generator let StopIteration out, which Python 3.7 made a RuntimeError (PEP 479)."""
     strings: list[tuple[str, str]] = field(default_factory=list)
     """(one, other) strings an assertion found different: one side is what the code made."""
     messages: list[str] = field(default_factory=list)
@@ -69,8 +72,8 @@ class Hints:
 
     def __bool__(self) -> bool:
         return bool(self.not_raised or self.escaped or self.missing_attributes
-                    or self.undefined or self.lacking or self.strings or self.messages
-                    or self.expected)
+                    or self.undefined or self.lacking or self.stopped or self.strings
+                    or self.messages or self.expected)
 
 
 def read(messages: Iterable[str]) -> Hints:
@@ -100,6 +103,7 @@ def read(messages: Iterable[str]) -> Hints:
             _add(hints.lacking, (module, name))
         for name, module in _CANNOT_IMPORT.findall(message):
             _add(hints.lacking, (module, name))
+        hints.stopped = hints.stopped or _GENERATOR_STOPPED in message
         for one, other in _STRINGS_DIFFER.findall(message):
             try:
                 pair = (ast.literal_eval(one), ast.literal_eval(other))

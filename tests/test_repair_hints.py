@@ -521,3 +521,57 @@ def test_code_written_for_an_older_python_is_healed(tmp_path: Path) -> None:
     healed = _heal(tmp_path, "old.py", source, tests)
     assert "(tuple, list, collections.abc.Sequence)" in healed
     assert "len(inspect.getfullargspec(f).args)" in healed
+
+
+# A generator that ends by StopIteration: a RuntimeError since Python 3.7 (PEP 479)
+WINDOWS = """\
+import collections
+import itertools
+
+
+def sliding_window(n, seq):
+    it = iter(seq)
+    d = collections.deque(itertools.islice(it, n), n)
+    if len(d) != n:
+        raise StopIteration()
+    yield tuple(d)
+    for item in it:
+        d.append(item)
+        yield tuple(d)
+
+
+def pairs(seq):
+    it = iter(seq)
+    prev = next(it)
+    for item in it:
+        yield prev, item
+        prev = item
+
+
+def first(seq):
+    return next(iter(seq))
+"""
+
+
+def test_a_generator_that_raised_stop_iteration_returns_instead() -> None:
+    stopped = ["E       RuntimeError: generator raised StopIteration"]
+    assert read(stopped).stopped
+    healed = _hinted(WINDOWS, stopped)
+    assert healed[0] == WINDOWS.replace("        raise StopIteration()\n", "        return\n")
+    assert healed[1] == WINDOWS.replace(
+        "    prev = next(it)\n",
+        "    try:\n        prev = next(it)\n    except StopIteration:\n        return\n")
+    # first() is no generator: a StopIteration it lets out is its callers' to catch
+    assert not any("def first(seq):\n    try:" in h for h in healed)
+    assert not any("except StopIteration" in h for h in _hinted(WINDOWS, ["E   assert 1 == 2"]))
+
+
+@pytest.mark.slow
+def test_generators_written_before_python_3_7_are_healed(tmp_path: Path) -> None:
+    tests = ("from windows import pairs, sliding_window\n\n\n"
+             "def test_short():\n    assert list(sliding_window(3, [1, 2])) == []\n\n\n"
+             "def test_window():\n    assert list(sliding_window(2, [1, 2, 3])) == [(1, 2), (2, 3)]\n\n\n"
+             "def test_no_pairs():\n    assert list(pairs([])) == []\n")
+    healed = _heal(tmp_path, "windows.py", WINDOWS, tests)
+    assert "    if len(d) != n:\n        return\n" in healed
+    assert "    try:\n        prev = next(it)\n    except StopIteration:\n        return\n" in healed
