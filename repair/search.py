@@ -139,6 +139,7 @@ class _Search:
         self.first_plausible: tuple[float, float] | None = None  # (priority, time)
         self.on_plausible: Callable[[Patch], None] | None = None
         self.hints = Hints()
+        self.covering = False
 
     def run(self) -> Outcome:
         program = Program(self.source)
@@ -226,7 +227,36 @@ class _Search:
                     self.on_plausible(patch)
         else:
             self.partial.append(patch)
+            if not self.covering:
+                self._cover()
         return patch
+
+    def _cover(self) -> None:
+        """Try together the partial fixes that each fix other failing tests.
+
+        Faults in several places (four functions of one module, each failing its own
+        test) are found one edit at a time, each a partial fix; their union, where
+        their edits do not overlap, may fix them all. Tried whenever a partial fix
+        fixes a test the others did not.
+        """
+        chosen: list[Edit] = []
+        covered: set[str] = set()
+        parts: list[Patch] = []
+        for patch in sorted(self.partial, key=lambda p: (-len(p.fixed), *_preference(p))):
+            if set(patch.fixed) <= covered or any(
+                    e.overlaps(c) for e in patch.edits for c in chosen):
+                continue
+            chosen += patch.edits
+            covered |= set(patch.fixed)
+            parts.append(patch)
+        if len(parts) < 2:
+            return
+        self.covering = True
+        try:
+            self._try(tuple(sorted(chosen, key=lambda e: e.start)),
+                      min(p.priority for p in parts))
+        finally:
+            self.covering = False
 
     def _pairs(self, queue: list[tuple[float, Edit]]) -> None:
         """Try two edits together: partial fixes first, then the likeliest pairs."""

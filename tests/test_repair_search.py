@@ -155,6 +155,22 @@ def test_two_edits_are_combined_when_each_fixes_part(two_bug_runner: CandidateRu
     assert best.source == TWO_BUGS.replace("x * 3", "x * 2").replace("x + 2", "x - 2")
 
 
+THREE_BUGS = TWO_BUGS + "\n\ndef halve(x):\n    return x // 3\n"
+THREE_BUGS_TESTS = (TWO_BUGS_TESTS.replace("import both,", "import both, halve,")
+                    + "\n\ndef test_halve():\n    assert halve(8) == 4\n")
+
+
+def test_partial_fixes_of_different_tests_are_tried_together(tmp_path: Path) -> None:
+    # Three faults, each failing its own test: no single edit or pair fixes them all.
+    for runner in project(tmp_path / "repo", "units.py", THREE_BUGS, THREE_BUGS_TESTS):
+        outcome, _ = run_search(runner, THREE_BUGS, Budget(seconds=60))
+    assert outcome.plausible, "the three partial fixes together fix every test"
+    best = outcome.plausible[0]
+    assert len(best.edits) == 3
+    assert best.source == THREE_BUGS.replace("x * 3", "x * 2").replace(
+        "x + 2", "x - 2").replace("x // 3", "x // 2")
+
+
 MOSTLY_SCALE_TESTS = "from units import scale, shift\n\n\n" + "".join(
     f"def test_{n}():\n    assert {call}\n\n\n"
     for n, call in enumerate(["scale(1) == 2", "scale(2) == 4", "scale(3) == 6",
