@@ -94,6 +94,11 @@ class CollectionError(Report):
         "Set when the file failed on an OSError, or on a module neither the project nor "
         "the environment has, with no frame of the project's code on the way: the "
         "exception, e.g. \"ModuleNotFoundError: No module named 'hypothesis'\"."))
+    lacks: str = Field("", description=(
+        "Set when the file failed on an API its environment lacks that the project's code "
+        "asked for (see TestResult.lacks): the error, in a line."))
+    through: list[str] = Field(default_factory=list, description=(
+        "With lacks: the files of the repository the failure's traceback went through."))
 
     def covers(self, test: str) -> bool:
         """Return whether the test (a node id or a test file) is among those not collected."""

@@ -141,7 +141,8 @@ class _Progress:
             self.alarmed.add(record["alarm"])
         elif "collect_error" in record:
             self.uncollect(record["collect_error"], record["message"],
-                           record.get("outside", ""))
+                           record.get("outside", ""), record.get("lacks", ""),
+                           record.get("through", []))
         elif "ignored" in record:
             self.ignored.add(record["ignored"])
         elif "deselected" in record:
@@ -151,12 +152,14 @@ class _Progress:
         else:
             self.add(TestResult.model_validate(record))
 
-    def uncollect(self, path: str, message: str, outside: str = "") -> None:
+    def uncollect(self, path: str, message: str, outside: str = "", lacks: str = "",
+                  through: Sequence[str] = ()) -> None:
         """Record what pytest could not collect, once however often a run restarts."""
         message = self.relative(message)
         if path not in self.uncollected:
-            self.uncollected[path] = CollectionError(path=path, message=telling_line(message),
-                                                     outside=self.relative(outside))
+            self.uncollected[path] = CollectionError(
+                path=path, message=telling_line(message), outside=self.relative(outside),
+                lacks=self.relative(lacks), through=list(through))
             self.errors.append(f"{path or 'pytest'}: {message}")
 
     def relative(self, text: str) -> str:
@@ -215,7 +218,7 @@ _LACKING = re.compile(r"(?:attribute|import name|module named) '([\w.]+)'")
 """The name an environment lacks, in the error's line."""
 
 
-def beyond_change(result: TestResult, changed: Mapping[str, str]) -> str:
+def beyond_change(result: TestResult | CollectionError, changed: Mapping[str, str]) -> str:
     """Say why a failure is none of the changed files' doing, or return ''.
 
     changed maps each file being changed to its content. A test that fails on an API
@@ -255,8 +258,11 @@ def leave_outside(run: TestRun, passed_before: set[str],
             if r.nodeid not in why and (said := beyond_change(r, changed or {}))}
     out = sorted(why)
     # So does a test file that fails to collect outside the project (an optional package
-    # the environment lacks), unless some test of it passed before.
-    files = [e for e in run.uncollected if e.outside and e.path
+    # the environment lacks), or on what the environment lacks where the change does not
+    # reach, unless some test of it passed before.
+    beyond = {e.path: said for e in run.uncollected
+              if not e.outside and (said := beyond_change(e, changed or {}))}
+    files = [e for e in run.uncollected if (e.outside or e.path in beyond) and e.path
              and not any(e.covers(t) for t in passed_before)]
     if not out and not files:
         return run
@@ -264,8 +270,9 @@ def leave_outside(run: TestRun, passed_before: set[str],
         "outcome": "skipped", "outside": why[r.nodeid],
         "message": f"left out, fails whatever the change says: {why[r.nodeid]}"})
         if r.nodeid in why else r for r in run.results]
-    results += [TestResult(nodeid=e.path, outcome="skipped", outside=e.outside,
-                           message=f"left out, could not collect outside the project: {e.outside}")
+    results += [TestResult(nodeid=e.path, outcome="skipped", outside=e.outside or beyond[e.path],
+                           message="left out, could not collect whatever the change says: "
+                                   f"{e.outside or beyond[e.path]}")
                 for e in files]
     return run.model_copy(update={
         "results": results, "outside": sorted([*out, *(e.path for e in files)]),

@@ -570,8 +570,10 @@ def test_a_generator_that_raised_stop_iteration_returns_instead() -> None:
 def test_generators_written_before_python_3_7_are_healed(tmp_path: Path) -> None:
     tests = ("from windows import pairs, sliding_window\n\n\n"
              "def test_short():\n    assert list(sliding_window(3, [1, 2])) == []\n\n\n"
-             "def test_window():\n    assert list(sliding_window(2, [1, 2, 3])) == [(1, 2), (2, 3)]\n\n\n"
+             "def test_window():\n"
+             "    assert list(sliding_window(2, [1, 2, 3])) == [(1, 2), (2, 3)]\n\n\n"
              "def test_no_pairs():\n    assert list(pairs([])) == []\n")
     healed = _heal(tmp_path, "windows.py", WINDOWS, tests)
     assert "    if len(d) != n:\n        return\n" in healed
-    assert "    try:\n        prev = next(it)\n    except StopIteration:\n        return\n" in healed
+    assert ("    try:\n        prev = next(it)\n    except StopIteration:\n        return\n"
+            in healed)

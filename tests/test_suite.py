@@ -712,10 +712,15 @@ UNCOLLECTABLE = {
     # the project's own module is missing: its fault
     "tests/test_helpers.py": ("from pkg.core import double\nfrom pkg.helpers import half\n\n\n"
                               "def test_half():\n    assert half(double(1)) == 1\n"),
-    # the project imports a package the environment lacks: counted, conservatively
+    # the project imports a package the environment lacks, in a module the change to
+    # pkg/core.py does not reach; counted when the change is to that module
     "tests/test_extra.py": ("from pkg.core import double\nfrom pkg.extra import triple\n\n\n"
                             "def test_triple():\n    assert triple(double(1)) == 6\n"),
     "pkg/extra.py": "import healloop_test_no_such_package\n\n\ndef triple(x):\n    return 3 * x\n",
+    # the project asks at import for what its Python lacks, where the change does not reach
+    "tests/test_oldstyle.py": ("from pkg.core import double\nfrom pkg.oldstyle import SPEC\n\n\n"
+                               "def test_spec():\n    assert SPEC(double)\n"),
+    "pkg/oldstyle.py": "import os\n\nSPEC = os.healloop_test_getargspec\n",
     # a name the project does not define: its fault
     "tests/test_names.py": ("from pkg.core import quadruple\n\n\n"
                             "def test_quadruple():\n    assert quadruple(1) == 4\n"),
@@ -730,12 +735,21 @@ def test_a_test_file_that_cannot_collect_outside_the_project_is_left_out_and_sai
     done = review_target(repo, TARGET, CTX)
     tests = done.report.tests
     assert tests is not None
-    assert tests.outside == ["tests/test_data.py", "tests/test_props.py"]
-    assert {e.path for e in tests.uncollected} == {
-        "tests/test_extra.py", "tests/test_helpers.py", "tests/test_names.py"}
+    assert tests.outside == ["tests/test_data.py", "tests/test_extra.py",
+                             "tests/test_oldstyle.py", "tests/test_props.py"]
+    assert {e.path for e in tests.uncollected} == {"tests/test_helpers.py",
+                                                   "tests/test_names.py"}
     (note,) = [n for n in done.report.notes if n.startswith("left out")]
-    assert "tests/test_props.py (ModuleNotFoundError: No module named " in note
     assert "tests/test_data.py (FileNotFoundError: " in note
+    why = {r.nodeid: r.outside for r in tests.results}
+    assert why["tests/test_props.py"].startswith("ModuleNotFoundError: No module named ")
+    assert why["tests/test_oldstyle.py"] == (
+        "AttributeError: module 'os' has no attribute 'healloop_test_getargspec' "
+        "(in pkg/oldstyle.py, which the change does not reach)")
+    # The module that imports the missing package is the change: its failure counts.
+    tests = review_target(repo, "pkg/extra.py", CTX).report.tests
+    assert tests is not None
+    assert "tests/test_extra.py" in {e.path for e in tests.uncollected}
 
 
 @pytest.mark.slow

@@ -313,9 +313,10 @@ def pytest_collectreport(report):
     """Record a module that failed to collect, and whether that is outside the project."""
     if report.failed:
         text = str(report.longrepr)
+        root = _roots[-1].rstrip(os.sep) if _roots else os.getcwd()
+        lacks, through = _collect_lacks(text, root)
         _emit({"collect_error": report.nodeid, "message": text[-_MESSAGE:],
-               "outside": _collect_outside(text, _roots[-1].rstrip(os.sep) if _roots
-                                           else os.getcwd())})
+               "outside": _collect_outside(text, root), "lacks": lacks, "through": through})
 
 
 _FRAME = re.compile(r"^(\S[^\n]*?\.py):\d+: in \S", re.M)
@@ -351,6 +352,32 @@ def _collect_outside(text, root):
             return ""
     frames = _FRAME.findall(text)
     return "" if any(_project_code(os.path.join(root, f), root) for f in frames) else said
+
+
+_LACKING = (re.compile(r"module '([\w.]+)' has no attribute '\w+'"),
+            re.compile(r"cannot import name '\w+' from '([\w.]+)'"),
+            re.compile(r"No module named '([\w.]+)'"))
+
+
+def _collect_lacks(text, root):
+    """Read the rule of _lacks off a collection error's text: (error, files) or ('', [])."""
+    raised = _RAISED.findall(text)
+    if not raised:
+        return "", []
+    typename, message = raised[-1]
+    name = typename.rsplit(".", 1)[-1]
+    kind = getattr(builtins, name, None)
+    if not (isinstance(kind, type) and issubclass(kind, AttributeError | ImportError)):
+        return "", []
+    owner = next((m.group(1) for m in (p.search(message) for p in _LACKING) if m), "")
+    if not owner or _project_module(owner, root):
+        return "", []
+    through = []
+    for frame in _FRAME.findall(text):
+        rel = os.path.relpath(os.path.join(root, frame), root)
+        if not (rel.startswith(os.pardir) or _INSTALLED & set(rel.split(os.sep))):
+            through.append(rel.replace(os.sep, "/"))
+    return f"{name}: {message[:200]}", list(dict.fromkeys(through))
 
 
 def _project_module(module, root):
