@@ -721,6 +721,14 @@ UNCOLLECTABLE = {
     "tests/test_oldstyle.py": ("from pkg.core import double\nfrom pkg.oldstyle import SPEC\n\n\n"
                                "def test_spec():\n    assert SPEC(double)\n"),
     "pkg/oldstyle.py": "import os\n\nSPEC = os.healloop_test_getargspec\n",
+    # the test file's own code, written for Python 2: no change of the project's helps
+    "tests/test_py2.py": ("from pkg.core import double\n\nDATA = range(10) * 10\n\n\n"
+                          "def test_data():\n    assert double(len(DATA))\n"),
+    "tests/test_print.py": ('from pkg.core import double\n\nprint "double"\n\n\n'
+                            "def test_print():\n    assert double(1)\n"),
+    # its own module-level code fails on what the project returns: counted
+    "tests/test_cases.py": ("from pkg.core import double\n\nCASES = double('x') - 1\n\n\n"
+                            "def test_cases():\n    assert CASES\n"),
     # a name the project does not define: its fault
     "tests/test_names.py": ("from pkg.core import quadruple\n\n\n"
                             "def test_quadruple():\n    assert quadruple(1) == 4\n"),
@@ -736,13 +744,17 @@ def test_a_test_file_that_cannot_collect_outside_the_project_is_left_out_and_sai
     tests = done.report.tests
     assert tests is not None
     assert tests.outside == ["tests/test_data.py", "tests/test_extra.py",
-                             "tests/test_oldstyle.py", "tests/test_props.py"]
-    assert {e.path for e in tests.uncollected} == {"tests/test_helpers.py",
-                                                   "tests/test_names.py"}
+                             "tests/test_oldstyle.py", "tests/test_print.py",
+                             "tests/test_props.py", "tests/test_py2.py"]
+    assert {e.path for e in tests.uncollected} == {
+        "tests/test_cases.py", "tests/test_helpers.py", "tests/test_names.py"}
     (note,) = [n for n in done.report.notes if n.startswith("left out")]
     assert "tests/test_data.py (FileNotFoundError: " in note
     why = {r.nodeid: r.outside for r in tests.results}
     assert why["tests/test_props.py"].startswith("ModuleNotFoundError: No module named ")
+    assert why["tests/test_py2.py"] == ("TypeError: unsupported operand type(s) for *: "
+                                        "'range' and 'int' (in tests/test_py2.py's own code)")
+    assert why["tests/test_print.py"].startswith("SyntaxError: ")
     assert why["tests/test_oldstyle.py"] == (
         "AttributeError: module 'os' has no attribute 'healloop_test_getargspec' "
         "(in pkg/oldstyle.py, which the change does not reach)")

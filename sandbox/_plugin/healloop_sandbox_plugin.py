@@ -10,6 +10,7 @@ resume the run without it.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import json
 import os
@@ -315,8 +316,9 @@ def pytest_collectreport(report):
         text = str(report.longrepr)
         root = _roots[-1].rstrip(os.sep) if _roots else os.getcwd()
         lacks, through = _collect_lacks(text, root)
+        outside = _own_code(text, root, report.nodeid) or _collect_outside(text, root)
         _emit({"collect_error": report.nodeid, "message": text[-_MESSAGE:],
-               "outside": _collect_outside(text, root), "lacks": lacks, "through": through})
+               "outside": outside, "lacks": lacks, "through": through})
 
 
 _FRAME = re.compile(r"^(\S[^\n]*?\.py):\d+: in \S", re.M)
@@ -352,6 +354,57 @@ def _collect_outside(text, root):
             return ""
     frames = _FRAME.findall(text)
     return "" if any(_project_code(os.path.join(root, f), root) for f in frames) else said
+
+
+_AT = re.compile(r"^(\S[^\n]*?\.py):(\d+): in (\S+)", re.M)
+_SYNTAX_AT = re.compile(r'^E\s+File "([^"]+\.py)", line \d+', re.M)
+_REACHING = frozenset({"__import__", "eval", "exec", "compile", "globals", "locals", "vars",
+                       "getattr", "open", "input", "breakpoint"})
+"""Builtins that read other code or data: a statement calling them may read the project."""
+
+
+def _own_code(text, root, path):
+    """Say why a test file's own code fails whatever the project says, or return ''.
+
+    A test file that does not compile on the Python running it (``print "x"``), or
+    whose module-level statement raises reading builtins alone (``range(1000) * 1000``,
+    Python 2's lists): no change to the project's code changes either.
+    """
+    raised = _RAISED.findall(text)
+    if not raised or not path.endswith(".py"):
+        return ""
+    typename, message = raised[-1]
+    name = typename.rsplit(".", 1)[-1]
+    said = f"{name}: {message[:200]} (in {path}'s own code)"
+    module = os.path.realpath(os.path.join(root, path))
+    if name in ("SyntaxError", "IndentationError", "TabError"):
+        where = _SYNTAX_AT.findall(text)
+        return said if where and os.path.realpath(os.path.join(root, where[-1])) == module else ""
+    frames = _AT.findall(text)
+    if not frames or issubclass(getattr(builtins, name, Exception), ImportError):
+        return ""
+    file, line, function = frames[-1]
+    if function != "<module>" or os.path.realpath(os.path.join(root, file)) != module:
+        return ""
+    try:
+        with open(module, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+    except (OSError, SyntaxError, ValueError):
+        return ""
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+             and not isinstance(n.ctx, ast.Load)}
+    bound |= {(a.asname or a.name).split(".")[0] for n in ast.walk(tree)
+              if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names}
+    bound |= {n.name for n in ast.walk(tree)
+              if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    statement = next((n for n in tree.body
+                      if n.lineno <= int(line) <= (n.end_lineno or n.lineno)), None)
+    if statement is None or isinstance(statement, ast.Import | ast.ImportFrom):
+        return ""
+    read = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+    own = all(hasattr(builtins, n) and n not in bound and n not in _REACHING for n in read)
+    return said if own else ""
 
 
 _LACKING = (re.compile(r"module '([\w.]+)' has no attribute '\w+'"),
