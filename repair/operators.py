@@ -506,6 +506,7 @@ def _identifiers(
                 continue
             known = bool(kinds & other_kinds)
             yield make.replace(node, other, "identifier", 0.55 if known else 0.35, line)
+        yield from _written_on(make, node, parent, scope, line)
     elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
         # Assigning to the wrong variable: only among names already assigned.
         if isinstance(parent, ast.Assign | ast.AugAssign) and node.id in scope.names:
@@ -536,6 +537,24 @@ def _identifiers(
             likeliest = sorted(kept, key=lambda a: (-_similarity(a, node.attr), a))[:12]
             for other in likeliest:
                 yield make.span_edit(*span, other, "identifier", 0.4, line)
+
+
+_WRITTEN = 4
+"""Expressions the function writes on a name that may replace it, at most."""
+
+
+def _written_on(make: Edits, node: ast.Name, parent: ast.AST | None, scope: Scope,
+                line: int) -> Iterator[Edit | None]:
+    """`b` → `b[1:]`, an expression the function writes on the name elsewhere.
+
+    A fix often reuses code the function already has (the plastic surgery hypothesis):
+    the recursion's `lcs(a, b)` meant `lcs(a, b[1:])`, as the line below writes it.
+    Not where the name already is the base of one (`b[0]` stays).
+    """
+    if isinstance(parent, ast.Subscript | ast.Attribute) and parent.value is node:
+        return
+    for text in scope.written.get(node.id, [])[:_WRITTEN]:
+        yield make.replace(node, text, "identifier", 0.3, line)
 
 
 def _similarity(a: str, b: str) -> float:

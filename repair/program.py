@@ -40,6 +40,8 @@ class Scope:
     statements: list[ast.stmt] = field(default_factory=list)
     """Simple statements of the function, candidates for copying."""
     loops: list[ast.stmt] = field(default_factory=list)
+    written: dict[str, list[str]] = field(default_factory=dict)
+    """Expressions the code writes on a name, by the name: `b` → [`b[1:]`, `b.head`]."""
 
 
 class Program:
@@ -270,6 +272,14 @@ def _collect(scope: Scope, root: ast.AST, program: Program) -> None:
             names[expr.id].add(kind)
 
     for node in nodes:
+        called = program.parents.get(node)
+        if (isinstance(node, ast.Subscript | ast.Attribute) and isinstance(node.value, ast.Name)
+                and isinstance(node.ctx, ast.Load)
+                and not (isinstance(called, ast.Call) and called.func is node)):
+            text = program.text(node)
+            written = scope.written.setdefault(node.value.id, [])
+            if text not in written and "\n" not in text:
+                written.append(text)
         if isinstance(node, ast.Subscript):
             tag(node.value, "seq")
             if not isinstance(node.slice, ast.Slice):

@@ -343,6 +343,48 @@ def test_a_sequence_known_from_its_unpacking_is_checked_for_emptiness(tmp_path: 
         ), outcome.plausible[0].summary
 
 
+LCS = """\
+def lcs_length(a, b):
+    if not a or not b:
+        return 0
+    if a[0] == b[0]:
+        return 1 + lcs_length(a[1:], b)
+    return max(lcs_length(a, b[1:]), lcs_length(a[1:], b))
+"""
+LCS_TESTS = """\
+from lcs import lcs_length
+
+
+def test_same():
+    assert lcs_length('ab', 'ab') == 2
+
+
+def test_none_shared():
+    assert lcs_length('ab', 'cd') == 0
+
+
+def test_gapped():
+    assert lcs_length('axbyc', 'abc') == 3
+
+
+def test_repeated():
+    assert lcs_length('a', 'aaa') == 1
+
+
+def test_repeated_first():
+    assert lcs_length('aaa', 'a') == 1
+"""
+
+
+def test_a_name_becomes_an_expression_the_function_writes_on_it(tmp_path: Path) -> None:
+    # Both strings move on after a match, as the line below moves b on: `b` → `b[1:]`.
+    for runner in project(tmp_path / "repo", "lcs.py", LCS, LCS_TESTS):
+        outcome, _ = run_search(runner, LCS, Budget(seconds=60))
+        assert outcome.plausible, "no plausible patch"
+        assert outcome.plausible[0].source == LCS.replace(
+            "1 + lcs_length(a[1:], b)", "1 + lcs_length(a[1:], b[1:])")
+
+
 def test_code_that_takes_the_same_expression_twice_is_degenerate() -> None:
     tree = ast.parse("f(a, a)\nf(a, b)\nx - x\nx * x\nlo < lo\na and a\nlo < hi <= hi\n")
     assert _degenerate(tree) == 5  # a square is no slip
