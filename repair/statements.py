@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from healloop.repair.edits import Edit, EditKind
 from healloop.repair.operators import condition_pool
 from healloop.repair.program import Program, Scope, compatible
+from healloop.repair.recursion import recursion_edits
 
 _LITERAL_RETURNS = ("None", "0", "-1", "[]", "False", "True", '""')
 
@@ -30,6 +31,7 @@ def statement_edits(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[
     yield from _copies(program, stmt, scope)
     yield from _wrap_in_if(program, stmt, scope)
     yield from _fills(program, stmt)
+    yield from recursion_edits(program, stmt)
 
 
 def _own_lines(program: Program, stmt: ast.stmt) -> bool:

@@ -385,6 +385,71 @@ def test_a_name_becomes_an_expression_the_function_writes_on_it(tmp_path: Path) 
             "1 + lcs_length(a[1:], b)", "1 + lcs_length(a[1:], b[1:])")
 
 
+COMBINATIONS = """\
+def combinations(items, k):
+    if k == 0:
+        return []
+    found = []
+    for i, first in enumerate(items):
+        found.extend([first] + rest for rest in combinations(items[i + 1:], k - 1))
+    return found
+"""
+COMBINATIONS_TESTS = """\
+from combos import combinations
+
+
+def test_pairs():
+    assert combinations([1, 2, 3], 2) == [[1, 2], [1, 3], [2, 3]]
+
+
+def test_singles():
+    assert combinations([1, 2], 1) == [[1], [2]]
+
+
+def test_too_many():
+    assert combinations([1], 2) == []
+"""
+SUBSETS = """\
+def subsets(items):
+    if not items:
+        return [[]]
+    first, rest = items[0], items[1:]
+    smaller = subsets(rest)
+    return [[first] + s for s in smaller]
+"""
+SUBSETS_TESTS = """\
+from subsets import subsets
+
+
+def test_none():
+    assert subsets([]) == [[]]
+
+
+def test_two():
+    assert sorted(subsets([1, 2])) == [[], [1], [1, 2], [2]]
+
+
+def test_three():
+    assert len(subsets([1, 2, 3])) == 8
+"""
+
+
+def test_a_recursive_enumeration_starts_from_the_one_empty_combination(tmp_path: Path) -> None:
+    for runner in project(tmp_path / "repo", "combos.py", COMBINATIONS, COMBINATIONS_TESTS):
+        outcome, _ = run_search(runner, COMBINATIONS, Budget(seconds=60))
+        assert outcome.plausible, "no plausible patch"
+        assert outcome.plausible[0].source == COMBINATIONS.replace("return []", "return [[]]")
+
+
+def test_a_recursive_enumeration_keeps_the_smaller_inputs_results(tmp_path: Path) -> None:
+    for runner in project(tmp_path / "repo", "subsets.py", SUBSETS, SUBSETS_TESTS):
+        outcome, _ = run_search(runner, SUBSETS, Budget(seconds=60))
+        assert outcome.plausible, "no plausible patch"
+        assert outcome.plausible[0].source == SUBSETS.replace(
+            "return [[first] + s for s in smaller]",
+            "return smaller + [[first] + s for s in smaller]")
+
+
 def test_code_that_takes_the_same_expression_twice_is_degenerate() -> None:
     tree = ast.parse("f(a, a)\nf(a, b)\nx - x\nx * x\nlo < lo\na and a\nlo < hi <= hi\n")
     assert _degenerate(tree) == 5  # a square is no slip
