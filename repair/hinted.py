@@ -12,7 +12,8 @@
   object's type, the module or the builtins define;
 - None had no attribute ``x`` (``'NoneType' object has no attribute 'x'``): a
   suspicious condition reading ``o.x`` checks ``o`` first, ``o is None or <test>`` or
-  ``o is not None and <test>`` (a linked list's walk that tests the next link only);
+  ``o is not None and <test>`` (a linked list's walk that tests the next link only),
+  and a plain statement reading ``o.x`` gets ``if o is None: return`` before it;
 - a module lacks a name (code written for another Python): every use of it rewritten
   to where it is now (``repair.moved``: ``collections.Sequence`` →
   ``collections.abc.Sequence``);
@@ -74,6 +75,7 @@ def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
     yield from _literals(program, suspects, hints, top)
     yield from _expected_returns(program, suspects, hints, top)
     yield from _null_owners(program, suspects, hints, top)
+    yield from _null_statements(program, suspects, hints, top)
     yield from moved_edits(program, hints)
     yield from _generator_returns(program, hints)
 
@@ -134,9 +136,9 @@ def _raises(program: Program, suspects: Sequence[Suspect], hints: Hints,
     exceptions = [e for e in hints.not_raised if resolvable(program, e)]
     if not exceptions:
         return
-    from healloop.repair.statements import _indent_step  # one indentation rule for both
+    from healloop.repair.statements import indent_step  # one indentation rule for both
 
-    step = _indent_step(program)
+    step = indent_step(program)
     seen: set[tuple[int, str]] = set()
     borrowed_in: dict[tuple[ast.AST, str], dict[str, str]] = {}
     candidates = [s for s in suspects if program.function_of(s.stmt) is not None
@@ -248,9 +250,9 @@ def _expected_returns(program: Program, suspects: Sequence[Suspect], hints: Hint
     parameter empty, None or negative): a test's `== 2` or `== '3a1b'` describes one
     input's output, and returning it under some condition only fits that test.
     """
-    from healloop.repair.statements import _indent_step  # one indentation rule for both
+    from healloop.repair.statements import indent_step  # one indentation rule for both
 
-    step = _indent_step(program)
+    step = indent_step(program)
     seen: set[tuple[int, str]] = set()
     for name, literal in [e for e in hints.expected if _degenerate(e[1])][:4]:
         sites = [s for s in suspects if (f := program.function_of(s.stmt)) is not None
@@ -522,6 +524,53 @@ def _null_owners(program: Program, suspects: Sequence[Suspect], hints: Hints,
                         edit = make.replace(part, text, "condition", prior, stmt.lineno)
                         if edit is not None:
                             yield suspect.score / top * prior, edit
+
+
+_SIMPLE = ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Expr | ast.Return
+
+
+def _null_statements(program: Program, suspects: Sequence[Suspect], hints: Hints,
+                     top: float) -> Iterator[tuple[float, Edit]]:
+    """`x = o.x` → `if o is None: return` before it, where None had no attribute x.
+
+    A plain statement that reads `o.x` when o may be None (the end of a linked list,
+    a lookup that found nothing) wants o checked before it: the function returns, or
+    in a loop breaks or goes on; a statement with no value of its own may instead run
+    only when o is there, `if o is not None: o.close()`.
+    """
+    attributes = {attribute for owner, attribute in hints.missing_attributes
+                  if owner == "NoneType"}
+    if not attributes:
+        return
+    from healloop.repair.statements import indent_step  # one indentation rule for both
+
+    step = indent_step(program)
+    for suspect in suspects[:_NULL_SUSPECTS]:
+        stmt = suspect.stmt
+        function = program.function_of(stmt)
+        if not isinstance(stmt, _SIMPLE) or function is None:
+            continue
+        owners = _owners(stmt, attributes)
+        if not owners:
+            continue
+        indent = program.indent_of(stmt)
+        at = program.line_start(stmt.lineno)
+        returns = any(isinstance(n, ast.Return) and n.value is not None
+                      for n in ast.walk(function))
+        exits = ["break", "continue"] if program.in_loop(stmt) else []
+        exits.append("return None" if returns else "return")
+        start, end = program.span(stmt)
+        body = program.source[at:end]
+        for owner in owners:
+            for rank, exit_text in enumerate(exits):
+                text = f"{indent}if {owner} is None:\n{indent}{step}{exit_text}\n"
+                prior = 0.8 - 0.05 * rank
+                yield suspect.score / top * prior, Edit(
+                    "guard", at, at, text, stmt.lineno, "", prior)
+            if isinstance(stmt, ast.Expr | ast.AugAssign) and "\n" not in body:
+                text = f"{indent}if {owner} is not None:\n{indent}{step}{body.lstrip()}"
+                yield suspect.score / top * 0.7, Edit(
+                    "guard", at, end, text, stmt.lineno, body, 0.7)
 
 
 def _tests_of(program: Program, stmt: ast.stmt) -> list[ast.expr]:

@@ -127,7 +127,7 @@ def _guards(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
     if function is None:
         return
     indent = program.indent_of(stmt)
-    step = _indent_step(program)
+    step = indent_step(program)
     at = program.line_start(stmt.lineno)
     exits: list[tuple[str, float]] = []
     returns_value = bool(scope.returns)
@@ -354,7 +354,7 @@ def _wrap_in_if(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit
     if program.function_of(stmt) is None:
         return
     indent = program.indent_of(stmt)
-    step = _indent_step(program)
+    step = indent_step(program)
     start, end = _full_span(program, stmt)
     body = program.source[start:end]
     indented = "".join(step + line if line.strip() else line
@@ -499,7 +499,8 @@ def _reads_only(call: ast.Call) -> bool:
     return isinstance(call.func, ast.Name) and call.func.id in _READERS
 
 
-def _indent_step(program: Program) -> str:
+def indent_step(program: Program) -> str:
+    """Return one level of the module's indentation (four spaces if it has none)."""
     for node in ast.walk(program.tree):
         body = getattr(node, "body", None)
         if isinstance(node, ast.stmt) and isinstance(body, list) and body:

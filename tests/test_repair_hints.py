@@ -577,3 +577,39 @@ def test_generators_written_before_python_3_7_are_healed(tmp_path: Path) -> None
     assert "    if len(d) != n:\n        return\n" in healed
     assert ("    try:\n        prev = next(it)\n    except StopIteration:\n        return\n"
             in healed)
+
+
+# A plain statement reading an attribute of what may be None
+PROFILES = """\
+class Profile:
+    def __init__(self, name):
+        self.name = name
+
+
+class User:
+    def __init__(self, profile=None):
+        self.profile = profile
+
+
+def describe(user):
+    name = user.profile.name
+    return f'user {name}'
+"""
+PROFILES_TESTS = """\
+from profiles import Profile, User, describe
+
+
+def test_named():
+    assert describe(User(Profile('ann'))) == 'user ann'
+
+
+def test_no_profile():
+    assert describe(User()) is None
+"""
+
+
+@pytest.mark.slow
+def test_a_statement_reading_an_attribute_of_none_is_guarded(tmp_path: Path) -> None:
+    healed = _heal(tmp_path, "profiles.py", PROFILES, PROFILES_TESTS)
+    guarded = "    if user.profile is None:\n        return None\n    name = user.profile.name\n"
+    assert guarded in healed
