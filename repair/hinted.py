@@ -503,8 +503,7 @@ def _null_owners(program: Program, suspects: Sequence[Suspect], hints: Hints,
     A test that finds the end (`... is None`, or one whose branch leaves) is widened
     with `o is None or` first, any other narrowed with `o is not None and` first.
     """
-    attributes = {attribute for owner, attribute in hints.missing_attributes
-                  if owner == "NoneType"}
+    attributes = hints.none_attributes
     if not attributes:
         return
     make = Edits(program)
@@ -538,8 +537,7 @@ def _null_statements(program: Program, suspects: Sequence[Suspect], hints: Hints
     in a loop breaks or goes on; a statement with no value of its own may instead run
     only when o is there, `if o is not None: o.close()`.
     """
-    attributes = {attribute for owner, attribute in hints.missing_attributes
-                  if owner == "NoneType"}
+    attributes = hints.none_attributes
     if not attributes:
         return
     from healloop.repair.statements import indent_step  # one indentation rule for both

@@ -70,6 +70,12 @@ class Hints:
     characters: list[str] = field(default_factory=list)
     """Control characters (a line break, a tab) in the failing tests' own strings."""
 
+    @property
+    def none_attributes(self) -> set[str]:
+        """Attributes read on None: ``'NoneType' object has no attribute 'x'``."""
+        return {attribute for owner, attribute in self.missing_attributes
+                if owner == "NoneType"}
+
     def __bool__(self) -> bool:
         return bool(self.not_raised or self.escaped or self.missing_attributes
                     or self.undefined or self.lacking or self.stopped or self.strings
