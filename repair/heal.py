@@ -25,7 +25,7 @@ from healloop.repair.localise import Elsewhere, line_scores, pointing_elsewhere
 from healloop.repair.order import to_trace
 from healloop.repair.runner import CandidateRunner, Check, WorkerError
 from healloop.repair.search import Budget, Outcome, Patch, search
-from healloop.sandbox import Limits, Workspace, beyond_change, needs_network, run_tests
+from healloop.sandbox import NO_NETWORK, Limits, Workspace, regardless, run_tests
 from healloop.state import FileChange, TestRun
 
 _log = logging.getLogger(__name__)
@@ -91,15 +91,13 @@ def heal(
         # Each outcome set is built anew on every read: read them once, not per test
         # (packaging's modules are reached by tens of thousands of tests).
         failed, passed = reference.failing, reference.passed
-        # A test that fails for want of a network fails on any version of the target:
-        # no edit can make it pass, and none is asked to.
-        offline = needs_network(reference, [t for t in nodeids if t in failed])
-        # So does a test that fails outside the project's code (a program not there), or
-        # on what the environment lacks in code the changed files do not reach.
+        # A test that fails for want of a network, outside the project's code, or on what
+        # the environment lacks where no change reaches, fails on any version of the
+        # target: no edit can make it pass, and none is asked to.
         changed = {c.path: c.content for c in alongside} | {target: source}
-        outside = {r.nodeid for r in reference.results
-                   if r.outside or beyond_change(r, changed)}
-        failing = [t for t in nodeids if t in failed and t not in offline and t not in outside]
+        why = regardless(reference, [t for t in nodeids if t in failed], changed)
+        offline = [t for t, said in why.items() if said == NO_NETWORK]
+        failing = [t for t in nodeids if t in failed and t not in why]
         passing = [t for t in nodeids if t in passed]
         failing_all, passing_all = failing, passing
         if not failing:

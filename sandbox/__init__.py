@@ -10,25 +10,25 @@ from healloop.sandbox.limits import Limits, scrubbed_env
 from healloop.sandbox.pool import WorkspacePool, shared_pool
 from healloop.sandbox.process import CommandResult, ConfinedProcess, run_command
 from healloop.sandbox.pytest_run import (
-    beyond_change,
+    NO_NETWORK,
     leave_outside,
-    needs_network,
+    regardless,
     run_tests,
     settle_flaky,
 )
 from healloop.sandbox.workspace import Workspace
 
 __all__ = [
+    "NO_NETWORK",
     "Capabilities",
     "CommandResult",
     "ConfinedProcess",
     "Limits",
     "Workspace",
     "WorkspacePool",
-    "beyond_change",
     "capabilities",
     "leave_outside",
-    "needs_network",
+    "regardless",
     "run_command",
     "run_tests",
     "scrubbed_env",

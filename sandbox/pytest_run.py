@@ -238,6 +238,26 @@ def beyond_change(result: TestResult | CollectionError, changed: Mapping[str, st
     return f"{result.lacks} (in {where}, which the change does not reach)"
 
 
+def regardless(run: TestRun, failing: Sequence[str], changed: Mapping[str, str]
+               ) -> dict[str, str]:
+    """Say, by test, why each of failing fails whatever the changed files say.
+
+    Outside the project's code (a program, a file, a package that is not there), for
+    want of the network (the sandbox gives none: NO_NETWORK), or on what the
+    environment lacks where no changed file reaches (beyond_change).
+    """
+    results = {r.nodeid: r for r in run.results}
+    offline = set(needs_network(run, [t for t in failing if not results[t].outside]))
+    why: dict[str, str] = {}
+    for test in failing:
+        result = results[test]
+        said = result.outside or (NO_NETWORK if test in offline else "") or beyond_change(
+            result, changed)
+        if said:
+            why[test] = said
+    return why
+
+
 def leave_outside(run: TestRun, passed_before: set[str],
                   changed: Mapping[str, str] | None = None) -> TestRun:
     """Leave out, as skipped, the failing tests that fail whatever the targets say.
@@ -248,14 +268,8 @@ def leave_outside(run: TestRun, passed_before: set[str],
     none of the changed files (path to content) reaches (see beyond_change). A test
     that passed before counts whatever the error: a candidate that breaks it is blamed.
     """
-    failed = [r for r in run.results
-              if r.outcome in ("failed", "error") and r.nodeid not in passed_before]
-    # A test that needs the network fails in every sandboxed run, in whatever code.
-    offline = set(needs_network(run, [r.nodeid for r in failed if not r.outside]))
-    why = {r.nodeid: r.outside or NO_NETWORK for r in failed
-           if r.outside or r.nodeid in offline}
-    why |= {r.nodeid: said for r in failed
-            if r.nodeid not in why and (said := beyond_change(r, changed or {}))}
+    why = regardless(run, [r.nodeid for r in run.results if r.outcome in ("failed", "error")
+                           and r.nodeid not in passed_before], changed or {})
     out = sorted(why)
     # So does a test file that fails to collect outside the project (an optional package
     # the environment lacks), or on what the environment lacks where the change does not
