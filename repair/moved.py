@@ -115,12 +115,15 @@ def _attribute_uses(program: Program, module: str, name: str,
             and n.attr == name and bound.get(program.text(n.value), ("",))[0] == module]
     if not uses:
         return
-    spans = sorted(program.span(n) for n in uses)
-    via = program.text(uses[0].value)
+    # Each use through the name it reads the module by (`collections`, or `c` of
+    # `import collections as c`).
+    spans = sorted((*program.span(n), program.text(n.value)) for n in uses)
+    via = spans[0][2]
     statement = bound[via][1]
     for home, prior in homes:
         new = f"{via}{home}" if home.startswith(".") else home
-        pieces: list[tuple[int, int, str]] = [(a, b, new) for a, b in spans]
+        pieces: list[tuple[int, int, str]] = [
+            (a, b, f"{owner}{home}" if home.startswith(".") else home) for a, b, owner in spans]
         submodule = home.rsplit(".", 1)[0]
         if home.startswith(".") and submodule and not _imports_module(
                 program, module + submodule):
