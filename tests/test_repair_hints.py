@@ -506,6 +506,12 @@ def test_a_name_its_module_no_longer_has_is_read_where_it_is_now() -> None:
     healed = _hinted(OLD_PYTHON, ["AttributeError: module 'inspect' has no attribute "
                                   "'getargspec'"])[0]
     assert "len(inspect.getfullargspec(f).args)" in healed
+    # each use through the name it reads the module by
+    aliased = ("import collections\nimport collections as c\n\n\n"
+               "def seq(x):\n    return isinstance(x, (collections.Sequence, c.Sequence))\n")
+    assert _hinted(aliased, ["AttributeError: module 'collections' has no attribute "
+                             "'Sequence'"])[0].endswith(
+        "isinstance(x, (collections.abc.Sequence, c.abc.Sequence))\n")
     # a builtin of the name (numpy's np.float), through the name the module is read as
     floats = "import numpy as np\n\n\ndef half(x):\n    return np.float(x) / 2\n"
     assert _hinted(floats, ["AttributeError: module 'numpy' has no attribute 'float'"])[0] == (
