@@ -4,11 +4,12 @@ A test that fails with ``module 'collections' has no attribute 'Sequence'`` or `
 import name 'Mapping' from 'collections'`` runs code older than its interpreter: the
 name moved (to ``collections.abc``), became a builtin (numpy's ``np.float``), or was
 replaced by a close name of the same module (``inspect.getargspec`` by
-``getfullargspec``). Each use of it, ``M.A`` through whatever name M is imported as
-or ``from M import A``, is rewritten to where the name is now. Only the standard
-library is looked into, in healloop's own interpreter: importing a package of the
-project's environment would run its code here; the tests then say whether the new
-home is right for theirs.
+``getfullargspec``) or by one no similarity finds, which the standard library's own
+history tells (``time.clock`` by ``time.perf_counter``). Each use of it, ``M.A``
+through whatever name M is imported as or ``from M import A``, is rewritten to where
+the name is now. Only the standard library is looked into, in healloop's own
+interpreter: importing a package of the project's environment would run its code
+here; the tests then say whether the new home is right for theirs.
 """
 
 from __future__ import annotations
@@ -34,6 +35,29 @@ _NEVER_IMPORTED = frozenset({"antigravity", "this", "idlelib", "turtledemo", "tk
 """Standard modules whose import does something (opens a browser, prints) or needs a GUI."""
 
 
+_RENAMED = {
+    ("time", "clock"): ".perf_counter",
+    ("base64", "encodestring"): ".encodebytes",
+    ("base64", "decodestring"): ".decodebytes",
+    ("string", "letters"): ".ascii_letters",
+    ("string", "lowercase"): ".ascii_lowercase",
+    ("string", "uppercase"): ".ascii_uppercase",
+    ("sys", "maxint"): ".maxsize",
+    ("os", "getcwdu"): ".getcwd",
+    ("itertools", "izip"): "zip",
+    ("itertools", "imap"): "map",
+    ("itertools", "ifilter"): "filter",
+    ("itertools", "izip_longest"): ".zip_longest",
+    ("itertools", "ifilterfalse"): ".filterfalse",
+    ("types", "StringType"): "str",
+    ("types", "IntType"): "int",
+    ("types", "ListType"): "list",
+    ("types", "DictType"): "dict",
+}
+"""Names the standard library renamed in the same module or made builtins, whose new
+name no similarity finds (`time.clock` → `time.perf_counter`, removed in 3.8)."""
+
+
 def moved_edits(program: Program, hints: Hints) -> Iterator[tuple[float, Edit]]:
     """Yield (priority, edit) rewriting each use of a name its module lacks."""
     for module, name in hints.lacking:
@@ -52,6 +76,8 @@ def _homes(module: str, name: str) -> tuple[tuple[str, float], ...]:
     relative to the module.
     """
     found: list[tuple[str, float]] = []
+    if (module, name) in _RENAMED:
+        found.append((_RENAMED[module, name], 0.95))
     own = _standard(module)
     if own is not None:
         for dotted, sub in _submodules(module, own):
@@ -62,7 +88,7 @@ def _homes(module: str, name: str) -> tuple[tuple[str, float], ...]:
             found.append(("." + word, 0.85 - 0.1 * rank))
     if isinstance(getattr(builtins, name, None), type):
         found.append((name, 0.9))
-    return tuple(found)
+    return tuple(dict.fromkeys(found))
 
 
 def _standard(module: str) -> ModuleType | None:
@@ -162,10 +188,8 @@ def _from_imports(program: Program, module: str, name: str,
                 where, _, word = home.rpartition(".")
                 named = word if word == local else f"{word} as {local}"
                 moved = f"from {module}{where} import {named}"
-            elif local == home:
-                moved = ""  # a builtin of the name: nothing to import
-            else:
-                continue
+            else:  # a builtin: nothing to import, the local name kept if it differs
+                moved = "" if local == home else f"{local} = {home}"
             lines = [f"from {module} import {kept}"] if others else []
             lines += [moved] if moved else []
             text = f"\n{indent}".join(lines) or "pass"

@@ -512,6 +512,13 @@ def test_a_name_its_module_no_longer_has_is_read_where_it_is_now() -> None:
     assert _hinted(aliased, ["AttributeError: module 'collections' has no attribute "
                              "'Sequence'"])[0].endswith(
         "isinstance(x, (collections.abc.Sequence, c.abc.Sequence))\n")
+    # a rename no similarity finds, from the standard library's history
+    timed = "import time\n\n\ndef now():\n    return time.clock()\n"
+    assert _hinted(timed, ["AttributeError: module 'time' has no attribute 'clock'"])[0] == (
+        "import time\n\n\ndef now():\n    return time.perf_counter()\n")
+    zipped = "from itertools import izip\n\n\ndef pairs(a, b):\n    return list(izip(a, b))\n"
+    assert _hinted(zipped, ["ImportError: cannot import name 'izip' from 'itertools'"])[0] == (
+        "izip = zip\n\n\ndef pairs(a, b):\n    return list(izip(a, b))\n")
     # a builtin of the name (numpy's np.float), through the name the module is read as
     floats = "import numpy as np\n\n\ndef half(x):\n    return np.float(x) / 2\n"
     assert _hinted(floats, ["AttributeError: module 'numpy' has no attribute 'float'"])[0] == (
