@@ -20,6 +20,7 @@ import difflib
 import importlib
 import pkgutil
 import sys
+import warnings
 from collections.abc import Iterator
 from functools import cache
 from types import ModuleType
@@ -97,7 +98,9 @@ def _standard(module: str) -> ModuleType | None:
     if top not in sys.stdlib_module_names or top in _NEVER_IMPORTED:
         return None
     try:
-        return importlib.import_module(module)
+        with warnings.catch_warnings():  # `cgi` is deprecated: no word of it in the run
+            warnings.simplefilter("ignore")
+            return importlib.import_module(module)
     except Exception:  # noqa: BLE001 - a platform's module (winreg) fails as it likes
         return None
 

@@ -626,3 +626,17 @@ def test_a_statement_reading_an_attribute_of_none_is_guarded(tmp_path: Path) -> 
     healed = _heal(tmp_path, "profiles.py", PROFILES, PROFILES_TESTS)
     guarded = "    if user.profile is None:\n        return None\n    name = user.profile.name\n"
     assert guarded in healed
+
+
+def test_a_deprecated_standard_module_is_looked_into_without_a_word() -> None:
+    import sys
+    import warnings
+
+    from healloop.repair import moved
+
+    if "nntplib" in sys.modules or "nntplib" not in sys.stdlib_module_names:
+        pytest.skip("nntplib is imported already (nothing would be said) or gone (3.13)")
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        assert moved._standard("nntplib") is not None  # deprecated since Python 3.11
+    assert not said
