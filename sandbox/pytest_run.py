@@ -276,7 +276,9 @@ def leave_outside(run: TestRun, passed_before: set[str],
     # reach, unless some test of it passed before.
     beyond = {e.path: said for e in run.uncollected
               if not e.outside and (said := beyond_change(e, changed or {}))}
+    # A test file being changed is never left out: its own code is the change.
     files = [e for e in run.uncollected if (e.outside or e.path in beyond) and e.path
+             and e.path not in (changed or {})
              and not any(e.covers(t) for t in passed_before)]
     if not out and not files:
         return run

@@ -762,6 +762,10 @@ def test_a_test_file_that_cannot_collect_outside_the_project_is_left_out_and_sai
     tests = review_target(repo, "pkg/extra.py", CTX).report.tests
     assert tests is not None
     assert "tests/test_extra.py" in {e.path for e in tests.uncollected}
+    # A test file healed itself: its own code is the change, and its failure counts.
+    tests = review_target(repo, "tests/test_py2.py", CTX).report.tests
+    assert tests is not None
+    assert "tests/test_py2.py" in {e.path for e in tests.uncollected}
 
 
 @pytest.mark.slow
