@@ -118,8 +118,9 @@ def start(
     config = _config(thread_id)
     with opened(Path(request.repo), checkpointer) as graph:
         snapshot = graph.get_state(config)
-        if snapshot.values:
-            _check_same_request(thread_id, snapshot.values.get("request", {}), request)
+        # A run killed before its input was recorded left no request: it starts anew.
+        if snapshot.values.get("request"):
+            _check_same_request(thread_id, snapshot.values["request"], request)
             if not upcoming(snapshot):
                 return outcome_of(graph, thread_id)
             ctx = context_from(snapshot.values.get("settings", {}), api_key=ctx.api_key,

@@ -8,6 +8,7 @@ recorded (apply). Each kill takes the process group, sandboxed test runs include
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -238,3 +239,36 @@ def test_a_write_killed_half_way_leaves_the_old_or_the_new_file(tmp_path):
     assert path.read_text() == "c = 3\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".big")) == []
     print(f"{leftovers} kills left a temporary file behind, none a mixed file")
+
+
+def test_a_run_killed_before_its_input_was_recorded_starts_anew(make_repo, monkeypatch):
+    # A kill at start-up can leave a thread whose checkpoint holds state but not yet the
+    # run's request: the same command again must start the run, not refuse it as one
+    # "started with other arguments".
+    import healloop.session as session
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    repo = make_repo({"calc.py": UNTIDY})
+    real = session.opened
+
+    @contextlib.contextmanager
+    def half_written(*args, **kwargs):
+        with real(*args, **kwargs) as graph:
+            read = graph.get_state
+            reads: list[dict] = []
+
+            def get_state(config, *more, **named):
+                snapshot = read(config, *more, **named)
+                reads.append(config)
+                if len(reads) == 1:  # what the killed run left: settings, no request yet
+                    return snapshot._replace(values={"settings": {"engine": "offline"}})
+                return snapshot
+
+            monkeypatch.setattr(graph, "get_state", get_state)
+            yield graph
+
+    monkeypatch.setattr(session, "opened", half_written)
+    flags = ["--file", "calc.py", "--engine", "offline", "--threshold", "0.9", "--yes"]
+    ran = CliRunner().invoke(app, ["run", "--repo", str(repo), *flags, "--thread-id", "k2"])
+    assert ran.exit_code in (0, 1), ran.output
+    assert "started with other" not in ran.output
