@@ -152,12 +152,24 @@ _NOT_INSTALLED = {"PackageNotFoundError", "DistributionNotFound"}
 _INSTALLED = {"site-packages", "dist-packages"}
 
 
+def _in_repository(path, root):
+    """Return path relative to root, '/'-separated, if the repository holds it, else ''.
+
+    A file under root but inside an installed package (a virtual environment kept in
+    the repository) is not the repository's.
+    """
+    rel = os.path.relpath(os.path.join(root, str(path)), root)
+    if rel.startswith(os.pardir) or _INSTALLED & set(rel.split(os.sep)):
+        return ""
+    return rel.replace(os.sep, "/")
+
+
 def _project_code(path, root):
     """Whether a frame's file is the project's own code: under root, not a test, not installed."""
-    rel = os.path.relpath(str(path), root)
-    parts = rel.split(os.sep)
-    if rel.startswith(os.pardir) or _INSTALLED & set(parts):
+    rel = _in_repository(path, root)
+    if not rel:
         return False
+    parts = rel.split("/")
     name = parts[-1]
     return not (_TEST_FOLDERS & set(parts[:-1]) or name == "conftest.py"
                 or name.startswith("test_") or name.endswith("_test.py"))
@@ -181,8 +193,7 @@ def _outside(item, excinfo):
         return said
     root = str(item.config.rootpath)
     frames = [str(entry.path) for entry in excinfo.traceback]
-    last = os.path.relpath(frames[-1], root) if frames else ""
-    if not frames or not (last.startswith(os.pardir) or _INSTALLED & set(last.split(os.sep))):
+    if not frames or _in_repository(frames[-1], root):
         return ""
     return "" if any(_project_code(path, root) for path in frames) else said
 
@@ -211,20 +222,14 @@ def _lacks(item, excinfo):
             return "", []
     else:
         return "", []
-    through = []
-    for entry in excinfo.traceback:
-        rel = os.path.relpath(str(entry.path), root)
-        if not (rel.startswith(os.pardir) or _INSTALLED & set(rel.split(os.sep))):
-            through.append(rel.replace(os.sep, "/"))
+    through = [rel for entry in excinfo.traceback if (rel := _in_repository(entry.path, root))]
     return f"{excinfo.typename}: {str(error)[:200]}", list(dict.fromkeys(through))
 
 
 def _ours(module, root):
     """Whether a module is the project's: its file is under root, or its package is."""
     path = getattr(module, "__file__", None) or ""
-    rel = os.path.relpath(path, root) if path else os.pardir
-    return (not (rel.startswith(os.pardir) or _INSTALLED & set(rel.split(os.sep)))
-            or _project_module(module.__name__, root))
+    return bool(path and _in_repository(path, root)) or _project_module(module.__name__, root)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -326,6 +331,15 @@ _RAISED = re.compile(r"^E\s+([\w.]+): (.*)$", re.M)
 _MISSING = re.compile(r"No module named '([\w.]+)'")
 
 
+def _last_raised(text):
+    """Return (class name, message) of the exception a report's text ends on, or None."""
+    raised = _RAISED.findall(text)
+    if not raised:
+        return None
+    typename, message = raised[-1]
+    return typename.rsplit(".", 1)[-1], message
+
+
 def _collect_outside(text, root):
     """Say why a test file failed to collect outside the project, or return ''.
 
@@ -336,11 +350,10 @@ def _collect_outside(text, root):
     or reads a data folder a checkout lacks (a git submodule) fails to collect
     whatever the project's sources say.
     """
-    raised = _RAISED.findall(text)
-    if not raised:
+    raised = _last_raised(text)
+    if raised is None:
         return ""
-    typename, message = raised[-1]
-    name = typename.rsplit(".", 1)[-1]
+    name, message = raised
     said = f"{name}: {message[:200]}"
     if name in _NOT_INSTALLED:
         return said
@@ -370,11 +383,10 @@ def _own_code(text, root, path):
     whose module-level statement raises reading builtins alone (``range(1000) * 1000``,
     Python 2's lists): no change to the project's code changes either.
     """
-    raised = _RAISED.findall(text)
-    if not raised or not path.endswith(".py"):
+    raised = _last_raised(text)
+    if raised is None or not path.endswith(".py"):
         return ""
-    typename, message = raised[-1]
-    name = typename.rsplit(".", 1)[-1]
+    name, message = raised
     said = f"{name}: {message[:200]} (in {path}'s own code)"
     module = os.path.realpath(os.path.join(root, path))
     if name in ("SyntaxError", "IndentationError", "TabError"):
@@ -414,22 +426,17 @@ _LACKING = (re.compile(r"module '([\w.]+)' has no attribute '\w+'"),
 
 def _collect_lacks(text, root):
     """Read the rule of _lacks off a collection error's text: (error, files) or ('', [])."""
-    raised = _RAISED.findall(text)
-    if not raised:
+    raised = _last_raised(text)
+    if raised is None:
         return "", []
-    typename, message = raised[-1]
-    name = typename.rsplit(".", 1)[-1]
+    name, message = raised
     kind = getattr(builtins, name, None)
     if not (isinstance(kind, type) and issubclass(kind, AttributeError | ImportError)):
         return "", []
     owner = next((m.group(1) for m in (p.search(message) for p in _LACKING) if m), "")
     if not owner or _project_module(owner, root):
         return "", []
-    through = []
-    for frame in _FRAME.findall(text):
-        rel = os.path.relpath(os.path.join(root, frame), root)
-        if not (rel.startswith(os.pardir) or _INSTALLED & set(rel.split(os.sep))):
-            through.append(rel.replace(os.sep, "/"))
+    through = [rel for frame in _FRAME.findall(text) if (rel := _in_repository(frame, root))]
     return f"{name}: {message[:200]}", list(dict.fromkeys(through))
 
 
