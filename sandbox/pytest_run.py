@@ -208,12 +208,6 @@ _NO_NETWORK = re.compile(
 NO_NETWORK = "the network, which the sandbox does not give"
 
 
-def needs_network(run: TestRun, failing: Sequence[str]) -> list[str]:
-    """Return the failing tests whose failure says the network is not there."""
-    messages = {r.nodeid: r.message for r in run.results}
-    return [t for t in failing if _NO_NETWORK.search(messages.get(t, ""))]
-
-
 _LACKING = re.compile(r"(?:attribute|import name|module named) '([\w.]+)'")
 """The name an environment lacks, in the error's line."""
 
@@ -247,12 +241,11 @@ def regardless(run: TestRun, failing: Sequence[str], changed: Mapping[str, str]
     environment lacks where no changed file reaches (beyond_change).
     """
     results = {r.nodeid: r for r in run.results}
-    offline = set(needs_network(run, [t for t in failing if not results[t].outside]))
     why: dict[str, str] = {}
     for test in failing:
         result = results[test]
-        said = result.outside or (NO_NETWORK if test in offline else "") or beyond_change(
-            result, changed)
+        offline = NO_NETWORK if _NO_NETWORK.search(result.message) else ""
+        said = result.outside or offline or beyond_change(result, changed)
         if said:
             why[test] = said
     return why
@@ -268,17 +261,18 @@ def leave_outside(run: TestRun, passed_before: set[str],
     none of the changed files (path to content) reaches (see beyond_change). A test
     that passed before counts whatever the error: a candidate that breaks it is blamed.
     """
+    changed = changed or {}
     why = regardless(run, [r.nodeid for r in run.results if r.outcome in ("failed", "error")
-                           and r.nodeid not in passed_before], changed or {})
+                           and r.nodeid not in passed_before], changed)
     out = sorted(why)
     # So does a test file that fails to collect outside the project (an optional package
     # the environment lacks), or on what the environment lacks where the change does not
     # reach, unless some test of it passed before.
     beyond = {e.path: said for e in run.uncollected
-              if not e.outside and (said := beyond_change(e, changed or {}))}
+              if not e.outside and (said := beyond_change(e, changed))}
     # A test file being changed is never left out: its own code is the change.
     files = [e for e in run.uncollected if (e.outside or e.path in beyond) and e.path
-             and e.path not in (changed or {})
+             and e.path not in changed
              and not any(e.covers(t) for t in passed_before)]
     if not out and not files:
         return run
