@@ -156,8 +156,6 @@ def _elsewhere(
     return pointing_elsewhere(check.elsewhere, best, suite_config(repo).is_test), best
 
 
-
-
 def candidate_timeout(run: TestRun, test_timeout: float) -> float:
     """Return the time one test may take on a candidate: ten times the slowest pass."""
     usual = max((r.duration for r in run.results if r.outcome == "passed"), default=0.05)

@@ -48,7 +48,7 @@ from healloop.repair.operators import (
     owner_checks,
     precedence_of_text,
 )
-from healloop.repair.program import Program, Scope, kind_of_value
+from healloop.repair.program import Program, Scope, kind_of_value, walk_own
 
 _GUARDED_SUSPECTS = 25
 """Suspicious statements a missing raise is tried before, most suspicious first."""
@@ -553,11 +553,9 @@ def _null_statements(program: Program, suspects: Sequence[Suspect], hints: Hints
             continue
         indent = program.indent_of(stmt)
         at = program.line_start(stmt.lineno)
-        returns = any(isinstance(n, ast.Return) and n.value is not None
-                      for n in ast.walk(function))
         exits = ["break", "continue"] if program.in_loop(stmt) else []
-        exits.append("return None" if returns else "return")
-        start, end = program.span(stmt)
+        exits.append("return None" if program.scope_of(stmt).returns else "return")
+        end = program.span(stmt)[1]
         body = program.source[at:end]
         for owner in owners:
             for rank, exit_text in enumerate(exits):
@@ -610,9 +608,13 @@ def _generator_returns(program: Program, hints: Hints) -> Iterator[tuple[float, 
     """
     if not hints.stopped:
         return
+    from healloop.repair.statements import indent_step  # one indentation rule for both
+
+    step = indent_step(program)
     for stmt in program.statements:
-        function = _enclosing_function(program, stmt)
-        if function is None or not _is_generator(function):
+        function = program.function_of(stmt)
+        if not isinstance(function, ast.FunctionDef) or not any(
+                isinstance(n, ast.Yield | ast.YieldFrom) for n in walk_own(function)):
             continue
         start, end = program.span(stmt)
         old = program.source[start:end]
@@ -621,29 +623,9 @@ def _generator_returns(program: Program, hints: Hints) -> Iterator[tuple[float, 
         elif (isinstance(stmt, ast.Assign | ast.Expr) and _bare_next(stmt.value)
               and not _catches_stop(program, stmt, function)):
             indent = program.indent_of(stmt)
-            text = (f"try:\n{indent}    {old}\n{indent}except StopIteration:\n"
-                    f"{indent}    return")
+            text = (f"try:\n{indent}{step}{old}\n{indent}except StopIteration:\n"
+                    f"{indent}{step}return")
             yield 0.8, Edit("guard", start, end, text, stmt.lineno, old, 0.8)
-
-
-def _enclosing_function(program: Program, node: ast.AST) -> ast.FunctionDef | None:
-    parent = program.parents.get(node)
-    while parent is not None and not isinstance(parent, ast.FunctionDef | ast.Lambda):
-        parent = program.parents.get(parent)
-    return parent if isinstance(parent, ast.FunctionDef) else None
-
-
-def _is_generator(function: ast.FunctionDef) -> bool:
-    """Whether the function's own body yields (not a function nested in it)."""
-    todo: list[ast.AST] = list(function.body)
-    while todo:
-        node = todo.pop()
-        if isinstance(node, ast.Yield | ast.YieldFrom):
-            return True
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-                          | ast.ClassDef):
-            todo.extend(ast.iter_child_nodes(node))
-    return False
 
 
 def _names_stop(exc: ast.expr) -> bool:

@@ -231,7 +231,7 @@ class Program:
         if outer is not None:
             for name, kinds in self._function_scope(outer).names.items():
                 scope.names.setdefault(name, set(kinds))
-        for node in _walk_own(function):
+        for node in walk_own(function):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 scope.names.setdefault(node.id, set())
         _collect(scope, function, self)
@@ -247,7 +247,7 @@ def _assigned(node: ast.stmt) -> list[str]:
     return names
 
 
-def _walk_own(function: ast.AST) -> Iterator[ast.AST]:
+def walk_own(function: ast.AST) -> Iterator[ast.AST]:
     """Walk a function without entering nested functions or classes."""
     stack = list(ast.iter_child_nodes(function))
     while stack:
@@ -260,7 +260,7 @@ def _walk_own(function: ast.AST) -> Iterator[ast.AST]:
 
 def _collect(scope: Scope, root: ast.AST, program: Program) -> None:
     """Fill kinds, attributes, conditions, returns and statements from root's own code."""
-    nodes = list(_walk_own(root)) if root is not program.tree else [
+    nodes = list(walk_own(root)) if root is not program.tree else [
         n for stmt in program.tree.body
         if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
         for n in ast.walk(stmt)
@@ -272,10 +272,10 @@ def _collect(scope: Scope, root: ast.AST, program: Program) -> None:
             names[expr.id].add(kind)
 
     for node in nodes:
-        called = program.parents.get(node)
         if (isinstance(node, ast.Subscript | ast.Attribute) and isinstance(node.value, ast.Name)
                 and isinstance(node.ctx, ast.Load)
-                and not (isinstance(called, ast.Call) and called.func is node)):
+                and not (isinstance(called := program.parents.get(node), ast.Call)
+                         and called.func is node)):
             text = program.text(node)
             written = scope.written.setdefault(node.value.id, [])
             if text not in written and "\n" not in text:
