@@ -21,7 +21,7 @@ from healloop.nodes.review import review, review_target
 from healloop.reports.markdown import render_review
 from healloop.reports.sarif import sarif_log
 from healloop.sandbox import Limits, Workspace, addopts, run_tests
-from healloop.state import Candidate, Evaluation, FileChange, Request
+from healloop.state import Candidate, Evaluation, FileChange, Request, TestRun
 
 TARGET = "pkg/core.py"
 CORE = "def double(x):\n    return 2 * x\n"
@@ -221,24 +221,32 @@ def test_a_test_file_that_does_not_collect_is_a_finding_and_not_scored_clean(
                for n in invocation["toolExecutionNotifications"])
 
 
-@pytest.mark.slow
-def test_a_conftest_that_fails_as_pytest_starts_costs_only_its_own_folder(
-    tmp_path: Path,
-) -> None:
+def _beside_a_failing_conftest(tmp_path: Path, pyproject: str) -> tuple[TestRun, str]:
+    """Run tests/test_core.py and a test under tests/api, whose conftest fails to import.
+
+    Returns the run and the path of the scratch copy it ran in.
+    """
     repo = write_repo(tmp_path / "repo", {
-        **SUITE, "tests/conftest.py": "", "pyproject.toml": SUITE["pyproject.toml"],
+        **SUITE, "tests/conftest.py": "", "pyproject.toml": pyproject,
         "tests/api/conftest.py": "import missing_fixtures  # noqa: F401\n",
         "tests/api/test_api.py": "def test_api():\n    assert True\n",
     }, git=False)
     with Workspace(repo) as workspace:
-        run = run_tests(workspace, ["tests/api/test_api.py", "tests/test_core.py"],
-                        limits=Limits(test_timeout=10, run_timeout=60))
+        return run_tests(workspace, ["tests/api/test_api.py", "tests/test_core.py"],
+                         limits=Limits(test_timeout=10, run_timeout=60)), str(workspace.path)
+
+
+@pytest.mark.slow
+def test_a_conftest_that_fails_as_pytest_starts_costs_only_its_own_folder(
+    tmp_path: Path,
+) -> None:
+    run, scratch = _beside_a_failing_conftest(tmp_path, SUITE["pyproject.toml"])
     assert run.passed == {"tests/test_core.py::test_double", "tests/test_core.py::test_zero"}
     assert [(e.path, e.message) for e in run.uncollected] == [
         ("tests/api", "ModuleNotFoundError: No module named 'missing_fixtures'")]
     assert not run.collects("tests/api/test_api.py::test_api")
     assert run.selected == ["tests/api/test_api.py", "tests/test_core.py"]
-    assert str(workspace.path) not in " ".join(run.errors)
+    assert scratch not in " ".join(run.errors)
 
 
 @pytest.mark.slow
@@ -910,14 +918,7 @@ def test_a_test_that_needs_the_network_is_left_out_of_the_score_and_said(
 def test_the_tests_beyond_a_failing_conftest_run_without_the_unknown_addopts_too(
     tmp_path: Path,
 ) -> None:
-    repo = write_repo(tmp_path / "repo", {
-        **SUITE, "pyproject.toml": PLUGIN_ADDOPTS.replace(" -k double", ""),
-        "tests/conftest.py": "", "tests/api/conftest.py": "import missing_fixtures  # noqa\n",
-        "tests/api/test_api.py": "def test_api():\n    assert True\n",
-    }, git=False)
-    with Workspace(repo) as workspace:
-        run = run_tests(workspace, ["tests/api/test_api.py", "tests/test_core.py"],
-                        limits=Limits(test_timeout=10, run_timeout=60))
+    run, _ = _beside_a_failing_conftest(tmp_path, PLUGIN_ADDOPTS.replace(" -k double", ""))
     assert run.passed == {"tests/test_core.py::test_double", "tests/test_core.py::test_zero"}
     assert run.dropped_options == ["--healloop-no-such-cov=pkg",
                                    "--healloop-no-such-workers", "auto"]
