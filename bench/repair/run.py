@@ -22,6 +22,7 @@ It prints one row per bug, the totals, the median time, and on the last line the
     uv run python bench/repair/run.py --check       # the corpus itself is sound
     uv run python bench/repair/run.py --corpus DIR  # another corpus, same layout
     uv run python bench/repair/run.py --test-timeout 5 --keep OUT  # CLI flag; reports kept
+    uv run python bench/repair/run.py --jobs 2      # two bugs at a time
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,6 +214,8 @@ def main() -> int:
                         help="repair time budget (--direct only)")
     parser.add_argument("--test-timeout", type=float, default=None,
                         help="seconds one test may take, passed to healloop run (CLI only)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="bugs healed at once (times are then shared-machine times)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep each bug's report and healed file in this folder")
     args = parser.parse_args()
@@ -224,35 +228,22 @@ def main() -> int:
             print(f"{entry.name:22} {'ok' if not problems else '; '.join(problems)}")
         print(f"{len(chosen) - bad}/{len(chosen)} corpus entries sound")
         return 1 if bad else 0
-    rows: list[Row] = []
     header = (f"{'bug':22} {'kind':11} {'plausible':>9} {'correct':>7} {'same':>4} "
               f"{'tried':>6} {'seconds':>8}")
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory(prefix="repair-bench-") as tmp:
         root = Path(tmp)
-        for entry in chosen:
-            info = meta(entry)
-            module = info["module"]
-            repo = make_repo(entry, module, root)
-            start = time.perf_counter()
-            summary = ""
-            if args.direct:
-                healed, tried, summary = heal_direct(repo, module, args.seconds)
-            else:
-                healed, tried, summary = heal_cli(repo, module, root, args.test_timeout)
-            seconds = time.perf_counter() - start
-            extra = support(entry)
-            plausible = tests_pass(healed, module, entry / "test_visible.py", extra)
-            correct = plausible and tests_pass(healed, module, entry / "test_heldout.py", extra)
-            same = same_code(healed, (entry / "fixed.py").read_text())
-            row = Row(entry.name, info["kind"], plausible, correct, same, tried, seconds,
-                      summary)
-            rows.append(row)
-            if args.keep:
-                keep(root, repo.name, healed, args.keep)
-            print(f"{row.name:22} {row.kind:11} {_yn(plausible):>9} {_yn(correct):>7} "
-                  f"{_yn(same):>4} {tried:>6} {seconds:>8.1f}  {summary}", flush=True)
+
+        def one(entry: Path) -> Row:
+            row = heal_entry(entry, root, args)
+            print(f"{row.name:22} {row.kind:11} {_yn(row.plausible):>9} "
+                  f"{_yn(row.correct):>7} {_yn(row.same):>4} {row.tried:>6} "
+                  f"{row.seconds:>8.1f}  {row.summary}", flush=True)
+            return row
+
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            rows = list(pool.map(one, chosen))
     n = len(rows)
     plausible_n = sum(r.plausible for r in rows)
     correct_n = sum(r.correct for r in rows)
@@ -266,6 +257,26 @@ def main() -> int:
     print(f"repair: {plausible_n}/{n} plausible, {correct_n}/{n} correct, "
           f"median {median:.1f}s per bug")
     return 0
+
+
+def heal_entry(entry: Path, root: Path, args: argparse.Namespace) -> Row:
+    """Heal one corpus entry and judge the result."""
+    info = meta(entry)
+    module = info["module"]
+    repo = make_repo(entry, module, root)
+    start = time.perf_counter()
+    if args.direct:
+        healed, tried, summary = heal_direct(repo, module, args.seconds)
+    else:
+        healed, tried, summary = heal_cli(repo, module, root, args.test_timeout)
+    seconds = time.perf_counter() - start
+    extra = support(entry)
+    plausible = tests_pass(healed, module, entry / "test_visible.py", extra)
+    correct = plausible and tests_pass(healed, module, entry / "test_heldout.py", extra)
+    same = same_code(healed, (entry / "fixed.py").read_text())
+    if args.keep:
+        keep(root, repo.name, healed, args.keep)
+    return Row(entry.name, info["kind"], plausible, correct, same, tried, seconds, summary)
 
 
 def keep(root: Path, name: str, healed: str, dest: Path) -> None:
