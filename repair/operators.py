@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from healloop.repair.edits import Edit, EditKind
-from healloop.repair.program import Program, Scope, compatible
+from healloop.repair.program import Program, Scope, compatible, walk_own
 
 # Replacement operators with prior weights; neighbours (< and <=) come first.
 _BINOPS: dict[type[ast.operator], list[tuple[str, float]]] = {
@@ -38,6 +38,20 @@ _BINOPS: dict[type[ast.operator], list[tuple[str, float]]] = {
 _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
                ast.Mod: "%", ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
                ast.LShift: "<<", ast.RShift: ">>", ast.MatMult: "@"}
+
+
+def _any_arithmetic(table: dict[type[ast.operator], list[tuple[str, float]]]) -> None:
+    """Let any arithmetic operator become any other (`n - i == 0` for `n % i == 0`).
+
+    Those the table does not name come after the named ones, at a low prior.
+    """
+    arithmetic = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+    for op in arithmetic:
+        named = {text for text, _ in table[op]} | {_BINOP_TEXT[op]}
+        table[op] += [(_BINOP_TEXT[o], 0.1) for o in arithmetic if _BINOP_TEXT[o] not in named]
+
+
+_any_arithmetic(_BINOPS)
 _CMPOPS: dict[type[ast.cmpop], list[tuple[str, float]]] = {
     ast.Lt: [("<=", 1.0), (">", 0.6), (">=", 0.4), ("!=", 0.4), ("==", 0.3)],
     ast.LtE: [("<", 1.0), (">=", 0.6), (">", 0.4), ("==", 0.4), ("!=", 0.3)],
@@ -67,6 +81,36 @@ _METHOD_SWAPS = {"append": ["extend"], "extend": ["append"], "startswith": ["end
                  "appendleft": ["append"], "isupper": ["islower"], "islower": ["isupper"],
                  "isdigit": ["isalpha", "isalnum"], "isalpha": ["isdigit", "isalnum"],
                  "split": ["rsplit"], "add": ["discard"], "insert": ["append"]}
+# Callables that do the same kind of thing, one of which may be called for another: a
+# pair the tables above name comes first, the rest of its family after, at a lower prior.
+_FUNC_FAMILIES = (("min", "max"), ("any", "all"), ("floor", "ceil", "round", "int", "trunc"),
+                  ("sum", "len", "max", "min"),
+                  ("chr", "ord"), ("str", "repr"), ("filter", "map"))
+_METHOD_FAMILIES = (("lower", "upper", "swapcase", "title", "capitalize", "casefold"),
+                    ("strip", "lstrip", "rstrip"), ("startswith", "endswith"),
+                    ("isdigit", "isalpha", "isalnum", "isspace", "isupper", "islower",
+                     "isdecimal", "isnumeric", "istitle"),
+                    ("find", "rfind", "index", "rindex", "count"),
+                    ("split", "rsplit", "splitlines", "partition", "rpartition"),
+                    ("append", "extend", "insert", "appendleft"), ("keys", "values", "items"),
+                    ("sort", "reverse"), ("pop", "popleft", "remove", "discard"),
+                    ("floor", "ceil", "trunc"))
+
+
+def _family_swaps(named: dict[str, list[str]], families: tuple[tuple[str, ...], ...]
+                  ) -> dict[str, list[tuple[str, float]]]:
+    """Return each callable's replacements with priors: named pairs 1, its family 0.6."""
+    swaps = {name: [(other, 1.0) for other in others] for name, others in named.items()}
+    for family in families:
+        for name in family:
+            have = {other for other, _ in swaps.get(name, [])} | {name}
+            swaps.setdefault(name, []).extend(
+                (other, 0.6) for other in family if other not in have)
+    return swaps
+
+
+_FUNCTION_SWAPS = _family_swaps(_FUNC_SWAPS, _FUNC_FAMILIES)
+_METHOD_CALL_SWAPS = _family_swaps(_METHOD_SWAPS, _METHOD_FAMILIES)
 _UNWRAP = {"min", "max", "abs", "len", "list", "sorted", "int", "round", "reversed", "set",
            "tuple", "str", "float", "sum"}
 
@@ -194,6 +238,7 @@ def expression_edits(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator
             _swaps(make, program, node, line),
             _slices(make, node, line),
             _wraps(make, program, node, scope, line),
+            _reshapes(make, program, node, scope, line),
             _fstrings(make, program, node, scope, line),
         ]
     if isinstance(stmt, ast.AugAssign):
@@ -376,12 +421,22 @@ def _strings(make: Edits, program: Program, node: ast.Constant, value: str,
         return
     pool = [s for s in _string_pool(program) if s != value]
     if len(value) == 1:
-        # A separator or a marker: no other one-character string is "close" to it.
+        # A separator or a marker: no other one-character string is "close" to it, but
+        # a longer one may begin with it (`"d"` where the module's `"db"` was meant).
         close = [s for s in pool if len(s) == 1 and not s.isalnum()][:6]
+        close += [s for s in pool if len(s) > 1 and s.startswith(value)][:2]
     else:
         close = difflib.get_close_matches(value, pool, n=2, cutoff=0.6)
+    if len(value) == 1 and not value.isalnum():
+        close.append("")  # `' '.join(parts)` where `''.join(parts)` was meant
+    elif not value:
+        close.append(" ")
+    elif len(value) <= 4 and value[::-1] != value:
+        close.append(value[::-1])  # `' I'` where `'I '` was meant
+    if value.isalpha() and value.islower() and len(set(value)) > 1:
+        close.append(value + value.upper())  # the vowels in both cases
     quote = program.text(node)[:1]
-    for other in close:
+    for other in dict.fromkeys(close):
         yield make.replace(node, _quoted(other, quote), "constant", 0.4, line)
 
 
@@ -495,8 +550,8 @@ def _identifiers(
                 yield make.replace(node, other, "identifier", 0.55, line)
             return
         if is_callee:
-            for other in _FUNC_SWAPS.get(node.id, []):
-                yield make.replace(node, other, "identifier", 0.6, line)
+            for other, prior in _FUNCTION_SWAPS.get(node.id, []):
+                yield make.replace(node, other, "identifier", 0.6 * prior, line)
             return
         if node.id not in scope.names:
             return
@@ -522,8 +577,8 @@ def _identifiers(
             return
         span = (dot, dot + len(node.attr))
         if is_callee:
-            for other in _METHOD_SWAPS.get(node.attr, []):
-                yield make.span_edit(*span, other, "identifier", 0.5, line)
+            for other, prior in _METHOD_CALL_SWAPS.get(node.attr, []):
+                yield make.span_edit(*span, other, "identifier", 0.5 * prior, line)
             return
         owner = ast.unparse(node.value)
         siblings = scope.attributes.get(owner, set()) | program.module_scope.attributes.get(
@@ -580,10 +635,11 @@ def _swaps(make: Edits, program: Program, node: ast.AST, line: int) -> Iterator[
         isinstance(a, ast.Starred) for a in node.args
     ):
         yield from _element_swaps(make, program, node.args, 0.5, line)
-    elif isinstance(node, ast.Tuple) and 2 <= len(node.elts) <= 3 and isinstance(
+    elif isinstance(node, ast.Tuple | ast.List) and 2 <= len(node.elts) <= 3 and isinstance(
         node.ctx, ast.Load
     ) and not any(isinstance(e, ast.Starred) for e in node.elts):
-        # `d[i, k]` where `d[k, i]` was meant; `return lo, hi` for `return hi, lo`.
+        # `d[i, k]` where `d[k, i]` was meant; `return lo, hi` for `return hi, lo`;
+        # `return [index, value]` for `return [value, index]`.
         parent = program.parents.get(node)
         index = isinstance(parent, ast.Subscript) and node is parent.slice
         yield from _element_swaps(make, program, node.elts, 0.5 if index else 0.4, line)
@@ -618,6 +674,13 @@ def _element_swaps(
 
 
 def _slices(make: Edits, node: ast.AST, line: int) -> Iterator[Edit | None]:
+    parent = make.p.parents.get(node)
+    if isinstance(parent, ast.Return) and isinstance(node, ast.ListComp | ast.List | ast.Call):
+        # A list returned whole where its first or last item had to go, or reversed:
+        # `return [i * x for i, x in enumerate(xs)]` for the derivative's `[1:]`.
+        text = make.p.text(node)
+        for cut, weight in (("[1:]", 0.3), ("[:-1]", 0.3), ("[::-1]", 0.25)):
+            yield make.replace(node, text + cut, "slice", weight, line)
     if not isinstance(node, ast.Slice):
         return
     p = make.p
@@ -662,6 +725,8 @@ def _wraps(
         elif node.func.id in ("min", "max") and len(node.args) == 2:
             for arg in node.args:
                 yield make.replace(node, program.text(arg), "wrap", 0.45, line)
+    if isinstance(node, ast.Compare):
+        yield from _both_sides(make, node, scope, line)
     if not isinstance(node, ast.Name | ast.Call | ast.Subscript | ast.Attribute | ast.BinOp):
         return
     parent = program.parents.get(node)
@@ -686,12 +751,17 @@ def _wraps(
         parent, "iter", None
     )):
         return
+    text = program.text(node)
+    kinds = scope.names.get(node.id, set()) if isinstance(node, ast.Name) else set()
     if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and (
         parent.func.id in _UNWRAP
     ):
+        # Inside a conversion only a refinement: `len(set(xs))`, `set(s.lower())`.
+        if "seq" in kinds and parent.func.id in ("sorted", "len", "list", "sum", "tuple"):
+            yield make.replace(node, f"set({text})", "wrap", 0.3, line)
+        if "str" in kinds:
+            yield make.replace(node, f"{text}.lower()", "wrap", 0.25, line)
         return
-    text = program.text(node)
-    kinds = scope.names.get(node.id, set()) if isinstance(node, ast.Name) else set()
     numeric = "num" in kinds or _numeric(node, scope) or isinstance(node, ast.BinOp)
     sequence = "seq" in kinds
     if numeric:
@@ -709,6 +779,73 @@ def _wraps(
             yield make.replace(node, f"len({text})", "wrap", weight + 0.05, line)
         yield make.replace(node, f"sorted({text})", "wrap", weight, line)
         yield make.replace(node, f"list({text})", "wrap", weight, line)
+        yield make.replace(node, f"set({text})", "wrap", weight - 0.05, line)
+    if "str" in kinds:
+        yield make.replace(node, f"{text}.lower()", "wrap", 0.25, line)
+
+
+def _both_sides(make: Edits, node: ast.Compare, scope: Scope, line: int) -> Iterator[Edit]:
+    """Yield `a == b` compared through one view of both: `set(a) == set(b)`."""
+    if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq):
+        return
+    left, right = node.left, node.comparators[0]
+    if not isinstance(left, ast.Name) or not isinstance(right, ast.Name):
+        return
+    op = _CMP_TEXT[type(node.ops[0])]
+    kinds = scope.names.get(left.id, set()) | scope.names.get(right.id, set())
+    views = ["set({})", "sorted({})", "len({})"]
+    if "str" in kinds:
+        views.append("{}.lower()")
+    for view in views:
+        yield make.replace(node, f"{view.format(left.id)} {op} {view.format(right.id)}",
+                           "wrap", 0.25, line)
+
+
+def _reshapes(
+    make: Edits, program: Program, node: ast.AST, scope: Scope, line: int
+) -> Iterator[Edit | None]:
+    """Yield the call or literal shaped a little differently from the one written.
+
+    - `sorted(xs)` where `sorted(xs, reverse=True)` was meant (`.sort()` too);
+    - `s.replace(a, b).replace(c, d)`, one call of a chain too many: the first alone;
+    - `(1, 2, 3, 5)` holding one constant too many;
+    - `for x in xs` where the loop had to stop at a count: `xs[:k]`.
+    """
+    if isinstance(node, ast.Call):
+        func = node.func
+        named = func.id if isinstance(func, ast.Name) else (
+            func.attr if isinstance(func, ast.Attribute) else "")
+        if named in ("sorted", "sort") and not any(k.arg == "reverse" for k in node.keywords):
+            text = program.text(node)
+            yield make.replace(node, text[:-1] + (", " if node.args or node.keywords else "")
+                               + "reverse=True)", "wrap", 0.3, line)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and isinstance(
+            func.value.func, ast.Attribute
+        ):
+            yield make.replace(node, program.text(func.value), "wrap", 0.3, line)
+    elif isinstance(node, ast.Tuple | ast.List | ast.Set) and 3 <= len(node.elts) <= 12 and all(
+        isinstance(e, ast.Constant) for e in node.elts
+    ) and (isinstance(node, ast.Set) or isinstance(node.ctx, ast.Load)):
+        texts = [program.text(e) for e in node.elts]
+        open_, close = {ast.Tuple: "()", ast.List: "[]", ast.Set: "{}"}[type(node)]
+        if isinstance(node, ast.Tuple) and not program.text(node).startswith("("):
+            open_, close = "", ""
+        for i in range(len(texts)):
+            kept = ", ".join(texts[:i] + texts[i + 1:])
+            yield make.replace(node, f"{open_}{kept}{close}", "constant", 0.25, line)
+    parent = program.parents.get(node)
+    if isinstance(node, ast.Name) and isinstance(parent, ast.For | ast.comprehension) and (
+        node is parent.iter
+    ):
+        for name, kinds in scope.names.items():
+            if kinds <= {"num"} and name != node.id and _is_parameter(scope, name):
+                yield make.replace(node, f"{node.id}[:{name}]", "slice", 0.25, line)
+
+
+def _is_parameter(scope: Scope, name: str) -> bool:
+    function = scope.node
+    return isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) and name in {
+        a.arg for a in [*function.args.posonlyargs, *function.args.args]}
 
 
 _CONVERTERS = ("tuple", "list", "dict", "set", "frozenset", "str", "int", "float", "bool")
@@ -1047,6 +1184,11 @@ def condition_pool(program: Program, scope: Scope, *, exclude: str = "") -> list
     for item, collection in _memberships(scope):
         add(f"{item} not in {collection}")
         add(f"{item} in {collection}")
+    for predicate in _predicates(program, scope)[:4]:
+        add(predicate)
+    for outer, inner in _nested_loop_names(scope):
+        add(f"{outer} == {inner}")  # the items two loops pair up must match
+        add(f"{outer} != {inner}")
     function = scope.node
     if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
         for arg in function.args.args:
@@ -1060,6 +1202,29 @@ def condition_pool(program: Program, scope: Scope, *, exclude: str = "") -> list
             else:
                 add(f"{arg.arg} is None")
     return seen
+
+
+def _predicates(program: Program, scope: Scope) -> list[str]:
+    """Return `is_prime(n)` for the module's one-argument predicates and the names tested."""
+    defined = [*program.tree.body, *walk_own(scope.node)]  # the module's and its own
+    predicates = [f.name for f in defined if isinstance(f, ast.FunctionDef)
+                  and f.name.startswith(("is_", "has_")) and len(f.args.args) == 1
+                  and f is not scope.node]
+    tested = dict.fromkeys(n.id for cond in scope.conditions for n in ast.walk(cond)
+                           if isinstance(n, ast.Name) and n.id in scope.names)
+    return [f"{p}({name})" for p in predicates for name in tested]
+
+
+def _nested_loop_names(scope: Scope) -> list[tuple[str, str]]:
+    """Return the (outer, inner) names two nested for loops bind, item by item."""
+    loops = [(n, n.target.id) for n in walk_own(scope.node)
+             if isinstance(n, ast.For) and isinstance(n.target, ast.Name)]
+    pairs = []
+    for outer, name in loops:
+        inside = set(ast.walk(outer))
+        pairs += [(name, other) for inner, other in loops
+                  if inner is not outer and inner in inside and other != name]
+    return pairs
 
 
 def _memberships(scope: Scope) -> list[tuple[str, str]]:

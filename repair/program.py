@@ -222,7 +222,8 @@ class Program:
         args = function.args
         for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
             if arg.arg not in ("self", "cls"):
-                scope.names.setdefault(arg.arg, set())
+                annotated = kind_of_annotation(arg.annotation)
+                scope.names.setdefault(arg.arg, {annotated} if annotated else set())
         for extra in (args.vararg, args.kwarg):
             if extra is not None:
                 scope.names.setdefault(extra.arg, {"seq"})
@@ -366,6 +367,25 @@ def _is_len(node: ast.AST) -> bool:
         isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         and node.func.id == "len"
     )
+
+
+_ANNOTATED: dict[str, Kind] = {
+    "str": "str", "int": "num", "float": "num", "complex": "num", "bool": "bool",
+    **dict.fromkeys(("list", "List", "tuple", "Tuple", "set", "Set", "frozenset", "dict",
+                     "Dict", "Sequence", "MutableSequence", "Iterable", "Collection",
+                     "Mapping", "deque"), "seq"),
+}
+
+
+def kind_of_annotation(annotation: ast.expr | None) -> Kind | None:
+    """Return the kind a parameter's annotation names (`xs: List[int]` is a sequence)."""
+    if isinstance(annotation, ast.Subscript):
+        annotation = annotation.value
+    if isinstance(annotation, ast.Attribute):  # typing.List
+        return _ANNOTATED.get(annotation.attr)
+    if isinstance(annotation, ast.Name):
+        return _ANNOTATED.get(annotation.id)
+    return None
 
 
 def kind_of_value(value: ast.expr, names: dict[str, set[Kind]]) -> Kind | None:

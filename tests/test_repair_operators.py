@@ -292,6 +292,68 @@ CASES = [
         "        if not self.table:\n            return text\n"
         "        return PATTERN.sub(self.pick, text)\n", "guard",
         id="empty-state-returns-the-input"),
+    pytest.param(
+        "def f(n, i):\n    return n - i == 0\n", 2, "def f(n, i):\n    return n % i == 0\n",
+        "operator", id="any-arithmetic-operator"),
+    pytest.param(
+        "def f(x, b):\n    x -= b\n    return x\n", 2,
+        "def f(x, b):\n    x //= b\n    return x\n", "operator",
+        id="any-augmented-operator"),
+    pytest.param(
+        "def f(s):\n    return s.lower()\n", 2, "def f(s):\n    return s.swapcase()\n",
+        "identifier", id="method-of-the-same-family"),
+    pytest.param(
+        "def f(xs):\n    return sum(xs)\n", 2, "def f(xs):\n    return len(xs)\n",
+        "identifier", id="function-of-the-same-family"),
+    pytest.param(
+        "def f(parts):\n    return ' '.join(parts)\n", 2,
+        "def f(parts):\n    return ''.join(parts)\n", "constant", id="separator-meant-empty"),
+    pytest.param(
+        "def f(xs: list):\n    return sorted(xs)\n", 2,
+        "def f(xs: list):\n    return sorted(set(xs))\n", "wrap", id="distinct-items"),
+    pytest.param(
+        "def f(text: str):\n    return len(set(text))\n", 2,
+        "def f(text: str):\n    return len(set(text.lower()))\n", "wrap",
+        id="text-in-one-case"),
+    pytest.param(
+        "def f(a, b):\n    return a == b\n", 2, "def f(a, b):\n    return set(a) == set(b)\n",
+        "wrap", id="both-sides-through-one-view"),
+    pytest.param(
+        "def f(xs):\n    return [xs.index(min(xs)), min(xs)]\n", 2,
+        "def f(xs):\n    return [min(xs), xs.index(min(xs))]\n", "swap", id="list-items-swapped"),
+    pytest.param(
+        "def f(xs):\n    return [i * x for i, x in enumerate(xs)]\n", 2,
+        "def f(xs):\n    return [i * x for i, x in enumerate(xs)][1:]\n", "slice",
+        id="returned-list-without-its-first"),
+    pytest.param(
+        "def f(n):\n    return 'db' + str(n) + 'd'\n", 2,
+        "def f(n):\n    return 'db' + str(n) + 'db'\n", "constant",
+        id="one-letter-for-a-longer-string"),
+    pytest.param(
+        "def f(s):\n    return s[0:2] == ' I'\n", 2, "def f(s):\n    return s[0:2] == 'I '\n",
+        "constant", id="short-string-reversed"),
+    pytest.param(
+        "def f(c):\n    return c in 'aeiou'\n", 2, "def f(c):\n    return c in 'aeiouAEIOU'\n",
+        "constant", id="letters-in-both-cases"),
+    pytest.param(
+        "def f(xs):\n    return sorted(xs)\n", 2,
+        "def f(xs):\n    return sorted(xs, reverse=True)\n", "wrap", id="sorted-the-other-way"),
+    pytest.param(
+        "def f(s):\n    return s.replace(',', '.').replace('.', ',')\n", 2,
+        "def f(s):\n    return s.replace(',', '.')\n", "wrap", id="one-call-too-many"),
+    pytest.param(
+        "def f(d):\n    return d in (1, 2, 3, 5, 7, 9)\n", 2,
+        "def f(d):\n    return d in (1, 3, 5, 7, 9)\n", "constant", id="one-constant-too-many"),
+    pytest.param(
+        "def f(xs, k):\n    return sum(x for x in xs if x < 100)\n", 2,
+        "def f(xs, k):\n    return sum(x for x in xs[:k] if x < 100)\n", "slice",
+        id="only-the-first-k"),
+    pytest.param(
+        "def f(a, b):\n    def is_prime(n):\n        return n > 1\n    n = b - a\n"
+        "    if n > 0:\n        return 'YES'\n    return 'NO'\n", 5,
+        "def f(a, b):\n    def is_prime(n):\n        return n > 1\n    n = b - a\n"
+        "    if n > 0 and is_prime(n):\n        return 'YES'\n    return 'NO'\n", "condition",
+        id="a-predicate-the-code-defines"),
 ]
 
 
@@ -425,3 +487,20 @@ def test_a_name_unpacked_from_is_a_sequence_and_a_starred_target_a_list() -> Non
     names = program.scope_of(program.statements[0]).names
     assert {"coins", "pair", "rest", "tail"} <= {n for n, kinds in names.items() if "seq" in kinds}
     assert "seq" not in names["first"] | names["lo"] | names["head"]
+
+
+def test_a_parameters_annotation_says_its_kind() -> None:
+    source = ("def f(xs: List[int], name: str, n: int, flag: bool, other: Widget, free):\n"
+              "    return xs\n")
+    program = Program(source)
+    names = program.scope_of(program.statements[0]).names
+    assert names["xs"] == {"seq"} and names["name"] == {"str"} and names["n"] == {"num"}
+    assert names["flag"] == {"bool"} and names["other"] == set() and names["free"] == set()
+
+
+def test_the_items_two_nested_loops_pair_may_be_required_to_match() -> None:
+    source = ("def common(xs, ys):\n    out = set()\n    for x in xs:\n        for y in ys:\n"
+              "            out.add(x)\n    return sorted(out)\n")
+    guarded = source.replace("            out.add(x)\n",
+                             "            if x == y:\n                out.add(x)\n")
+    assert norm(guarded) in variants(source, 5)
