@@ -233,6 +233,7 @@ def expression_edits(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator
             _operators(make, node, line),
             _negations(make, program, stmt, node, line),
             _constants(make, program, node, line),
+            _lengths(make, node, scope, line),
             _off_by_one(make, program, node, scope, line),
             _identifiers(make, program, node, scope, line),
             _swaps(make, program, node, line),
@@ -322,6 +323,15 @@ def _accumulations(make: Edits, program: Program, stmt: ast.Assign,
             span = make.between(stmt.targets[0], stmt.value, "=")
             if span and (isinstance(stmt.value, ast.Constant) or read & items):
                 yield make.span_edit(*span, "+=", "operator", 0.35, line)
+            value, target = stmt.value, program.text(stmt.targets[0])
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and (
+                value.func.id in ("max", "min") and isinstance(node.target, ast.Name)
+                and target not in read
+            ):
+                # a running extreme over the whole input: `top = max(numbers)` in the
+                # loop where `top = max(top, n)` was meant
+                yield make.replace(value, f"{value.func.id}({target}, {node.target.id})",
+                                   "wrap", 0.3, line)
             return
         node = program.parents.get(node)
 
@@ -398,6 +408,22 @@ def _constants(make: Edits, program: Program, node: ast.AST, line: int) -> Itera
         yield make.replace(node, str(-value), "constant", 0.8 if value in (-1, 1) else 0.4, line)
     if value not in (-1, 0, 1, 2) and not in_sum and not in_product:
         yield make.replace(node, "0", "constant", 0.3, line)
+    if value in (0, 1) and not arithmetic:
+        # a start or a seed one step further: `i = 0` where factors start at `i = 2`
+        yield make.replace(node, str(value + 2), "constant", 0.3, line)
+
+
+def _lengths(make: Edits, node: ast.AST, scope: Scope, line: int) -> Iterator[Edit | None]:
+    """`i % 24` where the alphabet's length was meant: a size written as a number."""
+    value = _int_value(node)
+    parent = make.p.parents.get(node)
+    if value is None or value < 3 or not (
+        isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod) and node is parent.right
+    ):
+        return
+    sized = [name for name, kinds in scope.names.items() if kinds & {"seq", "str"}]
+    for name in sized[:3]:
+        yield make.replace(node, f"len({name})", "constant", 0.25, line)
 
 
 def _floats(make: Edits, node: ast.Constant, value: float, line: int) -> Iterator[Edit | None]:
@@ -840,6 +866,14 @@ def _reshapes(
         for name, kinds in scope.names.items():
             if kinds <= {"num"} and name != node.id and _is_parameter(scope, name):
                 yield make.replace(node, f"{node.id}[:{name}]", "slice", 0.25, line)
+    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and isinstance(
+        parent, ast.Call
+    ) and node in parent.args and scope.names.get(node.id, set()) & {"seq", "str"}:
+        # `is_palindrome(text)` where the part from an index on was meant
+        for name, kinds in scope.names.items():
+            if "num" in kinds and name != node.id:
+                yield make.replace(node, f"{node.id}[{name}:]", "slice", 0.2, line)
+                yield make.replace(node, f"{node.id}[:{name}]", "slice", 0.2, line)
 
 
 def _is_parameter(scope: Scope, name: str) -> bool:

@@ -230,7 +230,15 @@ def _copies(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
              if other is not stmt and other.lineno == other.end_lineno
              and _names_defined(other, scope, program)]
     texts += [(other, text, 0.1) for other, text in _module_calls(program, function)]
+    inside = _body_statements(stmt) if isinstance(stmt, ast.For) else set()
     for other, text, weight in texts:
+        if isinstance(stmt, ast.For) and other in inside:
+            for variant, before in _fencepost(program, stmt, other):
+                if variant not in seen:
+                    seen.add(variant)
+                    at = start if before else end
+                    yield _edit(program, at, at, f"{indent}{variant}\n", "insert", 0.2,
+                                stmt.lineno if before else _after(stmt))
         if text in seen:
             continue
         seen.add(text)
@@ -245,6 +253,34 @@ def _copies(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[Edit]:
                     seen.add(variant)
                     yield _edit(program, end, end, f"{indent}{variant}\n", "insert", 0.12,
                                 _after(stmt))
+
+
+def _body_statements(loop: ast.stmt) -> set[ast.stmt]:
+    return {n for n in ast.walk(loop) if isinstance(n, ast.stmt) and n is not loop}
+
+
+def _fencepost(program: Program, loop: ast.For, stmt: ast.stmt) -> Iterator[tuple[str, bool]]:
+    """Yield stmt for the item a loop over `xs[:-1]` or `xs[1:]` leaves out, and where.
+
+    `for n in numbers[:-1]: out.append(n)` then `out.append(numbers[-1])` after the
+    loop; a loop over `xs[1:]` leaves `xs[0]`, handled before it.
+    """
+    it, target = loop.iter, loop.target
+    if not (isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice)
+            and isinstance(target, ast.Name) and it.slice.step is None):
+        return
+    lower, upper = it.slice.lower, it.slice.upper
+    owner = program.text(it.value)
+    if lower is None and upper is not None and ast.unparse(upper) == "-1":
+        item, before = f"{owner}[-1]", False
+    elif upper is None and lower is not None and ast.unparse(lower) == "1":
+        item, before = f"{owner}[0]", True
+    else:
+        return
+    reads = [n for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id == target.id
+             and isinstance(n.ctx, ast.Load)]
+    if reads and stmt.lineno == stmt.end_lineno:
+        yield program.rewritten(stmt, dict.fromkeys(reads, item)), before
 
 
 def _module_calls(program: Program, function: ast.FunctionDef | ast.AsyncFunctionDef

@@ -354,6 +354,26 @@ CASES = [
         "def f(a, b):\n    def is_prime(n):\n        return n > 1\n    n = b - a\n"
         "    if n > 0 and is_prime(n):\n        return 'YES'\n    return 'NO'\n", "condition",
         id="a-predicate-the-code-defines"),
+    pytest.param(
+        "def f(text: str):\n    start = 0\n    while not ok(text):\n        start += 1\n"
+        "    return start\n", 3,
+        "def f(text: str):\n    start = 0\n    while not ok(text[start:]):\n"
+        "        start += 1\n    return start\n", "slice", id="the-part-from-an-index-on"),
+    pytest.param(
+        "def f(n):\n    i = 0\n    while i < n:\n        i += 1\n    return i\n", 2,
+        "def f(n):\n    i = 2\n    while i < n:\n        i += 1\n    return i\n", "constant",
+        id="a-start-two-further"),
+    pytest.param(
+        "def f(xs):\n    out = []\n    top = xs[0]\n    for x in xs:\n        top = max(xs)\n"
+        "        out.append(top)\n    return out\n", 5,
+        "def f(xs):\n    out = []\n    top = xs[0]\n    for x in xs:\n        top = max(top, x)\n"
+        "        out.append(top)\n    return out\n", "wrap", id="a-running-extreme"),
+    pytest.param(
+        "def f(c):\n    letters = 'abcdefghijklmnopqrstuvwxyz'\n"
+        "    return letters[(letters.index(c) + 4) % 24]\n", 3,
+        "def f(c):\n    letters = 'abcdefghijklmnopqrstuvwxyz'\n"
+        "    return letters[(letters.index(c) + 4) % len(letters)]\n", "constant",
+        id="a-size-written-as-a-number"),
 ]
 
 
@@ -504,3 +524,10 @@ def test_the_items_two_nested_loops_pair_may_be_required_to_match() -> None:
     guarded = source.replace("            out.add(x)\n",
                              "            if x == y:\n                out.add(x)\n")
     assert norm(guarded) in variants(source, 5)
+
+
+def test_the_item_a_loop_over_all_but_the_last_leaves_is_handled_after_it() -> None:
+    source = ("def intersperse(xs, sep):\n    out = []\n    for x in xs[:-1]:\n"
+              "        out.append(x)\n        out.append(sep)\n    return out\n")
+    fixed = source.replace("    return out\n", "    out.append(xs[-1])\n    return out\n")
+    assert norm(fixed) in variants(source, 3)
