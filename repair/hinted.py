@@ -73,6 +73,7 @@ def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
     yield from _conditional_values(program, suspects, hints, top)
     yield from _typos(program, hints)
     yield from _literals(program, suspects, hints, top)
+    yield from _misspelt_literals(program, hints)
     yield from _expected_returns(program, suspects, hints, top)
     yield from _null_owners(program, suspects, hints, top)
     yield from _null_statements(program, suspects, hints, top)
@@ -424,6 +425,34 @@ def _literals(program: Program, suspects: Sequence[Suspect], hints: Hints,
                         yield weight, Edit("constant", start, end, changed, node.lineno, text,
                                            0.85)
                     at = text.find(old, at + 1, len(text) - 1)
+
+
+_SPELLING = 0.8
+"""How alike a literal and a test's string must be to read as one misspelt (difflib)."""
+
+
+def _misspelt_literals(program: Program, hints: Hints) -> Iterator[tuple[float, Edit]]:
+    """`"Jupyter"` where the test writes `"Jupiter"`: a literal one slip from a test's string."""
+    seen: set[tuple[int, str]] = set()
+    for node in ast.walk(program.tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or (
+            isinstance(program.parents.get(node), ast.Expr | ast.JoinedStr)
+        ):
+            continue
+        start, end = program.span(node)
+        text = program.source[start:end]
+        if text[:1] not in "'\"" or "\\" in text:
+            continue  # prefixed or escaped: its text is not its value
+        for word in hints.words:
+            if word == node.value or abs(len(word) - len(node.value)) > 2 or set(word) & set(
+                "'\"\\\n"
+            ):
+                continue
+            if difflib.SequenceMatcher(None, node.value, word).ratio() >= _SPELLING:
+                new = text[0] + word + text[0]
+                if (start, new) not in seen:
+                    seen.add((start, new))
+                    yield 0.8, Edit("constant", start, end, new, node.lineno, text, 0.8)
 
 
 def _one_difference(one: str, other: str) -> tuple[str, str] | None:

@@ -69,6 +69,8 @@ class Hints:
     """(function, literal) pairs: a failing test's line expects the call to return it."""
     characters: list[str] = field(default_factory=list)
     """Control characters (a line break, a tab) in the failing tests' own strings."""
+    words: list[str] = field(default_factory=list)
+    """Strings the failing tests' own lines write (`bf("Jupiter", "Neptune")`)."""
 
     @property
     def none_attributes(self) -> set[str]:
@@ -79,7 +81,7 @@ class Hints:
     def __bool__(self) -> bool:
         return bool(self.not_raised or self.escaped or self.missing_attributes
                     or self.undefined or self.lacking or self.stopped or self.strings
-                    or self.messages or self.expected)
+                    or self.messages or self.expected or self.words)
 
 
 def read(messages: Iterable[str]) -> Hints:
@@ -118,7 +120,23 @@ def read(messages: Iterable[str]) -> Hints:
             _add(hints.strings, pair)
         for pair in _expectations(message):
             _add(hints.expected, pair)
+        for word in _test_words(message):
+            _add(hints.words, word)
     return hints
+
+
+def _test_words(message: str) -> Iterator[str]:
+    """Yield the strings of three to 40 characters on the test's lines that failed."""
+    for line in re.findall(r"^>\s+(.+)$", message, re.MULTILINE):
+        try:
+            tree = ast.parse(line.strip())
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+                3 <= len(node.value) <= _LITERAL_CHARS
+            ):
+                yield node.value
 
 
 _EQUALITY_ASSERTS = {"assertEqual", "assertEquals", "assertIs", "assertTupleEqual",

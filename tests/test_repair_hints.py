@@ -640,3 +640,35 @@ def test_a_deprecated_standard_module_is_looked_into_without_a_word() -> None:
         warnings.simplefilter("always")
         assert moved._standard("nntplib") is not None  # deprecated since Python 3.11
     assert not said
+
+
+PLANETS = '''\
+PLANETS = ("Mercury", "Venus", "Earth", "Mars", "Jupyter", "Saturn")
+
+
+def between(first, second):
+    """Return the planets strictly between two, nearest the sun first."""
+    if first not in PLANETS or second not in PLANETS:
+        return ()
+    low, high = sorted((PLANETS.index(first), PLANETS.index(second)))
+    return PLANETS[low + 1:high]
+'''
+PLANETS_TESTS = """\
+from planets import between
+
+
+def test_inner():
+    assert between("Mercury", "Mars") == ("Venus", "Earth")
+
+
+def test_outer():
+    assert between("Jupiter", "Earth") == ("Mars",)
+"""
+
+
+def test_a_literal_one_slip_from_a_string_the_test_writes_is_spelt_as_the_test_does(
+        tmp_path: Path) -> None:
+    assert read(['>       assert between("Jupiter", "Earth") == ("Mars",)\nE  assert']).words \
+        == ["Jupiter", "Earth", "Mars"]
+    healed = _heal(tmp_path, "planets.py", PLANETS, PLANETS_TESTS)
+    assert healed == PLANETS.replace('"Jupyter"', '"Jupiter"')
