@@ -429,10 +429,15 @@ def _literals(program: Program, suspects: Sequence[Suspect], hints: Hints,
 
 _SPELLING = 0.8
 """How alike a literal and a test's string must be to read as one misspelt (difflib)."""
+_MARKS = 4
+"""Punctuation marks of the tests' strings a one-mark literal may be, at most."""
 
 
 def _misspelt_literals(program: Program, hints: Hints) -> Iterator[tuple[float, Edit]]:
-    """`"Jupyter"` where the test writes `"Jupiter"`: a literal one slip from a test's string."""
+    """`"Jupyter"` where the test writes `"Jupiter"`: a literal one slip from a test's string.
+
+    A one-mark literal may be any mark the tests' strings are made of instead.
+    """
     seen: set[tuple[int, str]] = set()
     for node in ast.walk(program.tree):
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or (
@@ -443,6 +448,15 @@ def _misspelt_literals(program: Program, hints: Hints) -> Iterator[tuple[float, 
         text = program.source[start:end]
         if text[:1] not in "'\"" or "\\" in text:
             continue  # prefixed or escaped: its text is not its value
+        if len(node.value) == 1 and not node.value.isalnum():
+            # `== '('` where the tests' inputs are made of `[` and `]`
+            marks = dict.fromkeys(c for w in hints.words for c in w if not c.isalnum()
+                                  and c not in "'\"\\ " and c.isprintable())
+            for mark in list(marks)[:_MARKS]:
+                new = text[0] + mark + text[0]
+                if mark != node.value and (start, new) not in seen:
+                    seen.add((start, new))
+                    yield 0.5, Edit("constant", start, end, new, node.lineno, text, 0.5)
         for word in hints.words:
             if word == node.value or abs(len(word) - len(node.value)) > 2 or set(word) & set(
                 "'\"\\\n"

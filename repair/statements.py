@@ -31,7 +31,34 @@ def statement_edits(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[
     yield from _copies(program, stmt, scope)
     yield from _wrap_in_if(program, stmt, scope)
     yield from _fills(program, stmt)
+    yield from _progress(program, stmt)
     yield from recursion_edits(program, stmt)
+
+
+def _progress(program: Program, stmt: ast.stmt) -> Iterator[Edit]:
+    """`while div:` whose body never changes `div`: the step that ends the loop is missing.
+
+    Only for a loop with no way out but its test (no break, return or raise): entered
+    once, it never ends. Each name the test reads and the body never assigns gets
+    `name -= 1` (and `+= 1`) as the body's last statement.
+    """
+    if not isinstance(stmt, ast.While) or not stmt.body:
+        return
+    body = [n for s in stmt.body for n in ast.walk(s)]
+    if any(isinstance(n, ast.Break | ast.Return | ast.Raise | ast.Yield) for n in body):
+        return
+    assigned = {n.id for n in body if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    read = dict.fromkeys(n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)
+                         and isinstance(n.ctx, ast.Load) and n.id not in assigned)
+    last = stmt.body[-1]
+    end = _full_span(program, last)[1]
+    indent = program.indent_of(last)
+    for name in read:
+        if not _own_lines(program, last):
+            return
+        for step, weight in (("-= 1", 0.45), ("+= 1", 0.35)):
+            yield _edit(program, end, end, f"{indent}{name} {step}\n", "insert", weight,
+                        _after(last))
 
 
 def _own_lines(program: Program, stmt: ast.stmt) -> bool:

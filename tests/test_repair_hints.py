@@ -672,3 +672,34 @@ def test_a_literal_one_slip_from_a_string_the_test_writes_is_spelt_as_the_test_d
         == ["Jupiter", "Earth", "Mars"]
     healed = _heal(tmp_path, "planets.py", PLANETS, PLANETS_TESTS)
     assert healed == PLANETS.replace('"Jupyter"', '"Jupiter"')
+
+
+BRACKETS = '''\
+def depth(text):
+    """Return how deep the brackets of text nest."""
+    deepest = level = 0
+    for char in text:
+        if char == "(":
+            level += 1
+        else:
+            level -= 1
+        deepest = max(deepest, level)
+    return deepest
+'''
+BRACKETS_TESTS = """\
+from nesting import depth
+
+
+def test_flat():
+    assert depth("[][]") == 1
+
+
+def test_nested():
+    assert depth("[[]]") == 2
+"""
+
+
+def test_a_mark_the_code_compares_with_may_be_one_the_tests_inputs_are_made_of(
+        tmp_path: Path) -> None:
+    healed = _heal(tmp_path, "nesting.py", BRACKETS, BRACKETS_TESTS)
+    assert healed == BRACKETS.replace('"("', '"["')

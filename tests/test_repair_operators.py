@@ -531,3 +531,12 @@ def test_the_item_a_loop_over_all_but_the_last_leaves_is_handled_after_it() -> N
               "        out.append(x)\n        out.append(sep)\n    return out\n")
     fixed = source.replace("    return out\n", "    out.append(xs[-1])\n    return out\n")
     assert norm(fixed) in variants(source, 3)
+
+
+def test_a_loop_whose_body_never_changes_what_it_tests_gets_the_step() -> None:
+    source = ("def roman(n):\n    out = ''\n    count = n // 10\n    while count:\n"
+              "        out += 'X'\n    return out\n")
+    stepped = source.replace("        out += 'X'\n", "        out += 'X'\n        count -= 1\n")
+    assert norm(stepped) in variants(source, 4)
+    leaves = source.replace("        out += 'X'\n", "        out += 'X'\n        break\n")
+    assert not [e for e in edits_at(leaves, 4) if "count -= 1" in e.text]
