@@ -125,18 +125,22 @@ def read(messages: Iterable[str]) -> Hints:
     return hints
 
 
-def _test_words(message: str) -> Iterator[str]:
-    """Yield the strings of three to 40 characters on the test's lines that failed."""
+def _failed_lines(message: str) -> Iterator[ast.AST]:
+    """Yield every node of the test's lines that failed (the lines pytest marks `>`)."""
     for line in re.findall(r"^>\s+(.+)$", message, re.MULTILINE):
         try:
-            tree = ast.parse(line.strip())
+            yield from ast.walk(ast.parse(line.strip()))
         except SyntaxError:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
-                3 <= len(node.value) <= _LITERAL_CHARS
-            ):
-                yield node.value
+
+
+def _test_words(message: str) -> Iterator[str]:
+    """Yield the strings of three to 40 characters on the test's lines that failed."""
+    for node in _failed_lines(message):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+            3 <= len(node.value) <= _LITERAL_CHARS
+        ):
+            yield node.value
 
 
 _EQUALITY_ASSERTS = {"assertEqual", "assertEquals", "assertIs", "assertTupleEqual",
@@ -153,26 +157,21 @@ def _expectations(message: str) -> Iterator[tuple[str, str]]:
     ``assert f(x) is None``. Each side that is a call of a named function, compared
     with a plain literal, says what that call should have returned.
     """
-    for line in re.findall(r"^>\s+(.+)$", message, re.MULTILINE):
-        try:
-            tree = ast.parse(line.strip())
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            pairs: list[tuple[ast.expr, ast.expr]] = []
-            if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(
-                    node.ops[0], ast.Eq | ast.Is):
-                pairs = [(node.left, node.comparators[0]), (node.comparators[0], node.left)]
-            elif isinstance(node, ast.Call) and _called(node) in _EQUALITY_ASSERTS and len(
-                    node.args) >= 2:
-                pairs = [(node.args[0], node.args[1]), (node.args[1], node.args[0])]
-            elif isinstance(node, ast.Call) and _called(node) == "assertIsNone" and node.args:
-                pairs = [(node.args[0], ast.Constant(None))]
-            for call, literal in pairs:
-                if isinstance(call, ast.Call) and _called(call) and _is_literal(literal):
-                    text = ast.unparse(literal)
-                    if len(text) <= _LITERAL_CHARS:
-                        yield _called(call), text
+    for node in _failed_lines(message):
+        pairs: list[tuple[ast.expr, ast.expr]] = []
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(
+                node.ops[0], ast.Eq | ast.Is):
+            pairs = [(node.left, node.comparators[0]), (node.comparators[0], node.left)]
+        elif isinstance(node, ast.Call) and _called(node) in _EQUALITY_ASSERTS and len(
+                node.args) >= 2:
+            pairs = [(node.args[0], node.args[1]), (node.args[1], node.args[0])]
+        elif isinstance(node, ast.Call) and _called(node) == "assertIsNone" and node.args:
+            pairs = [(node.args[0], ast.Constant(None))]
+        for call, literal in pairs:
+            if isinstance(call, ast.Call) and _called(call) and _is_literal(literal):
+                text = ast.unparse(literal)
+                if len(text) <= _LITERAL_CHARS:
+                    yield _called(call), text
 
 
 def _called(call: ast.Call) -> str:
