@@ -414,16 +414,24 @@ def _constants(make: Edits, program: Program, node: ast.AST, line: int) -> Itera
 
 
 def _lengths(make: Edits, node: ast.AST, scope: Scope, line: int) -> Iterator[Edit | None]:
-    """`i % 24` where the alphabet's length was meant: a size written as a number."""
-    value = _int_value(node)
+    """`i % 24` where the alphabet's length was meant, `total / mean` for `/ len(xs)`.
+
+    A divisor or a modulus, a number or a name that is not a sequence itself, may be
+    the length of a sequence of the function.
+    """
     parent = make.p.parents.get(node)
-    if value is None or value < 3 or not (
-        isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod) and node is parent.right
-    ):
+    if not (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod | ast.Div | (
+        ast.FloorDiv)) and node is parent.right):
+        return
+    value = _int_value(node)
+    if not ((value is not None and value >= 3) or (
+        isinstance(node, ast.Name) and not scope.names.get(node.id, set()) & {"seq", "str"}
+    )):
         return
     sized = [name for name, kinds in scope.names.items() if kinds & {"seq", "str"}]
+    kind: EditKind = "constant" if value is not None else "identifier"
     for name in sized[:3]:
-        yield make.replace(node, f"len({name})", "constant", 0.25, line)
+        yield make.replace(node, f"len({name})", kind, 0.25, line)
 
 
 def _floats(make: Edits, node: ast.Constant, value: float, line: int) -> Iterator[Edit | None]:

@@ -374,6 +374,12 @@ CASES = [
         "def f(c):\n    letters = 'abcdefghijklmnopqrstuvwxyz'\n"
         "    return letters[(letters.index(c) + 4) % len(letters)]\n", "constant",
         id="a-size-written-as-a-number"),
+    pytest.param(
+        "def f(xs: list):\n    mean = sum(xs) / len(xs)\n"
+        "    return sum(abs(x - mean) for x in xs) / mean\n", 3,
+        "def f(xs: list):\n    mean = sum(xs) / len(xs)\n"
+        "    return sum(abs(x - mean) for x in xs) / len(xs)\n", "identifier",
+        id="divided-by-the-count"),
 ]
 
 
