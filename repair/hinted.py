@@ -409,15 +409,13 @@ def _literals(program: Program, suspects: Sequence[Suspect], hints: Hints,
     seen: set[tuple[int, str]] = set()
     for suspect in suspects[:_LITERAL_SUSPECTS]:
         for node in ast.walk(suspect.stmt):
-            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            literal = _plain_string(program, node)
+            if literal is None:
                 continue
-            start, end = program.span(node)
-            text = program.source[start:end]
-            if text[:1] not in "'\"" or "\\" in text:
-                continue  # prefixed or escaped: its text is not its value
+            start, end, text, _ = literal
             for old, new in pieces:
                 at = text.find(old, 1, len(text) - 1)
-                while old and at >= 0 and not set(new) & set("'\"\\\n"):
+                while old and at >= 0 and not set(new) & set(_UNWRITABLE):
                     changed = text[:at] + new + text[at + len(old):]
                     if (start, changed) not in seen:
                         seen.add((start, changed))
@@ -438,35 +436,46 @@ def _misspelt_literals(program: Program, hints: Hints) -> Iterator[tuple[float, 
 
     A one-mark literal may be any mark the tests' strings are made of instead.
     """
+    words = [w for w in hints.words if not set(w) & set(_UNWRITABLE)]
+    marks = list(dict.fromkeys(c for w in hints.words for c in w if not c.isalnum()
+                               and c not in _UNWRITABLE + " " and c.isprintable()))[:_MARKS]
     seen: set[tuple[int, str]] = set()
     for node in ast.walk(program.tree):
-        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or (
-            isinstance(program.parents.get(node), ast.Expr | ast.JoinedStr)
-        ):
+        literal = _plain_string(program, node)
+        if literal is None or isinstance(program.parents.get(node), ast.Expr | ast.JoinedStr):
             continue
-        start, end = program.span(node)
-        text = program.source[start:end]
-        if text[:1] not in "'\"" or "\\" in text:
-            continue  # prefixed or escaped: its text is not its value
-        if len(node.value) == 1 and not node.value.isalnum():
+        start, end, text, value = literal
+        found: list[tuple[str, float]] = []
+        if len(value) == 1 and not value.isalnum():
             # `== '('` where the tests' inputs are made of `[` and `]`
-            marks = dict.fromkeys(c for w in hints.words for c in w if not c.isalnum()
-                                  and c not in "'\"\\ " and c.isprintable())
-            for mark in list(marks)[:_MARKS]:
-                new = text[0] + mark + text[0]
-                if mark != node.value and (start, new) not in seen:
-                    seen.add((start, new))
-                    yield 0.5, Edit("constant", start, end, new, node.lineno, text, 0.5)
-        for word in hints.words:
-            if word == node.value or abs(len(word) - len(node.value)) > 2 or set(word) & set(
-                "'\"\\\n"
-            ):
-                continue
-            if difflib.SequenceMatcher(None, node.value, word).ratio() >= _SPELLING:
-                new = text[0] + word + text[0]
-                if (start, new) not in seen:
-                    seen.add((start, new))
-                    yield 0.8, Edit("constant", start, end, new, node.lineno, text, 0.8)
+            found += [(mark, 0.5) for mark in marks if mark != value]
+        found += [(word, 0.8) for word in words if word != value
+                  and abs(len(word) - len(value)) <= 2
+                  and difflib.SequenceMatcher(None, value, word).ratio() >= _SPELLING]
+        for other, weight in found:
+            new = text[0] + other + text[0]
+            if (start, new) not in seen:
+                seen.add((start, new))
+                yield weight, Edit("constant", start, end, new, node.lineno, text, weight)
+
+
+_UNWRITABLE = "'\"\\\n"
+"""Characters a replacement written between the literal's own quotes may not hold."""
+
+
+def _plain_string(program: Program, node: ast.AST) -> tuple[int, int, str, str] | None:
+    """Return a string literal's span, text and value, unless prefixed or escaped.
+
+    A prefixed or escaped literal's text is not its value: no piece of it can be
+    rewritten by the value's.
+    """
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return None
+    start, end = program.span(node)
+    text = program.source[start:end]
+    if text[:1] not in "'\"" or "\\" in text:
+        return None
+    return start, end, text, node.value
 
 
 def _one_difference(one: str, other: str) -> tuple[str, str] | None:

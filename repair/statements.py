@@ -51,11 +51,11 @@ def _progress(program: Program, stmt: ast.stmt) -> Iterator[Edit]:
     read = dict.fromkeys(n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)
                          and isinstance(n.ctx, ast.Load) and n.id not in assigned)
     last = stmt.body[-1]
+    if not _own_lines(program, last):
+        return
     end = _full_span(program, last)[1]
     indent = program.indent_of(last)
     for name in read:
-        if not _own_lines(program, last):
-            return
         for step, weight in (("-= 1", 0.45), ("+= 1", 0.35)):
             yield _edit(program, end, end, f"{indent}{name} {step}\n", "insert", weight,
                         _after(last))

@@ -122,9 +122,10 @@ def _indent(text: str) -> str:
     return "\n".join("    " + line if line else line for line in text.splitlines())
 
 
-def test_module(module: str, entry: str, bodies: list[str], start: int = 0) -> str:
-    lines = [f"from {module} import *  # noqa: F403", f"from {module} import {entry}", ""]
-    for index, body in enumerate(bodies, start):
+def test_module(entry: str, bodies: list[str]) -> str:
+    """Return a test file of one test per body, importing the module named for entry."""
+    lines = [f"from {entry} import *  # noqa: F403", f"from {entry} import {entry}", ""]
+    for index, body in enumerate(bodies):
         lines += ["", f"def test_{index}():"]
         lines += [body if body.startswith("    ") else _indent(body), ""]
     return "\n".join(lines).rstrip() + "\n"
@@ -148,13 +149,13 @@ def failing(source: str, module: str, tests: str, timeout: float) -> list[str] |
 
 def _first_failed(task: Task, bodies: list[str], timeout: float) -> str | None:
     """Return the first held-out test the bug fails (one at a time when it hangs)."""
-    missed = failing(task.buggy, task.entry, test_module(task.entry, task.entry, bodies),
+    missed = failing(task.buggy, task.entry, test_module(task.entry, bodies),
                      timeout)
     if missed:
         return bodies[int(missed[0].removeprefix("test_"))]
     if missed is None:
         for body in bodies:
-            alone = test_module(task.entry, task.entry, [body])
+            alone = test_module(task.entry, [body])
             if failing(task.buggy, task.entry, alone, timeout / len(bodies)) != []:
                 return body
     return None
@@ -162,30 +163,29 @@ def _first_failed(task: Task, bodies: list[str], timeout: float) -> str | None:
 
 def convert(task: Task, out: Path, visible_mode: str, timeout: float) -> str | None:
     """Write one entry; return why it could not be made, or None."""
-    module = task.entry
     heldout_bodies = test_bodies(task.tests, task.entry)
-    heldout = test_module(module, task.entry, heldout_bodies)
+    heldout = test_module(task.entry, heldout_bodies)
     if visible_mode == "full":
         visible_bodies = heldout_bodies
     else:
         visible_bodies = test_bodies(task.examples, task.entry)
-    visible = test_module(module, task.entry, visible_bodies)
-    if failing(task.fixed, module, heldout, timeout) != []:
+    visible = test_module(task.entry, visible_bodies)
+    if failing(task.fixed, task.entry, heldout, timeout) != []:
         return "the canonical solution fails the full tests"
-    if visible_bodies and failing(task.fixed, module, visible, timeout) != []:
+    if visible_bodies and failing(task.fixed, task.entry, visible, timeout) != []:
         return "the canonical solution fails the examples"
-    if not visible_bodies or failing(task.buggy, module, visible, timeout) == []:
+    if not visible_bodies or failing(task.buggy, task.entry, visible, timeout) == []:
         moved = _first_failed(task, heldout_bodies, timeout)
         if moved is None:
             return "the bug passes the full tests"
-        visible = test_module(module, task.entry, [*visible_bodies, moved])
+        visible = test_module(task.entry, [*visible_bodies, moved])
     entry = out / f"{task.number:03d}_{task.entry}"
     entry.mkdir(parents=True)
-    (entry / f"{module}.py").write_text(task.buggy)
+    (entry / f"{task.entry}.py").write_text(task.buggy)
     (entry / "fixed.py").write_text(task.fixed)
     (entry / "test_visible.py").write_text(visible)
     (entry / "test_heldout.py").write_text(heldout)
-    meta = {"module": f"{module}.py", "kind": "humanevalfix",
+    meta = {"module": f"{task.entry}.py", "kind": "humanevalfix",
             "about": f"HumanEvalFix Python/{task.number}"}
     (entry / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     return None
