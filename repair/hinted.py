@@ -35,19 +35,18 @@ import builtins
 import difflib
 from collections.abc import Iterator, Sequence
 
-from healloop.repair.edits import Edit
-from healloop.repair.hints import Hints
-from healloop.repair.localise import Suspect
-from healloop.repair.moved import moved_edits
-from healloop.repair.operators import (
-    Edits,
+from healloop.repair.conditions import (
     condition_pool,
     is_chain,
     none_checked,
     nullable,
     owner_checks,
-    precedence_of_text,
 )
+from healloop.repair.edits import Edit
+from healloop.repair.expressions import Edits, precedence_of_text
+from healloop.repair.hints import Hints
+from healloop.repair.localise import Suspect
+from healloop.repair.moved import moved_edits
 from healloop.repair.program import Program, Scope, kind_of_value, walk_own
 
 _GUARDED_SUSPECTS = 25

@@ -98,6 +98,15 @@ class Program:
         text = self._lines[stmt.lineno - 1]
         return text[: len(text) - len(text.lstrip())]
 
+    @cached_property
+    def imported_names(self) -> set[str]:
+        """The names the module's top-level imports bind (`os` of `import os.path`)."""
+        names: set[str] = set()
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                names.update((a.asname or a.name).split(".")[0] for a in stmt.names)
+        return names
+
     # statements ------------------------------------------------------------------
     @cached_property
     def statements(self) -> list[ast.stmt]:

@@ -13,8 +13,8 @@ import ast
 import builtins
 from collections.abc import Iterator
 
+from healloop.repair.conditions import condition_pool
 from healloop.repair.edits import Edit, EditKind
-from healloop.repair.operators import condition_pool
 from healloop.repair.program import Program, Scope, compatible
 from healloop.repair.recursion import recursion_edits
 
@@ -444,7 +444,7 @@ def _fills(program: Program, stmt: ast.stmt) -> Iterator[Edit]:
     visited). The fill goes where the check has failed: the else branch (the last of
     an elif chain first, then each elif's branch), after an `if x in seen: return`
     that leaves, or at the start of an `if x not in seen:` branch. It is the reverse of
-    `_memberships` (operators.py), which offers the check for a collection filled
+    `_memberships` (conditions.py), which offers the check for a collection filled
     without one.
     """
     if not isinstance(stmt, ast.If):
