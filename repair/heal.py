@@ -123,7 +123,8 @@ def heal(
             hints = read_hints(r.message for r in reference.results if r.nodeid in failed)
             hints.characters = control_characters(repo, failing)
             outcome = search(source, check, failing, passing, baseline.lines, budget,
-                             on_plausible=validator.start, hints=hints)
+                             on_plausible=validator.start, hints=hints,
+                             failed_at=baseline.failed_at)
             elsewhere, own = (([], 0.0) if outcome.plausible else
                               _elsewhere(repo, check.runner, source, failing, passing, timeout))
         _log.debug("search: %d tried, %d plausible, %d partial in %.2fs", outcome.tried,
@@ -223,12 +224,14 @@ def traced_baseline(runner: CandidateRunner, source: str, tests: list[str],
     traced = set(to_trace(failing, [t for t in tests if t not in set(failing)]))
     outcomes: dict[str, str] = {}
     lines: dict[str, list[int]] = {}
+    failed_at: dict[str, tuple[int, str]] = {}
     slow: list[str] = [t for t in tests if t not in traced]  # run untraced below
     seconds = 0.0
     todo = [t for t in tests if t in traced]
     for _ in range(4):
         check = runner.run(source, todo, timeout=timeout, trace=True)
         lines.update(check.lines)
+        failed_at.update(check.failed_at)
         seconds += check.seconds
         for test, outcome in check.outcomes.items():
             if outcome == "timeout":
@@ -242,9 +245,10 @@ def traced_baseline(runner: CandidateRunner, source: str, tests: list[str],
         plain = runner.run(source, slow, timeout=timeout)
         seconds += plain.seconds
         outcomes.update(plain.outcomes)
+        failed_at.update(plain.failed_at)
     for test in todo:
         outcomes.setdefault(test, "not_run")
-    return Check(outcomes=outcomes, lines=lines, seconds=seconds,
+    return Check(outcomes=outcomes, lines=lines, failed_at=failed_at, seconds=seconds,
                  crashed=bool(todo) and check.crashed)
 
 

@@ -44,6 +44,9 @@ class Check:
     elsewhere: dict[str, tuple[int, float]] = field(default_factory=dict)
     """With elsewhere: every other file of the copy the failing tests ran (by its
     path), with its most suspicious line and that line's Ochiai score."""
+    failed_at: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Where each failed test failed: the last line of its own file that the traceback
+    went through, and the exception's type (`(263, "AssertionError")`)."""
     seconds: float = 0.0
     crashed: bool = False
 
@@ -131,6 +134,8 @@ class CandidateRunner:
             also=answer.get("also") or {},
             elsewhere={path: (int(line), float(score))
                        for path, (line, score) in (answer.get("elsewhere") or {}).items()},
+            failed_at={nodeid: (int(line), str(kind))
+                       for nodeid, (line, kind) in (answer.get("failed_at") or {}).items()},
             seconds=answer.get("seconds", 0.0), crashed=answer.get("crashed", False),
         )
 

@@ -19,7 +19,7 @@ import ast
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from healloop.repair.edits import Edit, apply, changed_tokens
@@ -90,6 +90,14 @@ class Budget:
     """Plausible patches to collect before stopping early."""
 
 
+_BUILT_ON = 3
+"""Edits that got a failing test further that second edits are tried on, at most."""
+_SECOND_EDITS = 100
+"""Second edits tried on each of them, the likeliest first, at most."""
+_BUILD_SHARE = 0.1
+"""Share of the search's seconds each of them may take."""
+
+
 def search(
     source: str,
     check: CheckFn,
@@ -99,16 +107,21 @@ def search(
     budget: Budget | None = None,
     on_plausible: Callable[[Patch], None] | None = None,
     hints: Hints | None = None,
+    failed_at: Mapping[str, tuple[int, str]] | None = None,
 ) -> Outcome:
     """Search for edits of source that make the failing tests pass and keep the rest.
 
     on_plausible is called with the first plausible patch as soon as it is found, so
     that the caller can start validating it while the search looks for better ones.
     hints (what the failing tests' messages name) add the edits they ask for.
+    failed_at (where each failing test fails on source, `Check.failed_at`) lets an
+    edit that gets a test further, past an assertion that failed, count as half a
+    fix: the likeliest second edits are tried on top of it at once.
     """
     found = _Search(source, check, failing, passing, coverage, budget or Budget())
     found.on_plausible = on_plausible
     found.hints = hints or Hints()
+    found.failed_at = dict(failed_at or {})
     return found.run()
 
 
@@ -140,6 +153,11 @@ class _Search:
         self.on_plausible: Callable[[Patch], None] | None = None
         self.hints = Hints()
         self.covering = False
+        self.failed_at: dict[str, tuple[int, str]] = {}
+        self.further: list[Patch] = []
+        """Edits that fixed no test but got one further, which second edits build on."""
+        self.queue: list[tuple[float, Edit]] = []
+        self.building = False
 
     def run(self) -> Outcome:
         program = Program(self.source)
@@ -152,6 +170,7 @@ class _Search:
         queue = sorted([*_candidates(program, suspects, top, self.deadline),
                         *hinted_edits(program, suspects, self.hints, top)],
                        key=lambda pe: -pe[0])
+        self.queue = queue
         for priority, edit in queue:
             if self._should_stop(priority):
                 break
@@ -201,6 +220,9 @@ class _Search:
         _log.debug("%.3fs %s: %s", first.seconds, "; ".join(e.describe() for e in edits),
                    " ".join(first.outcomes.values()))
         if not fixed:
+            if self._further(first):
+                self._build_on(Patch(candidate, edits, priority,
+                                     tokens=changed_tokens(self.source, candidate)))
             return None
         order = sorted(self.passing, key=lambda t: -self.kills[t])
         second = self.check(candidate, order, True)
@@ -230,6 +252,43 @@ class _Search:
             if not self.covering:
                 self._cover()
         return patch
+
+    def _further(self, check: Check) -> bool:
+        """Whether a failing test now fails further on in its own file than it did.
+
+        `assert f(1024) == '1K'` passes and the test fails three assertions later: the
+        edit fixed part of what the test checks. A fault in two places (or a fix of two
+        edits) is found this way one edit at a time when one test checks both.
+        """
+        for test in self.failing:
+            before, after = self.failed_at.get(test), check.failed_at.get(test)
+            if before is not None and after is not None and after[0] > before[0] and (
+                check.outcomes.get(test) == "failed"
+            ):
+                return True
+        return False
+
+    def _build_on(self, first: Patch) -> None:
+        """Try the likeliest edits together with one that got a failing test further."""
+        if self.building or self.covering or len(self.further) >= _BUILT_ON:
+            return
+        self.further.append(first)
+        self.building = True
+        stop = time.monotonic() + _BUILD_SHARE * self.budget.seconds
+        try:
+            tried = 0
+            for priority, edit in self.queue:
+                if tried >= _SECOND_EDITS or time.monotonic() > stop:
+                    break
+                if any(edit.overlaps(e) for e in first.edits):
+                    continue
+                together = first.priority * priority * 2
+                if self._should_stop(together):
+                    break
+                self._try((*first.edits, edit), together)
+                tried += 1
+        finally:
+            self.building = False
 
     def _cover(self) -> None:
         """Try together the partial fixes that each fix other failing tests.
@@ -261,6 +320,7 @@ class _Search:
     def _pairs(self, queue: list[tuple[float, Edit]]) -> None:
         """Try two edits together: partial fixes first, then the likeliest pairs."""
         seeds = sorted(self.partial, key=lambda p: (-len(p.fixed), -p.priority))[:3]
+        seeds += self.further[: 3 - len(seeds)]
         pairs: list[tuple[float, tuple[Edit, Edit]]] = []
         for seed in seeds:
             (first,) = seed.edits[:1]

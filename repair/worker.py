@@ -160,7 +160,11 @@ class Reporter:
             return
         signal.setitimer(signal.ITIMER_REAL, 0)
         outcome = self.worst.get(nodeid, "error")
-        _send(self.fd, {"nodeid": nodeid, "outcome": outcome})
+        message = {"nodeid": nodeid, "outcome": outcome}
+        at = _FAILED_AT.pop(nodeid, None)
+        if at is not None and outcome == "failed":
+            message["at"] = at
+        _send(self.fd, message)
         self.done += 1
         # Leaving at once also skips pytest's unconfigure, a tenth of a second of gc.
         if self.done >= self.expected or (
@@ -285,16 +289,17 @@ class Server:
             finally:
                 os._exit(70)
         os.close(write_fd)
-        traced, crashed = self.collect(pid, read_fd, tests, timeout, outcomes)
+        failed_at = {}
+        traced, crashed = self.collect(pid, read_fd, tests, timeout, outcomes, failed_at)
         for nodeid in tests:
             outcomes.setdefault(nodeid, "not_run")
         traced = traced or {}
-        return {"outcomes": outcomes, "lines": traced.get("target"),
+        return {"outcomes": outcomes, "failed_at": failed_at, "lines": traced.get("target"),
                 "also": traced.get("also", {}), "elsewhere": traced.get("elsewhere", {}),
                 "crashed": crashed,
                 "seconds": time.perf_counter() - started}
 
-    def collect(self, pid, fd, tests, timeout, outcomes):
+    def collect(self, pid, fd, tests, timeout, outcomes, failed_at):
         """Read the child's stream; kill it when a test overruns its time."""
         buffer = b""
         lines = None
@@ -324,6 +329,8 @@ class Server:
                     deadline = time.monotonic() + grace
                 elif "nodeid" in message:
                     outcomes[message["nodeid"]] = message["outcome"]
+                    if "at" in message:
+                        failed_at[message["nodeid"]] = message["at"]
                     current = None
                     deadline = time.monotonic() + grace
                 elif "lines" in message:
@@ -440,11 +447,15 @@ class _Only:
             items[:] = kept
 
 
+_FAILED_AT = {}
+"""Where each failed test failed, by node id: [line of its own file, exception type]."""
+
+
 def _terse_failures():
     """Make failure reports one line: formatting tracebacks costs 0.1 s per failing test.
 
-    Only the outcome matters here, and pytest's traceback formatting walks every
-    loaded module (inspect.getmodule) for each frame.
+    Only the outcome and where the test failed matter here, and pytest's traceback
+    formatting walks every loaded module (inspect.getmodule) for each frame.
     """
     try:
         from _pytest import nodes
@@ -452,9 +463,23 @@ def _terse_failures():
         return
 
     def short(self, excinfo, style=None):
+        at = _line_in(excinfo, str(getattr(self, "path", None) or self.fspath))
+        if at is not None:
+            _FAILED_AT[self.nodeid] = [at, excinfo.typename]
         return f"{excinfo.typename}: {str(excinfo.value)[:200]}"
 
     nodes.Node._repr_failure_py = short
+
+
+def _line_in(excinfo, path):
+    """Return the last line of path the traceback went through (1-based), or None."""
+    try:
+        for entry in reversed(excinfo.traceback):
+            if str(entry.path) == path:
+                return entry.lineno + 1
+    except Exception:  # noqa: BLE001 - a traceback pytest cannot walk tells nothing
+        return None
+    return None
 
 
 def _file_of(module):

@@ -98,6 +98,16 @@ def test_a_candidate_that_kills_its_process_fails_its_test(runner: CandidateRunn
     assert check.crashed
 
 
+def test_a_failed_test_says_where_in_its_file_it_failed(runner: CandidateRunner) -> None:
+    check = runner.run(MODULE, ALL, timeout=2)
+    assert check.failed_at == {ABOVE: (TESTS.splitlines().index(
+        "    assert clamp(11, 0, 10) == 10") + 1, "AssertionError")}
+    raising = MODULE.replace("        return lo\n    return x",
+                             "        return 1 / 0\n    return x")
+    assert runner.run(raising, [ABOVE], timeout=2).failed_at[ABOVE][1] == "ZeroDivisionError"
+    assert runner.run(FIXED, ALL, timeout=2).failed_at == {}
+
+
 def test_stop_on_fail_skips_the_rest(runner: CandidateRunner) -> None:
     check = runner.run(MODULE, [ABOVE, INSIDE], timeout=2, stop_on_fail=True)
     assert check.outcomes == {ABOVE: "failed", INSIDE: "not_run"}
@@ -114,7 +124,13 @@ def test_fresh_mode_agrees_with_hot_mode(workspace: Workspace) -> None:
         fixed = fresh.run(FIXED, ALL, timeout=5)
     assert buggy.outcomes == {INSIDE: "passed", BELOW: "passed", ABOVE: "failed"}
     assert set(buggy.lines[ABOVE]) == {2, 4, 5}
+    assert buggy.failed_at == hot_failed_at(workspace)
     assert fixed.all_passed(ALL)
+
+
+def hot_failed_at(workspace: Workspace) -> dict[str, tuple[int, str]]:
+    with CandidateRunner(workspace, "clamp.py", ALL) as hot:
+        return hot.run(MODULE, ALL, timeout=5).failed_at
 
 
 def test_a_candidate_that_kills_the_server_is_reported(workspace: Workspace) -> None:

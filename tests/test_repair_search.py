@@ -98,13 +98,17 @@ def project(root: Path, module: str, source: str, tests: str) -> Iterator[Candid
         yield runner
 
 
-def run_search(runner: CandidateRunner, source: str, budget: Budget) -> tuple[Outcome, Recorder]:
+def run_search(
+    runner: CandidateRunner, source: str, budget: Budget, *, where: bool = True
+) -> tuple[Outcome, Recorder]:
+    """Search as repair does; with where, knowing where each failing test fails."""
     tests = sorted(runner.collected)
     baseline = runner.run(source, tests, timeout=1.0, trace=True)
     failing = [t for t in tests if not baseline.passed(t)]
     passing = [t for t in tests if baseline.passed(t)]
     recorder = Recorder(runner)
-    outcome = search(source, recorder, failing, passing, baseline.lines, budget)
+    outcome = search(source, recorder, failing, passing, baseline.lines, budget,
+                     failed_at=baseline.failed_at if where else None)
     return outcome, recorder
 
 
@@ -169,6 +173,42 @@ def test_partial_fixes_of_different_tests_are_tried_together(tmp_path: Path) -> 
     assert len(best.edits) == 3
     assert best.source == THREE_BUGS.replace("x * 3", "x * 2").replace(
         "x + 2", "x - 2").replace("x // 3", "x // 2")
+
+
+PRICE = """\
+def price(count, unit):
+    total = count * unit
+    if count > 10:
+        total = total // 2
+    return total + 1
+"""
+PRICE_FIXED = PRICE.replace("count > 10", "count >= 10").replace("total + 1", "total")
+PRICE_TESTS = """\
+from price import price
+
+
+def test_price():
+    assert price(2, 3) == 6
+    assert price(10, 3) == 15
+"""
+"""Two faults and one test that checks both, one after the other: no single edit
+fixes it, but the one for the first assertion gets it to the second."""
+
+
+@pytest.fixture(scope="module")
+def price_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CandidateRunner]:
+    yield from project(tmp_path_factory.mktemp("p") / "repo", "price.py", PRICE, PRICE_TESTS)
+
+
+def test_an_edit_that_gets_a_test_further_is_built_on_at_once(
+    price_runner: CandidateRunner,
+) -> None:
+    outcome, _ = run_search(price_runner, PRICE, Budget(max_candidates=40))
+    assert outcome.plausible, "the second edit on top of the first should heal it"
+    assert outcome.plausible[0].source == PRICE_FIXED
+    # Without knowing where the test failed, the same budget ends among single edits.
+    blind, _ = run_search(price_runner, PRICE, Budget(max_candidates=40), where=False)
+    assert not blind.plausible
 
 
 MOSTLY_SCALE_TESTS = "from units import scale, shift\n\n\n" + "".join(
