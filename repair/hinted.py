@@ -441,7 +441,7 @@ def _misspelt_literals(program: Program, hints: Hints) -> Iterator[tuple[float, 
     seen: set[tuple[int, str]] = set()
     for node in ast.walk(program.tree):
         literal = _plain_string(program, node)
-        if literal is None or isinstance(program.parents.get(node), ast.Expr | ast.JoinedStr):
+        if literal is None or program.is_prose(node):
             continue
         start, end, text, value = literal
         found: list[tuple[str, float]] = []

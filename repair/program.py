@@ -79,6 +79,14 @@ class Program:
         start, end = self.span(node)
         return self.source[start:end]
 
+    def is_prose(self, node: ast.AST) -> bool:
+        """Whether a string constant is prose, not a value.
+
+        A docstring (or any string standing alone as a statement) or the literal text
+        of an f-string: no edit treats it as a value.
+        """
+        return isinstance(self.parents.get(node), ast.Expr | ast.JoinedStr)
+
     def rewritten(self, node: ast.AST, replacements: Mapping[ast.AST, str]) -> str:
         """Return node's text with the text of each node inside it replaced."""
         start, end = self.span(node)

@@ -104,8 +104,7 @@ def _strings(make: Edits, program: Program, node: ast.Constant, value: str,
 
     Docstrings and f-string parts are text, not values, and are left alone.
     """
-    parent = program.parents.get(node)
-    if isinstance(parent, ast.Expr | ast.JoinedStr) or len(value) > 40:
+    if program.is_prose(node) or len(value) > 40:
         return
     pool = [s for s in _string_pool(program) if s != value]
     if len(value) == 1:
@@ -143,7 +142,7 @@ def _string_pool(program: Program) -> list[str]:
         cached = sorted({n.value for n in ast.walk(program.tree)
                          if isinstance(n, ast.Constant) and isinstance(n.value, str)
                          and 0 < len(n.value) <= 40
-                         and not isinstance(program.parents.get(n), ast.Expr | ast.JoinedStr)})
+                         and not program.is_prose(n)})
         program._string_pool = cached  # type: ignore[attr-defined]  # noqa: SLF001
     return cached
 
@@ -239,7 +238,7 @@ def fstrings(
     if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
         return
     parent = program.parents.get(node)
-    if isinstance(parent, ast.JoinedStr | ast.Expr) or (
+    if program.is_prose(node) or (
         isinstance(parent, ast.Attribute) and parent.attr in ("format", "format_map")
     ) or (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod)):
         return
