@@ -87,6 +87,8 @@ def wraps(
         ):
             yield make.replace(node, f"len({text})", "wrap", weight + 0.05, line)
         yield make.replace(node, f"sorted({text})", "wrap", weight, line)
+        if sequence:
+            yield make.replace(node, f"sorted({text}, key=len)", "wrap", weight - 0.1, line)
         yield make.replace(node, f"list({text})", "wrap", weight, line)
         yield make.replace(node, f"set({text})", "wrap", weight - 0.05, line)
     if "str" in kinds:
@@ -110,12 +112,17 @@ def _both_sides(make: Edits, node: ast.Compare, scope: Scope, line: int) -> Iter
                            "wrap", 0.25, line)
 
 
+_KEYED = ("sorted", "sort", "min", "max")
+"""Calls that order by a key: the one forgotten is most often a length or a size."""
+
+
 def reshapes(
     make: Edits, program: Program, node: ast.AST, scope: Scope, line: int
 ) -> Iterator[Edit | None]:
     """Yield the call or literal shaped a little differently from the one written.
 
     - `sorted(xs)` where `sorted(xs, reverse=True)` was meant (`.sort()` too);
+    - `sorted(words)` or `max(words)` without the key meant, `key=len` or `key=abs`;
     - `s.replace(a, b).replace(c, d)`, one call of a chain too many: the first alone;
     - `(1, 2, 3, 5)` holding one constant too many;
     - `for x in xs` where the loop had to stop at a count: `xs[:k]`.
@@ -128,6 +135,13 @@ def reshapes(
             text = program.text(node)
             yield make.replace(node, text[:-1] + (", " if node.args or node.keywords else "")
                                + "reverse=True)", "wrap", 0.3, line)
+        if named in _KEYED and not any(k.arg == "key" for k in node.keywords) and (
+            node.args or named == "sort"
+        ):
+            text = program.text(node)
+            for key in ("len", "abs"):
+                yield make.replace(node, text[:-1] + (", " if node.args or node.keywords else "")
+                                   + f"key={key})", "wrap", 0.2, line)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and isinstance(
             func.value.func, ast.Attribute
         ):

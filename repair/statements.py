@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from healloop.repair.conditions import condition_pool
 from healloop.repair.edits import Edit, EditKind
-from healloop.repair.program import Program, Scope, compatible
+from healloop.repair.program import Program, Scope, compatible, walk_own
 from healloop.repair.recursion import recursion_edits
 
 _LITERAL_RETURNS = ("None", "0", "-1", "[]", "False", "True", '""')
@@ -32,6 +32,7 @@ def statement_edits(program: Program, stmt: ast.stmt, scope: Scope) -> Iterator[
     yield from _wrap_in_if(program, stmt, scope)
     yield from _fills(program, stmt)
     yield from _progress(program, stmt)
+    yield from _carried(program, stmt)
     yield from recursion_edits(program, stmt)
 
 
@@ -59,6 +60,48 @@ def _progress(program: Program, stmt: ast.stmt) -> Iterator[Edit]:
         for step, weight in (("-= 1", 0.45), ("+= 1", 0.35)):
             yield _edit(program, end, end, f"{indent}{name} {step}\n", "insert", weight,
                         _after(last))
+
+
+def _carried(program: Program, stmt: ast.stmt) -> Iterator[Edit]:
+    """`prev = None` before a loop that reads `prev` and never sets it: the update is missing.
+
+    A name set before a loop, read in its body and again after it (returned, say),
+    that the body never assigns keeps its first value through every pass: the
+    reversal that links each node to `prevnode` but never moves `prevnode` on. The
+    update `prev = x` is tried after each statement of the body, x a name the loop
+    binds or sets, or one its test reads.
+    """
+    if not isinstance(stmt, ast.For | ast.While) or not stmt.body:
+        return
+    function = program.function_of(stmt)
+    if function is None:
+        return
+    inside = [n for s in stmt.body for n in walk_own(s)] + list(stmt.body)
+    stored = {n.id for n in inside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound = {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)} if isinstance(
+        stmt, ast.For) else {n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)}
+    read_inside = {n.id for n in inside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    end = stmt.end_lineno or stmt.lineno
+    before, after = set(), set()
+    for node in walk_own(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and (
+            node.lineno < stmt.lineno
+        ):
+            before.add(node.id)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.lineno > end:
+            after.add(node.id)
+    carried = sorted((before & read_inside & after) - stored - bound)
+    values = sorted((stored | bound) - set(carried))
+    if not carried or not values:
+        return
+    spots = [s for s in inside if isinstance(s, ast.stmt) and not isinstance(
+        s, ast.For | ast.While | ast.If | ast.With | ast.Try) and _own_lines(program, s)]
+    for name in carried:
+        for value in values:
+            for spot in spots:
+                at = _full_span(program, spot)[1]
+                yield _edit(program, at, at, f"{program.indent_of(spot)}{name} = {value}\n",
+                            "insert", 0.4, _after(spot))
 
 
 def _own_lines(program: Program, stmt: ast.stmt) -> bool:

@@ -10,7 +10,7 @@ import pytest
 from healloop.repair.edits import Edit, apply, changed_tokens
 from healloop.repair.operators import expression_edits
 from healloop.repair.program import Program
-from healloop.repair.statements import _fills, statement_edits
+from healloop.repair.statements import _carried, _fills, statement_edits
 
 
 def edits_at(source: str, line: int) -> list[Edit]:
@@ -339,6 +339,16 @@ CASES = [
         "def f(xs):\n    return sorted(xs)\n", 2,
         "def f(xs):\n    return sorted(xs, reverse=True)\n", "wrap", id="sorted-the-other-way"),
     pytest.param(
+        "def f(words):\n    return max(words)\n", 2,
+        "def f(words):\n    return max(words, key=len)\n", "wrap", id="the-key-forgotten"),
+    pytest.param(
+        "def f(words):\n    kept = [w for w in words if w]\n    return kept\n", 3,
+        "def f(words):\n    kept = [w for w in words if w]\n    return sorted(kept, key=len)\n",
+        "wrap", id="sorted-by-length"),
+    pytest.param(
+        "def f(xs):\n    xs.sort()\n    return xs\n", 2,
+        "def f(xs):\n    xs.sort(key=abs)\n    return xs\n", "wrap", id="sorted-by-size"),
+    pytest.param(
         "def f(s):\n    return s.replace(',', '.').replace('.', ',')\n", 2,
         "def f(s):\n    return s.replace(',', '.')\n", "wrap", id="one-call-too-many"),
     pytest.param(
@@ -546,3 +556,18 @@ def test_a_loop_whose_body_never_changes_what_it_tests_gets_the_step() -> None:
     assert norm(stepped) in variants(source, 4)
     leaves = source.replace("        out += 'X'\n", "        out += 'X'\n        break\n")
     assert not [e for e in edits_at(leaves, 4) if "count -= 1" in e.text]
+
+
+def test_a_value_a_loop_reads_and_never_moves_on_gets_its_update() -> None:
+    source = ("def reverse(node):\n    prev = None\n    while node:\n        nxt = node.next\n"
+              "        node.next = prev\n        node = nxt\n    return prev\n")
+    fixed = source.replace("        node.next = prev\n",
+                           "        node.next = prev\n        prev = node\n")
+    assert norm(fixed) in variants(source, 3)
+    best = ("def count_records(xs):\n    best, n = 0, 0\n    for x in xs:\n        if x > best:\n"
+            "            n += 1\n    return n, best\n")
+    updated = best.replace("            n += 1\n", "            n += 1\n            best = x\n")
+    assert norm(updated) in variants(best, 3)
+    # once the loop sets it, it is no value left behind
+    program = Program(fixed)
+    assert not list(_carried(program, program.statements[1]))
