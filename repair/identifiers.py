@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from healloop.repair.edits import Edit
 from healloop.repair.expressions import Edits
-from healloop.repair.program import Program, Scope, compatible
+from healloop.repair.program import Program, Scope, compatible, walk_own
 
 _FUNC_SWAPS = {"min": ["max"], "max": ["min"], "any": ["all"], "all": ["any"],
                "floor": ["ceil"], "ceil": ["floor"], "sorted": ["reversed"],
@@ -97,6 +97,10 @@ def identifiers(
             for other, other_kinds in scope.names.items():
                 if other != node.id and kinds & other_kinds:
                     yield make.replace(node, other, "identifier", 0.35, line)
+    elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+        yield from _other_items(make, program, node, parent, line)
+    elif isinstance(node, ast.Call) and not is_callee and isinstance(parent, ast.BinOp):
+        yield from _numbers_for_call(make, program, node, scope, line)
     elif isinstance(node, ast.Attribute):
         start = make.p.span(node.value)[1]
         end = make.p.span(node)[1]
@@ -122,9 +126,48 @@ def identifiers(
                 yield make.span_edit(*span, other, "identifier", 0.4, line)
 
 
+def _other_items(make: Edits, program: Program, node: ast.Subscript, parent: ast.AST | None,
+                 line: int) -> Iterator[Edit | None]:
+    """`weight_by_edge[u, v] = ...` where `weight_by_node[v]` was meant: the wrong item set.
+
+    The item meant is one the function reads elsewhere, of another collection.
+    """
+    if not (isinstance(parent, ast.Assign | ast.AugAssign) and isinstance(node.value, ast.Name)):
+        return
+    function = program.function_of(node)
+    if function is None:
+        return
+    own = program.text(node)
+    seen: set[str] = set()
+    for other in walk_own(function):
+        if isinstance(other, ast.Subscript) and isinstance(other.ctx, ast.Load) and isinstance(
+            other.value, ast.Name
+        ) and other.value.id != node.value.id:
+            text = program.text(other)
+            if text != own and text not in seen and len(seen) < _ITEMS:
+                seen.add(text)
+                yield make.replace(node, text, "identifier", 0.35, line)
+
+
+_ITEMS = 6
+"""Items of other collections a wrong item set may be replaced by, at most."""
+
+
+def _numbers_for_call(make: Edits, program: Program, node: ast.Call, scope: Scope,
+                      line: int) -> Iterator[Edit | None]:
+    """`get(heap, nextnode) + length` where the number in hand was meant: `distance + length`.
+
+    A call in arithmetic may be the wrong way to a number the function already holds:
+    each name in scope that the call does not read and that is a number (or may be:
+    `distance, node = heappop(heap)`) replaces it.
+    """
+    read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    for name, kinds in scope.names.items():
+        if kinds <= {"num"} and name not in read and name not in scope.functions:
+            yield make.replace(node, name, "identifier", 0.25 if kinds else 0.15, line)
+
+
 _WRITTEN = 4
-
-
 """Expressions the function writes on a name that may replace it, at most."""
 
 

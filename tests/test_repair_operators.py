@@ -571,3 +571,19 @@ def test_a_value_a_loop_reads_and_never_moves_on_gets_its_update() -> None:
     # once the loop sets it, it is no value left behind
     program = Program(fixed)
     assert not list(_carried(program, program.statements[1]))
+
+
+def test_the_item_meant_is_one_the_function_reads_of_another_collection() -> None:
+    source = ("def relax(edges, dist):\n    for (u, v), w in edges.items():\n"
+              "        edges[u, v] = min(dist[u] + w, dist[v])\n    return dist\n")
+    fixed = source.replace("        edges[u, v] = ", "        dist[v] = ")
+    assert norm(fixed) in variants(source, 3)
+
+
+def test_a_call_in_arithmetic_may_be_the_number_in_hand() -> None:
+    source = ("def step(heap, lengths, node):\n    distance, here = heap.pop()\n"
+              "    return lookup(heap, node) + lengths[here, node]\n\n\n"
+              "def lookup(heap, node):\n    return 0\n")
+    fixed = source.replace("lookup(heap, node) + ", "distance + ")
+    assert norm(fixed) in variants(source, 3)
+    assert norm(source.replace("lookup(heap, node) + ", "node + ")) not in variants(source, 3)
