@@ -93,6 +93,8 @@ def wraps(
         yield make.replace(node, f"set({text})", "wrap", weight - 0.05, line)
     if "str" in kinds:
         yield make.replace(node, f"{text}.lower()", "wrap", 0.25, line)
+        for method in ("upper", "swapcase", "strip"):  # a text's case or its ends forgotten
+            yield make.replace(node, f"{text}.{method}()", "wrap", 0.2, line)
 
 
 def _both_sides(make: Edits, node: ast.Compare, scope: Scope, line: int) -> Iterator[Edit]:

@@ -72,6 +72,7 @@ def hinted_edits(program: Program, suspects: Sequence[Suspect], hints: Hints,
     yield from _conditional_values(program, suspects, hints, top)
     yield from _typos(program, hints)
     yield from _literals(program, suspects, hints, top)
+    yield from _joined(program, suspects, hints, top)
     yield from _misspelt_literals(program, hints)
     yield from _expected_returns(program, suspects, hints, top)
     yield from _null_owners(program, suspects, hints, top)
@@ -424,6 +425,38 @@ def _literals(program: Program, suspects: Sequence[Suspect], hints: Hints,
                     at = text.find(old, at + 1, len(text) - 1)
 
 
+def _joined(program: Program, suspects: Sequence[Suspect], hints: Hints,
+            top: float) -> Iterator[tuple[float, Edit]]:
+    """Join in the piece an asserted string lacks where the code concatenates.
+
+    ``assert 'my_classAA' == 'my_class.AA'``: one side lacks '.', which no literal of
+    the code writes, so each `a + b` of a suspicious statement that is no sum of
+    numbers gets it between its operands, `class_name + '.' + strong`.
+    """
+    joins = {new for one, other in hints.strings
+             for old, new in filter(None, (_one_difference(one, other),
+                                           _one_difference(other, one)))
+             if not old and 0 < len(new) <= _JOIN and not set(new) & set(_UNWRITABLE)}
+    if not joins:
+        return
+    make = Edits(program)
+    for suspect in suspects[:_LITERAL_SUSPECTS]:
+        for node in ast.walk(suspect.stmt):
+            if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)) or any(
+                isinstance(side, ast.Constant) and isinstance(side.value, int | float)
+                for side in (node.left, node.right)
+            ):
+                continue
+            span = make.between(node.left, node.right, "+")
+            if span is None:
+                continue
+            for piece in sorted(joins):
+                edit = make.span_edit(*span, f"+ {piece!r} +", "constant", 0.6, node.lineno)
+                yield 0.6 * suspect.score / top, edit
+
+
+_JOIN = 5
+"""Length of a piece an asserted string lacks that a concatenation may join in, at most."""
 _SPELLING = 0.8
 """How alike a literal and a test's string must be to read as one misspelt (difflib)."""
 _MARKS = 4

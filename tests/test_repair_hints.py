@@ -703,3 +703,17 @@ def test_a_mark_the_code_compares_with_may_be_one_the_tests_inputs_are_made_of(
         tmp_path: Path) -> None:
     healed = _heal(tmp_path, "nesting.py", BRACKETS, BRACKETS_TESTS)
     assert healed == BRACKETS.replace('"("', '"["')
+
+
+QUALIFIED = """\
+def qualified(owner, name, count):
+    total = count + 1
+    return owner + name
+"""
+
+
+def test_the_piece_an_asserted_string_lacks_is_joined_in_where_the_code_concatenates() -> None:
+    healed = _hinted(QUALIFIED, ["E   AssertionError: assert 'my_classAA' == 'my_class.AA'"])
+    assert QUALIFIED.replace("owner + name", "owner + '.' + name") in healed
+    assert QUALIFIED.replace("count + 1", "count + '.' + 1") not in healed  # a sum of numbers
+    assert not _hinted(QUALIFIED, ["E   AssertionError: assert 'my_class' == 'your_class'"])

@@ -339,6 +339,9 @@ CASES = [
         "def f(xs):\n    return sorted(xs)\n", 2,
         "def f(xs):\n    return sorted(xs, reverse=True)\n", "wrap", id="sorted-the-other-way"),
     pytest.param(
+        "def f(s: str):\n    return s\n", 2,
+        "def f(s: str):\n    return s.swapcase()\n", "wrap", id="case-forgotten"),
+    pytest.param(
         "def f(words):\n    return max(words)\n", 2,
         "def f(words):\n    return max(words, key=len)\n", "wrap", id="the-key-forgotten"),
     pytest.param(
