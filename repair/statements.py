@@ -62,6 +62,12 @@ def _progress(program: Program, stmt: ast.stmt) -> Iterator[Edit]:
                         _after(last))
 
 
+_CARRIED = 2
+"""Values left behind by one loop that get an update, at most (each from 4 names)."""
+_SPOTS = 10
+"""Statements of a loop's body an update is tried after, at most, the earliest first."""
+
+
 def _carried(program: Program, stmt: ast.stmt) -> Iterator[Edit]:
     """`prev = None` before a loop that reads `prev` and never sets it: the update is missing.
 
@@ -90,12 +96,13 @@ def _carried(program: Program, stmt: ast.stmt) -> Iterator[Edit]:
             before.add(node.id)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.lineno > end:
             after.add(node.id)
-    carried = sorted((before & read_inside & after) - stored - bound)
-    values = sorted((stored | bound) - set(carried))
+    carried = sorted((before & read_inside & after) - stored - bound)[:_CARRIED]
+    values = [*sorted(bound - set(carried)), *sorted(stored - bound - set(carried))][:_CARRIED * 2]
     if not carried or not values:
         return
-    spots = [s for s in inside if isinstance(s, ast.stmt) and not isinstance(
-        s, ast.For | ast.While | ast.If | ast.With | ast.Try) and _own_lines(program, s)]
+    spots = sorted((s for s in inside if isinstance(s, ast.stmt) and not isinstance(
+        s, ast.For | ast.While | ast.If | ast.With | ast.Try) and _own_lines(program, s)),
+        key=lambda s: s.lineno)[:_SPOTS]
     for name in carried:
         for value in values:
             for spot in spots:
