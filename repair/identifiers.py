@@ -162,9 +162,14 @@ def _numbers_for_call(make: Edits, program: Program, node: ast.Call, scope: Scop
     `distance, node = heappop(heap)`) replaces it.
     """
     read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    for name, kinds in scope.names.items():
-        if kinds <= {"num"} and name not in read and name not in scope.functions:
-            yield make.replace(node, name, "identifier", 0.25 if kinds else 0.15, line)
+    names = [(name, kinds) for name, kinds in scope.names.items()
+             if kinds <= {"num"} and name not in read and name not in scope.functions]
+    numbers = [name for name, kinds in names if kinds]
+    maybe = [name for name, kinds in names if not kinds][:_ITEMS]
+    for name in numbers:
+        yield make.replace(node, name, "identifier", 0.25, line)
+    for name in maybe:
+        yield make.replace(node, name, "identifier", 0.15, line)
 
 
 _WRITTEN = 4
