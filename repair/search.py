@@ -224,9 +224,17 @@ class _Search:
                 self._build_on(Patch(candidate, edits, priority,
                                      tokens=changed_tokens(self.source, candidate)))
             return None
+        # The tests that broke most candidates run first, so a bad one fails fast; but
+        # tests may share state (one links a node another walks), so a test that fails
+        # after tests run out of the suite's order is asked again in that order.
         order = sorted(self.passing, key=lambda t: -self.kills[t])
         second = self.check(candidate, order, True)
         broken = [t for t in order if not second.passed(t)]
+        if broken and _ran_before(order, broken[0]) != _ran_before(self.passing, broken[0]):
+            second = self.check(candidate, self.passing, True)
+            broken = [t for t in self.passing if not second.passed(t)]
+        if broken:
+            _log.debug("  breaks %s (%s)", broken[0], second.outcomes.get(broken[0]))
         for t in broken:
             self.kills[t] += 1
         if broken:
@@ -282,7 +290,8 @@ class _Search:
                     break
                 if any(edit.overlaps(e) for e in first.edits):
                     continue
-                together = first.priority * priority * 2
+                together = first.priority * priority  # below either: a plausible pair must
+                # not end the search before the single edits as likely as its parts
                 if self._should_stop(together):
                     break
                 self._try((*first.edits, edit), together)
@@ -361,6 +370,11 @@ def _candidates(
         for edit in statement_edits(program, suspect.stmt, scope):
             found.append((weight * edit.weight, edit))
     return found
+
+
+def _ran_before(order: list[str], test: str) -> list[str]:
+    """Return the tests that run before test in order."""
+    return order[: order.index(test)]
 
 
 def _key(tree: ast.AST) -> str:

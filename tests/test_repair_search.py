@@ -555,3 +555,29 @@ def test_a_fix_that_keeps_the_arguments_apart_beats_a_shorter_degenerate_one(
         assert fix < summaries.index("line 10: `mid` → `hi`"), summaries
         assert fix < summaries.index("line 10: `hi` → `mid`"), summaries
         assert not outcome.plausible[0].degenerate
+
+
+def test_a_test_broken_only_out_of_the_suites_order_is_asked_again_in_it() -> None:
+    # test_walk fails whenever test_link ran before it (they share a linked node), as
+    # when the search runs the tests that broke most candidates first.
+    source = "def value():\n    return 1\n"
+
+    def check(candidate: str, tests: list[str], stop_on_fail: bool) -> Check:
+        returned = candidate.split("return ", 1)[1].split()[0]
+        outcomes: dict[str, str] = {}
+        for test in tests:
+            if test == "test_fix":
+                ok = returned != "1"
+            elif test == "test_link":
+                ok = returned != "0"
+            else:
+                ok = "test_link" not in outcomes
+            outcomes[test] = "passed" if ok else "failed"
+            if stop_on_fail and not ok:
+                break
+        return Check(outcomes={t: outcomes.get(t, "not_run") for t in tests})
+
+    tests = ["test_fix", "test_walk", "test_link"]
+    outcome = search(source, check, ["test_fix"], ["test_walk", "test_link"],
+                     dict.fromkeys(tests, [2]), Budget(max_candidates=6))
+    assert "def value():\n    return 2\n" in [p.source for p in outcome.plausible]
