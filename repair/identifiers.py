@@ -137,16 +137,13 @@ def _other_items(make: Edits, program: Program, node: ast.Subscript, parent: ast
     function = program.function_of(node)
     if function is None:
         return
+    items = sorted((n for n in walk_own(function) if isinstance(n, ast.Subscript)
+                    and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name)
+                    and n.value.id != node.value.id), key=lambda n: (n.lineno, n.col_offset))
     own = program.text(node)
-    seen: set[str] = set()
-    for other in walk_own(function):
-        if isinstance(other, ast.Subscript) and isinstance(other.ctx, ast.Load) and isinstance(
-            other.value, ast.Name
-        ) and other.value.id != node.value.id:
-            text = program.text(other)
-            if text != own and text not in seen and len(seen) < _ITEMS:
-                seen.add(text)
-                yield make.replace(node, text, "identifier", 0.35, line)
+    texts = dict.fromkeys(program.text(n) for n in items)
+    for text in [t for t in texts if t != own][:_ITEMS]:
+        yield make.replace(node, text, "identifier", 0.35, line)
 
 
 _ITEMS = 6
@@ -165,13 +162,15 @@ def _numbers_for_call(make: Edits, program: Program, node: ast.Call, scope: Scop
     names = [(name, kinds) for name, kinds in scope.names.items()
              if kinds <= {"num"} and name not in read and name not in scope.functions]
     numbers = [name for name, kinds in names if kinds]
-    maybe = [name for name, kinds in names if not kinds][:_ITEMS]
+    maybe = [name for name, kinds in names if not kinds][:_MAYBE_NUMBERS]
     for name in numbers:
         yield make.replace(node, name, "identifier", 0.25, line)
     for name in maybe:
         yield make.replace(node, name, "identifier", 0.15, line)
 
 
+_MAYBE_NUMBERS = 6
+"""Names of unknown kind a call in arithmetic may be replaced by, at most."""
 _WRITTEN = 4
 """Expressions the function writes on a name that may replace it, at most."""
 
