@@ -134,16 +134,12 @@ def reshapes(
         named = func.id if isinstance(func, ast.Name) else (
             func.attr if isinstance(func, ast.Attribute) else "")
         if named in ("sorted", "sort") and not any(k.arg == "reverse" for k in node.keywords):
-            text = program.text(node)
-            yield make.replace(node, text[:-1] + (", " if node.args or node.keywords else "")
-                               + "reverse=True)", "wrap", 0.3, line)
+            yield make.replace(node, _with(program, node, "reverse=True"), "wrap", 0.3, line)
         if named in _KEYED and not any(k.arg == "key" for k in node.keywords) and (
             node.args or named == "sort"
         ):
-            text = program.text(node)
             for key in ("len", "abs"):
-                yield make.replace(node, text[:-1] + (", " if node.args or node.keywords else "")
-                                   + f"key={key})", "wrap", 0.2, line)
+                yield make.replace(node, _with(program, node, f"key={key}"), "wrap", 0.2, line)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and isinstance(
             func.value.func, ast.Attribute
         ):
@@ -173,6 +169,12 @@ def reshapes(
             if "num" in kinds and name != node.id:
                 yield make.replace(node, f"{node.id}[{name}:]", "slice", 0.2, line)
                 yield make.replace(node, f"{node.id}[:{name}]", "slice", 0.2, line)
+
+
+def _with(program: Program, call: ast.Call, keyword: str) -> str:
+    """Return the call's text with one more keyword argument: `sorted(xs, key=len)`."""
+    text = program.text(call)
+    return text[:-1] + (", " if call.args or call.keywords else "") + keyword + ")"
 
 
 def _is_parameter(scope: Scope, name: str) -> bool:
