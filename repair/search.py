@@ -167,16 +167,15 @@ class _Search:
         scores = line_scores(self.coverage, set(self.failing), set(self.passing))
         suspects = rank(program, scores)
         top = max((s.score for s in suspects), default=0.0) or 1.0
-        queue = sorted([*_candidates(program, suspects, top, self.deadline),
-                        *hinted_edits(program, suspects, self.hints, top)],
-                       key=lambda pe: -pe[0])
-        self.queue = queue
-        for priority, edit in queue:
+        self.queue = sorted([*_candidates(program, suspects, top, self.deadline),
+                             *hinted_edits(program, suspects, self.hints, top)],
+                            key=lambda pe: -pe[0])
+        for priority, edit in self.queue:
             if self._should_stop(priority):
                 break
             self._try((edit,), priority)
         if not self.plausible and not self._out_of_time():
-            self._pairs(queue)
+            self._pairs()
         return Outcome(
             plausible=sorted(self.plausible, key=_preference),
             partial=sorted(self.partial, key=lambda p: (-len(p.fixed), *_preference(p))),
@@ -326,8 +325,9 @@ class _Search:
         finally:
             self.covering = False
 
-    def _pairs(self, queue: list[tuple[float, Edit]]) -> None:
+    def _pairs(self) -> None:
         """Try two edits together: partial fixes first, then the likeliest pairs."""
+        queue = self.queue
         seeds = sorted(self.partial, key=lambda p: (-len(p.fixed), -p.priority))[:3]
         seeds += self.further[: 3 - len(seeds)]
         pairs: list[tuple[float, tuple[Edit, Edit]]] = []

@@ -447,11 +447,11 @@ def _names_defined(stmt: ast.stmt, scope: Scope, program: Program) -> bool:
 
 
 def _module_names(program: Program) -> set[str]:
-    names: set[str] = set()
+    names = set(program.imported_names)
     for node in program.tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         else:
             for sub in ast.walk(node):
